@@ -1,0 +1,62 @@
+"""quantviz: see neural-network quantization, computed exactly as the field does.
+
+>>> import quantviz as qv
+>>> x = qv.sample("laplace", n=10_000, seed=0)
+>>> r = qv.quantize(x, bits=4, symmetric=True, strategy="mse")
+>>> r.metrics["sqnr_db"] > qv.quantize(x, bits=4, symmetric=True).metrics["sqnr_db"]
+True
+
+The data flows one way: a tensor (:func:`sample` or a file) → a range strategy
+(:func:`strategies`) → the integer grid (:func:`qparams`, :func:`quantize_codes`,
+:func:`dequantize`) → a :class:`QuantResult` with its :func:`metrics` →
+:func:`sweep` tables. Plots live in :mod:`quantviz.plots`.
+"""
+
+from quantviz.distributions import Distribution, distributions, get_distribution, sample
+from quantviz.errors import InputError
+from quantviz.granularity import GRANULARITIES
+from quantviz.metrics import metrics, sqnr_rule_db
+from quantviz.params import Param
+from quantviz.pipeline import QuantConfig, QuantResult, quantize
+from quantviz.quantizer import (
+    QParams,
+    code_range,
+    dequantize,
+    fake_quantize,
+    qparams,
+    quantize_codes,
+)
+from quantviz.ranges import Strategy, aciq_alpha, get_strategy, strategies
+from quantviz.sweep import sweep
+from quantviz.tensor import as_weights, finite_values
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GRANULARITIES",
+    "Distribution",
+    "InputError",
+    "Param",
+    "QParams",
+    "QuantConfig",
+    "QuantResult",
+    "Strategy",
+    "__version__",
+    "aciq_alpha",
+    "as_weights",
+    "code_range",
+    "dequantize",
+    "distributions",
+    "fake_quantize",
+    "finite_values",
+    "get_distribution",
+    "get_strategy",
+    "metrics",
+    "qparams",
+    "quantize",
+    "quantize_codes",
+    "sample",
+    "sqnr_rule_db",
+    "strategies",
+    "sweep",
+]

@@ -1,0 +1,134 @@
+"""Limits, and the context every reader carries to write its error messages.
+
+Everything a reader refuses is refused with an :class:`~quantviz.errors.InputError`
+whose message names the file, so a student who uploads the wrong thing reads
+one plain sentence instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from quantviz.errors import InputError
+
+#: Largest file read, in bytes. Matches ``maxUploadSize = 200`` (MB) in
+#: ``.streamlit/config.toml``, so the app and the library refuse the same files.
+MAX_FILE_BYTES = 200 * 2**20
+
+#: Largest number of values (elements, summed over all tensors) read from one file.
+#: 100 million float32 values take 400 MB of memory.
+MAX_ELEMENTS = 100_000_000
+
+#: Largest number of tensors (or archive entries, or ONNX initializers) in one file.
+#: Real checkpoints have hundreds to a few thousand; the cap stops files made of
+#: millions of empty tensors from keeping the server busy.
+MAX_TENSORS = 100_000
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_MAX_NAME_CHARS = 80
+
+
+def display_name(filename: str | None) -> str:
+    """Return a short, printable version of a file name for error messages.
+
+    The name an upload comes with is chosen by whoever uploads it, so only its
+    last path component is kept, control characters are dropped and very long
+    names are shortened. The result is only ever *shown*, never opened.
+
+    Parameters
+    ----------
+    filename : str or None
+        The name as given (an upload's name, or a path).
+
+    Returns
+    -------
+    str
+        For example ``"model.safetensors"``; ``"the file"`` when there is no name.
+    """
+    if not filename:
+        return "the file"
+    base = re.split(r"[\\/]", str(filename))[-1]
+    base = _CONTROL_CHARS.sub("", base).strip() or "the file"
+    if len(base) > _MAX_NAME_CHARS:
+        base = base[: _MAX_NAME_CHARS - 1] + "…"
+    return base
+
+
+def short_reason(exc: BaseException, limit: int = 160) -> str:
+    """Return the first line of an exception's message, shortened, for a message."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = _CONTROL_CHARS.sub("", text)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def megabytes(n_bytes: int) -> str:
+    """Format a byte count as megabytes (2**20 bytes) for a message, e.g. ``"12.5 MB"``."""
+    return f"{n_bytes / 2**20:.1f} MB"
+
+
+@dataclass(frozen=True)
+class ReadContext:
+    """What a reader needs to know besides the bytes: the file's name and the limits.
+
+    Attributes
+    ----------
+    name : str
+        The file's display name, used at the start of every error message.
+    stem : str
+        The name without its extension; a file holding one tensor (.npy, .csv)
+        names that tensor after it.
+    max_bytes : int
+        Largest file accepted, in bytes.
+    max_elements : int
+        Largest total number of values accepted over all tensors.
+    """
+
+    name: str
+    stem: str
+    max_bytes: int = MAX_FILE_BYTES
+    max_elements: int = MAX_ELEMENTS
+
+    def error(self, problem: str) -> InputError:
+        """Build the error for ``problem``, a phrase such as ``"is truncated"``.
+
+        The message reads ``"<name> <problem>."``; raise what this returns.
+        """
+        sentence = f"{self.name} {problem}"
+        if not sentence.endswith((".", "!", "?")):
+            sentence += "."
+        return InputError(sentence)
+
+    def check_elements(self, total: int) -> None:
+        """Refuse when ``total`` values would exceed ``max_elements``.
+
+        Readers call this with sizes declared in a file's header *before*
+        allocating anything, so a tiny file cannot ask for gigabytes of memory.
+        """
+        if total > self.max_elements:
+            raise self.error(
+                f"holds {total:,} values, more than the {self.max_elements:,} "
+                "quantviz reads from one file"
+            )
+
+    def check_tensor_count(self, count: int) -> None:
+        """Refuse files that declare more than :data:`MAX_TENSORS` tensors."""
+        if count > MAX_TENSORS:
+            raise self.error(
+                f"declares {count:,} tensors, more than the {MAX_TENSORS:,} "
+                "quantviz reads from one file"
+            )
+
+
+def product(dims: tuple[int, ...] | list[int]) -> int:
+    """Multiply the dimensions of a shape with Python integers (no overflow).
+
+    ``np.prod`` would silently wrap around for a hostile shape such as
+    ``[2**40, 2**40]``; Python integers do not.
+    """
+    n = 1
+    for d in dims:
+        n *= int(d)
+    return n

@@ -1,0 +1,131 @@
+"""Read NumPy's own formats: ``.npy`` (one array) and ``.npz`` (a ZIP of ``.npy`` files).
+
+A ``.npy`` file is a short text header (dtype, shape, memory order) followed by
+the raw values. The header is checked first: arrays of Python objects (which
+NumPy can only restore by *unpickling*, i.e. running code) are refused, and so
+are shapes larger than the limits. Only then is the data read, always with
+``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import IO
+
+import numpy as np
+from numpy.lib import format as npformat
+
+from quantviz.io._common import ReadContext, product, short_reason
+from quantviz.io.magic import NPY_MAGIC, ZIP_MAGICS, misnamed
+from quantviz.io.tensors import LoadedWeights, TensorCollector
+from quantviz.io.zip_guard import open_zip
+
+_MAX_HEADER = 10_000  # NumPy's own default limit for a header, in bytes
+
+
+def _read_header(fp: IO[bytes], ctx: ReadContext, what: str) -> tuple[tuple[int, ...], np.dtype, int]:
+    """Read and check a .npy header; return (shape, dtype, number of bytes of the data).
+
+    ``what`` names the array in messages (the file itself, or an entry of a .npz).
+    The file position is left at the start of the data.
+    """
+    try:
+        major, _minor = npformat.read_magic(fp)
+    except Exception as exc:  # ValueError or EOFError on a short or wrong magic
+        raise ctx.error(f"has a corrupt .npy header{what} ({short_reason(exc)})") from exc
+    if major not in (1, 2):
+        raise ctx.error(
+            f"uses .npy format version {major}{what}, which only arrays with named fields "
+            "need and quantviz does not read"
+        )
+    read_header = npformat.read_array_header_1_0 if major == 1 else npformat.read_array_header_2_0
+    try:
+        shape, _fortran, dtype = read_header(fp, max_header_size=_MAX_HEADER)
+    except Exception as exc:  # ValueError, EOFError, SyntaxError from a broken header
+        raise ctx.error(f"has a corrupt .npy header{what} ({short_reason(exc)})") from exc
+    if dtype.hasobject:
+        raise ctx.error(
+            f"contains an array of Python objects{what}; loading it would mean unpickling, "
+            "which can run arbitrary code, so quantviz refuses it for safety"
+        )
+    n_bytes = product(shape) * dtype.itemsize
+    return tuple(int(d) for d in shape), dtype, n_bytes
+
+
+def read_npy(data: bytes, ctx: ReadContext) -> LoadedWeights:
+    """Read a ``.npy`` file; the tensor is named after the file (``ctx.stem``).
+
+    Raises
+    ------
+    InputError
+        Wrong magic bytes, corrupt or truncated file, object arrays, too many values.
+    """
+    if not data.startswith(NPY_MAGIC):
+        raise ctx.error(misnamed("a NumPy .npy file", data))
+    fp = io.BytesIO(data)
+    shape, dtype, n_bytes = _read_header(fp, ctx, "")
+    ctx.check_elements(product(shape))
+    if len(data) - fp.tell() < n_bytes:
+        raise ctx.error(
+            f"is truncated: its header promises {product(shape):,} values of {dtype} "
+            f"({n_bytes:,} bytes) but only {len(data) - fp.tell():,} bytes follow"
+        )
+    try:
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
+    except Exception as exc:  # numpy raises ValueError/OSError on corrupt data
+        raise ctx.error(f"could not be read as a .npy file ({short_reason(exc)})") from exc
+    out = TensorCollector(ctx, "npy")
+    out.add(ctx.stem, arr, stored_as=dtype.name)
+    return out.finish()
+
+
+def read_npz(data: bytes, ctx: ReadContext) -> LoadedWeights:
+    """Read a ``.npz`` archive (``np.savez`` or ``np.savez_compressed``).
+
+    Every entry's header is checked before any entry's data is decompressed:
+    the total number of values must fit the limit, so a small archive that
+    expands to gigabytes (a "zip bomb") is refused without being expanded.
+
+    Raises
+    ------
+    InputError
+        Wrong magic bytes, corrupt or truncated archive, encrypted entries,
+        object arrays, too many values.
+    """
+    if not data.startswith(ZIP_MAGICS):
+        raise ctx.error(misnamed("a NumPy .npz archive", data))
+    # Data beyond the declared array sizes is never read, so this bound only
+    # stops absurd directory claims; the element count below is the real limit.
+    max_uncompressed = 8 * ctx.max_elements + ctx.max_bytes
+    with open_zip(data, ctx, "a NumPy .npz archive", max_uncompressed) as zf:
+        members = []
+        total = 0
+        for info in zf.infolist():
+            if info.is_dir() or not info.filename.endswith(".npy"):
+                continue
+            what = f" (entry {info.filename!r})"
+            try:
+                member = zf.open(info)
+            except Exception as exc:  # unsupported compression, bad local header...
+                raise ctx.error(f"has an unreadable entry {info.filename!r} ({short_reason(exc)})") from exc
+            with member:
+                shape, dtype, n_bytes = _read_header(member, ctx, what)
+                header_end = member.tell()
+            if info.file_size < header_end + n_bytes:
+                raise ctx.error(f"is truncated: entry {info.filename!r} is shorter than its header says")
+            total += product(shape)
+            ctx.check_elements(total)
+            members.append((info, dtype))
+        if not members:
+            raise ctx.error(misnamed("a NumPy .npz archive", data))
+        out = TensorCollector(ctx, "npz")
+        for info, dtype in members:
+            try:
+                with zf.open(info) as member:
+                    arr = npformat.read_array(member, allow_pickle=False, max_header_size=_MAX_HEADER)
+            except Exception as exc:  # zlib.error, EOFError, ValueError, BadZipFile...
+                raise ctx.error(
+                    f"has a corrupt entry {info.filename!r} ({short_reason(exc)})"
+                ) from exc
+            out.add(info.filename.removesuffix(".npy"), arr, stored_as=dtype.name)
+    return out.finish()

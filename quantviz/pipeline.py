@@ -1,0 +1,225 @@
+"""``quantize``: tensor → range strategy → grid → codes → dequantized values → metrics.
+
+The one function most users call. It validates the inputs once, cuts the tensor
+into rows (one per scale, :mod:`quantviz.granularity`), asks the range strategy
+for a clipping range per row (:mod:`quantviz.ranges`), builds the grid
+(:mod:`quantviz.quantizer`) and measures the result (:mod:`quantviz.metrics`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from quantviz.errors import InputError
+from quantviz.granularity import layout
+from quantviz.metrics import code_counts, code_metrics, error_metrics, size_metrics
+from quantviz.quantizer import (
+    ROUNDINGS,
+    check_bits,
+    code_range,
+    dequantize,
+    qparams,
+    quantize_codes,
+)
+from quantviz.ranges import clipping_range
+from quantviz.tensor import as_weights
+
+
+@dataclass(frozen=True)
+class QuantConfig:
+    """The settings of one quantization, apart from its results (see :func:`quantize`)."""
+
+    bits: int = 8
+    symmetric: bool = False
+    narrow_range: bool = False
+    strategy: str = "minmax"
+    granularity: str = "tensor"
+    axis: int = 0
+    group_size: int | None = None
+    rounding: str = "nearest"
+    seed: int | None = None
+    low: float | None = None
+    high: float | None = None
+    strategy_params: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QuantResult:
+    """What quantizing one tensor produced.
+
+    Attributes
+    ----------
+    codes : np.ndarray
+        Integer codes, same shape as the input, each in ``[qmin, qmax]``.
+    dequantized : np.ndarray
+        ``(codes − zero_point) · scale`` as float32, same shape as the input.
+    scale : float or np.ndarray
+        Step size (real units per code); an array per channel / group.
+    zero_point : int or np.ndarray
+        The code of the real value 0.0 (0 for symmetric schemes).
+    qmin, qmax : int
+        Code range.
+    low, high : float or np.ndarray
+        The clipping range the grid was built on: the strategy's range, widened
+        to include 0 (and made ``±amax`` for symmetric schemes).
+    clipped : np.ndarray of bool
+        True for values that lay outside the grid and were clamped.
+    code_counts : np.ndarray
+        How many values use each code ``qmin … qmax``.
+    metrics : dict
+        ``mse``, ``rmse``, ``sqnr_db``, ``max_abs_error``, ``mean_error``,
+        ``clipped_fraction``, ``mse_clipping``, ``mse_rounding``, ``levels_used``,
+        ``levels_available``, ``code_entropy_bits``, ``bits_per_weight``,
+        ``compression_ratio``, ``size_bytes``, ``float32_bytes``.
+    config : QuantConfig
+        The settings that produced this result.
+    """
+
+    codes: np.ndarray
+    dequantized: np.ndarray
+    scale: float | np.ndarray
+    zero_point: int | np.ndarray
+    qmin: int
+    qmax: int
+    low: float | np.ndarray
+    high: float | np.ndarray
+    clipped: np.ndarray
+    code_counts: np.ndarray
+    metrics: dict
+    config: QuantConfig
+
+    @property
+    def bits(self) -> int:
+        return self.config.bits
+
+    def levels(self, index: int | tuple[int, ...] | None = None) -> np.ndarray:
+        """The real values the grid can represent, lowest first: ``(q − zero_point) · scale``.
+
+        Per tensor there is one grid; per channel or group pass the ``index`` of
+        the scale whose grid you want.
+        """
+        scale, zp = np.asarray(self.scale), np.asarray(self.zero_point)
+        if scale.ndim:
+            if index is None:
+                raise InputError("This result has one grid per channel/group: pass an index.")
+            scale, zp = scale[index], zp[index]
+        q = np.arange(self.qmin, self.qmax + 1)
+        return dequantize(q, scale, zp)
+
+
+def _as_flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise InputError(f"{name} must be True or False, not {value!r}.")
+    return bool(value)
+
+
+def quantize(
+    x: object,
+    bits: int = 8,
+    *,
+    symmetric: bool = False,
+    narrow_range: bool = False,
+    strategy: str = "minmax",
+    granularity: str = "tensor",
+    axis: int = 0,
+    group_size: int | None = None,
+    rounding: str = "nearest",
+    seed: int | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    **strategy_params: float,
+) -> QuantResult:
+    """Quantize ``x`` onto a ``bits``-bit integer grid and measure what was lost.
+
+    Parameters
+    ----------
+    x : array-like
+        The weights: any shape, float / integer / bool; finite values only.
+    bits : int
+        1 to 16: ``2**bits`` codes.
+    symmetric : bool
+        False: affine grid, codes ``0 … 2**bits − 1``, zero point where 0.0 lands.
+        True: codes ``−2**(bits−1) … 2**(bits−1) − 1``, zero point 0.
+    narrow_range : bool
+        Symmetric only: drop the most negative code, so the grid is symmetric
+        about 0 (TensorRT/TFLite weights).
+    strategy : str
+        Range strategy: ``"minmax"``, ``"percentile"`` (``percentile=99.99``),
+        ``"mse"``, ``"entropy"`` (per tensor only), ``"sigma"`` (``n_sigma=3``),
+        ``"aciq_laplace"``, ``"aciq_gaussian"`` or ``"manual"`` (``low``, ``high``).
+        See ``quantviz.strategies()``.
+    granularity : str
+        ``"tensor"``: one scale; ``"channel"``: one per slice along ``axis``;
+        ``"group"``: one per ``group_size`` consecutive values of the last axis
+        (default 128).
+    rounding : str
+        ``"nearest"`` (half to even, as PyTorch) or ``"stochastic"`` (unbiased,
+        reproducible with ``seed``).
+
+    Returns
+    -------
+    QuantResult
+
+    Examples
+    --------
+    >>> r = quantize([-1.0, 0.5, 2.0], bits=8)
+    >>> round(r.scale, 7), r.zero_point, r.codes.tolist()
+    (0.0117647, 85, [0, 127, 255])
+    """
+    x = as_weights(x)
+    bits = check_bits(bits)
+    symmetric = _as_flag(symmetric, "symmetric")
+    narrow_range = _as_flag(narrow_range, "narrow_range")
+    qmin, qmax = code_range(bits, symmetric=symmetric, narrow_range=narrow_range)
+    if rounding not in ROUNDINGS:
+        raise InputError(f"rounding must be one of {ROUNDINGS}, not {rounding!r}.")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+        raise InputError(f"seed must be a whole number or None, not {seed!r}.")
+    lay = layout(x.shape, granularity, axis=axis, group_size=group_size)
+    config = QuantConfig(
+        bits, symmetric, narrow_range, strategy, granularity, lay.axis or 0, lay.group_size,
+        rounding, seed, low, high, dict(strategy_params),
+    )  # fmt: skip
+
+    rows = lay.to_rows(x)
+    lo, hi = clipping_range(
+        rows, strategy, bits=bits, symmetric=symmetric, narrow_range=narrow_range,
+        granularity=lay.granularity, low=low, high=high, **strategy_params,
+    )  # fmt: skip
+    qp = qparams(lo, hi, bits, symmetric=symmetric, narrow_range=narrow_range)
+    scale, zp = qp.scale[:, None], qp.zero_point[:, None]
+    rng = np.random.default_rng(seed) if rounding == "stochastic" else None
+    codes, clipped = quantize_codes(rows, scale, zp, qmin, qmax, rounding=rounding, rng=rng)
+    x_hat = dequantize(codes, scale, zp)
+
+    counts = code_counts(codes, qmin, qmax)
+    metrics = {
+        **error_metrics(rows, x_hat, clipped),
+        **code_metrics(counts, bits),
+        **size_metrics(x.size, bits, lay.n_rows, symmetric),
+    }
+    lo_used = np.minimum(np.asarray(lo, dtype=np.float32), 0)
+    hi_used = np.maximum(np.asarray(hi, dtype=np.float32), 0)
+    if symmetric:
+        hi_used = np.maximum(-lo_used, hi_used)
+        lo_used = -hi_used
+
+    def per_scale(values: np.ndarray, kind: type) -> float | int | np.ndarray:
+        return kind(values[0]) if lay.granularity == "tensor" else lay.to_params(values)
+
+    return QuantResult(
+        codes=lay.from_rows(codes),
+        dequantized=lay.from_rows(x_hat),
+        scale=per_scale(qp.scale, float),
+        zero_point=per_scale(qp.zero_point, int),
+        qmin=qmin,
+        qmax=qmax,
+        low=per_scale(lo_used, float),
+        high=per_scale(hi_used, float),
+        clipped=lay.from_rows(clipped),
+        code_counts=counts,
+        metrics=metrics,
+        config=config,
+    )
