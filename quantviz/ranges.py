@@ -27,6 +27,8 @@ from quantviz.quantizer import F32, qparams, quantize_codes
 HIST_BINS = 2048  # TensorRT / ModelOpt / PyTorch HistogramObserver all use 2048 bins
 EXACT_SEARCH_MAX_ROW = 1024  # rows up to this length are searched on the values themselves
 SHRINK_FACTORS = np.linspace(0.25, 1.0, 31)  # candidate fractions of amax for short rows
+EXACT_POLISH_MAX_SIZE = 50_000  # up to this many values the MSE search ends on the values
+PAIR_STEPS = np.linspace(0.96, 1.04, 5)
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,7 @@ def _sawtooth_integral(t: np.ndarray) -> np.ndarray:
 
 def expected_sse(
     hist: np.ndarray,
-    left: np.ndarray,
+    edges: np.ndarray,
     width: np.ndarray,
     grid_low: np.ndarray,
     step: np.ndarray,
@@ -187,7 +189,8 @@ def expected_sse(
 
     Parameters
     ----------
-    hist : (S, B) counts per row and bin; left, width : (S,) first edge and bin width.
+    hist : (S, B) counts per row and bin; edges : (S, B) left edge of each bin;
+    width : (S,) bin width (bins may be any subset, e.g. only the non-empty ones).
     grid_low, step : (S, K) lowest level and step of K candidate grids per row.
     levels : number of levels, ``qmax − qmin + 1``.
 
@@ -195,8 +198,7 @@ def expected_sse(
     -------
     (S, K) expected sum of squared errors.
     """
-    bins = hist.shape[1]
-    a = (left[:, None] + width[:, None] * np.arange(bins))[:, None, :]  # (S, 1, B)
+    a = edges[:, None, :]  # (S, 1, B)
     b = a + width[:, None, None]
     g0, s = grid_low[..., None], step[..., None]  # (S, K, 1)
     g1 = g0 + (levels - 1) * s
@@ -237,20 +239,21 @@ def _histograms(rows: Rows, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     mn, mx = minmax_range(rows)
     width = (mx - mn) / bins
     width[width <= 0] = 1.0
-    idx = np.subtract(rows, mn[:, None].astype(F32), dtype=F32)
-    idx *= (1.0 / width[:, None]).astype(F32)
-    idx = np.minimum(idx.astype(np.int64), bins - 1)
-    np.maximum(idx, 0, out=idx)
-    idx += np.arange(rows.shape[0])[:, None] * bins
+    scaled = np.subtract(rows, mn[:, None].astype(F32), dtype=F32)
+    scaled *= (1.0 / width[:, None]).astype(F32)
+    np.clip(scaled, 0, bins - 1, out=scaled)  # the maximum lands in the last bin
+    idx = scaled.astype(np.intp)
+    if rows.shape[0] > 1:
+        idx += np.arange(rows.shape[0], dtype=np.intp)[:, None] * bins
     hist = np.bincount(idx.ravel(), minlength=rows.shape[0] * bins).reshape(rows.shape[0], bins)
     return hist.astype(np.float64), mn, width
 
 
 def _search_1d(cost: Callable[[np.ndarray], np.ndarray], ends: np.ndarray) -> np.ndarray:
     """Best fraction per row of ``ends`` (S,) among a log grid, then a finer linear grid."""
-    coarse = np.geomspace(1e-3, 1.0, 97)
+    coarse = np.geomspace(1e-3, 1.0, 61)
     best = coarse[np.argmin(cost(ends[:, None] * coarse), axis=1)]
-    fine = np.linspace(0.9, 1.1, 41)
+    fine = np.linspace(0.88, 1.12, 25)
     cand = np.minimum(best[:, None] * fine, 1.0)
     pick = np.argmin(cost(ends[:, None] * cand), axis=1)
     return ends * cand[np.arange(len(ends)), pick]
@@ -261,16 +264,22 @@ def _histogram_search(
 ) -> Range:
     """MSE search on each row's histogram; see :func:`mse_range`."""
     hist, left, width = _histograms(rows, HIST_BINS)
+    edges = left[:, None] + width[:, None] * np.arange(HIST_BINS)
+    if hist.shape[0] == 1:  # one row: empty bins add nothing, leave them out
+        keep = hist[0] > 0
+        hist, edges = hist[:, keep], edges[:, keep]
 
     def cost(c_lo: np.ndarray, c_hi: np.ndarray) -> np.ndarray:
         g0, s, m = _grids(c_lo, c_hi, bits, symmetric, narrow)
-        return expected_sse(hist, left, width, g0, s, m)
+        return expected_sse(hist, edges, width, g0, s, m)
 
     if symmetric:
         t = _search_1d(lambda a: cost(-a, a), mx_pos)
         return -t, t
-    lo, hi = mn_neg, mx_pos
-    for _ in range(3):  # coordinate descent: the upper end, then the lower end
+    # Shrink both ends together first, then refine each end in turn (coordinate descent).
+    f = _search_1d(lambda c: cost(mn_neg[:, None] * c, mx_pos[:, None] * c), np.ones_like(mx_pos))
+    lo, hi = mn_neg * f, mx_pos * f
+    for _ in range(2):
         hi = _search_1d(lambda h, lo=lo: cost(np.broadcast_to(lo[:, None], h.shape), h), mx_pos)
         if np.any(mn_neg < 0):
             lo = _search_1d(lambda w, hi=hi: cost(w, np.broadcast_to(hi[:, None], w.shape)), mn_neg)
@@ -311,11 +320,36 @@ def mse_range(rows: Rows, *, bits: int, symmetric: bool, narrow_range: bool) -> 
         lo[sl], hi[sl] = _histogram_search(
             rows[sl], mn_neg[sl], mx_pos[sl], bits, symmetric, narrow_range
         )
+    if rows.size <= EXACT_POLISH_MAX_SIZE:  # few values: a noisy histogram, polish on the values
+        lo, hi = _polish(rows, lo, hi, bits, symmetric, narrow_range)
     # Keep min-max wherever the search did not beat it on the real values.
     worse = exact_sse(rows, lo, hi, bits, symmetric, narrow_range) > exact_sse(
         rows, mn_neg, mx_pos, bits, symmetric, narrow_range
     )
     return np.where(worse, mn_neg, lo), np.where(worse, mx_pos, hi)
+
+
+def _polish(
+    rows: Rows, lo: np.ndarray, hi: np.ndarray, bits: int, symmetric: bool, narrow: bool
+) -> Range:
+    """Finish the search on the values themselves (few values make a noisy histogram).
+
+    Candidates: both ends moved together by up to ±10 %, each end by up to ±4 %,
+    and the 99, 99.9 and 99.99 percentile ranges; the exact best wins.
+    """
+    together = [(lo * f, hi * f) for f in np.linspace(0.9, 1.1, 21)]
+    apart = [] if symmetric else [(lo * a, hi * b) for a in PAIR_STEPS for b in PAIR_STEPS]
+    pct = [percentile_range(rows, symmetric=symmetric, percentile=p) for p in (99.0, 99.9, 99.99)]
+    candidates = [(lo, hi), *together, *apart, *pct]
+    sse = np.stack(
+        [exact_sse(rows, c_lo, c_hi, bits, symmetric, narrow) for c_lo, c_hi in candidates]
+    )
+    best = np.argmin(sse, axis=0)
+    pick = np.arange(rows.shape[0])
+    return (
+        np.stack([c[0] for c in candidates])[best, pick],
+        np.stack([c[1] for c in candidates])[best, pick],
+    )
 
 
 # ----------------------------------------------------------------- entropy --

@@ -1,0 +1,177 @@
+"""Range strategies: each against its formula or the library it follows."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import quantviz as qv
+from quantviz.ranges import (
+    HIST_BINS,
+    clipping_range,
+    entropy_threshold,
+    exact_sse,
+    expected_sse,
+)
+
+DATA = Path(__file__).parent / "data"
+
+
+def rows_of(x):
+    return np.asarray(x, dtype=np.float32).reshape(1, -1)
+
+
+def test_minmax_is_the_data_range():
+    x = qv.sample("normal", n=5000, seed=1)
+    r = qv.quantize(x, 8)
+    assert (r.low, r.high) == (float(x.min()), float(x.max()))
+    assert r.metrics["clipped_fraction"] == 0.0
+
+
+def test_percentile_symmetric_uses_abs_values_and_asymmetric_splits_the_tails():
+    x = qv.sample("student_t", n=20_000, seed=2)
+    sym = qv.quantize(x, 8, symmetric=True, strategy="percentile", percentile=99.0)
+    t = np.percentile(np.abs(x), 99.0)
+    assert sym.high == pytest.approx(t, rel=1e-6) and sym.low == -sym.high
+    asym = qv.quantize(x, 8, strategy="percentile", percentile=99.0)
+    assert asym.low == pytest.approx(np.percentile(x, 0.5), rel=1e-6)
+    assert asym.high == pytest.approx(np.percentile(x, 99.5), rel=1e-6)
+    assert asym.metrics["clipped_fraction"] == pytest.approx(0.01, abs=2e-4)
+
+
+def test_sigma_range_is_mean_plus_minus_k_std():
+    x = qv.sample("normal", n=50_000, seed=3)
+    r = qv.quantize(x, 8, strategy="sigma", n_sigma=2.0)
+    assert r.high == pytest.approx(x.mean(dtype=np.float64) + 2 * x.std(dtype=np.float64), rel=1e-5)
+    assert r.low == pytest.approx(x.mean(dtype=np.float64) - 2 * x.std(dtype=np.float64), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("prior", "table"),
+    [
+        # Banner et al. 2019 re-minimized (reference §7); the paper's code truncates.
+        ("laplace", [1.8628, 2.8307, 3.8972, 5.0286, 6.2048, 7.4131, 8.6456, 9.8968]),
+        ("gaussian", [1.2399, 1.7106, 2.1516, 2.5591, 2.9362, 3.2869, 3.6151, 3.9240]),
+    ],
+)
+def test_aciq_alpha_matches_the_paper(prior, table):
+    for bits, alpha in enumerate(table, start=1):
+        assert qv.aciq_alpha(bits, prior) == pytest.approx(alpha, abs=1e-3)
+
+
+def test_aciq_laplace_clips_at_alpha_times_b():
+    x = qv.sample("laplace", n=100_000, seed=4)
+    r = qv.quantize(x, 4, symmetric=True, strategy="aciq_laplace")
+    b = np.abs(x - x.mean()).mean(dtype=np.float64)
+    assert r.high == pytest.approx(abs(x.mean()) + qv.aciq_alpha(4) * b, rel=1e-4)
+
+
+def test_entropy_threshold_matches_modelopt():
+    """Histograms and answers recorded from NVIDIA ModelOpt 0.47.0.
+
+    Recorded by scripts/record_modelopt_entropy.py (ModelOpt is too heavy for CI).
+    """
+    recorded = json.loads((DATA / "modelopt_entropy.json").read_text())
+    assert len(recorded["cases"]) == 15
+    for case in recorded["cases"]:
+        kept = entropy_threshold(np.array(case["hist"]), case["bits"], case["unsigned"])
+        assert kept == case["kept_bins"], (case["data"], case["bits"])
+
+
+def test_entropy_clips_outliers_and_is_per_tensor_only():
+    x = qv.sample("outliers", n=100_000, seed=5, fraction=0.001, magnitude=50)
+    r = qv.quantize(x, 8, symmetric=True, strategy="entropy")
+    assert 2.0 < r.high < 20.0  # far inside the ±50 outliers
+    with pytest.raises(qv.InputError, match="per tensor only"):
+        qv.quantize(x.reshape(100, -1), 8, strategy="entropy", granularity="channel")
+
+
+def test_expected_sse_is_exact_for_evenly_spread_values():
+    # Values spread evenly over each bin: the closed form must equal the real error.
+    x = np.linspace(-3.0, 5.0, 2_000_001, dtype=np.float64)
+    hist = np.full((1, 100), x.size / 100.0)
+    edges, width = (-3.0 + 0.08 * np.arange(100)).reshape(1, -1), np.array([0.08])
+    for lo, hi, bits in [(-3, 5, 3), (-1, 2, 4), (-2.5, 4, 8)]:
+        qp = qv.qparams(lo, hi, bits)
+        g0 = qp.grid_low.astype(np.float64).reshape(1, 1)
+        s = qp.scale.astype(np.float64).reshape(1, 1)
+        m = qp.qmax - qp.qmin + 1
+        codes = np.clip(np.rint((x - g0[0, 0]) / s[0, 0]), 0, m - 1)
+        real = np.sum((x - (g0[0, 0] + codes * s[0, 0])) ** 2)
+        model = expected_sse(hist, edges, width, g0, s, m)[0, 0]
+        assert model == pytest.approx(real, rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    "dist", ["normal", "laplace", "student_t", "outliers", "bimodal", "lognormal"]
+)
+@pytest.mark.parametrize("bits", [2, 3, 4, 6, 8])
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_mse_strategy_beats_minmax_and_percentile(dist, bits, symmetric):
+    x = qv.sample(dist, n=20_000, seed=bits)
+    mse = qv.quantize(x, bits, symmetric=symmetric, strategy="mse").metrics["mse"]
+    assert mse <= qv.quantize(x, bits, symmetric=symmetric).metrics["mse"]
+    for p in (99.0, 99.9, 99.99):
+        pct = qv.quantize(x, bits, symmetric=symmetric, strategy="percentile", percentile=p)
+        assert mse <= pct.metrics["mse"] * 1.001
+
+
+@pytest.mark.parametrize(("dist", "bits"), [("laplace", 4), ("student_t", 6), ("bimodal", 8)])
+def test_mse_strategy_on_a_million_values_matches_the_best_percentile(dist, bits):
+    # Large tensors are searched on the histogram alone: it must still be as good.
+    x = qv.sample(dist, n=1_000_000, seed=bits)
+    mse = qv.quantize(x, bits, symmetric=True, strategy="mse").metrics["mse"]
+    best_pct = min(
+        qv.quantize(x, bits, symmetric=True, strategy="percentile", percentile=p).metrics["mse"]
+        for p in (99.0, 99.9, 99.99, 99.999)
+    )
+    assert mse <= best_pct * 1.002
+
+
+def test_mse_per_group_uses_exact_search_and_never_loses_to_minmax():
+    x = qv.sample("layer", n=64 * 256, seed=6)
+    g = qv.quantize(x, 4, symmetric=True, strategy="mse", granularity="group", group_size=32)
+    m = qv.quantize(x, 4, symmetric=True, granularity="group", group_size=32)
+    assert g.metrics["mse"] < m.metrics["mse"]
+    rows = x.reshape(-1, 32)
+    assert np.all(
+        exact_sse(rows, g.low.ravel(), g.high.ravel(), 4, True, False)
+        <= exact_sse(rows, m.low.ravel(), m.high.ravel(), 4, True, False)
+    )
+
+
+def test_manual_range_and_its_errors():
+    x = np.linspace(-4, 4, 101, dtype=np.float32)
+    r = qv.quantize(x, 4, strategy="manual", low=-1.0, high=1.0)
+    assert (r.low, r.high) == (-1.0, 1.0)
+    assert r.metrics["clipped_fraction"] > 0.7
+    with pytest.raises(qv.InputError, match="low=… and high=…"):
+        qv.quantize(x, 4, strategy="manual")
+    with pytest.raises(qv.InputError, match="low < high"):
+        qv.quantize(x, 4, strategy="manual", low=1.0, high=-1.0)
+    with pytest.raises(qv.InputError, match="finite"):
+        qv.quantize(x, 4, strategy="manual", low=float("nan"), high=1.0)
+
+
+def test_bad_strategy_names_and_parameters():
+    x = rows_of([1.0, 2.0])
+    with pytest.raises(qv.InputError, match=r"Unknown range strategy 'kl'.*minmax"):
+        clipping_range(x, "kl", bits=8, symmetric=False)
+    with pytest.raises(qv.InputError, match="between 50 and 100"):
+        qv.quantize([1.0, 2.0], strategy="percentile", percentile=120)
+    with pytest.raises(qv.InputError, match="has no parameter 'pct'"):
+        qv.quantize([1.0, 2.0], strategy="percentile", pct=99)
+    with pytest.raises(qv.InputError, match="has no parameter 'percentile'"):
+        qv.quantize([1.0, 2.0], strategy="minmax", percentile=99)
+
+
+def test_strategy_listing_describes_every_strategy():
+    names = [s.name for s in qv.strategies()]
+    assert names[:4] == ["minmax", "percentile", "mse", "entropy"]
+    for s in qv.strategies():
+        assert s.label and s.description.endswith(".") and s.formula
+        for p in s.params:
+            assert p.low <= p.default <= p.high
+    assert qv.get_strategy("entropy").granularities == ("tensor",)
+    assert HIST_BINS == 2048
