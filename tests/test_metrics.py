@@ -1,0 +1,80 @@
+"""Metrics: error, codes and size figures, with the edge cases that break naive formulas."""
+
+import math
+
+import numpy as np
+import pytest
+
+import quantviz as qv
+from quantviz.metrics import DB_PER_BIT, size_metrics
+
+
+def test_error_figures_on_a_hand_checked_pair():
+    m = qv.metrics([1.0, 2.0, 3.0, 4.0], [1.0, 2.5, 3.0, 3.0])
+    assert m["mse"] == pytest.approx((0.25 + 1.0) / 4)
+    assert m["rmse"] == pytest.approx(math.sqrt(1.25 / 4))
+    assert m["max_abs_error"] == 1.0
+    assert m["mean_error"] == pytest.approx((0.5 - 1.0) / 4)
+    assert m["sqnr_db"] == pytest.approx(10 * math.log10(30 / 1.25))
+
+
+def test_sqnr_is_infinite_when_exact_and_never_nan():
+    assert qv.metrics([1.0, -2.0], [1.0, -2.0])["sqnr_db"] == math.inf
+    assert qv.metrics([0.0, 0.0], [0.0, 0.0])["sqnr_db"] == math.inf
+    assert qv.metrics([0.0, 0.0], [0.0, 1.0])["sqnr_db"] == -math.inf
+    for x in (np.zeros(7), np.full(7, -2.5), np.array([5.0])):
+        for sym in (False, True):
+            r = qv.quantize(x, 4, symmetric=sym)
+            assert not any(isinstance(v, float) and math.isnan(v) for v in r.metrics.values())
+
+
+def test_mse_splits_into_clipping_and_rounding():
+    x = qv.sample("student_t", n=10_000, seed=0)
+    r = qv.quantize(x, 4, strategy="percentile", percentile=98.0)
+    m = r.metrics
+    assert m["mse_clipping"] > 0 and m["mse_rounding"] > 0
+    assert m["mse_clipping"] + m["mse_rounding"] == pytest.approx(m["mse"], rel=1e-9)
+    err = (r.dequantized - x).astype(np.float64)
+    assert m["mse_clipping"] == pytest.approx(np.sum(err[r.clipped] ** 2) / x.size, rel=1e-6)
+    assert m["clipped_fraction"] == pytest.approx(np.mean(r.clipped))
+
+
+def test_levels_used_and_code_entropy():
+    x = np.repeat(np.arange(16, dtype=np.float32), 10)  # every 4-bit level used equally
+    r = qv.quantize(x, 4)
+    assert r.metrics["levels_used"] == 16 and r.metrics["levels_available"] == 16
+    assert r.metrics["code_entropy_bits"] == pytest.approx(4.0)
+    assert r.code_counts.tolist() == [10] * 16
+    half = qv.quantize(np.abs(qv.sample("normal", n=5000, seed=1)), 4, symmetric=True)
+    assert half.metrics["levels_used"] <= 8  # symmetric on all-positive data: half the codes idle
+    narrow = qv.quantize(x, 4, symmetric=True, narrow_range=True)
+    assert narrow.metrics["levels_available"] == 15
+
+
+def test_size_counts_scales_and_zero_points():
+    # 4-bit symmetric groups of 32: 4 + 32/32 = 5 bits per weight, 6.4x smaller, not 8x.
+    s = size_metrics(n_values=4096, bits=4, n_scales=128, symmetric=True)
+    assert s["bits_per_weight"] == 5.0 and s["compression_ratio"] == 6.4
+    # asymmetric adds a zero point of `bits` bits per group
+    a = size_metrics(n_values=4096, bits=4, n_scales=128, symmetric=False)
+    assert a["bits_per_weight"] == 4 + 128 * 36 / 4096
+    x = qv.sample("layer", n=64 * 128, seed=0)
+    r = qv.quantize(x, 8, symmetric=True, granularity="channel")
+    assert r.metrics["bits_per_weight"] == 8 + 64 * 32 / x.size
+    assert r.metrics["float32_bytes"] == 4 * x.size
+    assert r.metrics["size_bytes"] == pytest.approx(x.size * r.metrics["bits_per_weight"] / 8)
+
+
+def test_six_db_per_bit_rule():
+    assert pytest.approx(6.0206, abs=1e-4) == DB_PER_BIT
+    assert qv.sqnr_rule_db(8) == pytest.approx(48.165, abs=1e-3)
+    x = np.random.default_rng(0).uniform(-1, 1, 400_000).astype(np.float32)
+    for bits in (4, 8):
+        # endpoint levels: 2^b - 1 steps, so SQNR is 20 log10(2^b - 1) (reference §7)
+        sqnr = qv.quantize(x, bits).metrics["sqnr_db"]
+        assert sqnr == pytest.approx(20 * math.log10(2**bits - 1), abs=0.1)
+
+
+def test_metrics_refuses_mismatched_shapes():
+    with pytest.raises(qv.InputError, match="shape"):
+        qv.metrics([1.0, 2.0], [1.0, 2.0, 3.0])

@@ -1,0 +1,112 @@
+"""quantize(): inputs validated once, granularities, and the result's contract."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import quantviz as qv
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ([], "empty"),
+        (np.zeros((3, 0)), "empty"),
+        (np.array([1 + 2j]), "complex"),
+        (np.array(["a", "b"]), "numbers"),
+        (np.array([{}, 1], dtype=object), "numbers"),
+        ([1.0, float("nan"), 2.0], "1 NaN and 0 infinite"),
+        ([1.0, float("inf"), -float("inf")], "0 NaN and 2 infinite"),
+        ([[1.0, 2.0], [3.0]], "not an array of numbers"),
+    ],
+)
+def test_bad_inputs_raise_one_clear_sentence(value, message):
+    with pytest.raises(qv.InputError, match=message):
+        qv.quantize(value, 8)
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        np.arange(-5, 6, dtype=np.int64),
+        np.array([True, False, True]),
+        np.linspace(-1, 1, 11, dtype=np.float64),
+        np.linspace(-1, 1, 11, dtype=np.float16),
+        np.uint8([0, 128, 255]),
+        3.5,
+    ],
+)
+def test_integer_bool_and_other_float_inputs_are_accepted(x):
+    r = qv.quantize(x, 8)
+    assert r.dequantized.dtype == np.float32
+    assert r.dequantized.shape == np.atleast_1d(x).shape
+    expected = np.atleast_1d(np.asarray(x, dtype=np.float32))
+    assert np.max(np.abs(r.dequantized - expected)) <= r.scale / 2 + 1e-6
+
+
+def test_finite_values_drops_nan_and_inf_and_counts_them():
+    values, dropped = qv.finite_values([1.0, np.nan, 2.0, np.inf])
+    assert values.tolist() == [1.0, 2.0] and dropped == 2
+
+
+def test_per_channel_scales_follow_the_axis():
+    x = qv.sample("layer", n=32 * 64, seed=1, rows=32)  # (32, 64), rows on different scales
+    r0 = qv.quantize(x, 4, symmetric=True, granularity="channel", axis=0)
+    assert r0.scale.shape == (32,) and r0.zero_point.shape == (32,)
+    np.testing.assert_allclose(r0.high, np.abs(x).max(axis=1), rtol=1e-7)
+    r1 = qv.quantize(x, 4, symmetric=True, granularity="channel", axis=-1)
+    assert r1.scale.shape == (64,)
+    t = qv.quantize(x, 4, symmetric=True)
+    assert r0.metrics["mse"] < t.metrics["mse"] / 4  # per-channel rescues uneven rows
+    assert r0.codes.shape == x.shape and r0.levels(3).shape == (16,)
+    with pytest.raises(qv.InputError, match="pass an index"):
+        r0.levels()
+
+
+def test_groups_are_contiguous_blocks_of_the_last_axis():
+    x = np.arange(2 * 8, dtype=np.float32).reshape(2, 8)
+    r = qv.quantize(x, 2, granularity="group", group_size=4)
+    assert r.scale.shape == (2, 2)
+    assert r.high.tolist() == [[3.0, 7.0], [11.0, 15.0]]
+    assert r.low.tolist() == [[0.0, 0.0], [0.0, 0.0]]  # ranges widened to include 0
+    assert qv.quantize(np.zeros(256), 4, granularity="group").scale.shape == (2,)  # default 128
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"granularity": "group", "group_size": 5}, "does not divide the last dimension"),
+        ({"granularity": "group", "group_size": 0}, "positive whole number"),
+        ({"granularity": "channel", "axis": 2}, "axis 2 does not exist"),
+        ({"granularity": "row"}, "granularity must be one of"),
+        ({"rounding": "up"}, "rounding must be one of"),
+        ({"symmetric": "yes"}, "True or False"),
+        ({"seed": 1.5}, "seed must be"),
+    ],
+)
+def test_settings_that_do_not_fit_are_refused(kwargs, message):
+    with pytest.raises(qv.InputError, match=message):
+        qv.quantize(np.zeros((4, 8)), 4, **kwargs)
+
+
+def test_result_reports_its_settings_and_grid():
+    x = qv.sample("normal", n=1000, seed=2)
+    r = qv.quantize(x, 6, symmetric=True, strategy="percentile", percentile=99.0)
+    assert r.config.bits == 6 and r.bits == 6
+    assert r.config.strategy_params == {"percentile": 99.0}
+    assert (r.qmin, r.qmax) == (-32, 31)
+    assert r.low == -r.high
+    assert np.all((r.codes >= r.qmin) & (r.codes <= r.qmax))
+    assert set(np.unique(r.dequantized)) <= set(r.levels())
+
+
+def test_a_constant_tensor_runs_every_strategy_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for s in qv.strategies():
+            extra = {"low": -1.0, "high": 1.0} if s.name == "manual" else {}
+            for sym in (False, True):
+                r = qv.quantize(np.full(300, 0.7), 4, symmetric=sym, strategy=s.name, **extra)
+                assert np.all(np.isfinite(r.dequantized))
+                assert np.isfinite(r.metrics["mse"])
