@@ -8,16 +8,20 @@ for a clipping range per row (:mod:`quantviz.ranges`), builds the grid
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from quantviz.errors import InputError
 from quantviz.granularity import layout
-from quantviz.metrics import code_counts, code_metrics, error_metrics, size_metrics
+from quantviz.metrics import ErrorSums, code_counts, code_metrics, code_patterns, size_metrics
 from quantviz.quantizer import (
     ROUNDINGS,
+    QParams,
     check_bits,
+    code_dtype,
     code_range,
     dequantize,
     qparams,
@@ -109,6 +113,62 @@ class QuantResult:
         return dequantize(q, scale, zp)
 
 
+BLOCK = 1 << 18  # values per block: small enough to stay in cache
+WORKERS = min(4, os.cpu_count() or 1)
+
+
+def _blocks(n_rows: int, row_length: int) -> list[tuple[slice, slice]]:
+    """Cut a (rows, length) array into blocks of about BLOCK values, rows kept whole when short."""
+    if row_length >= BLOCK:
+        return [
+            (slice(r, r + 1), slice(c, c + BLOCK))
+            for r in range(n_rows)
+            for c in range(0, row_length, BLOCK)
+        ]
+    per = max(1, BLOCK // row_length)
+    return [(slice(r, r + per), slice(None)) for r in range(0, n_rows, per)]
+
+
+def apply_grid(
+    rows: np.ndarray, qp: QParams, *, rounding: str = "nearest", seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, ErrorSums, np.ndarray]:
+    """Quantize and dequantize every row on its grid, measuring the error on the way.
+
+    The work is split into cache-sized blocks run on a few threads (numpy
+    releases the GIL), so memory stays bounded and both cores help; each block
+    gets its own random stream from ``seed`` for stochastic rounding, so results
+    do not depend on the order blocks finish.
+
+    Returns codes, dequantized values, the clipped mask, the error sums and the
+    code bit-pattern counts (:func:`quantviz.metrics.code_patterns`).
+    """
+    codes = np.empty(rows.shape, code_dtype(qp.qmin, qp.qmax))
+    x_hat = np.empty(rows.shape, np.float32)
+    clipped = np.empty(rows.shape, bool)
+    scale, zp = qp.scale[:, None], qp.zero_point[:, None]
+    blocks = _blocks(*rows.shape)
+    streams = np.random.SeedSequence(seed).spawn(len(blocks)) if rounding == "stochastic" else None
+
+    def work(i: int) -> tuple[ErrorSums, np.ndarray]:
+        r, c = blocks[i]
+        rng = np.random.default_rng(streams[i]) if streams else None
+        q, k = quantize_codes(
+            rows[r, c], scale[r], zp[r], qp.qmin, qp.qmax, rounding=rounding, rng=rng
+        )
+        xh = dequantize(q, scale[r], zp[r])
+        codes[r, c], x_hat[r, c], clipped[r, c] = q, xh, k
+        return ErrorSums.of(rows[r, c], xh, k), code_patterns(q)
+
+    if len(blocks) == 1 or WORKERS == 1:
+        parts = [work(i) for i in range(len(blocks))]
+    else:
+        with ThreadPoolExecutor(WORKERS) as pool:
+            parts = list(pool.map(work, range(len(blocks))))
+    sums = sum((p[0] for p in parts), ErrorSums())
+    patterns = sum(p[1] for p in parts)
+    return codes, x_hat, clipped, sums, patterns
+
+
 def _as_flag(value: object, name: str) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise InputError(f"{name} must be True or False, not {value!r}.")
@@ -189,14 +249,10 @@ def quantize(
         granularity=lay.granularity, low=low, high=high, **strategy_params,
     )  # fmt: skip
     qp = qparams(lo, hi, bits, symmetric=symmetric, narrow_range=narrow_range)
-    scale, zp = qp.scale[:, None], qp.zero_point[:, None]
-    rng = np.random.default_rng(seed) if rounding == "stochastic" else None
-    codes, clipped = quantize_codes(rows, scale, zp, qmin, qmax, rounding=rounding, rng=rng)
-    x_hat = dequantize(codes, scale, zp)
-
-    counts = code_counts(codes, qmin, qmax)
+    codes, x_hat, clipped, sums, patterns = apply_grid(rows, qp, rounding=rounding, seed=seed)
+    counts = code_counts(codes, qmin, qmax, patterns)
     metrics = {
-        **error_metrics(rows, x_hat, clipped),
+        **sums.figures(),
         **code_metrics(counts, bits),
         **size_metrics(x.size, bits, lay.n_rows, symmetric),
     }

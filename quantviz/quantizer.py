@@ -189,7 +189,8 @@ def quantize_codes(
     else:
         raise InputError(f"rounding must be one of {ROUNDINGS}, not {rounding!r}.")
     v += np.asarray(zero_point, dtype=F32)
-    clipped = (v < qmin) | (v > qmax)
+    clipped = np.less(v, qmin)
+    clipped |= np.greater(v, qmax)
     np.clip(v, qmin, qmax, out=v)
     return v.astype(code_dtype(qmin, qmax)), clipped
 
