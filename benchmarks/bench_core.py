@@ -77,15 +77,15 @@ def main() -> None:
     ]
     for name in STRATEGIES:
         cells = [
-            median_time(lambda x=data[n]: qv.quantize(x, 8, strategy=name), args.repeats)
+            median_time(lambda x=data[n], s=name: qv.quantize(x, 8, strategy=s), args.repeats)
             for n in sizes
         ]
         lines.append(f"| {name} | " + " | ".join(f"{1e3 * t:.0f}" for t in cells) + " |")
     minmax_10m = median_time(lambda: qv.quantize(data[sizes[-1]], 8), args.repeats)
     if torch is not None:
+        tensors = {n: torch.from_numpy(data[n]) for n in sizes}
         cells = [
-            median_time(lambda x=torch.from_numpy(data[n]): torch_fake_quant_mse(x), args.repeats)
-            for n in sizes
+            median_time(lambda t=tensors[n]: torch_fake_quant_mse(t), args.repeats) for n in sizes
         ]
         lines.append(
             "| **torch** MinMaxObserver + fake_quantize + MSE | "

@@ -222,7 +222,11 @@ def test_unknown_parameter_lists_valid_ones() -> None:
 @pytest.mark.parametrize(
     ("name", "params", "match"),
     [
-        ("normal", {"std": 0.0}, r"'std' of the distribution 'normal' must be between 0.01 and 10 \(got 0.0\)"),
+        (
+            "normal",
+            {"std": 0.0},
+            r"'std' of the distribution 'normal' must be between 0.01 and 10 \(got 0.0\)",
+        ),
         ("normal", {"std": -1.0}, r"'std'.*between 0.01 and 10"),
         ("outliers", {"fraction": 0.5}, r"'fraction'.*between 0 and 0.05"),
         ("outliers", {"magnitude": 1.0}, r"'magnitude'.*between 2 and 100"),
