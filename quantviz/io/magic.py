@@ -11,6 +11,8 @@ import io
 import struct
 import zipfile
 
+from quantviz.io.zip_guard import directory_is_small
+
 #: The pickle torch.save(..., _use_new_zipfile_serialization=False) writes first:
 #: protocol 2, then the long integer 0x1950A86A20F9469CFC6C (torch's magic number).
 TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
@@ -20,7 +22,7 @@ GGUF_MAGIC = b"GGUF"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 
 #: Largest safetensors JSON header accepted (the safetensors library's own cap).
-SAFETENSORS_MAX_HEADER = 100 * 2**20
+SAFETENSORS_MAX_HEADER = 100_000_000
 
 _DESCRIPTIONS = {
     "empty": "an empty file",
@@ -75,6 +77,8 @@ def looks_like_text(data: bytes, probe: int = 4096) -> bool:
 
 def _zip_kind(data: bytes) -> str:
     """Tell a NumPy .npz from a PyTorch checkpoint by the archive's entry names."""
+    if not directory_is_small(data):
+        return "zip"
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = zf.namelist()[:10_000]

@@ -23,11 +23,14 @@ from quantviz.io.zip_guard import open_zip
 _MAX_HEADER = 10_000  # NumPy's own default limit for a header, in bytes
 
 
-def _read_header(fp: IO[bytes], ctx: ReadContext, what: str) -> tuple[tuple[int, ...], np.dtype, int]:
+def _read_header(
+    fp: IO[bytes], ctx: ReadContext, name: str, what: str = ""
+) -> tuple[tuple[int, ...], np.dtype, int]:
     """Read and check a .npy header; return (shape, dtype, number of bytes of the data).
 
-    ``what`` names the array in messages (the file itself, or an entry of a .npz).
-    The file position is left at the start of the data.
+    ``name`` is the array's name; ``what`` says where it is in messages (empty
+    for a .npy file, `` (entry 'w.npy')`` inside a .npz). The file position is
+    left at the start of the data.
     """
     try:
         major, _minor = npformat.read_magic(fp)
@@ -48,6 +51,7 @@ def _read_header(fp: IO[bytes], ctx: ReadContext, what: str) -> tuple[tuple[int,
             f"contains an array of Python objects{what}; loading it would mean unpickling, "
             "which can run arbitrary code, so quantviz refuses it for safety"
         )
+    ctx.check_shape(name, shape)
     n_bytes = product(shape) * dtype.itemsize
     return tuple(int(d) for d in shape), dtype, n_bytes
 
@@ -63,7 +67,7 @@ def read_npy(data: bytes, ctx: ReadContext) -> LoadedWeights:
     if not data.startswith(NPY_MAGIC):
         raise ctx.error(misnamed("a NumPy .npy file", data))
     fp = io.BytesIO(data)
-    shape, dtype, n_bytes = _read_header(fp, ctx, "")
+    shape, dtype, n_bytes = _read_header(fp, ctx, ctx.stem)
     ctx.check_elements(product(shape))
     if len(data) - fp.tell() < n_bytes:
         raise ctx.error(
@@ -75,7 +79,7 @@ def read_npy(data: bytes, ctx: ReadContext) -> LoadedWeights:
     except Exception as exc:  # numpy raises ValueError/OSError on corrupt data
         raise ctx.error(f"could not be read as a .npy file ({short_reason(exc)})") from exc
     out = TensorCollector(ctx, "npy")
-    out.add(ctx.stem, arr, stored_as=dtype.name)
+    out.add(ctx.stem, arr, stored_as=dtype.name, owned=True)
     return out.finish()
 
 
@@ -101,18 +105,22 @@ def read_npz(data: bytes, ctx: ReadContext) -> LoadedWeights:
         members = []
         total = 0
         for info in zf.infolist():
-            if info.is_dir() or not info.filename.endswith(".npy"):
+            if not info.filename.endswith(".npy"):  # folders, other files
                 continue
             what = f" (entry {info.filename!r})"
             try:
                 member = zf.open(info)
             except Exception as exc:  # unsupported compression, bad local header...
-                raise ctx.error(f"has an unreadable entry {info.filename!r} ({short_reason(exc)})") from exc
+                raise ctx.error(
+                    f"has an unreadable entry {info.filename!r} ({short_reason(exc)})"
+                ) from exc
             with member:
-                shape, dtype, n_bytes = _read_header(member, ctx, what)
+                shape, dtype, n_bytes = _read_header(member, ctx, info.filename, what)
                 header_end = member.tell()
             if info.file_size < header_end + n_bytes:
-                raise ctx.error(f"is truncated: entry {info.filename!r} is shorter than its header says")
+                raise ctx.error(
+                    f"is truncated: entry {info.filename!r} is shorter than its header says"
+                )
             total += product(shape)
             ctx.check_elements(total)
             members.append((info, dtype))
@@ -122,10 +130,12 @@ def read_npz(data: bytes, ctx: ReadContext) -> LoadedWeights:
         for info, dtype in members:
             try:
                 with zf.open(info) as member:
-                    arr = npformat.read_array(member, allow_pickle=False, max_header_size=_MAX_HEADER)
+                    arr = npformat.read_array(
+                        member, allow_pickle=False, max_header_size=_MAX_HEADER
+                    )
             except Exception as exc:  # zlib.error, EOFError, ValueError, BadZipFile...
                 raise ctx.error(
                     f"has a corrupt entry {info.filename!r} ({short_reason(exc)})"
                 ) from exc
-            out.add(info.filename.removesuffix(".npy"), arr, stored_as=dtype.name)
+            out.add(info.filename.removesuffix(".npy"), arr, stored_as=dtype.name, owned=True)
     return out.finish()

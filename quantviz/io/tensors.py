@@ -110,30 +110,37 @@ def _is_ml_dtypes_int(dtype: np.dtype) -> bool:
     return dtype.kind == "V" and dtype.name.startswith(("int", "uint"))
 
 
-def convert(arr: np.ndarray) -> tuple[np.ndarray | None, str]:
+def convert(arr: np.ndarray, owned: bool = False) -> tuple[np.ndarray | None, str]:
     """Turn a tensor read from a file into the array quantviz returns.
 
     Parameters
     ----------
     arr : numpy.ndarray
         The tensor as decoded from the file.
+    owned : bool, optional
+        True when ``arr`` is a fresh array nothing else refers to (then it is
+        returned without a copy if it already has the right dtype). False for
+        views into the file's bytes, which are always copied, so that the result
+        is writable and does not keep the whole file in memory.
 
     Returns
     -------
     (numpy.ndarray or None, str)
-        The new array (always a fresh, writable copy in native byte order) and a
-        note on the conversion; or ``None`` and the reason the tensor is skipped.
+        The array (writable, native byte order) and a note on the conversion;
+        or ``None`` and the reason the tensor is skipped.
     """
     dtype = arr.dtype
+    copy = not (owned and arr.flags.writeable)
     if dtype.kind == "f" or _is_ml_dtypes_float(dtype):
-        out = np.array(arr, dtype=np.float32, copy=True)
+        with np.errstate(over="ignore"):  # float64 beyond float32's range becomes +-inf
+            out = np.array(arr, dtype=np.float32, copy=copy or None)
         note = "" if dtype == np.float32 else f"converted from {dtype.name} to float32"
         return out, note
     if dtype.kind in "biu":
-        return np.array(arr, dtype=dtype.newbyteorder("="), copy=True), ""
+        return np.array(arr, dtype=dtype.newbyteorder("="), copy=copy or None), ""
     if _is_ml_dtypes_int(dtype):
         target = np.int8 if dtype.name.startswith("int") else np.uint8
-        return np.array(arr, dtype=target, copy=True), f"widened from {dtype.name}"
+        return np.array(arr, dtype=target, copy=copy or None), f"widened from {dtype.name}"
     if dtype.kind == "c":
         return None, "complex numbers cannot be quantized"
     if dtype.hasobject:
@@ -173,10 +180,12 @@ class TensorCollector:
         self.ctx.check_elements(self.total_elements)
         self.ctx.check_tensor_count(len(self.result.infos) + 1)
 
-    def add(self, name: str, arr: np.ndarray, stored_as: str, note: str = "") -> None:
+    def add(
+        self, name: str, arr: np.ndarray, stored_as: str, note: str = "", *, owned: bool = False
+    ) -> None:
         """Convert ``arr`` (see :func:`convert`) and store it under ``name``."""
         self._count(int(arr.size))
-        out, conv_note = convert(arr)
+        out, conv_note = convert(arr, owned=owned)
         note = "; ".join(n for n in (note, conv_note) if n)
         if out is None:
             self.skip(name, tuple(arr.shape), stored_as, note, counted=True)

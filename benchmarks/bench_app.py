@@ -1,0 +1,333 @@
+"""What a person feels: bit-slider key press → page settled with the new numbers.
+
+Runs the app in a real browser (Playwright + Debian chromium, the same flags as the e2e
+tests) and measures, for
+
+  (a) ``app.py`` default page (100k samples),
+  (b) ``app.py`` at 1M samples (``/?n=1000000``; the real app binds the sample size to
+      the query parameter ``n``),
+  (c) ``benchmarks/bare_app.py``: one slider and one metric, plain Streamlit,
+
+served and measured the same way in the same run:
+
+* **first load**: navigation start → app settled (script ``notRunning``, SQNR metric
+  shown), read from ``performance.now()`` in the page. "cold" is the very first visit
+  after the server started (for (b): the first visit with that URL); "warm" is the
+  median of ``--loads`` further visits, each in a fresh browser context (new session,
+  empty HTTP cache).
+* **slider → settled**: focus the ``bits`` slider, press ArrowLeft/ArrowRight
+  alternately (after ``--warmup`` unmeasured moves), and time with
+  ``time.perf_counter`` from just before the key press until the SQNR metric text
+  differs from before *and* the script state is ``notRunning``. The condition is polled
+  in the page on every animation frame (``page.wait_for_function(..., polling="raf")``),
+  i.e. at the moment the new numbers can be painted. Median, p90 (nearest rank) and max.
+
+Target: median settle ≤ 250 ms and ≤ 3× the bare app.
+
+Alternating 8↔7 bits revisits the same two settings, so an app that caches per bit
+width is measured on its cached path after the warm-up.
+
+Usage (not part of pytest)::
+
+    .venv/bin/python benchmarks/bench_app.py [--moves N] [--warmup W] [--loads L] [--write]
+
+``--write`` replaces the "## App: slider to settled page" section of
+``docs/BENCHMARKS.md`` (creating the file if needed; other sections are left alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import importlib.metadata
+import math
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+from browser_helpers import (  # noqa: E402
+    CHROMIUM_ARGS,
+    FIRST_LOAD_TIMEOUT_MS,
+    JS_METRIC_TEXT,
+    RUN_TIMEOUT_MS,
+    VIEWPORT,
+    StreamlitServer,
+    chromium_path,
+    missing_browser_tools,
+    slider_thumb,
+    wait_for_app_run,
+)
+
+DOC = ROOT / "docs" / "BENCHMARKS.md"
+SECTION = "## App: slider to settled page"
+METRIC_LABEL = "SQNR"
+SLIDER_KEY = "bits"
+TARGET_MS = 250.0
+TARGET_RATIO = 3.0
+
+# JS predicates. Both return a truthy value (performance.now()) once true.
+_SETTLED_LOAD = f"""
+(label) => {{
+  const app = document.querySelector("[data-testid='stApp']");
+  if (!app || app.dataset.testScriptState !== "notRunning"
+      || app.dataset.testConnectionState !== "CONNECTED") return false;
+  const text = ({JS_METRIC_TEXT})(label);
+  return text ? performance.now() : false;
+}}
+"""
+_SETTLED_MOVE = f"""
+([label, before]) => {{
+  const app = document.querySelector("[data-testid='stApp']");
+  if (!app || app.dataset.testScriptState !== "notRunning") return false;
+  const text = ({JS_METRIC_TEXT})(label);
+  return (text !== null && text !== before) ? performance.now() : false;
+}}
+"""
+_IMAGES_LOADED = """
+() => {
+  const imgs = document.querySelectorAll("[data-testid='stImage'] img");
+  for (const img of imgs) if (!img.complete || img.naturalWidth === 0) return false;
+  return performance.now();
+}
+"""
+
+
+@dataclass
+class Case:
+    name: str
+    script: str
+    path: str
+    note: str = ""
+    cold_load_ms: float = math.nan
+    warm_loads_ms: list[float] = field(default_factory=list)
+    settle_ms: list[float] = field(default_factory=list)
+    settle_inpage_ms: list[float] = field(default_factory=list)
+    settle_images_ms: list[float] = field(default_factory=list)
+
+
+def p90(xs: list[float]) -> float:
+    """Nearest-rank 90th percentile."""
+    s = sorted(xs)
+    return s[max(0, math.ceil(0.9 * len(s)) - 1)]
+
+
+def load_once(browser, url: str) -> tuple[float, object, object]:
+    """Fresh context → navigation start to settled (ms, from the page clock)."""
+    ctx = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+    page = ctx.new_page()
+    page.goto(url, wait_until="commit", timeout=FIRST_LOAD_TIMEOUT_MS)
+    handle = page.wait_for_function(
+        _SETTLED_LOAD, arg=METRIC_LABEL, polling="raf", timeout=FIRST_LOAD_TIMEOUT_MS
+    )
+    return float(handle.json_value()), ctx, page
+
+
+def check_page(page, case: Case) -> None:
+    """Fail loudly on an exception/error box; note whether ``n=`` was honoured."""
+    for tid in ("stException", "stAlertContentError"):
+        if page.get_by_test_id(tid).count():
+            text = page.get_by_test_id(tid).first.inner_text()[:500]
+            raise SystemExit(f"{case.name}: the page shows {tid}: {text}")
+    if "n=" in case.path:
+        n_widget = page.locator(".st-key-n")
+        if n_widget.count() == 0:
+            case.note = "no widget with key `n` on the page: ran at the default size"
+        elif "n=1000000" not in page.url:
+            case.note = f"`n=1000000` dropped from the URL (widget shows {n_widget.inner_text()!r})"
+
+
+def measure_moves(page, case: Case, warmup: int, moves: int) -> None:
+    page.evaluate(
+        "() => document.addEventListener('keydown', () => "
+        "{ window.__qvKeyAt = performance.now(); }, true)"
+    )
+    slider_thumb(page, SLIDER_KEY).focus()
+    for i in range(warmup + moves):
+        key = "ArrowLeft" if i % 2 == 0 else "ArrowRight"
+        before = page.evaluate(JS_METRIC_TEXT, METRIC_LABEL)
+        t0 = time.perf_counter()
+        page.keyboard.press(key)
+        handle = page.wait_for_function(
+            _SETTLED_MOVE, arg=[METRIC_LABEL, before], polling="raf", timeout=RUN_TIMEOUT_MS
+        )
+        t1 = time.perf_counter()
+        page.wait_for_function(_IMAGES_LOADED, polling="raf", timeout=RUN_TIMEOUT_MS)
+        t2 = time.perf_counter()
+        settled_at = float(handle.json_value())
+        if i >= warmup:
+            case.settle_ms.append((t1 - t0) * 1000)
+            case.settle_images_ms.append((t2 - t0) * 1000)
+            case.settle_inpage_ms.append(settled_at - page.evaluate("() => window.__qvKeyAt"))
+    wait_for_app_run(page)
+    check_page(page, case)
+
+
+def run_case(browser, server: StreamlitServer, case: Case, loads: int, warmup: int, moves: int):
+    url = server.url + case.path
+    case.cold_load_ms, ctx, page = load_once(browser, url)
+    ctx.close()
+    for _ in range(loads):
+        ms, ctx, page = load_once(browser, url)
+        case.warm_loads_ms.append(ms)
+        if _ < loads - 1:
+            ctx.close()
+    check_page(page, case)
+    measure_moves(page, case, warmup, moves)
+    ctx.close()
+
+
+def machine_info(browser_version: str) -> dict[str, str]:
+    import streamlit
+
+    cpu = "unknown"
+    try:
+        m = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
+        cpu = m.group(1).strip() if m else cpu
+    except OSError:
+        pass
+    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    app_sha = hashlib.sha256((ROOT / "app.py").read_bytes()).hexdigest()[:12]
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": f"{cpu}, nproc {nproc}",
+        "python": platform.python_version(),
+        "streamlit": streamlit.__version__,
+        "playwright": importlib.metadata.version("playwright"),
+        "chromium": browser_version,
+        "app": f"app.py sha256 {app_sha} (HEAD {commit or '?'})",
+    }
+
+
+def fmt(x: float) -> str:
+    return "–" if math.isnan(x) else f"{x:.0f}"
+
+
+def render(cases: list[Case], info: dict[str, str], args: argparse.Namespace) -> str:
+    bare = next(c for c in cases if c.script.endswith("bare_app.py"))
+    bare_med = statistics.median(bare.settle_ms)
+    lines = [
+        f"Slider key press → SQNR metric changed and script `notRunning`, {args.moves} moves "
+        f"(alternating ←/→ on `bits`, 8↔7) after {args.warmup} warm-up moves; first load = "
+        f"navigation start → settled (cold = first visit after server start; warm = median "
+        f"of {args.loads} fresh contexts). Milliseconds. Target: median settle ≤ "
+        f"{TARGET_MS:.0f} ms and ≤ {TARGET_RATIO:.0f}× bare.",
+        "",
+        "| case | first load cold | first load warm | settle median | settle p90 | settle max "
+        "| in-page median | + images median | × bare | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for c in cases:
+        med = statistics.median(c.settle_ms)
+        ratio = med / bare_med
+        ok = med <= TARGET_MS and ratio <= TARGET_RATIO
+        verdict = "—" if c is bare else ("met" if ok else "**missed**")
+        lines.append(
+            f"| {c.name} | {fmt(c.cold_load_ms)} | {fmt(statistics.median(c.warm_loads_ms))} "
+            f"| {fmt(med)} | {fmt(p90(c.settle_ms))} | {fmt(max(c.settle_ms))} "
+            f"| {fmt(statistics.median(c.settle_inpage_ms))} "
+            f"| {fmt(statistics.median(c.settle_images_ms))} | {ratio:.1f} | {verdict} |"
+        )
+    notes = [f"- {c.name}: {c.note}" for c in cases if c.note]
+    if notes:
+        lines += ["", "Notes:", *notes]
+    lines += [
+        "",
+        '"in-page" is the same interval on the page clock (keydown event → first animation '
+        'frame with the condition true), without Playwright\'s round trips. "+ images" '
+        "also waits until every `st.pyplot`/`st.image` picture on the page has loaded "
+        "(Streamlit fetches them after the run ends); it is not part of the target.",
+        "",
+        f"Machine: {info['cpu']}; Python {info['python']}, Streamlit {info['streamlit']}, "
+        f"Playwright {info['playwright']}, Chromium {info['chromium']} (headless); "
+        f"{info['app']}; {info['date']}.",
+        "",
+        "Reproduce: `.venv/bin/python benchmarks/bench_app.py --write`.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(body: str) -> None:
+    """Replace (or append) our section of docs/BENCHMARKS.md; leave the rest untouched."""
+    block = f"{SECTION}\n\n{body}"
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == SECTION), None)
+    if start is None:
+        new = text.rstrip("\n") + "\n\n" + block
+    else:
+        end = next(
+            (i for i in range(start + 1, len(lines)) if re.match(r"^##\s", lines[i])),
+            len(lines),
+        )
+        tail = "".join(lines[end:])
+        new = "".join(lines[:start]) + block + ("\n" + tail if tail else "")
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(new)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--moves", type=int, default=15, help="measured slider moves per case")
+    ap.add_argument("--warmup", type=int, default=3, help="unmeasured moves first")
+    ap.add_argument("--loads", type=int, default=3, help="warm first-load repetitions")
+    ap.add_argument("--write", action="store_true", help=f"update {DOC.relative_to(ROOT)}")
+    args = ap.parse_args()
+    if args.moves < 1 or args.warmup < 0 or args.loads < 1:
+        ap.error("--moves and --loads must be ≥ 1, --warmup ≥ 0")
+
+    missing = missing_browser_tools()
+    if missing:
+        print("cannot run: missing " + " and ".join(missing), file=sys.stderr)
+        return 2
+
+    from playwright.sync_api import sync_playwright
+
+    cases = [
+        Case("app.py, default (100k samples)", "app.py", "/"),
+        Case("app.py, 1M samples (`?n=1000000`)", "app.py", "/?n=1000000"),
+        Case("bare Streamlit (`benchmarks/bare_app.py`)", "benchmarks/bare_app.py", "/"),
+    ]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            for script in dict.fromkeys(c.script for c in cases):
+                with StreamlitServer(script) as server:
+                    for case in (c for c in cases if c.script == script):
+                        print(f"measuring {case.name} …", file=sys.stderr, flush=True)
+                        try:
+                            run_case(browser, server, case, args.loads, args.warmup, args.moves)
+                        except Exception:
+                            print(server.log(), file=sys.stderr)
+                            raise
+            info = machine_info(browser.version)
+        finally:
+            browser.close()
+
+    body = render(cases, info, args)
+    print(f"{SECTION}\n\n{body}")
+    if args.write:
+        write_section(body)
+        print(f"wrote the section to {DOC.relative_to(ROOT)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Figure builders: what a student sees is drawn from the result's own numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+
+import quantviz as qv
+from quantviz import plots
+
+
+def _by_gid(fig: Figure, gid: str) -> list:
+    return [a for a in fig.findobj() if a.get_gid() == gid]
+
+
+def _hist(r: qv.QuantResult, x: np.ndarray, log: bool = False) -> Figure:
+    edges = plots.histogram_edges(*plots.plot_range(float(x.min()), float(x.max()), r))
+    return plots.histogram_figure(
+        edges, plots.value_counts(x, edges), plots.quantized_counts(r, edges), r, log=log
+    )
+
+
+@pytest.fixture(scope="module")
+def x() -> np.ndarray:
+    return qv.sample("laplace", n=20_000, seed=0)
+
+
+def test_histogram_axes_share_x_and_y(x):
+    fig = _hist(qv.quantize(x, 4), x)
+    assert isinstance(fig, Figure)
+    top, bottom = fig.axes
+    assert top.get_shared_x_axes().joined(top, bottom)
+    assert top.get_shared_y_axes().joined(top, bottom)
+
+
+def test_histogram_draws_every_level_and_the_clip_lines(x):
+    r = qv.quantize(x, 4, strategy="percentile", percentile=99.0)
+    fig = _hist(r, x)
+    levels = _by_gid(fig, "levels")
+    assert len(levels) == 2 and all(isinstance(c, LineCollection) for c in levels)
+    xs = sorted(seg[0][0] for seg in levels[0].get_segments())
+    np.testing.assert_allclose(xs, r.levels())
+    for gid, value in (("clip_low", r.low), ("clip_high", r.high)):
+        lines = _by_gid(fig, gid)
+        assert len(lines) == 2
+        assert all(line.get_xdata()[0] == pytest.approx(value) for line in lines)
+    top, bottom = fig.axes
+    assert top.get_ylabel() == "count" and bottom.get_xlabel() == "value"
+    assert f"{np.count_nonzero(r.clipped):,}" in top.get_title(loc="right")
+    assert "of 16 levels used" in bottom.get_title(loc="left")
+    labels = [t.get_text() for t in top.get_legend().get_texts()]
+    assert "original (float32)" in labels and "grid levels (16)" in labels
+
+
+def test_histogram_counts_are_exact(x):
+    r = qv.quantize(x, 3)
+    edges = plots.histogram_edges(*plots.plot_range(float(x.min()), float(x.max()), r))
+    q = plots.quantized_counts(r, edges)
+    assert q.sum() == x.size
+    direct, _ = np.histogram(r.dequantized, bins=edges)
+    np.testing.assert_array_equal(q, direct)
+    assert plots.value_counts(x, edges).sum() == x.size
+
+
+def test_many_levels_become_ticks_then_disappear(x):
+    assert _by_gid(_hist(qv.quantize(x, 8), x), "level_ticks")
+    assert not _by_gid(_hist(qv.quantize(x, 8), x), "levels")
+    fig16 = _hist(qv.quantize(x, 16), x)
+    assert not _by_gid(fig16, "levels") and not _by_gid(fig16, "level_ticks")
+
+
+def test_log_counts(x):
+    fig = _hist(qv.quantize(x, 4), x, log=True)
+    assert all(ax.get_yscale() == "log" for ax in fig.axes)
+    assert fig.axes[0].get_ylabel() == "count (log)"
+
+
+def test_per_channel_histogram_has_no_single_grid():
+    w = qv.sample("layer", n=6400, seed=0)
+    r = qv.quantize(w, 4, granularity="channel")
+    fig = _hist(r, w)
+    assert not _by_gid(fig, "levels") and not _by_gid(fig, "clip_low")
+    assert "64 grids, one per channel" in fig.axes[1].get_title(loc="left")
+
+
+def test_transfer_and_error_split_rounding_from_clipping(x):
+    r = qv.quantize(x, 4, strategy="manual", low=-1.0, high=1.0)
+    lo, hi = plots.plot_range(float(x.min()), float(x.max()), r)
+    xs, ys = plots.transfer_curve(r, lo, hi)
+    np.testing.assert_array_equal(np.unique(ys), r.levels())  # every level, nothing else
+    errors = plots.error_histogram(x, r)
+    assert errors.clipping.sum() == np.count_nonzero(r.clipped)
+    assert errors.rounding.sum() == x.size - np.count_nonzero(r.clipped)
+    fig = plots.transfer_error_figure(r, [("Q(x)", xs, ys)], errors)
+    left, right = fig.axes
+    assert _by_gid(fig, "staircase") and _by_gid(fig, "clipping_error")
+    assert [line.get_xdata()[0] for line in _by_gid(fig, "clip_low")] == [pytest.approx(r.low)]
+    assert right.get_yscale() == "log"
+    assert left.get_xlabel() == "original value x" and right.get_xlabel() == "error"
+
+
+def test_tradeoff_marks_rule_and_current(x):
+    table = qv.sweep(x, bits=range(1, 9), strategies=["minmax", "mse"])
+    r = qv.quantize(x, 4, strategy="mse")
+    fig = plots.tradeoff_figure(
+        table, labels={"minmax": "Min-max", "mse": "MSE-optimal"},
+        current=(4, r.metrics["mse"], r.metrics["sqnr_db"]),
+    )  # fmt: skip
+    rule = _by_gid(fig, "rule")[0]
+    np.testing.assert_allclose(rule.get_ydata(), 6.0206 * np.arange(1, 9), rtol=1e-4)
+    stars = _by_gid(fig, "current")
+    assert {(s.get_xdata()[0], s.get_ydata()[0]) for s in stars} == {
+        (4, r.metrics["mse"]),
+        (4, r.metrics["sqnr_db"]),
+    }
+    assert len(_by_gid(fig, "strategy:mse")) == 2
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert labels[:2] == ["Min-max", "MSE-optimal"] and "6.02 dB per bit" in labels
+
+
+def test_channel_stats_and_figure():
+    w = qv.sample("layer", n=6400, seed=1)
+    rt, rc = qv.quantize(w, 4), qv.quantize(w, 4, granularity="channel")
+    stats = plots.channel_stats(w, 0, {"per tensor": rt, "per channel": rc})
+    np.testing.assert_array_equal(stats.low, w.min(axis=1))
+    np.testing.assert_allclose(
+        stats.mse["per channel"], ((rc.dequantized - w) ** 2).mean(axis=1), rtol=1e-5
+    )
+    assert stats.total_mse("per tensor") == pytest.approx(rt.metrics["mse"], rel=1e-5)
+    fig = plots.channel_figure(stats, tensor_low=rt.low, tensor_high=rt.high)
+    assert _by_gid(fig, "channel_range") and _by_gid(fig, "channel_mse:per channel")
+    assert _by_gid(fig, "clip_high")[0].get_ydata()[0] == pytest.approx(rt.high)
+
+
+def test_power_of_ten_labels_are_plain_text():
+    assert plots._power_of_ten(1e-3) == "10⁻³"
+    assert plots._power_of_ten(1.0) == "1" and plots._power_of_ten(20.0) == ""
