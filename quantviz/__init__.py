@@ -15,6 +15,7 @@ The data flows one way: a tensor (:func:`sample` or a file) → a range strategy
 from quantviz.distributions import Distribution, distributions, get_distribution, sample
 from quantviz.errors import InputError
 from quantviz.granularity import GRANULARITIES
+from quantviz.io import is_quantizable, load_weights, read_weights
 from quantviz.metrics import metrics, sqnr_rule_db
 from quantviz.params import Param
 from quantviz.pipeline import QuantConfig, QuantResult, quantize
@@ -51,10 +52,13 @@ __all__ = [
     "finite_values",
     "get_distribution",
     "get_strategy",
+    "is_quantizable",
+    "load_weights",
     "metrics",
     "qparams",
     "quantize",
     "quantize_codes",
+    "read_weights",
     "sample",
     "sqnr_rule_db",
     "strategies",

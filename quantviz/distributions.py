@@ -12,8 +12,7 @@ isolates one of those effects so it can be seen on its own.
 The same ``(name, n, seed, params)`` always gives the same array: values are
 drawn in float64 from ``numpy.random.default_rng(seed)`` and then cast to
 float32. Every distribution returns shape ``(n,)`` except ``"layer"``, which
-returns a ``(rows, n // rows)`` matrix (``n`` is rounded down to a multiple of
-``rows``).
+returns a ``(rows, layer_columns(n, rows))`` matrix.
 
 Available, in teaching order: ``normal``, ``uniform``, ``laplace``,
 ``student_t``, ``outliers``, ``bimodal``, ``lognormal``, ``layer``.
@@ -42,6 +41,9 @@ __all__ = [
 
 MAX_SAMPLES = 50_000_000
 """Largest ``n`` that :func:`sample` accepts (about 200 MB of float32)."""
+
+LAYER_COLUMN_MULTIPLE = 128
+"""Rows of the ``"layer"`` matrix hold a multiple of this many values (when they can)."""
 
 LAYER_BASE_STD = 0.02
 """Median standard deviation of a row of the ``"layer"`` distribution."""
@@ -136,14 +138,26 @@ def _lognormal(rng: np.random.Generator, n: int, *, sigma: float) -> np.ndarray:
     return rng.lognormal(0.0, sigma, size=n)
 
 
+def layer_columns(n: int, rows: int) -> int:
+    """Columns of the ``"layer"`` matrix: ``n // rows``, rounded down to a multiple of 128
+    when there are at least 128, as real hidden sizes are (384, 768, 4096...), so that
+    the usual group sizes 32, 64 and 128 divide a row.
+
+    >>> layer_columns(100_000, 64)
+    1536
+    """
+    cols = n // rows
+    return cols - cols % LAYER_COLUMN_MULTIPLE if cols >= LAYER_COLUMN_MULTIPLE else cols
+
+
 def _layer(rng: np.random.Generator, n: int, *, rows: int, row_spread: float) -> np.ndarray:
-    """A ``(rows, n // rows)`` weight matrix whose rows have different scales.
+    """A ``(rows, layer_columns(n, rows))`` weight matrix whose rows have different scales.
 
     Row ``i`` has standard deviation ``0.02 * exp(row_spread * z_i)`` with
     ``z_i ~ N(0, 1)`` (a lognormal spread of row scales), and its values are
     Laplace with that standard deviation.
     """
-    cols = n // rows
+    cols = layer_columns(n, rows)
     row_std = LAYER_BASE_STD * np.exp(row_spread * rng.standard_normal(rows))
     x = rng.laplace(0.0, 1.0 / math.sqrt(2.0), size=(rows, cols))
     x *= row_std[:, None]
@@ -335,13 +349,14 @@ def sample(name: str, n: int = 100_000, seed: int = 0, **params: float) -> np.nd
         - ``"bimodal"`` (``separation``, ``weight``): two unit-std normals at
           ``±separation/2``; ``weight`` is the share in the right-hand one.
         - ``"lognormal"`` (``sigma``): ``exp(N(0, sigma²))``, strictly positive.
-        - ``"layer"`` (``rows``, ``row_spread``): a ``(rows, n // rows)`` matrix
+        - ``"layer"`` (``rows``, ``row_spread``): a ``(rows, layer_columns(n, rows))`` matrix
           like a Linear layer's weight; row ``i`` is Laplace with std
           ``0.02·exp(row_spread·z_i)``, ``z_i ~ N(0, 1)``.
     n : int
         Number of values, from 1 to 50,000,000 (a Python or NumPy integer;
-        floats such as ``1e5`` are refused). For ``"layer"`` it is rounded down
-        to a multiple of ``rows`` and must be at least ``rows``.
+        floats such as ``1e5`` are refused). For ``"layer"`` it must be at least
+        ``rows``; the matrix has ``layer_columns(n, rows)`` columns (``n // rows``
+        rounded down to a multiple of 128 once there are 128 or more).
     seed : int
         Non-negative integer seed for ``numpy.random.default_rng``.
     **params : float
@@ -352,7 +367,7 @@ def sample(name: str, n: int = 100_000, seed: int = 0, **params: float) -> np.nd
     Returns
     -------
     numpy.ndarray
-        float32 values of shape ``(n,)``, or ``(rows, n // rows)`` for ``"layer"``.
+        float32 values of shape ``(n,)``, or ``(rows, layer_columns(n, rows))`` for ``"layer"``.
         Identical for identical arguments.
 
     Raises

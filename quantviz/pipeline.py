@@ -98,6 +98,24 @@ class QuantResult:
     def bits(self) -> int:
         return self.config.bits
 
+    @property
+    def grid_low(self) -> float | np.ndarray:
+        """The lowest value the grid can represent, ``(qmin − zero_point) · scale``.
+
+        It can differ from :attr:`low` by up to half a step, because the zero
+        point is rounded to a whole code so that 0.0 stays exact.
+        """
+        return self._grid_end(self.qmin)
+
+    @property
+    def grid_high(self) -> float | np.ndarray:
+        """The highest value the grid can represent, ``(qmax − zero_point) · scale``."""
+        return self._grid_end(self.qmax)
+
+    def _grid_end(self, code: int) -> float | np.ndarray:
+        end = dequantize(np.asarray(code), self.scale, self.zero_point)
+        return float(end) if np.ndim(end) == 0 else end
+
     def levels(self, index: int | tuple[int, ...] | None = None) -> np.ndarray:
         """The real values the grid can represent, lowest first: ``(q − zero_point) · scale``.
 

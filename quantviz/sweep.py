@@ -24,7 +24,8 @@ def sweep(
     """Quantize ``x`` for every combination of ``bits`` × ``strategies`` × ``symmetric``.
 
     ``options`` go to :func:`quantviz.quantize` unchanged (granularity, axis,
-    group_size, narrow_range, rounding, percentile, ...).
+    group_size, narrow_range, rounding, percentile, ...). A narrow-range sweep
+    leaves out 1 bit, where a narrow grid would have a single code.
 
     Returns
     -------
@@ -46,6 +47,8 @@ def sweep(
     for name in strategies:
         for sym in schemes:
             for b in bits:
+                if b == 1 and sym and options.get("narrow_range"):
+                    continue  # a narrow 1-bit grid has a single code: no such quantizer
                 r = quantize(x, b, symmetric=sym, strategy=name, **options)
                 per_tensor = np.ndim(r.scale) == 0
                 rows.append(

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quantviz.distributions import Distribution, Param, distributions, get_distribution, sample
+from quantviz.distributions import (
+    Distribution,
+    Param,
+    distributions,
+    get_distribution,
+    layer_columns,
+    sample,
+)
 from quantviz.errors import InputError
 
 NAMES = [d.name for d in distributions()]
@@ -19,7 +26,7 @@ N = 100_000  # standard error of a std estimate ≈ std / sqrt(2N) ≈ 0.0022
 def expected_shape(name: str, n: int, **params: float) -> tuple[int, ...]:
     if name == "layer":
         rows = int(params.get("rows", get_distribution("layer").defaults()["rows"]))
-        return (rows, n // rows)
+        return (rows, layer_columns(n, rows))
     return (n,)
 
 
@@ -185,7 +192,7 @@ def test_outliers_rounding_guarantees_at_least_one() -> None:
 
 def test_layer_shape_and_uneven_rows() -> None:
     x = sample("layer", n=N, seed=0)
-    assert x.shape == (64, N // 64)
+    assert x.shape == (64, 1536)  # 100_000 // 64 = 1562, rounded down to 12 x 128
     row_std = x.astype(np.float64).std(axis=1)
     assert row_std.max() / row_std.min() > 3
     assert 0.01 < np.median(row_std) < 0.05  # weight-sized values
@@ -199,9 +206,14 @@ def test_layer_without_spread_has_equal_rows() -> None:
     assert row_std.mean() == pytest.approx(0.02, rel=0.05)
 
 
-def test_layer_rounds_n_down_to_a_multiple_of_rows() -> None:
-    assert sample("layer", n=1_000, seed=0, rows=7).shape == (7, 142)
+def test_layer_rows_hold_a_multiple_of_128_values_when_they_can() -> None:
+    assert sample("layer", n=1_000, seed=0, rows=7).shape == (7, 128)  # 142 -> 128
+    assert sample("layer", n=700, seed=0, rows=7).shape == (7, 100)  # fewer than 128: kept
     assert sample("layer", n=7, seed=0, rows=7).shape == (7, 1)
+    assert sample("layer", n=100_000, seed=0, rows=64).shape == (64, 1536)
+    for n, rows in [(10_000, 8), (1_000_000, 64), (12_345, 3)]:
+        cols = layer_columns(n, rows)
+        assert cols % 128 == 0 and n // rows - 128 < cols <= n // rows
 
 
 # ----------------------------------------------------------- validation --

@@ -110,3 +110,22 @@ def test_a_constant_tensor_runs_every_strategy_without_warnings():
                 r = qv.quantize(np.full(300, 0.7), 4, symmetric=sym, strategy=s.name, **extra)
                 assert np.all(np.isfinite(r.dequantized))
                 assert np.isfinite(r.metrics["mse"])
+
+
+def test_grid_ends_can_lie_half_a_step_outside_the_clipping_range():
+    # 2-bit min-max on [-1, 2.5]: step 3.5/3; the zero point rounds to 1, so the
+    # levels are -1.1667, 0, 1.1667, 2.3333 and 2.5 is clipped to the top level.
+    r = qv.quantize([-1.0, 0.0, 2.5], bits=2)
+    assert r.zero_point == 1
+    assert r.grid_low == pytest.approx(-3.5 / 3) and r.grid_high == pytest.approx(7 / 3)
+    assert (r.low, r.high) == (-1.0, 2.5)
+    np.testing.assert_array_equal(r.levels()[[0, -1]], [r.grid_low, r.grid_high])
+    c = qv.quantize(np.ones((3, 4)), 4, granularity="channel")
+    assert c.grid_high.shape == (3,)
+
+
+def test_sweep_leaves_out_the_one_bit_narrow_grid():
+    df = qv.sweep(
+        [1.0, -2.0, 3.0], bits=[1, 2], strategies=["minmax"], symmetric=True, narrow_range=True
+    )
+    assert df["bits"].tolist() == [2]
