@@ -26,7 +26,14 @@ reported, never raised):
 ``rounding``   ``nearest`` / ``stochastic``
 ``log``        ``true`` / ``false``: log counts in the histograms
 ``compare``    comma-separated strategies drawn in the trade-off view
+``source``     ``synthetic`` (default: the distribution above), ``sample`` (the
+               shipped MiniLM-L6 tensors) or ``file`` (an upload, which a link
+               cannot carry: reported and ignored)
+``tensor``     for ``source=sample``: the tensor's name in the file
 =============  ==============================================================
+
+With ``source=sample`` (or ``file``) the link carries the tensor and the
+quantization settings, not the distribution, its parameters or the sample size.
 """
 
 from __future__ import annotations
@@ -48,6 +55,15 @@ SCHEMES: tuple[str, ...] = ("asymmetric", "symmetric", "narrow")
 ROUNDINGS: tuple[str, ...] = ("nearest", "stochastic")
 DEFAULT_COMPARE: tuple[str, ...] = ("minmax", "percentile", "aciq_laplace")
 """Strategies drawn in the trade-off view when the link names none (all fast to sweep)."""
+
+SOURCES: tuple[str, ...] = ("synthetic", "sample", "file")
+"""Where the tensor comes from: a distribution, the shipped sample file, an uploaded file."""
+
+SAMPLE_NAME = "minilm-l6"
+"""The shipped sample's name in source keys (``assets/minilm-l6-sample.safetensors``)."""
+
+MAX_TENSOR_NAME = 500
+"""Longest tensor name a link may carry."""
 
 _PERCENTILE = qv.get_strategy("percentile").params[0]
 _N_SIGMA = qv.get_strategy("sigma").params[0]
@@ -86,6 +102,9 @@ class Settings:
     rounding: str = "nearest"
     log: bool = False
     compare: tuple[str, ...] = DEFAULT_COMPARE
+    source: str = "synthetic"
+    tensor: str | None = None
+    file_id: str | None = None
 
     @property
     def param_dict(self) -> dict[str, float]:
@@ -105,8 +124,22 @@ class Settings:
         return strategy_params(self, self.strategy)
 
     def source_key(self) -> tuple:
-        """What identifies the tensor: ``("synthetic", dist, n, seed, params)``."""
+        """What identifies the tensor.
+
+        ``("synthetic", dist, n, seed, params)`` for a distribution;
+        ``("sample", SAMPLE_NAME, tensor)`` for the shipped sample;
+        ``("file", file_id, tensor)`` for an uploaded file (``file_id`` is the
+        upload's own id, unique per upload).
+        """
+        if self.source == "sample":
+            return ("sample", SAMPLE_NAME, self.tensor)
+        if self.source == "file":
+            return ("file", self.file_id, self.tensor)
         return ("synthetic", self.dist, self.n, self.seed, self.params)
+
+    def file_key(self) -> tuple | None:
+        """What identifies the weight file (``source_key`` without the tensor), or None."""
+        return None if self.source == "synthetic" else self.source_key()[:2]
 
 
 def strategy_params(s: Settings, strategy: str) -> dict[str, float]:
@@ -160,12 +193,17 @@ def code_snippet(s: Settings) -> str:
     """The Python that reproduces these settings with the library (for students to copy)."""
     params = "".join(f", {k}={v!r}" for k, v in s.params)
     args = ", ".join(f"{k}={v!r}" for k, v in quantize_kwargs(s).items())
-    return (
-        "import quantviz as qv\n\n"
-        f"x = qv.sample({s.dist!r}, n={s.n}, seed={s.seed}{params})\n"
-        f"r = qv.quantize(x, {args})\n"
-        "r.metrics"
-    )
+    if s.source == "synthetic":
+        load = f"x = qv.sample({s.dist!r}, n={s.n}, seed={s.seed}{params})\n"
+    else:
+        path = "assets/minilm-l6-sample.safetensors" if s.source == "sample" else "your_file"
+        comment = "" if s.source == "sample" else "  # the file you uploaded"
+        load = (
+            "from quantviz.io import load_weights\n\n"
+            f"x = load_weights({path!r})[{s.tensor!r}]{comment}\n"
+        )
+        return f"import quantviz as qv\n{load}r = qv.quantize(x, {args})\nr.metrics"
+    return f"import quantviz as qv\n\n{load}r = qv.quantize(x, {args})\nr.metrics"
 
 
 # ------------------------------------------------------------ parsing --
@@ -297,6 +335,19 @@ def parse_query(query: Mapping[str, object]) -> tuple[Settings, list[str]]:
             notes.append(f"low={text('low')}, high={text('high')} (need both, with low < high)")
         low = high = None
     group_size = read("group_size", lambda raw: _parse_int(raw, 1, 2**31), None)
+
+    def parse_source(raw: str) -> str:
+        if raw == "file":
+            raise ValueError("an uploaded file cannot travel in a link: upload it again")
+        return parse_choice(SOURCES[:2])(raw)
+
+    def parse_tensor(raw: str) -> str:
+        if not raw or len(raw) > MAX_TENSOR_NAME:
+            raise ValueError(f"expected a tensor name of 1 to {MAX_TENSOR_NAME} characters")
+        return raw
+
+    source = read("source", parse_source, base.source)
+    tensor = read("tensor", parse_tensor, None) if source == "sample" else None
     settings = Settings(
         dist=dist,
         params=tuple(params.items()),
@@ -326,6 +377,8 @@ def parse_query(query: Mapping[str, object]) -> tuple[Settings, list[str]]:
         rounding=read("rounding", parse_choice(ROUNDINGS), base.rounding),
         log=read("log", _parse_bool, base.log),
         compare=read("compare", _parse_compare, base.compare),
+        source=source,
+        tensor=tensor,
     )
     return settings, notes
 
@@ -336,11 +389,17 @@ def to_query(s: Settings) -> dict[str, str]:
     The identity of the data and the main choices are always written, so a link
     keeps its meaning even if defaults change; the rest only when they matter.
     """
-    q: dict[str, str] = {"dist": s.dist}
-    q.update({name: _format(value) for name, value in s.params})
+    if s.source == "synthetic":
+        q: dict[str, str] = {"dist": s.dist}
+        q.update({name: _format(value) for name, value in s.params})
+        q.update(n=str(s.n), seed=str(s.seed))
+    else:  # a file: its tensor (an upload's name is written, but cannot bring the file back)
+        q = {"source": s.source}
+        if s.tensor is not None:
+            q["tensor"] = s.tensor
+        if s.rounding == "stochastic":
+            q["seed"] = str(s.seed)
     q.update(
-        n=str(s.n),
-        seed=str(s.seed),
         bits=str(s.bits),
         symmetric=_format(s.symmetric),
         strategy=s.strategy,

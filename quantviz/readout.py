@@ -91,9 +91,11 @@ def metric_cards(r: QuantResult, previous: Mapping[str, float] | None = None) ->
         if per_tensor
         else f"{np.size(r.scale)} step sizes, one per {r.config.granularity} (smallest … largest)."
     )
+    bpw = m["bits_per_weight"]
     size_help = (
-        f"{num(m['compression_ratio'], 3)}× smaller than float32: {m['size_bytes']:,.0f} bytes "
-        f"instead of {m['float32_bytes']:,.0f} (scales and zero points included)."
+        f"{bpw:.4g} bits per weight, {num(m['compression_ratio'], 3)}× smaller than float32: "
+        f"{m['size_bytes']:,.0f} bytes instead of {m['float32_bytes']:,.0f} (scales and zero "
+        "points included)."
     )
     return [
         MetricCard(
@@ -156,12 +158,17 @@ def metric_cards(r: QuantResult, previous: Mapping[str, float] | None = None) ->
         ),
         MetricCard(
             "Size",
-            f"{m['bits_per_weight']:.2f} bits/weight",
+            size_value(bpw),
             _delta(m["bits_per_weight"], prev.get("bits_per_weight"), lambda v: f"{v:.2f}"),
             "inverse",
             size_help,
         ),
     ]
+
+
+def size_value(bits_per_weight: float) -> str:
+    """The Size card's value, short enough for a quarter of a 1280-px page: ``4.00 bits``."""
+    return f"{bits_per_weight:.2f} bits" if bits_per_weight < 10 else f"{bits_per_weight:.1f} bits"
 
 
 def metric_values(r: QuantResult) -> dict[str, float]:
@@ -176,21 +183,29 @@ def metric_values(r: QuantResult) -> dict[str, float]:
 # ------------------------------------------------------------ formulas --
 
 
+def _two_lines(first: str, second: str) -> str:
+    """LaTeX: ``first`` and ``second`` aligned on their first ``&``, one under the other.
+
+    The formulas sit in a half-width column; on one line the longer ones were cut off.
+    """
+    return rf"\begin{{aligned}} {first} \\ {second} \end{{aligned}}"
+
+
 def scale_formula(r: QuantResult) -> str:
-    """LaTeX: the step-size formula with this result's numbers (per tensor)."""
+    """LaTeX: the step-size formula with this result's numbers (per tensor), on two lines."""
     b, lo, hi, s = r.bits, num(r.low), num(r.high), num(r.scale)
     if r.config.symmetric:
         amax = num(max(-r.low, r.high))
         denom = num(r.qmax) if r.config.narrow_range else num((r.qmax - r.qmin) / 2)
         rule = (
-            r"s = \frac{\max(|\ell|, |h|)}{q_{max}}"
+            r"s &= \frac{\max(|\ell|, |h|)}{q_{max}}"
             if r.config.narrow_range
-            else r"s = \frac{\max(|\ell|, |h|)}{(q_{max} - q_{min})/2}"
+            else r"s &= \frac{\max(|\ell|, |h|)}{(q_{max} - q_{min})/2}"
         )
-        return rf"{rule} = \frac{{{amax}}}{{{denom}}} = {s}"
-    return (
-        rf"s = \frac{{h - \ell}}{{2^{{b}} - 1}} = \frac{{{hi} - ({lo})}}{{2^{{{b}}} - 1}}"
-        rf" = \frac{{{num(r.high - r.low)}}}{{{r.qmax - r.qmin}}} = {s}"
+        return _two_lines(rule, rf"&= \frac{{{amax}}}{{{denom}}} = {s}")
+    return _two_lines(
+        rf"s &= \frac{{h - \ell}}{{2^{{b}} - 1}} = \frac{{{hi} - ({lo})}}{{2^{{{b}}} - 1}}",
+        rf"&= \frac{{{num(r.high - r.low)}}}{{{r.qmax - r.qmin}}} = {s}",
     )
 
 
@@ -198,15 +213,15 @@ def zero_point_formula(r: QuantResult) -> str:
     """LaTeX: the zero point with this result's numbers (per tensor)."""
     if r.config.symmetric:
         return r"z = 0 \quad\text{(symmetric: 0.0 is code 0)}"
-    return (
-        rf"z = q_{{min}} - \mathrm{{round}}(\ell / s) = {r.qmin} - "
-        rf"\mathrm{{round}}({num(r.low)} / {num(r.scale)}) = {int(r.zero_point)}"
+    return _two_lines(
+        r"z &= q_{min} - \mathrm{round}(\ell / s)",
+        rf"&= {r.qmin} - \mathrm{{round}}({num(r.low)} / {num(r.scale)}) = {int(r.zero_point)}",
     )
 
 
-QUANTIZE_FORMULA = (
-    r"q = \mathrm{clamp}\big(\mathrm{round}(x / s) + z,\ q_{min},\ q_{max}\big),"
-    r"\qquad \hat{x} = (q - z)\, s"
+QUANTIZE_FORMULA = _two_lines(
+    r"q &= \mathrm{clamp}\big(\mathrm{round}(x / s) + z,\ q_{min},\ q_{max}\big)",
+    r"\hat{x} &= (q - z)\, s",
 )
 
 
@@ -224,10 +239,10 @@ def sqnr_formula(r: QuantResult) -> str:
     """LaTeX: the SQNR and the 6.02 dB/bit rule at this bit width."""
     m = r.metrics
     sq = r"\infty" if math.isinf(m["sqnr_db"]) else f"{m['sqnr_db']:.1f}"
-    return (
-        rf"\mathrm{{SQNR}} = 10 \log_{{10}} \frac{{\sum x^2}}{{\sum (x - \hat{{x}})^2}} = {sq}"
-        rf"\ \mathrm{{dB}} \quad \text{{vs}} \quad 6.02 \cdot {r.bits} = "
-        rf"{float(sqnr_rule_db(r.bits)):.1f}\ \mathrm{{dB}}"
+    return _two_lines(
+        rf"\mathrm{{SQNR}} &= 10 \log_{{10}} \frac{{\sum x^2}}{{\sum (x - \hat{{x}})^2}}"
+        rf" = {sq}\ \mathrm{{dB}}",
+        rf"\text{{rule: }} 6.02 \cdot {r.bits} &= {float(sqnr_rule_db(r.bits)):.1f}\ \mathrm{{dB}}",
     )
 
 
@@ -287,7 +302,7 @@ def transfer_note(r: QuantResult) -> str:
     if m["clipped_fraction"] > 0:
         text += (
             f"Beyond the clipping points the staircase is flat: clipping error grows with the "
-            f"distance, up to {num(m['max_abs_error'])} (hatched)."
+            f"distance, up to {num(m['max_abs_error'])} (outlined bars, log counts)."
         )
     else:
         text += "No value reaches the flat ends, so there is no clipping error."

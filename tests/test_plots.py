@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
@@ -15,11 +18,18 @@ def _by_gid(fig: Figure, gid: str) -> list:
     return [a for a in fig.findobj() if a.get_gid() == gid]
 
 
-def _hist(r: qv.QuantResult, x: np.ndarray, log: bool = False) -> Figure:
-    edges = plots.histogram_edges(*plots.plot_range(float(x.min()), float(x.max()), r))
-    return plots.histogram_figure(
-        edges, plots.value_counts(x, edges), plots.quantized_counts(r, edges), r, log=log
-    )
+def _data(r: qv.QuantResult, x: np.ndarray) -> plots.HistogramData:
+    return plots.histogram_data(x, r, *plots.plot_range(float(x.min()), float(x.max()), r))
+
+
+def _hist(r: qv.QuantResult, x: np.ndarray, log: bool = False, fig=None) -> Figure:
+    return plots.histogram_figure(_data(r, x), r, log=log, fig=fig)
+
+
+def _pixels(fig: Figure) -> np.ndarray:
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +60,15 @@ def test_histogram_draws_every_level_and_the_clip_lines(x):
     assert top.get_ylabel() == "count" and bottom.get_xlabel() == "value"
     assert f"{np.count_nonzero(r.clipped):,}" in top.get_title(loc="right")
     assert "of 16 levels used" in bottom.get_title(loc="left")
-    labels = [t.get_text() for t in top.get_legend().get_texts()]
-    assert "original (float32)" in labels and "grid levels (16)" in labels
+    (legend,) = fig.legends  # one row above both panels
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels == [
+        "original (1-step bins)", "quantized x̂", "levels (16)", "clipping [ℓ, h]"
+    ]  # fmt: skip
+    # the type is readable on a projector: nothing below 14 pt
+    FigureCanvasAgg(fig).draw()  # tick labels exist once drawn
+    texts = fig.findobj(lambda a: hasattr(a, "get_fontsize") and a.get_visible())
+    assert min(t.get_fontsize() for t in texts if t.get_text()) >= 14
 
 
 def test_histogram_counts_are_exact(x):
@@ -62,6 +79,69 @@ def test_histogram_counts_are_exact(x):
     direct, _ = np.histogram(r.dequantized, bins=edges)
     np.testing.assert_array_equal(q, direct)
     assert plots.value_counts(x, edges).sum() == x.size
+
+
+def test_few_levels_bin_the_original_by_grid_cell(x):
+    """One bar per quantization cell, centred on its level: bar height = spike height."""
+    r = qv.quantize(x, 3)  # min-max: nothing clipped
+    data = _data(r, x)
+    assert data.step_bins == 1
+    np.testing.assert_allclose(data.spikes, r.levels())
+    np.testing.assert_array_equal(data.quantized, r.code_counts)
+    centres = (data.edges[:-1] + data.edges[1:]) / 2
+    np.testing.assert_allclose(np.diff(data.edges), float(r.scale), rtol=1e-4)
+    on_level = np.isin(np.round(centres / float(r.scale)), np.round(r.levels() / float(r.scale)))
+    np.testing.assert_array_equal(data.original[on_level], r.code_counts)
+    assert data.original.sum() == x.size
+    # the spikes are drawn at the levels with those heights, on the shared y axis
+    fig = plots.histogram_figure(data, r)
+    (spikes,) = _by_gid(fig, "quantized")
+    segments = spikes.get_segments()
+    np.testing.assert_allclose([s[0][0] for s in segments], r.levels()[r.code_counts > 0])
+    np.testing.assert_allclose([s[1][1] for s in segments], r.code_counts[r.code_counts > 0])
+    top, bottom = fig.axes
+    assert top.get_ylim() == bottom.get_ylim()
+    assert top.get_ylim()[1] >= max(data.original.max(), data.quantized.max())
+
+
+def test_many_levels_share_bins_of_whole_steps(x):
+    r = qv.quantize(x, 10)  # 1024 levels: several steps per bar
+    data = _data(r, x)
+    assert data.step_bins > 1 and data.spikes is None
+    assert data.edges.size - 1 <= plots.HIST_BINS
+    np.testing.assert_allclose(np.diff(data.edges), data.step_bins * float(r.scale), rtol=1e-4)
+    assert data.quantized.sum() == x.size == data.original.sum()
+    direct, _ = np.histogram(r.dequantized, bins=data.edges)
+    np.testing.assert_array_equal(data.quantized, direct)
+
+
+def test_per_channel_histogram_uses_plain_bins():
+    w = qv.sample("layer", n=6400, seed=0)
+    r = qv.quantize(w, 4, granularity="channel")
+    data = _data(r, w)
+    assert data.step_bins == 0 and data.spikes is None
+    assert data.edges.size == plots.HIST_BINS + 1
+    assert data.original.sum() == data.quantized.sum() == w.size
+
+
+def test_a_reused_figure_draws_exactly_like_a_new_one(x):
+    """The app redraws one figure per view; the result must not depend on what was before."""
+    clipped = qv.quantize(x, 3, strategy="percentile", percentile=99.0)
+    results = [qv.quantize(x, 8), clipped, qv.quantize(x, 2)]
+    fig = _hist(qv.quantize(x, 4), x)
+    for r in results:
+        fig = _hist(r, x, fig=fig)
+        np.testing.assert_array_equal(_pixels(fig), _pixels(_hist(r, x)))
+    lo, hi = plots.plot_range(float(x.min()), float(x.max()), clipped)
+
+    def transfer(r, fig=None):
+        curve = [("Q(x)", *plots.transfer_curve(r, lo, hi))]
+        return plots.transfer_error_figure(r, curve, plots.error_histogram(x, r), fig=fig)
+
+    fig = transfer(qv.quantize(x, 4))
+    for r in results:  # linear and log error axes alternate
+        fig = transfer(r, fig)
+        np.testing.assert_array_equal(_pixels(fig), _pixels(transfer(r)))
 
 
 def test_many_levels_become_ticks_then_disappear(x):
@@ -99,6 +179,8 @@ def test_transfer_and_error_split_rounding_from_clipping(x):
     assert [line.get_xdata()[0] for line in _by_gid(fig, "clip_low")] == [pytest.approx(r.low)]
     assert right.get_yscale() == "log"
     assert left.get_xlabel() == "original value x" and right.get_xlabel() == "error"
+    half = [seg[0][0] for seg in _by_gid(fig, "half_step")[0].get_segments()]
+    assert half == pytest.approx([-r.scale / 2, r.scale / 2])
 
 
 def test_tradeoff_marks_rule_and_current(x):
@@ -137,3 +219,35 @@ def test_channel_stats_and_figure():
 def test_power_of_ten_labels_are_plain_text():
     assert plots._power_of_ten(1e-3) == "10⁻³"
     assert plots._power_of_ten(1.0) == "1" and plots._power_of_ten(20.0) == ""
+
+
+def test_tradeoff_chart_spec(x):
+    """The on-screen trade-off: the same lines, rule and star as the figure, as Vega-Lite."""
+    table = qv.sweep(x, bits=range(1, 9), strategies=["minmax", "mse"])
+    r = qv.quantize(x, 4, strategy="mse")
+    spec = plots.tradeoff_chart(
+        table, labels={"minmax": "Min-max", "mse": "MSE-optimal"},
+        current=(4, r.metrics["mse"], r.metrics["sqnr_db"]),
+    )  # fmt: skip
+    json.dumps(spec, allow_nan=False)  # plain JSON: no NaN or infinity
+    rows = spec["data"]["values"]
+    rule = [row["sqnr_db"] for row in rows if row["series"] == plots.RULE_LABEL]
+    np.testing.assert_allclose(rule, 6.0206 * np.arange(1, 9), rtol=1e-4)
+    mse_rows = sorted((row["bits"], row["mse"]) for row in rows if row["series"] == "MSE-optimal")
+    expected = table[table["strategy"] == "mse"].sort_values("bits")
+    np.testing.assert_allclose([m for _, m in mse_rows], expected["mse"], rtol=1e-12)
+    (star,) = [row for row in rows if row["series"] == plots.CURRENT_LABEL]
+    assert (star["bits"], star["mse"], star["sqnr_db"]) == (
+        4, r.metrics["mse"], r.metrics["sqnr_db"]
+    )  # fmt: skip
+    # only the data depends on the current setting: the browser updates the chart in place
+    other = plots.tradeoff_chart(
+        table, labels={"minmax": "Min-max", "mse": "MSE-optimal"}, current=(7, 1e-3, 40.0)
+    )
+    assert {**spec, "data": None} == {**other, "data": None}
+    mse_panel, _ = spec["hconcat"]
+    assert mse_panel["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
+    colour = mse_panel["layer"][0]["encoding"]["color"]["scale"]
+    assert colour["domain"] == ["Min-max", "MSE-optimal", plots.RULE_LABEL]
+    assert set(colour["range"][:2]) <= set(plots.OKABE_ITO.values())
+    assert spec["config"]["axis"]["labelFontSize"] >= 14 * 4 / 3  # ≥ 14 pt in CSS pixels

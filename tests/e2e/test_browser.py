@@ -38,6 +38,7 @@ from browser_helpers import (
     require_browser_tools,
     slider_thumb,
     slider_value_text,
+    upload_file,
     wait_for_app_run,
 )
 
@@ -104,3 +105,26 @@ def test_deep_link_restores_bits(page: Page, app_url: str) -> None:
     expect(slider_value_text(page, "bits")).to_have_text("3")
     expect(slider_thumb(page, "bits")).to_have_attribute("aria-valuetext", "3")
     expect(metric_value(page, "SQNR")).not_to_have_text(default_sqnr)
+
+
+def test_upload_a_real_checkpoint_draws_its_tensor(
+    page: Page, app_url: str, tmp_path: Path
+) -> None:
+    """The shipped MiniLM-L6 sample, uploaded through the page like a user's own file."""
+    import quantviz as qv
+    from quantviz.io import load_weights
+
+    sample = REPO_ROOT / "assets" / "minilm-l6-sample.safetensors"
+    name = "encoder.layer.0.intermediate.dense.weight"  # the largest matrix: the default
+    open_app(page, app_url)
+    upload_file(page, "minilm.safetensors", sample.read_bytes(), key="upload")
+
+    assert_no_errors(page)
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text(name).first).to_be_visible()
+    expect(main.get_by_text("1536 × 384 matrix", exact=False).first).to_be_visible()
+    expect(page.get_by_test_id("stFileChipName")).to_have_text("minilm.safetensors")
+    expect(main.get_by_test_id("stImage").first).to_be_visible()
+    sqnr = qv.quantize(load_weights(sample)[name], bits=DEFAULT_BITS).metrics["sqnr_db"]
+    assert parse_number(metric_value_text(page, "SQNR")) == pytest.approx(sqnr, abs=0.051)
+    save_screenshot(page, tmp_path, "uploaded-checkpoint.png")
