@@ -12,8 +12,10 @@ restores the page. Widget keys are the URL names where there is one.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -39,6 +41,8 @@ SCHEME_LABELS = {
     "narrow": "Symmetric, narrow range",
 }
 SWEEP_BITS = range(1, 17)
+PREFETCH_THREAD = "quantviz-prefetch"
+PREFETCH_DELAY_S = 0.3  # let the page go out before drawing the neighbouring bit widths
 SEARCH_VALUES = 1_000_000  # sweeps of bigger tensors run on a sample of this many values
 BIG_TENSOR = 2_000_000  # above this many values, few quantization results are kept cached
 SAMPLE_FILE = Path(__file__).resolve().parent / "assets" / "minilm-l6-sample.safetensors"
@@ -275,7 +279,7 @@ def figure_png(kind: str, source: tuple, qkey: tuple, extra: tuple = ()) -> byte
         raise ValueError(kind)
     slot = figure_slot(kind, extra if kind == "histogram" else ())
     with slot["lock"]:
-        fig = build(slot.pop("fig"))  # popped: a failed build leaves no half-drawn figure
+        fig = build(slot.pop("fig", None))  # popped: a failed build leaves no half-drawn figure
         png = export.figure_png(fig, dpi=plots.DPI, compress_level=1)
         slot["fig"] = fig
     return png
@@ -912,3 +916,53 @@ npz_col.download_button(
 )  # fmt: skip
 st.caption("The same numbers in Python (the link in the address bar restores this page):")
 st.code(appstate.code_snippet(settings), language="python")
+
+
+# ---- while the class looks: draw the neighbouring bit widths ------------------
+def prefetch_neighbours(s: Settings, *, log: bool, channels: bool) -> None:
+    """Warm the caches for one bit more and one bit fewer, after this page has gone out.
+
+    A bit-slider move to a setting seen before costs only the page update; this
+    makes the usual next move (one step either way, in the direction of the last
+    one first) such a move. The thread waits a moment so the current page is sent
+    first, and quietly gives up on a setting that cannot exist (e.g. narrow 1-bit).
+    """
+    last = st.session_state.get("_last_bits", s.bits)
+    st.session_state["_last_bits"] = s.bits
+    step = -1 if last > s.bits else 1
+    targets = [b for b in (s.bits + step, s.bits - step) if 1 <= b <= qv.quantizer.MAX_BITS]
+
+    def work() -> None:
+        time.sleep(PREFETCH_DELAY_S)
+        for bits in targets:
+            try:
+                moved = replace(s, bits=bits)
+                key = qkey_of(moved)
+                quantized(source, key)
+                figure_png("histogram", source, key, (log,))
+                figure_png("transfer", source, key)
+                if channels:
+                    fields = tuple((f, getattr(moved, f)) for f in moved.__dataclass_fields__)
+                    figure_png("channel", source, key, fields)
+            except Exception:
+                continue
+
+    # Not a daemon: at exit Python waits the moment it needs to finish, rather than
+    # killing it inside matplotlib or a thread pool (which aborts the process).
+    threading.Thread(target=work, name=PREFETCH_THREAD, daemon=False).start()
+
+
+class _QuietPrefetch(logging.Filter):
+    """Drop Streamlit's "missing ScriptRunContext" warning for the prefetch thread only:
+    it runs cached functions outside any script run on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.threadName != PREFETCH_THREAD
+
+
+_context_log = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+if not any(isinstance(f, _QuietPrefetch) for f in _context_log.filters):
+    _context_log.addFilter(_QuietPrefetch())
+
+
+prefetch_neighbours(settings, log=log, channels=len(shape) >= 2)

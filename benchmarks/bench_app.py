@@ -81,6 +81,7 @@ SLIDER_KEY = "bits"
 TARGET_MS = 250.0
 TARGET_RATIO = 3.0
 FIRST_SEED = 1000  # first-time rounds open the page with seeds from here (never the default)
+PAUSE_S = 1.0  # "looking at the page" between first-time moves in the paused mode
 
 # JS predicates. Both return a truthy value (performance.now()) once true.
 _SETTLED_LOAD = f"""
@@ -123,6 +124,9 @@ class Case:
     first_ms: list[float] = field(default_factory=list)
     first_inpage_ms: list[float] = field(default_factory=list)
     first_images_ms: list[float] = field(default_factory=list)
+    paused_ms: list[float] = field(default_factory=list)
+    paused_inpage_ms: list[float] = field(default_factory=list)
+    paused_images_ms: list[float] = field(default_factory=list)
 
 
 def p90(xs: list[float]) -> float:
@@ -198,22 +202,33 @@ def slider_at_max(page) -> bool:
     return float(thumb.input_value()) >= float(thumb.get_attribute("max"))
 
 
-def measure_first_moves(browser, url: str, case: Case, moves: int) -> None:
-    """First-time path: a fresh seed per round, then ArrowRight up to the slider's end."""
-    seed = FIRST_SEED
-    while len(case.first_ms) < moves:
-        if seed >= FIRST_SEED + moves:
+def measure_first_moves(
+    browser, url: str, case: Case, moves: int, *, pause_s: float = 0.0, first_seed: int = FIRST_SEED
+) -> None:
+    """First-time path: a fresh seed per round, then ArrowRight up to the slider's end.
+
+    ``pause_s``: wait this long after each settled page before the next key press, as a
+    person looking at the page does (the app may use the time to prepare the next step).
+    The moves go into ``case.paused_*`` when ``pause_s`` > 0, else ``case.first_*``.
+    """
+    out = (
+        (case.paused_ms, case.paused_inpage_ms, case.paused_images_ms)
+        if pause_s
+        else (case.first_ms, case.first_inpage_ms, case.first_images_ms)
+    )
+    seed = first_seed
+    while len(out[0]) < moves:
+        if seed >= first_seed + moves:
             raise SystemExit(f"{case.name}: no first-time move possible (slider already at max?)")
         sep = "&" if "?" in url else "?"
         _, ctx, page = load_once(browser, f"{url}{sep}seed={seed}")
         check_page(page, case)
         track_keydown(page)
         slider_thumb(page, SLIDER_KEY).focus()
-        while len(case.first_ms) < moves and not slider_at_max(page):
-            settled, inpage, images = move_once(page, "ArrowRight")
-            case.first_ms.append(settled)
-            case.first_inpage_ms.append(inpage)
-            case.first_images_ms.append(images)
+        while len(out[0]) < moves and not slider_at_max(page):
+            time.sleep(pause_s)
+            for values, value in zip(out, move_once(page, "ArrowRight"), strict=True):
+                values.append(value)
         wait_for_app_run(page)
         check_page(page, case)
         ctx.close()
@@ -233,6 +248,9 @@ def run_case(browser, server: StreamlitServer, case: Case, loads: int, warmup: i
     measure_moves(page, case, warmup, moves)
     ctx.close()
     measure_first_moves(browser, url, case, moves)
+    measure_first_moves(
+        browser, url, case, moves, pause_s=PAUSE_S, first_seed=FIRST_SEED + 10 * moves
+    )
 
 
 def machine_info(browser_version: str) -> dict[str, str]:
@@ -338,6 +356,22 @@ def render(cases: list[Case], info: dict[str, str], args: argparse.Namespace) ->
         lines.append(
             _row(c, bare_first, c.first_ms, c.first_inpage_ms, c.first_images_ms, "", "", c is bare)
         )
+    bare_paused = statistics.median(bare.paused_ms) if bare.paused_ms else math.nan
+    lines += [
+        "",
+        f"**First-time moves after a look**: the same, but each key press comes {PAUSE_S:g} s "
+        "after the page settled, as when a teacher moves the slider, talks, and moves it "
+        "again. The app uses such pauses to draw the neighbouring bit widths in the "
+        "background (`prefetch_neighbours` in app.py).",
+        "",
+        "| case " + head,
+        "|---" + rule,
+    ]
+    for c in cases:
+        lines.append(
+            _row(c, bare_paused, c.paused_ms, c.paused_inpage_ms, c.paused_images_ms, "", "",
+                 c is bare)
+        )  # fmt: skip
     notes = [f"- {c.name}: {c.note}" for c in cases if c.note]
     if notes:
         lines += ["", "Notes:", *notes]
