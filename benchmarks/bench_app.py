@@ -60,6 +60,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from browser_helpers import (  # noqa: E402
     CHROMIUM_ARGS,
@@ -73,9 +74,10 @@ from browser_helpers import (  # noqa: E402
     slider_thumb,
     wait_for_app_run,
 )
+from report import BENCHMARKS, write_section  # noqa: E402
 
-DOC = ROOT / "docs" / "BENCHMARKS.md"
-SECTION = "## App: slider to settled page"
+SECTION_TITLE = "App: slider to settled page"
+SECTION = f"## {SECTION_TITLE}"
 METRIC_LABEL = "SQNR"
 SLIDER_KEY = "bits"
 TARGET_MS = 250.0
@@ -391,31 +393,12 @@ def render(cases: list[Case], info: dict[str, str], args: argparse.Namespace) ->
     return "\n".join(lines) + "\n"
 
 
-def write_section(body: str) -> None:
-    """Replace (or append) our section of docs/BENCHMARKS.md; leave the rest untouched."""
-    block = f"{SECTION}\n\n{body}"
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == SECTION), None)
-    if start is None:
-        new = text.rstrip("\n") + "\n\n" + block
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if re.match(r"^##\s", lines[i])),
-            len(lines),
-        )
-        tail = "".join(lines[end:])
-        new = "".join(lines[:start]) + block + ("\n" + tail if tail else "")
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(new)
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--moves", type=int, default=15, help="measured slider moves per case")
     ap.add_argument("--warmup", type=int, default=3, help="unmeasured moves first")
     ap.add_argument("--loads", type=int, default=3, help="warm first-load repetitions")
-    ap.add_argument("--write", action="store_true", help=f"update {DOC.relative_to(ROOT)}")
+    ap.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
     args = ap.parse_args()
     if args.moves < 1 or args.warmup < 0 or args.loads < 1:
         ap.error("--moves and --loads must be ≥ 1, --warmup ≥ 0")
@@ -453,8 +436,8 @@ def main() -> int:
     body = render(cases, info, args)
     print(f"{SECTION}\n\n{body}")
     if args.write:
-        write_section(body)
-        print(f"wrote the section to {DOC.relative_to(ROOT)}", file=sys.stderr)
+        write_section(SECTION_TITLE, body)
+        print(f"wrote the section to {BENCHMARKS.relative_to(ROOT)}", file=sys.stderr)
     return 0
 
 
