@@ -239,8 +239,10 @@ def channel_results(source: tuple, s: Settings) -> dict[str, qv.QuantResult]:
     return results
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
 def channel_view(source: tuple, s: Settings) -> tuple[plots.ChannelStats, float, float]:
-    """Per-channel statistics and the per-tensor range they are compared with."""
+    """Per-channel statistics and the per-tensor range they are compared with (cached:
+    the figure and the note below it both need them; read-only)."""
     results = channel_results(source, s)
     stats = plots.channel_stats(load_tensor(source), s.axis, results)
     return stats, results["per tensor"].low, results["per tensor"].high

@@ -645,6 +645,27 @@ def tradeoff_figure(
     return fig
 
 
+MAX_DRAWN_CHANNELS = 1024  # more channels than this are drawn in groups (a 30k-row embedding)
+
+
+def _channel_envelope(stats: ChannelStats) -> tuple:
+    """Channels to draw: all of them, or groups of ``k`` consecutive channels shown by
+    their widest range and worst MSE, so that no bad channel disappears from view."""
+    n = stats.n_channels
+    k = max(1, -(-n // MAX_DRAWN_CHANNELS))
+    if k == 1:
+        return np.arange(n), stats.low, stats.high, stats.mse, 1
+    starts = np.arange(0, n, k)
+    mse = {label: np.maximum.reduceat(m, starts) for label, m in stats.mse.items()}
+    return (
+        starts,
+        np.minimum.reduceat(stats.low, starts),
+        np.maximum.reduceat(stats.high, starts),
+        mse,
+        k,
+    )
+
+
 def channel_figure(
     stats: ChannelStats,
     *,
@@ -662,18 +683,18 @@ def channel_figure(
         fig, (FIG_WIDTH, 5.6), (2, 1),
         dict(left=0.11, right=0.98, top=0.92, bottom=0.12, hspace=0.36), sharex=True,
     )  # fmt: skip
-    idx = np.arange(stats.n_channels)
-    top.vlines(idx, stats.low, stats.high, color=ORIGINAL, linewidth=2.5 if idx.size <= 128 else 1,
+    idx, low, high, mse_drawn, k = _channel_envelope(stats)
+    top.vlines(idx, low, high, color=ORIGINAL, linewidth=2.5 if idx.size <= 128 else 1,
                label="channel min … max", gid="channel_range")  # fmt: skip
     if tensor_low is not None and tensor_high is not None:
         for v, gid in ((tensor_low, "clip_low"), (tensor_high, "clip_high")):
             top.axhline(v, color=CLIP, linestyle="--", linewidth=1.6, gid=gid,
                         label="per-tensor range" if gid == "clip_low" else None)  # fmt: skip
-    _title(top, f"Range of each of the {stats.n_channels} channels (axis {stats.axis})")
+    _title(top, f"Range of each of the {stats.n_channels:,} channels (axis {stats.axis})")
     top.set_ylabel("value", fontsize=FONT)
     markers = ("o", "s", "^", "D")
     colors = (QUANTIZED, ORIGINAL, OKABE_ITO["green"], OKABE_ITO["purple"])
-    for i, (label, mse) in enumerate(stats.mse.items()):
+    for i, (label, mse) in enumerate(mse_drawn.items()):
         bottom.plot(idx, np.where(mse > 0, mse, np.nan), linestyle="none",
                     marker=markers[i % 4], markersize=7 if idx.size <= 128 else 3,
                     markerfacecolor="none" if i == 0 else colors[i % 4],
@@ -681,7 +702,8 @@ def channel_figure(
     _log_y(bottom)
     _title(bottom, "MSE of each channel")
     bottom.set_ylabel("MSE (log)", fontsize=FONT)
-    bottom.set_xlabel("channel", fontsize=FONT)
+    per = "" if k == 1 else f" (groups of {k}: widest range, worst MSE)"
+    bottom.set_xlabel(f"channel{per}", fontsize=FONT)
     for ax in (top, bottom):
         _style(ax)
     top.yaxis.set_major_locator(MaxNLocator(nbins=4))

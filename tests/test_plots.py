@@ -251,3 +251,25 @@ def test_tradeoff_chart_spec(x):
     assert colour["domain"] == ["Min-max", "MSE-optimal", plots.RULE_LABEL]
     assert set(colour["range"][:2]) <= set(plots.OKABE_ITO.values())
     assert spec["config"]["axis"]["labelFontSize"] >= 14 * 4 / 3  # ≥ 14 pt in CSS pixels
+
+
+def test_many_channels_are_drawn_in_groups_that_keep_the_worst_channel():
+    # A 30k-row embedding would be 30k vertical lines: groups of k keep the widest
+    # range and the worst MSE of their channels, so an outlier row stays visible.
+    x = qv.sample("laplace", n=3000 * 128, seed=0).reshape(3000, 128)
+    x[1234] *= 50  # one loud row
+    results = {
+        "per tensor": qv.quantize(x, 4),
+        "per channel": qv.quantize(x, 4, granularity="channel"),
+    }
+    stats = plots.channel_stats(x, 0, results)
+    fig = plots.channel_figure(stats)
+    top, bottom = fig.axes[:2]
+    ranges = next(c for c in top.collections if c.get_gid() == "channel_range")
+    k = -(-3000 // plots.MAX_DRAWN_CHANNELS)
+    assert len(ranges.get_segments()) == -(-3000 // k) <= plots.MAX_DRAWN_CHANNELS
+    tops = [seg[:, 1].max() for seg in ranges.get_segments()]
+    assert max(tops) == pytest.approx(float(x[1234].max()))
+    worst = next(line for line in bottom.lines if line.get_gid() == "channel_mse:per channel")
+    assert np.nanmax(worst.get_ydata()) == pytest.approx(stats.mse["per channel"].max())
+    assert f"groups of {k}" in bottom.get_xlabel()
