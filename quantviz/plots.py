@@ -218,18 +218,24 @@ class ErrorHistogram:
 
 
 def error_histogram(x: np.ndarray, r: QuantResult, bins: int = ERROR_BINS) -> ErrorHistogram:
-    """Histogram of ``r.dequantized − x`` on bins symmetric about 0, rounding vs clipping."""
+    """Histogram of ``r.dequantized − x`` on bins symmetric about 0, rounding vs clipping.
+
+    Every value is counted (the bins span ±1.02 × the largest error). The bin of each
+    error is computed directly (the bins are equal), in float32, without the sorting
+    ``np.histogram`` does for explicit edges: a 10M-value tensor takes tens of ms.
+    """
     err = np.subtract(r.dequantized, x, dtype=np.float32).ravel()
-    mask = np.ravel(r.clipped)
-    amax = float(np.max(np.abs(err))) if err.size else 0.0
+    amax = float(r.metrics["max_abs_error"]) if err.size else 0.0
     amax = amax * 1.02 if amax > 0 else 1e-12
     edges = np.linspace(-amax, amax, bins + 1)
-    if not mask.any():
-        rounding, _ = np.histogram(err, bins=bins, range=(-amax, amax))
-        return ErrorHistogram(edges, rounding, np.zeros_like(rounding))
-    rounding, _ = np.histogram(err[~mask], bins=bins, range=(-amax, amax))
-    clipping, _ = np.histogram(err[mask], bins=bins, range=(-amax, amax))
-    return ErrorHistogram(edges, rounding, clipping)
+    err += np.float32(amax)
+    err *= np.float32(bins / (2 * amax))
+    np.clip(err, 0, bins - 1, out=err)
+    index = err.astype(np.intp)
+    total = np.bincount(index, minlength=bins)
+    mask = np.ravel(r.clipped)
+    clipping = np.bincount(index[mask], minlength=bins) if mask.any() else np.zeros_like(total)
+    return ErrorHistogram(edges, total - clipping, clipping)
 
 
 def transfer_curve(
