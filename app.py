@@ -25,7 +25,7 @@ import pandas as pd
 import streamlit as st
 
 import quantviz as qv
-from quantviz import appstate, export, model_table, plots, readout
+from quantviz import appstate, channels, export, model_table, plots, readout
 from quantviz.appstate import SAMPLE_SIZES, SCHEMES, Settings
 from quantviz.io import MAX_FILE_BYTES, SUPPORTED_EXTENSIONS, LoadedWeights, read_weights
 from quantviz.presets import PRESETS, get_preset, settings_of
@@ -216,7 +216,7 @@ def transfer_figure(source: tuple, qkey: tuple, fig=None):
     x, r = load_tensor(source), quantized(source, qkey)
     _, lo, hi = tensor_summary(source)
     x_lo, x_hi = plots.plot_range(lo, hi, r)
-    if plots.is_per_tensor(r):
+    if r.per_tensor:
         curves = [("Q(x)", *plots.transfer_curve(r, x_lo, x_hi))]
     else:
         coarse, fine = plots.extreme_grids(r)
@@ -240,11 +240,11 @@ def channel_results(source: tuple, s: Settings) -> dict[str, qv.QuantResult]:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def channel_view(source: tuple, s: Settings) -> tuple[plots.ChannelStats, float, float]:
+def channel_view(source: tuple, s: Settings) -> tuple[channels.ChannelStats, float, float]:
     """Per-channel statistics and the per-tensor range they are compared with (cached:
     the figure and the note below it both need them; read-only)."""
     results = channel_results(source, s)
-    stats = plots.channel_stats(load_tensor(source), s.axis, results)
+    stats = channels.channel_stats(load_tensor(source), s.axis, results)
     return stats, results["per tensor"].low, results["per tensor"].high
 
 
@@ -838,7 +838,7 @@ text_col, math_col = st.columns(2, gap="large")
 with text_col:
     st.markdown(readout.histogram_note(result, strategy.label))
 with math_col:
-    if plots.is_per_tensor(result):
+    if result.per_tensor:
         st.latex(readout.scale_formula(result))
         st.latex(readout.zero_point_formula(result))
     st.latex(readout.QUANTIZE_FORMULA)

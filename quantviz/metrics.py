@@ -89,6 +89,7 @@ class ErrorSums:
             "mean_error": self.sum_error / n,
         }
         if clipping:
+            out["clipped_count"] = self.n_clipped
             out["clipped_fraction"] = self.n_clipped / n
             out["mse_clipping"] = self.sse_clipped / n
             out["mse_rounding"] = max(self.sse - self.sse_clipped, 0.0) / n
@@ -100,7 +101,7 @@ def error_metrics(x: np.ndarray, x_hat: np.ndarray, clipped: np.ndarray | None =
 
     Keys: ``mse``, ``rmse``, ``sqnr_db``, ``max_abs_error``, ``mean_error`` (the
     bias, mean of ``x̂ − x``). With the ``clipped`` mask of the values that fell
-    outside the grid also: ``clipped_fraction`` and the split of the MSE into
+    outside the grid also: ``clipped_count``, ``clipped_fraction`` and the split of the MSE into
     ``mse_clipping`` (from clipped values) and ``mse_rounding`` (from the rest).
     """
     return ErrorSums.of(x, x_hat, clipped).figures(clipping=clipped is not None)

@@ -74,8 +74,8 @@ class QuantResult:
         How many values use each code ``qmin … qmax``.
     metrics : dict
         ``mse``, ``rmse``, ``sqnr_db``, ``max_abs_error``, ``mean_error``,
-        ``clipped_fraction``, ``mse_clipping``, ``mse_rounding``, ``levels_used``,
-        ``levels_available``, ``code_entropy_bits``, ``bits_per_weight``,
+        ``clipped_count``, ``clipped_fraction``, ``mse_clipping``, ``mse_rounding``,
+        ``levels_used``, ``levels_available``, ``code_entropy_bits``, ``bits_per_weight``,
         ``compression_ratio``, ``size_bytes``, ``float32_bytes``.
     config : QuantConfig
         The settings that produced this result.
@@ -97,6 +97,11 @@ class QuantResult:
     @property
     def bits(self) -> int:
         return self.config.bits
+
+    @property
+    def per_tensor(self) -> bool:
+        """True if one grid (one scale and zero point) serves the whole tensor."""
+        return self.config.granularity == "tensor"
 
     @property
     def grid_low(self) -> float | np.ndarray:

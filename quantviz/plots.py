@@ -13,7 +13,7 @@ layout), one path per histogram (``stairs``), one ``LineCollection`` per set of
 lines (``vlines``), no hatching, few tick labels and no mathtext.
 
 The data-reducing helpers (:func:`histogram_data`, :func:`value_counts`,
-:func:`quantized_counts`, :func:`error_histogram`, :func:`channel_stats`,
+:func:`quantized_counts`, :func:`error_histogram`, :func:`quantviz.channels.channel_stats`,
 :func:`transfer_curve`) turn millions of values into a few hundred numbers
 first, so matplotlib never sees the raw tensor; the app caches them.
 
@@ -43,6 +43,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 from matplotlib.transforms import Bbox
 
+from quantviz.channels import ChannelStats
 from quantviz.pipeline import QuantResult
 from quantviz.quantizer import fake_quantize
 
@@ -87,21 +88,11 @@ LEVEL_TICKS = 4096  # up to this many, draw short ticks; beyond, levels are too 
 # ------------------------------------------------------------ reductions --
 
 
-def is_per_tensor(r: QuantResult) -> bool:
-    """True if ``r`` has one grid (one scale) for the whole tensor."""
-    return np.ndim(r.scale) == 0
-
-
-def clipped_count(r: QuantResult) -> int:
-    """How many values fell outside the grid and were clamped."""
-    return int(np.count_nonzero(r.clipped))
-
-
 def plot_range(data_low: float, data_high: float, r: QuantResult) -> tuple[float, float]:
     """An x range that shows the data, the clipping range and every grid level, padded 3 %."""
     lows = [data_low, float(np.min(r.low))]
     highs = [data_high, float(np.max(r.high))]
-    if is_per_tensor(r):
+    if r.per_tensor:
         levels = r.levels()
         lows.append(float(levels[0]))
         highs.append(float(levels[-1]))
@@ -127,7 +118,7 @@ def quantized_counts(r: QuantResult, edges: np.ndarray) -> np.ndarray:
     Per tensor this is exact and cheap: every value sits on a level, so the
     counts are ``r.code_counts`` placed at ``r.levels()``.
     """
-    if is_per_tensor(r):
+    if r.per_tensor:
         counts, _ = np.histogram(r.levels(), bins=edges, weights=r.code_counts)
         return np.rint(counts).astype(np.int64)
     return value_counts(r.dequantized, edges)
@@ -192,7 +183,7 @@ def histogram_data(
     (no single grid) both use ``max_bins`` equal bins.
     """
     flat = np.ravel(x)
-    if is_per_tensor(r):
+    if r.per_tensor:
         bins, first, last = _aligned_bins(lo, hi, r, max_bins)
         if bins:
             original, edges = np.histogram(flat, bins=bins, range=(first, last))
@@ -257,49 +248,6 @@ def extreme_grids(r: QuantResult) -> tuple[int, int]:
     """Flat indices of the coarsest and the finest grid of a per-channel / per-group result."""
     scale = np.ravel(r.scale)
     return int(np.argmax(scale)), int(np.argmin(scale))
-
-
-@dataclass(frozen=True)
-class ChannelStats:
-    """Per-channel view of a tensor along ``axis``.
-
-    ``low``/``high`` are each channel's min and max; ``mse`` maps a label such as
-    ``"per tensor"`` to the mean squared error of each channel under that result.
-    """
-
-    axis: int
-    low: np.ndarray
-    high: np.ndarray
-    mse: Mapping[str, np.ndarray]
-
-    @property
-    def n_channels(self) -> int:
-        return int(self.low.size)
-
-    def total_mse(self, label: str) -> float:
-        """The whole tensor's MSE under ``label`` (mean of the channels' MSE: equal sizes)."""
-        return float(np.mean(self.mse[label]))
-
-    def amax_ratio(self) -> float:
-        """Largest over smallest channel ``max |x|``: how uneven the channels are."""
-        amax = np.maximum(np.abs(self.low), np.abs(self.high))
-        smallest = float(np.min(amax))
-        return float(np.max(amax)) / smallest if smallest > 0 else float("inf")
-
-
-def channel_rows(x: np.ndarray, axis: int) -> np.ndarray:
-    """``x`` as one row per channel along ``axis`` (a view when ``axis`` is 0)."""
-    return np.moveaxis(np.asarray(x), axis, 0).reshape(np.shape(x)[axis], -1)
-
-
-def channel_stats(x: np.ndarray, axis: int, results: Mapping[str, QuantResult]) -> ChannelStats:
-    """Per-channel min, max and, for each labelled result, per-channel MSE."""
-    rows = channel_rows(x, axis)
-    mse = {}
-    for label, r in results.items():
-        err = np.subtract(channel_rows(r.dequantized, axis), rows, dtype=np.float32)
-        mse[label] = np.einsum("ij,ij->i", err, err, dtype=np.float64) / rows.shape[1]
-    return ChannelStats(axis, rows.min(axis=1), rows.max(axis=1), mse)
 
 
 # --------------------------------------------------------------- styling --
@@ -450,7 +398,7 @@ def histogram_figure(
             color=QUANTIZED, linewidth=2, label="quantized x̂", gid="quantized",
         )  # fmt: skip
     peak = float(max(np.max(data.original, initial=0), np.max(data.quantized, initial=0)))
-    per_tensor = is_per_tensor(r)
+    per_tensor = r.per_tensor
     if per_tensor:
         levels = r.levels()
         if levels.size <= FULL_LEVEL_LINES:
@@ -475,7 +423,7 @@ def histogram_figure(
         grid_note = f"{r.metrics['levels_used']} of {r.metrics['levels_available']} levels used"
     else:
         grid_note = f"{np.size(r.scale)} grids, one per {r.config.granularity}"
-    n_clipped = clipped_count(r)
+    n_clipped = r.metrics["clipped_count"]
     share = 100.0 * n_clipped / max(n_values, 1)
     _title(top, f"Original: {n_values:,} values")
     _title(top, f"clipped: {n_clipped:,} ({share:.2g} %)", loc="right")
@@ -542,7 +490,7 @@ def transfer_error_figure(
     ):
         left.plot(xs, ys, color=color, linewidth=2.2, linestyle=style, drawstyle="steps-mid",
                   label=label, gid="staircase")  # fmt: skip
-    if is_per_tensor(r):
+    if r.per_tensor:
         for value, gid in ((r.low, "clip_low"), (r.high, "clip_high")):
             left.axvline(value, color=CLIP, linestyle="--", linewidth=1.5, gid=gid)
         left.plot([r.low, r.high], [r.levels()[0], r.levels()[-1]], linestyle="none",
@@ -564,7 +512,7 @@ def transfer_error_figure(
         right.stairs(np.maximum(e.clipping, base), e.edges, baseline=base, fill=False,
                      color=QUANTIZED, linewidth=2, label="clipping (outline)",
                      gid="clipping_error")  # fmt: skip
-    if is_per_tensor(r):
+    if r.per_tensor:
         nearest = r.config.rounding == "nearest"
         half = r.scale / 2 if nearest else r.scale
         right.vlines([-half, half], 0, 1, transform=right.get_xaxis_transform(), colors=CLIP,

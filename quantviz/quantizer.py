@@ -58,12 +58,12 @@ class QParams:
     @property
     def grid_low(self) -> np.ndarray:
         """The lowest representable value, ``(qmin − zero_point) · scale``."""
-        return ((self.qmin - self.zero_point).astype(F32) * self.scale).astype(F32)
+        return dequantize(np.asarray(self.qmin), self.scale, self.zero_point)
 
     @property
     def grid_high(self) -> np.ndarray:
         """The highest representable value, ``(qmax − zero_point) · scale``."""
-        return ((self.qmax - self.zero_point).astype(F32) * self.scale).astype(F32)
+        return dequantize(np.asarray(self.qmax), self.scale, self.zero_point)
 
 
 def check_bits(bits: object) -> int:

@@ -22,7 +22,7 @@ import numpy as np
 
 from quantviz.errors import InputError
 from quantviz.params import Param, check_params
-from quantviz.quantizer import F32, qparams, quantize_codes
+from quantviz.quantizer import F32, dequantize, qparams, quantize_codes
 
 HIST_BINS = 2048  # TensorRT / ModelOpt / PyTorch HistogramObserver all use 2048 bins
 EXACT_SEARCH_MAX_ROW = 1024  # rows up to this length are searched on the values themselves
@@ -228,8 +228,7 @@ def exact_sse(
     qp = qparams(lo, hi, bits, symmetric=symmetric, narrow_range=narrow)
     scale, zp = qp.scale[:, None], qp.zero_point[:, None]
     codes, _ = quantize_codes(rows, scale, zp, qp.qmin, qp.qmax)
-    err = np.subtract(codes, zp, dtype=F32)
-    err *= scale
+    err = dequantize(codes, scale, zp)
     err -= rows
     return np.einsum("ij,ij->i", err, err, dtype=np.float64)
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from quantviz.channels import ChannelStats
 from quantviz.metrics import sqnr_rule_db
 from quantviz.pipeline import QuantResult
-from quantviz.plots import ChannelStats, clipped_count, is_per_tensor
 
 METRIC_LABELS = (
     "Step size",
@@ -83,9 +83,9 @@ def metric_cards(r: QuantResult, previous: Mapping[str, float] | None = None) ->
     """
     m = r.metrics
     prev = previous or {}
-    per_tensor = is_per_tensor(r)
+    per_tensor = r.per_tensor
     n = r.codes.size
-    clipped = clipped_count(r)
+    clipped = r.metrics["clipped_count"]
     step_help = (
         "s: the distance between neighbouring levels, real units per code."
         if per_tensor
@@ -174,7 +174,7 @@ def size_value(bits_per_weight: float) -> str:
 def metric_values(r: QuantResult) -> dict[str, float]:
     """The numbers behind the cards, to keep for the next deltas."""
     values = {k: float(v) for k, v in r.metrics.items()}
-    if is_per_tensor(r):
+    if r.per_tensor:
         values["scale"] = float(r.scale)
         values["zero_point"] = float(r.zero_point)
     return values
@@ -258,7 +258,7 @@ def histogram_note(r: QuantResult, strategy_label: str) -> str:
     """What to notice in the histograms (markdown)."""
     m = r.metrics
     n = r.codes.size
-    if not is_per_tensor(r):
+    if not r.per_tensor:
         return (
             f"Each {r.config.granularity} has its own grid ({np.size(r.scale):,} grids, steps "
             f"{_spread(r.scale)}), so the quantized histogram no longer sits on one set of "
@@ -273,7 +273,7 @@ def histogram_note(r: QuantResult, strategy_label: str) -> str:
     )
     if m["clipped_fraction"] > 0:
         text += (
-            f"{clipped_count(r):,} values ({percent(m['clipped_fraction'])}) lie outside the "
+            f"{m['clipped_count']:,} values ({percent(m['clipped_fraction'])}) lie outside the "
             "dashed lines and are clipped to the end levels."
         )
     else:
@@ -285,7 +285,7 @@ def histogram_note(r: QuantResult, strategy_label: str) -> str:
 def transfer_note(r: QuantResult) -> str:
     """What to notice in the staircase and the error histogram (markdown)."""
     m = r.metrics
-    if not is_per_tensor(r):
+    if not r.per_tensor:
         return (
             f"The staircases of the coarsest and the finest of the {np.size(r.scale):,} grids: "
             "a small channel gets small steps. Rounding MSE "

@@ -60,6 +60,7 @@ def test_per_channel_scales_follow_the_axis():
     t = qv.quantize(x, 4, symmetric=True)
     assert r0.metrics["mse"] < t.metrics["mse"] / 4  # per-channel rescues uneven rows
     assert r0.codes.shape == x.shape and r0.levels(3).shape == (16,)
+    assert not r0.per_tensor and t.per_tensor
     with pytest.raises(qv.InputError, match="pass an index"):
         r0.levels()
 

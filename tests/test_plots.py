@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 import quantviz as qv
 from quantviz import plots
+from quantviz.channels import channel_stats
 
 
 def _by_gid(fig: Figure, gid: str) -> list:
@@ -205,7 +206,7 @@ def test_tradeoff_marks_rule_and_current(x):
 def test_channel_stats_and_figure():
     w = qv.sample("layer", n=6400, seed=1)
     rt, rc = qv.quantize(w, 4), qv.quantize(w, 4, granularity="channel")
-    stats = plots.channel_stats(w, 0, {"per tensor": rt, "per channel": rc})
+    stats = channel_stats(w, 0, {"per tensor": rt, "per channel": rc})
     np.testing.assert_array_equal(stats.low, w.min(axis=1))
     np.testing.assert_allclose(
         stats.mse["per channel"], ((rc.dequantized - w) ** 2).mean(axis=1), rtol=1e-5
@@ -262,7 +263,7 @@ def test_many_channels_are_drawn_in_groups_that_keep_the_worst_channel():
         "per tensor": qv.quantize(x, 4),
         "per channel": qv.quantize(x, 4, granularity="channel"),
     }
-    stats = plots.channel_stats(x, 0, results)
+    stats = channel_stats(x, 0, results)
     fig = plots.channel_figure(stats)
     top, bottom = fig.axes[:2]
     ranges = next(c for c in top.collections if c.get_gid() == "channel_range")

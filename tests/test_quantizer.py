@@ -90,6 +90,7 @@ def test_values_outside_the_clipping_range_are_clamped_and_counted():
     assert r.clipped.tolist() == [True, False, False, True]
     assert r.codes[[0, 3]].tolist() == [r.qmin, r.qmax]
     assert r.metrics["clipped_fraction"] == 0.5
+    assert r.metrics["clipped_count"] == 2
     lv = r.levels().astype(np.float64)
     clip_sse = (-2.0 - lv[0]) ** 2 + (3.0 - lv[-1]) ** 2
     assert r.metrics["mse_clipping"] == pytest.approx(clip_sse / 4, rel=1e-6)
