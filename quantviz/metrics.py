@@ -3,8 +3,15 @@
 Error figures compare the original ``x`` with its dequantized copy ``x̂``; code
 figures look at which of the ``2**bits`` codes were used; size figures count
 every bit that must be stored, including the scales and zero points of
-per-channel and per-group schemes. All sums are accumulated in float64, and
-no figure is ever NaN: a perfect reconstruction has ``sqnr_db = +inf``.
+per-channel and per-group schemes.
+
+Every sum of squares (the error ``Σ(x̂ − x)²`` and the signal ``Σx²``) is taken
+in float64, slice by slice, so neither overflows for values near float32's
+largest (``1e20² = 1e40``) nor vanishes for tiny ones (``(1e-25)² = 1e-50``),
+and memory stays bounded: no float64 copy of a whole tensor is made. The error
+of clipped values and the error of the others are summed apart, so
+``mse = mse_rounding + mse_clipping`` holds by construction. No figure is ever
+NaN: a perfect reconstruction has ``sqnr_db = +inf``.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from quantviz.tensor import as_weights
 
 FLOAT32_BITS = 32
 DB_PER_BIT = 20.0 * math.log10(2.0)  # 6.0206 dB: each extra bit halves the step, quarters the noise
+SLICE = 1 << 16  # values per float64 slice: 512 KB, cache-sized
 
 
 def sqnr_rule_db(bits: int | np.ndarray) -> float | np.ndarray:
@@ -31,93 +39,110 @@ def sqnr_rule_db(bits: int | np.ndarray) -> float | np.ndarray:
 
 
 def sqnr_db(signal_energy: float, noise_energy: float) -> float:
-    """``10 · log10(Σx² / Σ(x − x̂)²)`` in dB: +inf when there is no error, never NaN."""
+    """``10 · log10(Σx² / Σ(x − x̂)²)`` in dB: +inf when there is no error, never NaN.
+
+    The mean counts as signal: the numerator is ``Σx²``, not the variance.
+    """
     if noise_energy <= 0.0:
         return math.inf
     if signal_energy <= 0.0:
         return -math.inf
-    return 10.0 * math.log10(signal_energy / noise_energy)
+    return 10.0 * (math.log10(signal_energy) - math.log10(noise_energy))
 
 
 @dataclass
 class ErrorSums:
-    """Running sums behind the error figures, so a tensor can be measured block by block."""
+    """Running sums behind the error figures, so a tensor can be measured block by block.
+
+    All in float64. ``sse_rounding`` and ``sse_clipped`` are summed separately
+    (never one as the difference of two large sums), so the split of the MSE
+    stays accurate even when a few clipped values carry almost all the error.
+    """
 
     n: int = 0
-    sse: float = 0.0  # Σ (x̂ − x)²
+    sse_rounding: float = 0.0  # Σ (x̂ − x)² over values inside the grid (all values if no mask)
+    sse_clipped: float = 0.0  # Σ (x̂ − x)² over clipped values
     signal: float = 0.0  # Σ x²
     sum_error: float = 0.0  # Σ (x̂ − x)
     max_abs: float = 0.0
     n_clipped: int = 0
-    sse_clipped: float = 0.0  # Σ (x̂ − x)² over clipped values
+
+    @property
+    def sse(self) -> float:
+        """``Σ (x̂ − x)²`` over all values."""
+        return self.sse_rounding + self.sse_clipped
 
     @classmethod
     def of(cls, x: np.ndarray, x_hat: np.ndarray, clipped: np.ndarray | None = None) -> ErrorSums:
-        err = np.subtract(x_hat, x, dtype=np.float32).ravel()
-        sums = cls(
-            n=err.size,
-            sse=sum_squares(err),
-            signal=sum_squares(np.ravel(x)),
-            sum_error=float(err.sum(dtype=np.float64)),
-            max_abs=float(max(err.max(), -err.min())) if err.size else 0.0,
-        )
-        if clipped is not None:
-            mask = clipped.ravel()
-            sums.n_clipped = int(np.count_nonzero(mask))
-            sums.sse_clipped = sum_squares(err[mask]) if sums.n_clipped else 0.0
+        """The sums of one block: ``x``, ``x_hat`` of equal shape; ``clipped`` an optional mask."""
+        xs, hs = np.ravel(x), np.ravel(x_hat)
+        ms = None if clipped is None else np.ravel(clipped)
+        sums = cls(n=xs.size)
+        for i in range(0, xs.size, SLICE):
+            x64 = xs[i : i + SLICE].astype(np.float64)
+            err = np.subtract(hs[i : i + SLICE], x64, dtype=np.float64)
+            sums.signal += float(np.dot(x64, x64))
+            sums.sum_error += float(err.sum())
+            sums.max_abs = max(sums.max_abs, float(err.max()), float(-err.min()))
+            if ms is not None:
+                mask = ms[i : i + SLICE]
+                k = int(np.count_nonzero(mask))
+                if k:
+                    out = err[mask]
+                    sums.n_clipped += k
+                    sums.sse_clipped += float(np.dot(out, out))
+                    err[mask] = 0.0
+            sums.sse_rounding += float(np.dot(err, err))
         return sums
 
     def __add__(self, other: ErrorSums) -> ErrorSums:
         return ErrorSums(
             self.n + other.n,
-            self.sse + other.sse,
+            self.sse_rounding + other.sse_rounding,
+            self.sse_clipped + other.sse_clipped,
             self.signal + other.signal,
             self.sum_error + other.sum_error,
             max(self.max_abs, other.max_abs),
             self.n_clipped + other.n_clipped,
-            self.sse_clipped + other.sse_clipped,
         )
 
     def figures(self, clipping: bool = True) -> dict:
-        """The error figures; with ``clipping`` also the clipped fraction and the MSE split."""
+        """The error figures; with ``clipping`` also the clipped fraction and the MSE split.
+
+        ``signal_power`` is ``mean(x²)`` (the mean counts as signal, it is not
+        the variance), so ``sqnr_db = 10·log10(signal_power / mse)``.
+        """
         n = self.n
+        if clipping:
+            mse_rounding, mse_clipping = self.sse_rounding / n, self.sse_clipped / n
+            mse = mse_rounding + mse_clipping
+        else:
+            mse = self.sse / n
         out = {
-            "mse": self.sse / n,
-            "rmse": math.sqrt(self.sse / n),
+            "mse": mse,
+            "rmse": math.sqrt(mse),
             "sqnr_db": sqnr_db(self.signal, self.sse),
+            "signal_power": self.signal / n,
             "max_abs_error": self.max_abs,
             "mean_error": self.sum_error / n,
         }
         if clipping:
             out["clipped_count"] = self.n_clipped
             out["clipped_fraction"] = self.n_clipped / n
-            out["mse_clipping"] = self.sse_clipped / n
-            out["mse_rounding"] = max(self.sse - self.sse_clipped, 0.0) / n
+            out["mse_clipping"] = mse_clipping
+            out["mse_rounding"] = mse_rounding
         return out
 
 
 def error_metrics(x: np.ndarray, x_hat: np.ndarray, clipped: np.ndarray | None = None) -> dict:
     """Error figures of a float32 pair of equal shape (no validation; see :func:`metrics`).
 
-    Keys: ``mse``, ``rmse``, ``sqnr_db``, ``max_abs_error``, ``mean_error`` (the
-    bias, mean of ``x̂ − x``). With the ``clipped`` mask of the values that fell
+    Keys: ``mse``, ``rmse``, ``sqnr_db``, ``signal_power``, ``max_abs_error``,
+    ``mean_error`` (the bias, mean of ``x̂ − x``). With the ``clipped`` mask of the values that fell
     outside the grid also: ``clipped_count``, ``clipped_fraction`` and the split of the MSE into
     ``mse_clipping`` (from clipped values) and ``mse_rounding`` (from the rest).
     """
     return ErrorSums.of(x, x_hat, clipped).figures(clipping=clipped is not None)
-
-
-def sum_squares(a: np.ndarray) -> float:
-    """``Σ a²`` of a 1-D float32 array, accurate to about 1e-8 and without a float64 copy.
-
-    A float32 dot product over the whole array would lose digits (about 1e-5 for
-    10M values); over slices of 64k values each partial sum stays accurate and the
-    partial sums are added in float64.
-    """
-    step = 1 << 16
-    return float(
-        sum(float(np.dot(a[i : i + step], a[i : i + step])) for i in range(0, a.size, step))
-    )
 
 
 def code_patterns(codes: np.ndarray) -> np.ndarray:
@@ -157,7 +182,7 @@ def code_metrics(counts: np.ndarray, bits: int) -> dict:
     return {
         "levels_used": int(used.size),
         "levels_available": int(counts.size),
-        "code_entropy_bits": float(max(-(p * np.log2(p)).sum(), 0.0)),
+        "code_entropy_bits": max(float(-(p * np.log2(p)).sum()), 0.0) + 0.0,  # never -0.0
     }
 
 
@@ -185,7 +210,9 @@ def metrics(x: object, x_hat: object) -> dict:
     """Error figures of any original/reconstruction pair (same shape).
 
     Returns ``mse``, ``rmse``, ``sqnr_db`` (``10·log10(Σx²/Σe²)``, +inf when
-    exact), ``max_abs_error`` and ``mean_error``. Figures that need the grid
+    exact), ``signal_power`` (``mean(x²)``: the mean counts as signal, so
+    ``sqnr_db = 10·log10(signal_power / mse)``), ``max_abs_error`` and
+    ``mean_error``, all from float64 sums. Figures that need the grid
     (clipped fraction, levels used, size) are in ``QuantResult.metrics``.
     """
     x = as_weights(x, "x")

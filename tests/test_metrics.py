@@ -78,3 +78,63 @@ def test_six_db_per_bit_rule():
 def test_metrics_refuses_mismatched_shapes():
     with pytest.raises(qv.InputError, match="shape"):
         qv.metrics([1.0, 2.0], [1.0, 2.0, 3.0])
+
+
+def test_rounding_and_clipping_split_does_not_cancel():
+    # Cauchy data (student t, 1 degree of freedom) clipped at the 99th percentile:
+    # the clipped 1 % carry an error of ~8500 per value, the rest ~1e-4. Taking
+    # the rounding part as a difference of the two float32 sums gave 6.4e-4.
+    x = qv.sample("student_t", n=100_000, seed=0, df=1)
+    r = qv.quantize(x, 12, strategy="percentile", percentile=99)
+    m = r.metrics
+    # float64 reference, independent of quantviz's sums
+    err = r.dequantized.astype(np.float64) - x.astype(np.float64)
+    inside = ~r.clipped
+    assert np.all(np.abs(err[inside]) <= r.scale * 0.501)  # half a step, up to float32 ulps
+    assert m["mse_rounding"] == pytest.approx(np.sum(err[inside] ** 2) / x.size, rel=1e-9)
+    assert m["mse_clipping"] == pytest.approx(np.sum(err[~inside] ** 2) / x.size, rel=1e-9)
+    assert m["mse_rounding"] == pytest.approx(7.5e-5, rel=0.01)  # not 6.4e-4
+    assert m["mse"] == m["mse_rounding"] + m["mse_clipping"]  # by construction, exactly
+
+
+def test_huge_values_give_finite_mse_and_sqnr():
+    # (1e20)² = 1e40 overflows float32: the sums of squares must be float64.
+    x = qv.sample("normal", n=1000, seed=0) * np.float32(1e20)
+    r = qv.quantize(x, 8)
+    x64, err = x.astype(np.float64), r.dequantized.astype(np.float64) - x.astype(np.float64)
+    assert math.isfinite(r.metrics["mse"]) and math.isfinite(r.metrics["sqnr_db"])
+    assert r.metrics["mse"] == pytest.approx(np.mean(err**2), rel=1e-12)
+    assert r.metrics["sqnr_db"] == pytest.approx(
+        10 * math.log10(np.sum(x64**2) / np.sum(err**2)), rel=1e-12
+    )
+    assert r.metrics["signal_power"] == pytest.approx(np.mean(x64**2), rel=1e-12)
+    m = qv.metrics(x, r.dequantized)
+    assert m["mse"] == pytest.approx(r.metrics["mse"], rel=1e-12)
+    assert m["sqnr_db"] == pytest.approx(r.metrics["sqnr_db"], rel=1e-12)
+
+
+def test_tiny_values_that_all_round_to_zero_have_sqnr_zero_not_infinity():
+    # The step is at least float32 eps (1.2e-7), so 1e-25 rounds to 0: the error is
+    # the signal itself, SQNR = 10·log10(Σx² / Σx²) = 0 dB. In float32 the squares
+    # (1e-50) vanished, the error looked like 0 and the SQNR like +inf.
+    x = np.array([1e-25, -2e-25, 3e-25, -4e-25], dtype=np.float32)
+    r = qv.quantize(x, 8)
+    assert np.all(r.dequantized == 0.0)
+    assert r.metrics["sqnr_db"] == 0.0
+    x64 = x.astype(np.float64)
+    assert r.metrics["mse"] == pytest.approx(np.mean(x64**2), rel=1e-12)  # about 7.5e-50
+    assert r.metrics["mse"] == pytest.approx(7.5e-50, rel=1e-6)
+    assert r.metrics["signal_power"] == r.metrics["mse"]
+    assert r.metrics["max_abs_error"] == pytest.approx(4e-25, rel=1e-7)
+
+
+def test_signal_power_is_the_mean_square_and_gives_the_sqnr():
+    # The mean counts as signal: Σx², not the variance.
+    x = np.array([3.0, 3.0, 3.0, 5.0], dtype=np.float32)
+    m = qv.metrics(x, [3.0, 3.0, 3.0, 4.0])
+    assert m["signal_power"] == (9 + 9 + 9 + 25) / 4  # 13, while the variance is 0.75
+    assert m["mse"] == 0.25
+    assert m["sqnr_db"] == pytest.approx(10 * math.log10(13 / 0.25))
+    r = qv.quantize(qv.sample("laplace", n=5000, seed=3), 4)
+    m = r.metrics
+    assert m["sqnr_db"] == pytest.approx(10 * math.log10(m["signal_power"] / m["mse"]), rel=1e-12)
