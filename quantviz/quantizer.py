@@ -19,6 +19,12 @@ exactly, including the float32 arithmetic:
 
 Note the ``qmax − qmin`` (= 2**bits − 1) steps between the lowest and highest
 level: 2**bits levels have 2**bits − 1 gaps, a classic off-by-one in tutorials.
+
+Beyond PyTorch: where ``high − low`` overflows float32 (a range wider than
+3.4e38) the scale is computed in float64 instead, and a grid whose end levels
+would not fit in float32 is refused with an :class:`InputError`. Stochastic
+rounding moves ``x · (1/scale)`` to the integer below or above it with
+probabilities that make it unbiased (see :func:`quantize_codes`).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from quantviz.errors import InputError
 
 F32 = np.float32
 EPS = F32(np.finfo(np.float32).eps)  # 1.1920929e-07, PyTorch's floor on the scale
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # 3.4028235e38
 MAX_BITS = 16
 ROUNDINGS = ("nearest", "stochastic")
 
@@ -54,6 +61,19 @@ class QParams:
     zero_point: np.ndarray
     qmin: int
     qmax: int
+
+    @property
+    def grid_low_exact(self) -> np.ndarray:
+        """``(qmin − zero_point) · scale`` in float64 (to check that it fits float32; NaN if
+        the scale is infinite)."""
+        with np.errstate(invalid="ignore"):
+            return (self.qmin - self.zero_point) * self.scale.astype(np.float64)
+
+    @property
+    def grid_high_exact(self) -> np.ndarray:
+        """``(qmax − zero_point) · scale`` in float64."""
+        with np.errstate(invalid="ignore"):
+            return (self.qmax - self.zero_point) * self.scale.astype(np.float64)
 
     @property
     def grid_low(self) -> np.ndarray:
@@ -139,18 +159,57 @@ def qparams(
         float32 ``scale`` (at least float32 eps) and int64 ``zero_point``.
     """
     qmin, qmax = code_range(bits, symmetric=symmetric, narrow_range=narrow_range)
-    min_neg = np.minimum(np.asarray(low, dtype=F32), F32(0))
-    max_pos = np.maximum(np.asarray(high, dtype=F32), F32(0))
-    if np.any(min_neg > max_pos):
-        raise InputError("The clipping range is empty: low must not exceed high.")
+    with np.errstate(over="ignore"):
+        low32, high32 = np.asarray(low, dtype=F32), np.asarray(high, dtype=F32)
+    if not (np.all(np.isfinite(low32)) and np.all(np.isfinite(high32))):
+        raise InputError("The clipping range must be finite numbers within float32's range.")
+    with np.errstate(over="ignore", invalid="ignore"):
+        qp = grid_params(low32, high32, qmin, qmax, symmetric=symmetric)
+    fits = (np.abs(qp.grid_low_exact) <= FLOAT32_MAX) & (np.abs(qp.grid_high_exact) <= FLOAT32_MAX)
+    if not np.all(fits):
+        first = np.unravel_index(np.argmin(fits), fits.shape)
+        lo = float(np.broadcast_to(low32, fits.shape)[first])
+        hi = float(np.broadcast_to(high32, fits.shape)[first])
+        raise InputError(
+            f"The range [{lo:.3g}, {hi:.3g}] is too wide for a {bits}-bit grid: its end levels "
+            f"would lie beyond float32's largest number ({FLOAT32_MAX:.3g}); use more bits or "
+            "scale the values down."
+        )
+    return qp
+
+
+def grid_params(
+    low: np.ndarray, high: np.ndarray, qmin: int, qmax: int, *, symmetric: bool
+) -> QParams:
+    """:func:`qparams` without the checks, for range searches that try many candidates.
+
+    ``low`` and ``high`` are float32 arrays. The scale is computed in float32 as
+    PyTorch does; only where that overflows (a range wider than float32's
+    largest number, 3.4e38) it is computed in float64 and rounded to float32,
+    which may still be infinite: callers must check (see :func:`qparams`), and
+    call this under ``np.errstate(over="ignore", invalid="ignore")``.
+    """
+    min_neg = np.minimum(low, F32(0))
+    max_pos = np.maximum(high, F32(0))
     if symmetric:
         amax = np.maximum(-min_neg, max_pos)
-        scale = np.maximum(amax / F32((qmax - qmin) / 2), EPS).astype(F32)
-        zero_point = np.zeros(scale.shape, dtype=np.int64)
+        half = F32((qmax - qmin) / 2)
+        scale = amax / half
+        if not np.isfinite(scale).all():
+            wide = (amax.astype(np.float64) / float(half)).astype(F32)
+            scale = np.where(np.isfinite(scale), scale, wide)
     else:
-        scale = np.maximum((max_pos - min_neg) / F32(qmax - qmin), EPS).astype(F32)
+        steps = F32(qmax - qmin)
+        scale = (max_pos - min_neg) / steps
+        if not np.isfinite(scale).all():
+            span = max_pos.astype(np.float64) - min_neg.astype(np.float64)
+            scale = np.where(np.isfinite(scale), scale, (span / float(steps)).astype(F32))
+    scale = np.maximum(scale, EPS, dtype=F32)
+    if symmetric:
+        zero_point = np.zeros(scale.shape, dtype=np.int64)
+    else:  # an infinite scale gives zero point qmin here; its grid is refused by the caller
         zero_point = qmin - np.rint(min_neg / scale).astype(np.int64)
-        zero_point = np.clip(zero_point, qmin, qmax)
+        zero_point = np.minimum(np.maximum(zero_point, qmin), qmax)  # clamp (np.clip is slower)
     return QParams(scale=scale, zero_point=zero_point, qmin=qmin, qmax=qmax)
 
 
@@ -168,8 +227,14 @@ def quantize_codes(
 
     ``scale`` and ``zero_point`` broadcast against ``x`` (a column per channel).
     Rounding is half to even ("nearest", as ``torch.round``) or "stochastic":
-    ``floor(v + u)`` with ``u`` uniform in [0, 1), which rounds up with
-    probability equal to the fractional part, so it is unbiased on average.
+    with ``v = x · (1/scale)``, ``t = trunc(v)`` and ``f = |v − t|`` (exact in
+    float32: ``v`` and ``t`` have the same sign and are within a factor 2,
+    Sterbenz), ``v`` moves away from zero to the next integer when ``u < f``,
+    ``u`` uniform in [0, 1). So it rounds to either neighbour with probability
+    given by the distance to the other one, and ``E[code] = v``: unbiased, up to
+    the 2**-24 resolution of ``u`` for ``|v| < 1``. (The shortcut ``floor(v + u)``
+    is biased: in float32 ``v + u`` drops the low bits of ``u`` when ``|v|`` is
+    large, by about 0.002 steps at 16 bits.)
 
     Returns
     -------
@@ -179,13 +244,19 @@ def quantize_codes(
         True where the clamp changed the code: the value lay outside the grid.
     """
     inv = F32(1.0) / np.asarray(scale, dtype=F32)  # PyTorch multiplies by the float32 reciprocal
-    v = np.multiply(x, inv, dtype=F32)
+    with np.errstate(over="ignore"):  # far outside the grid: ±inf, clamped to qmin/qmax below
+        v = np.multiply(x, inv, dtype=F32)
     if rounding == "nearest":
         np.rint(v, out=v)
     elif rounding == "stochastic":
         rng = rng if rng is not None else np.random.default_rng()
-        v += rng.random(v.shape, dtype=F32)
-        np.floor(v, out=v)
+        u = rng.random(v.shape, dtype=F32)
+        t = np.trunc(v)
+        v -= t  # the signed fractional part, exact
+        away = u < np.abs(v)
+        np.sign(v, out=v)
+        v *= away
+        v += t
     else:
         raise InputError(f"rounding must be one of {ROUNDINGS}, not {rounding!r}.")
     v += np.asarray(zero_point, dtype=F32)

@@ -151,3 +151,58 @@ def test_narrow_range_needs_symmetric_and_two_bits():
         qv.quantize(X, 8, narrow_range=True)
     with pytest.raises(qv.InputError, match="at least 2 bits"):
         qv.quantize(X, 1, symmetric=True, narrow_range=True)
+
+
+def test_stochastic_rounding_is_unbiased_at_16_bits():
+    # low=0, high=65535/1024: the step is exactly 2^-10, so x/scale = x·1024 is exact
+    # and the test measures the rounding alone. Values in [32, 64) sit at codes
+    # 32768…65535, where float32 keeps only 8 fractional bits: floor(v + u) rounded
+    # v + u to a multiple of 2^-8 and came out 2^-9 ≈ 0.002 steps high on average.
+    n = 4_000_000
+    x = np.random.default_rng(7).uniform(32.0, 63.99, n).astype(np.float32)
+    r = qv.quantize(
+        x, 16, strategy="manual", low=0.0, high=65535 / 1024, rounding="stochastic", seed=3
+    )
+    assert r.scale == 2.0**-10 and r.zero_point == 0
+    v = x.astype(np.float64) * 1024
+    bias = np.mean(r.codes.astype(np.float64) - v)
+    # Each term is 1 − f or −f (f the fractional part), variance f(1 − f) ≤ 1/4, about 1/6
+    # on average: the mean of 4M has a standard deviation of about 2.0e-4. Bound: 5σ.
+    assert abs(bias) < 1.0e-3
+    # and each value went to one of its two neighbours
+    assert np.all((r.codes == np.floor(v)) | (r.codes == np.floor(v) + 1))
+
+
+def test_stochastic_rounding_does_not_depend_on_threads(monkeypatch):
+    from quantviz import pipeline
+
+    x = qv.sample("normal", n=600_000, seed=2)  # several blocks
+    a = qv.quantize(x, 4, rounding="stochastic", seed=11)
+    monkeypatch.setattr(pipeline, "WORKERS", 1)
+    b = qv.quantize(x, 4, rounding="stochastic", seed=11)
+    np.testing.assert_array_equal(a.codes, b.codes)
+    c = qv.quantize(x, 4, rounding="stochastic", seed=12)
+    assert np.any(a.codes != c.codes)
+
+
+def test_stochastic_rounding_of_negative_values_is_unbiased():
+    # Codes −2.25 (x = −0.5625 with step 0.25) round to −2 or −3 with probability 3/4, 1/4.
+    x = np.full(400_000, -0.5625, dtype=np.float32)
+    codes, _ = qv.quantize_codes(
+        x, 0.25, 0, -8, 7, rounding="stochastic", rng=np.random.default_rng(1)
+    )
+    assert set(np.unique(codes).tolist()) == {-3, -2}
+    # mean −2.25 ± 5·sqrt(3/16)/sqrt(400000) = ±0.0034
+    assert abs(codes.mean() + 2.25) < 0.0035
+
+
+def test_ranges_wider_than_float32_are_refused_in_a_sentence_or_computed_in_float64():
+    # high − low = 6e38 overflows float32; at 8 bits the grid itself still fits.
+    r = qv.quantize(np.array([-3e38, 0.0, 3e38], dtype=np.float32), 8)
+    assert np.isfinite(r.scale) and r.scale == pytest.approx(6e38 / 255, rel=1e-6)
+    assert np.all(np.isfinite(r.dequantized))
+    # at 2 bits the levels would reach ±4e38: no such float32 grid
+    with pytest.raises(qv.InputError, match="too wide for a 2-bit grid"):
+        qv.quantize(np.array([-3e38, 3e38], dtype=np.float32), 2)
+    with pytest.raises(qv.InputError, match="finite"):
+        qv.qparams(-1e39, 1.0, 8)
