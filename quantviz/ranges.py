@@ -9,12 +9,24 @@ the library it follows.
 All functions work on a 2-D array of *rows* (one row per scale: one row per
 tensor, channel or group, see :mod:`quantviz.granularity`) and return one
 ``low`` and one ``high`` per row as float64 arrays.
+
+``low`` and ``high`` given to any strategy but ``"manual"`` are refused: they
+would be ignored. The MSE search (:func:`mse_range`) scores candidate ranges on
+the values themselves for rows of up to 2M values and on a 2048-bin histogram
+beyond, and never returns a range worse than min-max. Entropy calibration
+counts the levels the grid really has for non-negative values (signed: half of
+them; all of them only for asymmetric grids on non-negative data). Histograms
+are binned in float64 when float32 cannot hold ``1 / bin width`` (denormal
+data), so no bin index is ever NaN.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -22,13 +34,16 @@ import numpy as np
 
 from quantviz.errors import InputError
 from quantviz.params import Param, check_params
-from quantviz.quantizer import F32, dequantize, qparams, quantize_codes
+from quantviz.quantizer import (
+    EPS,
+    F32,
+    FLOAT32_MAX,
+    QParams,
+    code_range,
+    grid_params,
+)
 
 HIST_BINS = 2048  # TensorRT / ModelOpt / PyTorch HistogramObserver all use 2048 bins
-EXACT_SEARCH_MAX_ROW = 1024  # rows up to this length are searched on the values themselves
-SHRINK_FACTORS = np.linspace(0.25, 1.0, 31)  # candidate fractions of amax for short rows
-EXACT_POLISH_MAX_SIZE = 50_000  # up to this many values the MSE search ends on the values
-PAIR_STEPS = np.linspace(0.96, 1.04, 5)
 
 
 @dataclass(frozen=True)
@@ -162,6 +177,581 @@ def aciq_range(rows: Rows, *, bits: int, symmetric: bool, prior: str) -> Range:
 
 
 # --------------------------------------------------------------------- MSE --
+#
+# The search minimizes each row's sum of squared errors (SSE) over its clipping
+# range. Rows up to EXACT_ROW_MAX values are searched on the values themselves:
+# a few dozen candidate ranges per row, each scored with the quantizer's own
+# float32 arithmetic, in cache-sized blocks of rows on a few threads. Longer
+# rows (a big tensor, per tensor) are searched on a 2048-bin histogram whose
+# expected error has a closed form. Either way the winner is finally compared
+# with min-max on the real values, and min-max is kept unless it lost.
+
+EXACT_ROW_MAX = 1 << 21  # rows up to 2M values are searched on their values
+BLOCK_VALUES = 1 << 17  # values scored together: 256 KB of float32, stays in cache
+WORKERS = min(4, os.cpu_count() or 1)
+_GOLDEN = (3.0 - math.sqrt(5.0)) / 2.0  # 0.382: the golden-section step
+_LN2 = math.log(2.0)
+_COARSE_MAX = 14  # the coarse descent tries amax · 2^-k for k ≤ 14 (down to 6e-5 · amax)
+_KEEP_MARGIN = 1e-9  # a searched range replaces min-max only if better by this relative margin
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """What a range search needs to know about the grid: its code range and scheme."""
+
+    qmin: int
+    qmax: int
+    symmetric: bool
+
+    def params(self, lo: np.ndarray, hi: np.ndarray) -> tuple[QParams, np.ndarray]:
+        """The grids of the ranges, and whether their levels fit in float32.
+
+        Call under ``np.errstate(over="ignore", invalid="ignore")``.
+        """
+        qp = grid_params(lo.astype(F32), hi.astype(F32), self.qmin, self.qmax, **self.kind)
+        if qp.scale.max(initial=0.0) < _SAFE_SCALE:  # every level fits: the common case
+            return qp, np.ones(qp.scale.shape, dtype=bool)
+        fits = (np.abs(qp.grid_low_exact) <= FLOAT32_MAX) & (
+            np.abs(qp.grid_high_exact) <= FLOAT32_MAX
+        )
+        return qp, fits
+
+    @property
+    def kind(self) -> dict:
+        return {"symmetric": self.symmetric}
+
+    def lean_params(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, object]:
+        """Scale, zero point (float32) and "fits" of the ranges, in as few operations as can be.
+
+        The same numbers as :func:`quantviz.quantizer.grid_params` (PyTorch's
+        formula in float32), for the inner loop of the search. Call under
+        ``np.errstate(over="ignore", invalid="ignore", divide="ignore")``.
+        """
+        min_neg = np.minimum(lo.astype(F32), F32(0))
+        max_pos = np.maximum(hi.astype(F32), F32(0))
+        if self.symmetric:
+            scale = np.maximum(-min_neg, max_pos)
+            scale /= F32((self.qmax - self.qmin) / 2)
+        else:
+            scale = max_pos - min_neg
+            scale /= F32(self.qmax - self.qmin)
+        if not np.isfinite(scale).all():  # wider than float32: the careful path
+            qp, fits = self.params(lo, hi)
+            return qp.scale, qp.zero_point.astype(F32), fits
+        np.maximum(scale, EPS, out=scale)
+        zp = None
+        if not self.symmetric:
+            zp = np.divide(min_neg, scale)
+            np.rint(zp, out=zp)
+            np.subtract(F32(self.qmin), zp, out=zp)
+            np.maximum(zp, F32(self.qmin), out=zp)
+            np.minimum(zp, F32(self.qmax), out=zp)
+        if scale.max(initial=0.0) < _SAFE_SCALE:
+            return scale, zp, True
+        qp, fits = self.params(lo, hi)
+        return qp.scale, qp.zero_point.astype(F32), fits
+
+
+_SAFE_SCALE = FLOAT32_MAX / 2**17  # levels are at most 2**16 steps from 0: they fit float32
+
+
+class _BlockScorer:
+    """Scores candidate ranges on one block of rows (see :meth:`__call__`), reusing its buffers."""
+
+    def __init__(self, block: Rows, grid: _Grid) -> None:
+        # Short rows are scored as columns: a row's scale then varies along the
+        # fast axis, which numpy broadcasts faster than one short row at a time.
+        self.by_column = block.shape[1] <= 512 and block.shape[0] > 1
+        self.block = np.ascontiguousarray(block.T) if self.by_column else block
+        self.grid = grid
+        self.w = np.empty(self.block.shape, F32)
+        self.q = np.empty(self.block.shape, F32)
+
+    def __call__(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """SSE of each row of the block on K candidate ranges: ``lo``, ``hi`` are (rows, K).
+
+        Scored in code units, ``Σ (clamp(round(w), qmin, qmax) − w)²`` with
+        ``w = x · (1/s) + zero_point`` in float32, then times ``s²`` in float64:
+        the squares neither overflow nor vanish (values near 3e38 or below
+        1e-38), and the clamp has the same bounds for every row (a fast scalar
+        clip). A grid whose levels do not fit float32 scores +inf.
+        """
+        grid, block, w, q = self.grid, self.block, self.w, self.q
+        n_cand = lo.shape[1]
+        out = np.empty((n_cand, lo.shape[0]))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            # One contiguous vector of scales per candidate: (K, rows).
+            scale, zp, fits = grid.lean_params(
+                np.ascontiguousarray(lo.T), np.ascontiguousarray(hi.T)
+            )
+            inv = F32(1.0) / scale
+            if self.by_column:  # (K, 1, rows)
+                inv, zp, sums = inv[:, None, :], None if zp is None else zp[:, None, :], "ij,ij->j"
+            else:  # (K, rows, 1)
+                inv, zp, sums = inv[:, :, None], None if zp is None else zp[:, :, None], "ij,ij->i"
+            for k in range(n_cand):
+                np.multiply(block, inv[k], out=w)
+                if zp is not None:
+                    w += zp[k]
+                np.rint(w, out=q)
+                np.clip(q, grid.qmin, grid.qmax, out=q)
+                q -= w
+                out[k] = np.einsum(sums, q, q)
+            scale64 = scale.astype(np.float64)
+            out *= scale64 * scale64
+            bad = ~np.isfinite(out)
+            if fits is not True:
+                bad |= ~fits
+            out[bad] = np.inf
+        return out.T
+
+
+def _block_sse(block: Rows, lo: np.ndarray, hi: np.ndarray, grid: _Grid) -> np.ndarray:
+    """:class:`_BlockScorer` for one call."""
+    return _BlockScorer(block, grid)(lo, hi)
+
+
+def _exact_block_sse(block: Rows, lo: np.ndarray, hi: np.ndarray, grid: _Grid) -> np.ndarray:
+    """SSE of each row of ``block`` on one range per row, exactly as ``quantize`` measures it.
+
+    The dequantized values are the quantizer's own, bit for bit (float32
+    ``clamp(round(x · (1/s)) + zp) − zp``, times ``s``); the errors ``x̂ − x``
+    and their squares are float64. +inf for grids that do not fit float32.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        qp, fits = grid.params(lo, hi)
+        scale = np.where(fits, qp.scale, F32(1.0))[:, None]
+        zp = qp.zero_point.astype(F32)[:, None]
+        q = np.multiply(block, F32(1.0) / scale, dtype=F32)
+        np.rint(q, out=q)
+        q += zp
+        np.clip(q, grid.qmin, grid.qmax, out=q)
+        q -= zp
+        q *= scale
+    err = np.subtract(q, block, dtype=np.float64)
+    return np.where(fits, np.einsum("ij,ij->i", err, err), np.inf)
+
+
+def _value_blocks(shape: tuple[int, int]) -> list[tuple[slice, slice]]:
+    """Cut (rows, length) into blocks of about BLOCK_VALUES values (whole rows when short)."""
+    n_rows, length = shape
+    if length >= BLOCK_VALUES:
+        return [
+            (slice(r, r + 1), slice(c, c + BLOCK_VALUES))
+            for r in range(n_rows)
+            for c in range(0, length, BLOCK_VALUES)
+        ]
+    per = max(1, BLOCK_VALUES // max(length, 1))
+    return [(slice(r, r + per), slice(None)) for r in range(0, n_rows, per)]
+
+
+def _run(work: Callable, jobs: list, pool: ThreadPoolExecutor | None) -> list:
+    """``[work(j) for j in jobs]``, on the pool's threads if any (numpy frees the GIL)."""
+    if pool is None or len(jobs) == 1:
+        return [work(j) for j in jobs]
+    return list(pool.map(work, jobs))
+
+
+def _blockwise(
+    fn: Callable, rows: Rows, lo: np.ndarray, hi: np.ndarray, pool: ThreadPoolExecutor | None
+) -> np.ndarray:
+    """Apply a per-block scorer ``fn(block, lo, hi)`` over cache-sized blocks; sum per row."""
+
+    def work(b: tuple[slice, slice]) -> tuple[slice, np.ndarray]:
+        r, c = b
+        return r, fn(rows[r, c], lo[r], hi[r])
+
+    out = np.zeros(lo.shape)
+    for r, part in _run(work, _value_blocks(rows.shape), pool):
+        out[r] += part
+    return out
+
+
+class _Best:
+    """The best candidate seen so far for each row: a parameter ``u`` and its SSE."""
+
+    def __init__(self, u: np.ndarray, sse: np.ndarray) -> None:
+        self.u, self.sse = u.astype(np.float64), sse.astype(np.float64)
+
+    def offer(self, u: np.ndarray, sse: np.ndarray) -> np.ndarray:
+        """Take the candidates (rows,) or (rows, K) that beat the best; True where one did."""
+        if sse.ndim == 2:
+            pick = np.argmin(sse, axis=1)
+            at = np.arange(len(pick))
+            u, sse = np.broadcast_to(u, sse.shape)[at, pick], sse[at, pick]
+        better = sse < self.sse
+        self.u = np.where(better, u, self.u)
+        self.sse = np.where(better, sse, self.sse)
+        return better
+
+
+def _golden(cost: Callable, a: np.ndarray, b: np.ndarray, best: _Best, iters: int) -> None:
+    """Golden-section search of ``cost`` in [a, b] per row; every point is offered to ``best``.
+
+    ``cost`` takes (rows, K) candidates and returns (rows, K) SSEs.
+    """
+    c, d = a + _GOLDEN * (b - a), b - _GOLDEN * (b - a)
+    both = cost(np.stack([c, d], axis=1))
+    fc, fd = both[:, 0], both[:, 1]
+    best.offer(c, fc)
+    best.offer(d, fd)
+    for _ in range(iters):
+        left = fc <= fd  # the minimum lies in [a, d]: d becomes the right end
+        a, b = np.where(left, a, c), np.where(left, d, b)
+        new = np.where(left, a + _GOLDEN * (b - a), b - _GOLDEN * (b - a))
+        f_new = cost(new[:, None])[:, 0]
+        best.offer(new, f_new)
+        c, d, fc, fd = (
+            np.where(left, new, d),
+            np.where(left, c, new),
+            np.where(left, f_new, fd),
+            np.where(left, fc, f_new),
+        )
+
+
+def _scan(cost: Callable, best: _Best, width: float, points: int) -> None:
+    """Try ``points`` evenly spaced values within ``best.u ± width`` (never above 0)."""
+    if points:
+        u = np.minimum(best.u[:, None] + np.linspace(-width, width, points), 0.0)
+        best.offer(u, cost(u))
+
+
+def _coarse(cost: Callable, n_rows: int) -> _Best:
+    """The best of the log shrink factors ``u = −k·ln 2``, k = 0, 1, 2, … (range times 2^-k).
+
+    Stops when, in every row, the last two steps were both worse than the best,
+    or when k reaches 14.
+    """
+    first = -_LN2 * np.arange(3.0)
+    sse = cost(np.broadcast_to(first, (n_rows, 3)))
+    best = _Best(np.zeros(n_rows), sse[:, 0])
+    misses = np.zeros(n_rows, dtype=int)
+    for k in (1, 2):
+        improved = best.offer(np.full(n_rows, first[k]), sse[:, k])
+        misses = np.where(improved, 0, misses + 1)
+    k = 2
+    while k < _COARSE_MAX and np.any(misses < 2):
+        k += 1
+        u = np.full(n_rows, -_LN2 * k)
+        improved = best.offer(u, cost(u[:, None])[:, 0])
+        misses = np.where(improved, 0, misses + 1)
+    return best
+
+
+def _shrink_search(cost: Callable, best: _Best, iters: int) -> _Best:
+    """Refine a coarse best log shrink factor by golden-section search within a factor 2
+    either side (never above 0: the range never grows beyond the data)."""
+    _golden(cost, best.u - _LN2, np.minimum(best.u + _LN2, 0.0), best, iters)
+    return best
+
+
+@dataclass(frozen=True)
+class _Effort:
+    """How hard a search tries.
+
+    ``iters``: golden-section iterations of the shrink searches; ``rounds``: rounds
+    of moving each end on its own (asymmetric grids); ``scans``: final even scans,
+    each ``(half-width in log units, points)``, for symmetric grids and for each
+    end of asymmetric ones. At 8 bits and a few hundred values the error jumps by
+    0.5 % between ranges 0.1 % apart, so only a fine scan finds the best of them.
+    """
+
+    iters: int
+    rounds: tuple[tuple[float, int], ...]
+    start_iters: int = 8
+    scans: tuple[tuple[float, int], ...] = ()
+    end_scans: tuple[tuple[float, int], ...] = ()
+    shifts: int = 1
+    shift_iters: int = 5
+    cut_start: bool = True
+
+
+_SHIFT_MAX_STEPS = 15  # zero-point shifts are tried for grids of up to 16 levels (4 bits)
+_ROWS_EFFORT = _Effort(  # many rows: per channel, per group
+    iters=8,
+    rounds=((_LN2, 5), (0.2, 3)),
+    start_iters=8,
+    scans=((0.012, 9), (0.004, 9)),
+    cut_start=False,
+)
+_ROWS_FEW_LEVELS_EFFORT = _Effort(  # the same at ≤ 4 bits, where zero-point shifts take over
+    iters=8, rounds=(), start_iters=6, shift_iters=3, cut_start=False
+)
+_SHORT_EFFORT = _Effort(  # rows under 256 values (small groups): noisy, so less to gain
+    iters=6, rounds=((_LN2, 4),), start_iters=5, cut_start=False
+)
+_SHORT_ROW = 256
+_HIST_EFFORT = _Effort(  # a histogram: smooth, and cheap to score, so no scans are needed
+    iters=12, rounds=((_LN2, 6), (0.2, 4), (0.05, 3)), start_iters=12, shifts=2, shift_iters=5
+)
+_TENSOR_EFFORT = _Effort(  # one row: per tensor
+    iters=10,
+    rounds=((_LN2, 5), (0.2, 3), (0.05, 3)),
+    start_iters=10,
+    scans=((0.04, 41), (0.006, 13)),
+    end_scans=((0.04, 41), (0.006, 13)),
+    shifts=2,
+    shift_iters=5,
+)
+
+
+def _search_rows(
+    score: Callable, mn_neg: np.ndarray, mx_pos: np.ndarray, grid: _Grid, effort: _Effort
+) -> Range:
+    """Search the clipping range of each row; ``score(lo, hi)`` gives (rows, K) SSEs.
+
+    Symmetric: the range ``±amax · e^u`` (:func:`_shrink_search`), then a scan
+    within ±4 %. Asymmetric: two starts, both ends shrunk by the same factor
+    and both ends cut at the same distance from 0; from the better one, each end
+    moves on its own in turn by golden-section search (coordinate descent),
+    within a factor 2, then ±25 %, then ±6 %, and a final scan of each end.
+    """
+    n = len(mx_pos)
+    lo_end, hi_end = mn_neg[:, None], mx_pos[:, None]
+
+    def together(u: np.ndarray) -> np.ndarray:
+        f = np.exp(u)
+        return score(lo_end * f, hi_end * f)
+
+    if grid.symmetric:
+        best = _shrink_search(together, _coarse(together, n), effort.iters)
+        for width, points in effort.scans:
+            _scan(together, best, width, points)
+        f = np.exp(best.u)
+        return mn_neg * f, mx_pos * f
+    # Two starts: both ends shrunk by the same factor, or both cut at the same
+    # distance t = amax · e^u from 0 (which suits a symmetric bulk with outliers
+    # on one side only). The coarse steps of both are tried; the better one is refined.
+    amax = np.maximum(-mn_neg, mx_pos)[:, None]
+
+    def cut(u: np.ndarray) -> np.ndarray:
+        t = amax * np.exp(u)
+        return score(np.maximum(lo_end, -t), np.minimum(hi_end, t))
+
+    by_together = _coarse(together, n)
+    if effort.cut_start:
+        by_cut = _coarse(cut, n)
+        use_cut = by_cut.sse < by_together.sse
+    else:
+        by_cut, use_cut = by_together, np.zeros(n, dtype=bool)
+
+    def start(u: np.ndarray) -> np.ndarray:
+        f = np.exp(u)
+        t = amax * f
+        lo = np.where(use_cut[:, None], np.maximum(lo_end, -t), lo_end * f)
+        hi = np.where(use_cut[:, None], np.minimum(hi_end, t), hi_end * f)
+        return score(lo, hi)
+
+    best = _Best(
+        np.where(use_cut, by_cut.u, by_together.u), np.minimum(by_cut.sse, by_together.sse)
+    )
+    _shrink_search(start, best, effort.start_iters)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = amax[:, 0] * np.exp(best.u)
+        cut_lo = np.where(mn_neg < 0, np.log(np.maximum(mn_neg, -t) / mn_neg), 0.0)
+        cut_hi = np.where(mx_pos > 0, np.log(np.minimum(mx_pos, t) / mx_pos), 0.0)
+    u_lo = np.where(use_cut, cut_lo, best.u)
+    u_hi = np.where(use_cut, cut_hi, best.u)
+    sse = best.sse
+    moves_lo = bool(np.any(mn_neg < 0)) and bool(np.any(mx_pos > 0))
+    for width, iters in effort.rounds:
+        u_hi, sse = _refine_end(
+            score, lo_end * np.exp(u_lo)[:, None], hi_end, u_hi, sse, 1, width, iters
+        )
+        if moves_lo:
+            u_lo, sse = _refine_end(
+                score, lo_end, hi_end * np.exp(u_hi)[:, None], u_lo, sse, 0, width, iters
+            )
+    for width, points in effort.end_scans:
+        f_lo = np.exp(u_lo)[:, None]
+        u_hi, sse = _refine_end(score, lo_end * f_lo, hi_end, u_hi, sse, 1, width, 0, points)
+        if moves_lo:
+            f_hi = np.exp(u_hi)[:, None]
+            u_lo, sse = _refine_end(score, lo_end, hi_end * f_hi, u_lo, sse, 0, width, 0, points)
+    lo, hi = mn_neg * np.exp(u_lo), mx_pos * np.exp(u_hi)
+    if grid.qmax - grid.qmin <= _SHIFT_MAX_STEPS:
+        lo, hi = _shift_zero_points(score, lo, hi, sse, grid, effort.shifts, effort.shift_iters)
+    return lo, hi
+
+
+_SHIFT_STEPS = np.log([0.6, 0.8, 1.0, 1.25, 1.6])  # step factors tried with each zero point
+
+
+def _shift_zero_points(
+    score: Callable,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    sse: np.ndarray,
+    grid: _Grid,
+    rounds: int,
+    iters: int,
+) -> Range:
+    """Search the zero point and the step together, around the current grid.
+
+    With 4 to 16 levels the zero point is a coarse, discrete choice (at 2 bits:
+    which of 4 levels stands for 0.0), and the error has several valleys in the
+    step: moving the ends smoothly misses both. Every asymmetric grid is a zero
+    point and a step, so for each row try the zero point one code down, the same
+    and one code up, each with the step times 0.6, 0.8, 1, 1.25 and 1.6; refine
+    the step of the best by golden-section search within ±12 %; keep it if better.
+    """
+    n = len(lo)
+    f = np.exp(_SHIFT_STEPS)
+    for _ in range(rounds):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            qp, _ = grid.params(lo, hi)
+        step = qp.scale.astype(np.float64)
+        z = qp.zero_point[:, None] + np.array([-1, 0, 1])  # (rows, 3)
+        valid = (z >= grid.qmin) & (z <= grid.qmax)
+        base_lo, base_hi = (grid.qmin - z) * step[:, None], (grid.qmax - z) * step[:, None]
+        tried = score(
+            (base_lo[:, :, None] * f).reshape(n, -1), (base_hi[:, :, None] * f).reshape(n, -1)
+        )
+        tried[~np.repeat(valid, len(f), axis=1)] = np.inf
+        pick = np.argmin(tried, axis=1)
+        at = np.arange(n)
+        shift = pick // len(f)
+        b_lo, b_hi = base_lo[at, shift][:, None], base_hi[at, shift][:, None]
+
+        def cost(u: np.ndarray, b_lo: np.ndarray = b_lo, b_hi: np.ndarray = b_hi) -> np.ndarray:
+            g = np.exp(u)
+            return score(b_lo * g, b_hi * g)
+
+        best = _Best(_SHIFT_STEPS[pick % len(f)], tried[at, pick])
+        _golden(cost, best.u - 0.12, best.u + 0.12, best, iters)
+        better = best.sse < sse
+        g = np.exp(best.u)
+        lo = np.where(better, b_lo[:, 0] * g, lo)
+        hi = np.where(better, b_hi[:, 0] * g, hi)
+        sse = np.where(better, best.sse, sse)
+    return lo, hi
+
+
+def _refine_end(
+    score: Callable,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    u: np.ndarray,
+    sse: np.ndarray,
+    end: int,
+    width: float,
+    iters: int,
+    scan: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move one end's log factor ``u`` within ``±width`` (never above 0).
+
+    ``lo`` and ``hi`` are (rows, 1) columns; ``end`` 0 moves ``lo · e^u``, 1 moves
+    ``hi · e^u``. Golden-section search (``iters``) or an even scan (``scan``
+    points). Returns the best ``u`` and SSE per row, never worse than the start.
+    """
+
+    def cost(c: np.ndarray) -> np.ndarray:
+        moved = (lo if end == 0 else hi) * np.exp(c)
+        fixed = np.broadcast_to(hi if end == 0 else lo, c.shape)
+        return score(moved, fixed) if end == 0 else score(fixed, moved)
+
+    best = _Best(u, sse)
+    if scan:
+        _scan(cost, best, width, scan)
+    else:
+        _golden(cost, u - width, np.minimum(u + width, 0.0), best, iters)
+    return best.u, best.sse
+
+
+def exact_sse(
+    rows: Rows, lo: np.ndarray, hi: np.ndarray, bits: int, symmetric: bool, narrow: bool
+) -> np.ndarray:
+    """Sum of squared quantization errors of each row on the grid built from ``[lo, hi]``.
+
+    Exactly as :func:`quantviz.quantize` measures it: float32 codes and
+    dequantized values, float64 errors and sums.
+    """
+    qmin, qmax = code_range(bits, symmetric=symmetric, narrow_range=narrow)
+    grid = _Grid(qmin, qmax, symmetric)
+    lo2 = np.broadcast_to(np.asarray(lo, dtype=np.float64), (rows.shape[0],))[:, None]
+    hi2 = np.broadcast_to(np.asarray(hi, dtype=np.float64), (rows.shape[0],))[:, None]
+
+    def fn(block: Rows, b_lo: np.ndarray, b_hi: np.ndarray) -> np.ndarray:
+        return _exact_block_sse(block, b_lo[:, 0], b_hi[:, 0], grid)[:, None]
+
+    return _blockwise(fn, rows, lo2, hi2, None)[:, 0]
+
+
+def mse_range(rows: Rows, *, bits: int, symmetric: bool, narrow_range: bool) -> Range:
+    """The clipping range that minimizes the quantization MSE of each row at ``bits``.
+
+    Rows of up to 2M values (``EXACT_ROW_MAX``) are searched on the values
+    themselves: the range shrinks by factors ``2^-k`` until the error stops
+    falling, a golden-section search refines the factor, and for asymmetric
+    grids each end is then refined on its own (coordinate descent). Every
+    candidate is scored with the quantizer's float32 arithmetic, in blocks of
+    rows that stay in cache, on a few threads. Longer rows are searched on a
+    2048-bin histogram whose expected error is integrated exactly
+    (:func:`expected_sse`). Finally each row's winner is compared with min-max
+    on the real values (float64 errors): the result is never worse than min-max.
+    """
+    qmin, qmax = code_range(bits, symmetric=symmetric, narrow_range=narrow_range)
+    grid = _Grid(qmin, qmax, symmetric)
+    mn, mx = minmax_range(rows)
+    mn_neg, mx_pos = np.minimum(mn, 0.0), np.maximum(mx, 0.0)
+    if symmetric:
+        amax = np.maximum(-mn_neg, mx_pos)
+        mn_neg, mx_pos = -amax, amax
+    n_rows, length = rows.shape
+    if n_rows == 1:
+        effort = _TENSOR_EFFORT
+    elif qmax - qmin <= _SHIFT_MAX_STEPS:
+        effort = _ROWS_FEW_LEVELS_EFFORT
+    elif length < _SHORT_ROW:
+        effort = _SHORT_EFFORT
+    else:
+        effort = _ROWS_EFFORT
+    threads = WORKERS > 1 and rows.size > 2 * BLOCK_VALUES
+    with ThreadPoolExecutor(WORKERS) if threads else contextlib.nullcontext() as pool:
+        if length > EXACT_ROW_MAX:
+            lo, hi = _histogram_search(rows, mn, mx, mn_neg, mx_pos, grid, pool)
+        elif length * 8 > BLOCK_VALUES:  # long rows: search them together, blocks in parallel
+
+            def score(c_lo: np.ndarray, c_hi: np.ndarray) -> np.ndarray:
+                return _blockwise(
+                    lambda b, b_lo, b_hi: _block_sse(b, b_lo, b_hi, grid), rows, c_lo, c_hi, pool
+                )
+
+            lo, hi = _search_rows(score, mn_neg, mx_pos, grid, effort)
+        else:  # short rows: each block of rows searched on its own, blocks in parallel
+
+            def search_block(b: tuple[slice, slice]) -> tuple[slice, Range]:
+                r, _ = b
+                found = _search_rows(
+                    _BlockScorer(rows[r], grid),
+                    mn_neg[r],
+                    mx_pos[r],
+                    grid,
+                    effort=effort,
+                )
+                return r, found
+
+            lo, hi = np.empty(n_rows), np.empty(n_rows)
+            for r, (b_lo, b_hi) in _run(search_block, _value_blocks(rows.shape), pool):
+                lo[r], hi[r] = b_lo, b_hi
+
+        # Keep min-max wherever the search did not beat it on the real values.
+        def both(block: Rows, b_lo: np.ndarray, b_hi: np.ndarray) -> np.ndarray:
+            return np.stack(
+                [
+                    _exact_block_sse(block, b_lo[:, 0], b_hi[:, 0], grid),
+                    _exact_block_sse(block, b_lo[:, 1], b_hi[:, 1], grid),
+                ],
+                axis=1,
+            )
+
+        pairs_lo, pairs_hi = np.stack([lo, mn_neg], axis=1), np.stack([hi, mx_pos], axis=1)
+        sse = _blockwise(both, rows, pairs_lo, pairs_hi, pool)
+    better = sse[:, 0] < sse[:, 1] * (1.0 - _KEEP_MARGIN)
+    return np.where(better, lo, mn_neg), np.where(better, hi, mx_pos)
+
+
+# ----------------------------------------------------- MSE on a histogram --
 
 
 def _sawtooth_integral(t: np.ndarray) -> np.ndarray:
@@ -216,139 +806,90 @@ def expected_sse(
     return ((clip + rnd) * density).sum(axis=2)
 
 
-def _grids(lo: np.ndarray, hi: np.ndarray, bits: int, symmetric: bool, narrow: bool) -> tuple:
-    qp = qparams(lo, hi, bits, symmetric=symmetric, narrow_range=narrow)
-    return qp.grid_low.astype(np.float64), qp.scale.astype(np.float64), qp.qmax - qp.qmin + 1
+def _bin_index(values: np.ndarray, left: float, inv_width: float, bins: int) -> np.ndarray:
+    """``floor((x − left) · inv_width)`` clipped to ``0 … bins − 1``, for a 1-D array.
+
+    float32 (fast) when the range and ``inv_width`` fit in float32; otherwise
+    (denormal or huge data) float64, slice by slice.
+    """
+    out = np.empty(values.shape, dtype=np.intp)
+    inv32 = F32(inv_width) if inv_width < FLOAT32_MAX else F32(np.inf)
+    fast = np.isfinite(inv32) and inv32 > 0 and abs(left) < FLOAT32_MAX / 2
+    step = values.size if fast else 1 << 16
+    for i in range(0, values.size, step):
+        part = values[i : i + step]
+        if fast:
+            with np.errstate(over="ignore"):
+                if left:
+                    scaled = np.subtract(part, F32(left), dtype=F32)
+                    scaled *= inv32
+                else:
+                    scaled = np.multiply(part, inv32, dtype=F32)
+        else:
+            scaled = (part.astype(np.float64) - left) * inv_width
+        np.clip(scaled, 0, bins - 1, out=scaled)
+        out[i : i + step] = scaled
+    return out
 
 
-def exact_sse(
-    rows: Rows, lo: np.ndarray, hi: np.ndarray, bits: int, symmetric: bool, narrow: bool
-) -> np.ndarray:
-    """Sum of squared quantization errors of each row on the grid built from ``[lo, hi]``."""
-    qp = qparams(lo, hi, bits, symmetric=symmetric, narrow_range=narrow)
-    scale, zp = qp.scale[:, None], qp.zero_point[:, None]
-    codes, _ = quantize_codes(rows, scale, zp, qp.qmin, qp.qmax)
-    err = dequantize(codes, scale, zp)
-    err -= rows
-    return np.einsum("ij,ij->i", err, err, dtype=np.float64)
+def _histogram(
+    row: np.ndarray, low: float, high: float, bins: int, pool: ThreadPoolExecutor | None = None
+) -> tuple[np.ndarray, float]:
+    """Counts of a 1-D array in ``bins`` equal bins over ``[low, high]``, and the bin width.
 
+    Counted in slices of 1M values, on the pool's threads when there is one.
+    """
+    width = (high - low) / bins
+    if not width > 0:
+        width = 1.0
+    step = 1 << 20
 
-def _histograms(rows: Rows, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-row histograms with ``bins`` equal bins over each row's [min, max]."""
-    mn, mx = minmax_range(rows)
-    width = (mx - mn) / bins
-    width[width <= 0] = 1.0
-    scaled = np.subtract(rows, mn[:, None].astype(F32), dtype=F32)
-    scaled *= (1.0 / width[:, None]).astype(F32)
-    np.clip(scaled, 0, bins - 1, out=scaled)  # the maximum lands in the last bin
-    idx = scaled.astype(np.intp)
-    if rows.shape[0] > 1:
-        idx += np.arange(rows.shape[0], dtype=np.intp)[:, None] * bins
-    hist = np.bincount(idx.ravel(), minlength=rows.shape[0] * bins).reshape(rows.shape[0], bins)
-    return hist.astype(np.float64), mn, width
+    def count(start: int) -> np.ndarray:
+        idx = _bin_index(row[start : start + step], low, 1.0 / width, bins)
+        return np.bincount(idx, minlength=bins)
 
-
-def _search_1d(cost: Callable[[np.ndarray], np.ndarray], ends: np.ndarray) -> np.ndarray:
-    """Best fraction per row of ``ends`` (S,) among a log grid, then a finer linear grid."""
-    coarse = np.geomspace(1e-3, 1.0, 61)
-    best = coarse[np.argmin(cost(ends[:, None] * coarse), axis=1)]
-    fine = np.linspace(0.88, 1.12, 25)
-    cand = np.minimum(best[:, None] * fine, 1.0)
-    pick = np.argmin(cost(ends[:, None] * cand), axis=1)
-    return ends * cand[np.arange(len(ends)), pick]
+    hist = np.sum(_run(count, list(range(0, row.size, step)), pool), axis=0)
+    return hist.astype(np.float64), width
 
 
 def _histogram_search(
-    rows: Rows, mn_neg: np.ndarray, mx_pos: np.ndarray, bits: int, symmetric: bool, narrow: bool
+    rows: Rows,
+    mn: np.ndarray,
+    mx: np.ndarray,
+    mn_neg: np.ndarray,
+    mx_pos: np.ndarray,
+    grid: _Grid,
+    pool: ThreadPoolExecutor | None,
 ) -> Range:
-    """MSE search on each row's histogram; see :func:`mse_range`."""
-    hist, left, width = _histograms(rows, HIST_BINS)
-    edges = left[:, None] + width[:, None] * np.arange(HIST_BINS)
-    if hist.shape[0] == 1:  # one row: empty bins add nothing, leave them out
-        keep = hist[0] > 0
-        hist, edges = hist[:, keep], edges[:, keep]
+    """MSE search of each row on its 2048-bin histogram (rows too long to search on the values).
 
-    def cost(c_lo: np.ndarray, c_hi: np.ndarray) -> np.ndarray:
-        g0, s, m = _grids(c_lo, c_hi, bits, symmetric, narrow)
-        return expected_sse(hist, edges, width, g0, s, m)
-
-    if symmetric:
-        t = _search_1d(lambda a: cost(-a, a), mx_pos)
-        return -t, t
-    # Shrink both ends together first, then refine each end in turn (coordinate descent).
-    f = _search_1d(lambda c: cost(mn_neg[:, None] * c, mx_pos[:, None] * c), np.ones_like(mx_pos))
-    lo, hi = mn_neg * f, mx_pos * f
-    for _ in range(2):
-        hi = _search_1d(lambda h, lo=lo: cost(np.broadcast_to(lo[:, None], h.shape), h), mx_pos)
-        if np.any(mn_neg < 0):
-            lo = _search_1d(lambda w, hi=hi: cost(w, np.broadcast_to(hi[:, None], w.shape)), mn_neg)
-    return lo, hi
-
-
-def mse_range(rows: Rows, *, bits: int, symmetric: bool, narrow_range: bool) -> Range:
-    """The clipping range that minimizes the quantization MSE of each row at ``bits``.
-
-    Long rows (a tensor, a large channel) are searched on a 2048-bin histogram
-    whose expected error is integrated exactly (:func:`expected_sse`): a log grid
-    of candidate ends, refined; for asymmetric grids the two ends are optimized
-    in turn. Short rows (groups) are searched on the values themselves over
-    ``amax · f``, ``f`` in 0.25 … 1 (as ModelOpt's MSE calibrator). Either way the
-    winner is checked on the actual values against min-max, so the result is
-    never worse than min-max.
+    The same search as on the values (:func:`_search_rows`), but each candidate
+    is scored by the closed-form expected error of the histogram
+    (:func:`expected_sse`), which costs the same for 10 values or 10 million.
     """
-    mn, mx = minmax_range(rows)
-    mn_neg, mx_pos = np.minimum(mn, 0.0), np.maximum(mx, 0.0)
-    if symmetric:
-        amax = np.maximum(-mn_neg, mx_pos)
-        mn_neg, mx_pos = -amax, amax
-    if rows.shape[1] <= EXACT_SEARCH_MAX_ROW:
-        sse = np.stack(
-            [
-                exact_sse(rows, f * mn_neg, f * mx_pos, bits, symmetric, narrow_range)
-                for f in SHRINK_FACTORS
-            ],
-            axis=1,
-        )
-        f = SHRINK_FACTORS[np.argmin(sse, axis=1)]
-        return f * mn_neg, f * mx_pos
-
+    levels = grid.qmax - grid.qmin + 1
     lo, hi = mn_neg.copy(), mx_pos.copy()
-    chunk = max(1, 2_000_000 // (HIST_BINS * 100))  # rows per histogram batch, bounds memory
-    for start in range(0, rows.shape[0], chunk):
-        sl = slice(start, start + chunk)
-        lo[sl], hi[sl] = _histogram_search(
-            rows[sl], mn_neg[sl], mx_pos[sl], bits, symmetric, narrow_range
-        )
-    if rows.size <= EXACT_POLISH_MAX_SIZE:  # few values: a noisy histogram, polish on the values
-        lo, hi = _polish(rows, lo, hi, bits, symmetric, narrow_range)
-    # Keep min-max wherever the search did not beat it on the real values.
-    worse = exact_sse(rows, lo, hi, bits, symmetric, narrow_range) > exact_sse(
-        rows, mn_neg, mx_pos, bits, symmetric, narrow_range
-    )
-    return np.where(worse, mn_neg, lo), np.where(worse, mx_pos, hi)
+    for i in range(rows.shape[0]):
+        counts, width = _histogram(rows[i], float(mn[i]), float(mx[i]), HIST_BINS, pool)
+        keep = counts > 0  # empty bins add nothing: leave them out
+        hist = counts[keep][None, :]
+        edges = (float(mn[i]) + width * np.arange(HIST_BINS))[keep][None, :]
+        widths = np.array([width])
 
+        def score(
+            c_lo: np.ndarray, c_hi: np.ndarray, hist: np.ndarray = hist, edges: np.ndarray = edges,
+            widths: np.ndarray = widths,
+        ) -> np.ndarray:  # fmt: skip
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                qp, fits = grid.params(c_lo, c_hi)
+                sse = expected_sse(
+                    hist, edges, widths, qp.grid_low_exact, qp.scale.astype(np.float64), levels
+                )
+            return np.where(fits & np.isfinite(sse), sse, np.inf)
 
-def _polish(
-    rows: Rows, lo: np.ndarray, hi: np.ndarray, bits: int, symmetric: bool, narrow: bool
-) -> Range:
-    """Finish the search on the values themselves (few values make a noisy histogram).
-
-    Candidates: both ends moved together by up to ±10 %, each end by up to ±4 %,
-    and the 99, 99.9 and 99.99 percentile ranges; the exact best wins.
-    """
-    together = [(lo * f, hi * f) for f in np.linspace(0.9, 1.1, 21)]
-    apart = [] if symmetric else [(lo * a, hi * b) for a in PAIR_STEPS for b in PAIR_STEPS]
-    pct = [percentile_range(rows, symmetric=symmetric, percentile=p) for p in (99.0, 99.9, 99.99)]
-    candidates = [(lo, hi), *together, *apart, *pct]
-    sse = np.stack(
-        [exact_sse(rows, c_lo, c_hi, bits, symmetric, narrow) for c_lo, c_hi in candidates]
-    )
-    best = np.argmin(sse, axis=0)
-    pick = np.arange(rows.shape[0])
-    return (
-        np.stack([c[0] for c in candidates])[best, pick],
-        np.stack([c[1] for c in candidates])[best, pick],
-    )
+        found = _search_rows(score, mn_neg[i : i + 1], mx_pos[i : i + 1], grid, _HIST_EFFORT)
+        lo[i], hi[i] = found[0][0], found[1][0]
+    return lo, hi
 
 
 # ----------------------------------------------------------------- entropy --
@@ -405,15 +946,22 @@ def entropy_range(rows: Rows, *, bits: int, symmetric: bool) -> Range:
     A 2048-bin histogram of ``|x|`` on ``[0, max |x|]``; the threshold is the
     right edge of the last kept bin (see :func:`entropy_threshold`). The range is
     ``±T``, cut to the data's ``[min, max]`` for asymmetric grids.
+
+    The quantized histogram has as many bins as the grid has non-negative
+    levels: ``2**(bits − 1)`` for a signed grid, ``2**bits`` ("unsigned", as
+    TensorRT's unsigned quantizers) only when the data are all ≥ 0 *and* the grid
+    is asymmetric, so that all its codes serve the non-negative values. A
+    symmetric grid keeps half its codes for negative values even when there
+    are none.
     """
     mn, mx = minmax_range(rows)
     amax = float(max(-mn[0], mx[0]))
     if amax == 0.0:
         return mn, mx
-    absx = np.abs(rows[0])
-    idx = np.minimum((absx * F32(HIST_BINS / amax)).astype(np.int64), HIST_BINS - 1)
+    idx = _bin_index(np.abs(rows[0]), 0.0, HIST_BINS / amax, HIST_BINS)
     hist = np.bincount(idx, minlength=HIST_BINS)
-    i = entropy_threshold(hist, bits, unsigned=bool(mn[0] >= 0))
+    unsigned = bool(mn[0] >= 0) and not symmetric
+    i = entropy_threshold(hist, bits, unsigned=unsigned)
     t = np.array([i * amax / HIST_BINS])
     if symmetric:
         return -t, t
@@ -538,13 +1086,20 @@ def clipping_range(
     """Apply the range strategy ``strategy`` to every row of ``rows``.
 
     Parameters are validated here (unknown names and out-of-range values raise
-    :class:`InputError`); ``low`` and ``high`` are for ``strategy="manual"``.
+    :class:`InputError`); ``low`` and ``high`` are for ``strategy="manual"`` only,
+    and passing them with another strategy is an :class:`InputError` (they would
+    be ignored).
     """
     spec = get_strategy(strategy)
     if granularity not in spec.granularities:
         raise InputError(
             f"The {spec.label} strategy works per tensor only (as in TensorRT); "
             f"choose granularity 'tensor' or another strategy."
+        )
+    if strategy != "manual" and (low is not None or high is not None):
+        raise InputError(
+            f"low and high set the clipping range only with strategy='manual'; "
+            f"strategy {strategy!r} chooses its own range."
         )
     values = check_params(f"strategy {strategy!r}", spec.params, params)
     if strategy == "minmax":

@@ -175,3 +175,48 @@ def test_strategy_listing_describes_every_strategy():
             assert p.low <= p.default <= p.high
     assert qv.get_strategy("entropy").granularities == ("tensor",)
     assert HIST_BINS == 2048
+
+
+def kl_threshold_reference(hist, bits, unsigned, start_bin=128):
+    """TensorRT's entropy calibration, written out loop by loop (reference §2.2)."""
+    bins = np.asarray(hist, dtype=np.float64).copy()
+    bins[0] = bins[1]
+    nq = 2 ** (bits - 1 + int(unsigned))
+    best_i, best_kl = None, np.inf
+    for i in range(start_bin, len(bins) + 1):
+        p = bins[:i].copy()
+        p[-1] += bins[i:].sum()
+        group = np.digitize(np.arange(i), np.linspace(0, i, nq + 1)) - 1
+        group[bins[:i] == 0] = -1
+        q = np.zeros(i)
+        for j in range(nq):
+            members = group == j
+            if members.any():
+                q[members] = bins[:i][members].sum() / members.sum()
+        p, q = p / p.sum(), q / q.sum()
+        kl = (
+            np.inf if np.any((q == 0) & (p > 0)) else np.sum(p[p > 0] * np.log(p[p > 0] / q[p > 0]))
+        )
+        if kl <= best_kl:
+            best_i, best_kl = i, kl
+    return best_i
+
+
+def test_entropy_on_all_positive_data_counts_the_levels_the_grid_has():
+    # A symmetric 4-bit grid has 8 non-negative levels even when the data are all
+    # positive; only an asymmetric grid spends all 16 codes on them ("unsigned").
+    x = np.abs(qv.sample("laplace", n=50_000, seed=9))
+    amax = float(x.max())
+    hist = np.bincount(
+        np.minimum((x * np.float32(HIST_BINS / amax)).astype(np.int64), HIST_BINS - 1),
+        minlength=HIST_BINS,
+    )
+    signed, unsigned = kl_threshold_reference(hist, 4, False), kl_threshold_reference(hist, 4, True)
+    assert signed != unsigned  # the two readings differ here, so the test can tell them apart
+    sym = qv.quantize(x, 4, symmetric=True, strategy="entropy")
+    assert sym.high == pytest.approx(signed * amax / HIST_BINS, rel=1e-6)  # float32
+    asym = qv.quantize(x, 4, symmetric=False, strategy="entropy")
+    assert asym.high == pytest.approx(unsigned * amax / HIST_BINS, rel=1e-6)
+    # data with negative values: signed either way
+    y = qv.sample("laplace", n=50_000, seed=9)
+    assert qv.quantize(y, 4, strategy="entropy").high <= float(y.max())
