@@ -56,7 +56,8 @@ class QuantResult:
     Attributes
     ----------
     codes : np.ndarray
-        Integer codes, same shape as the input, each in ``[qmin, qmax]``.
+        Integer codes, same shape as the input (``()`` for a single number), each
+        in ``[qmin, qmax]``.
     dequantized : np.ndarray
         ``(codes − zero_point) · scale`` as float32, same shape as the input.
     scale : float or np.ndarray
@@ -73,7 +74,7 @@ class QuantResult:
     code_counts : np.ndarray
         How many values use each code ``qmin … qmax``.
     metrics : dict
-        ``mse``, ``rmse``, ``sqnr_db``, ``max_abs_error``, ``mean_error``,
+        ``mse``, ``rmse``, ``sqnr_db``, ``signal_power``, ``max_abs_error``, ``mean_error``,
         ``clipped_count``, ``clipped_fraction``, ``mse_clipping``, ``mse_rounding``,
         ``levels_used``, ``levels_available``, ``code_entropy_bits``, ``bits_per_weight``,
         ``compression_ratio``, ``size_bytes``, ``float32_bytes``.
@@ -116,6 +117,35 @@ class QuantResult:
     def grid_high(self) -> float | np.ndarray:
         """The highest value the grid can represent, ``(qmax − zero_point) · scale``."""
         return self._grid_end(self.qmax)
+
+    @property
+    def clip_low(self) -> float | np.ndarray:
+        """Where clipping starts at the bottom: values below it are clamped to the lowest level.
+
+        With ``rounding="nearest"`` a value rounds to its nearest level, so a value
+        down to half a step below the lowest level still lands on it by rounding:
+        the clamp only acts below ``grid_low − scale/2``. With
+        ``rounding="stochastic"`` a value below ``grid_low`` may be rounded down
+        to a code that does not exist, so clipping starts at ``grid_low`` itself.
+        (Values exactly on the boundary are ties of the rounding.) A float per
+        tensor, an array per channel / group, like :attr:`grid_low`.
+        """
+        return self._clip_end(self.grid_low, -1.0)
+
+    @property
+    def clip_high(self) -> float | np.ndarray:
+        """Where clipping starts at the top: values above it are clamped to the highest level.
+
+        ``grid_high + scale/2`` with ``rounding="nearest"``, ``grid_high`` with
+        ``rounding="stochastic"`` (see :attr:`clip_low`).
+        """
+        return self._clip_end(self.grid_high, 1.0)
+
+    def _clip_end(self, grid_end: float | np.ndarray, side: float) -> float | np.ndarray:
+        end = np.asarray(grid_end, dtype=np.float64)
+        if self.config.rounding == "nearest":
+            end = end + side * np.asarray(self.scale, dtype=np.float64) / 2.0
+        return float(end) if end.ndim == 0 else end
 
     def _grid_end(self, code: int) -> float | np.ndarray:
         end = dequantize(np.asarray(code), self.scale, self.zero_point)
@@ -260,6 +290,11 @@ def quantize(
         raise InputError(f"rounding must be one of {ROUNDINGS}, not {rounding!r}.")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
         raise InputError(f"seed must be a whole number or None, not {seed!r}.")
+    if x.ndim == 0 and granularity in ("channel", "group"):
+        raise InputError(
+            f"A single number has no channels or groups; quantize it with granularity='tensor' "
+            f"(got granularity={granularity!r})."
+        )
     lay = layout(x.shape, granularity, axis=axis, group_size=group_size)
     config = QuantConfig(
         bits, symmetric, narrow_range, strategy, granularity, lay.axis or 0, lay.group_size,

@@ -14,6 +14,8 @@ from quantviz.errors import InputError
 def as_weights(x: object, name: str = "x") -> np.ndarray:
     """Return ``x`` as a finite, non-empty float32 array (no copy if it already is one).
 
+    The shape is kept, including the shape ``()`` of a single number.
+
     Accepted: float16/32/64, bfloat16 (``ml_dtypes``), integer and bool arrays, and
     anything ``np.asarray`` turns into one of those (lists, scalars). The
     quantization arithmetic is float32, exactly as PyTorch's observers do it, so
@@ -40,7 +42,7 @@ def as_weights(x: object, name: str = "x") -> np.ndarray:
         )
     if arr.size == 0:
         raise InputError(f"{name} is empty: there is nothing to quantize.")
-    arr = np.atleast_1d(arr).astype(np.float32, copy=False)
+    arr = arr.astype(np.float32, copy=False)  # a 0-d input stays 0-d
     if not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
         n_nan = int(np.count_nonzero(np.isnan(arr)))
         n_inf = int(np.count_nonzero(np.isinf(arr)))

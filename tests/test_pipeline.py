@@ -40,8 +40,8 @@ def test_bad_inputs_raise_one_clear_sentence(value, message):
 def test_integer_bool_and_other_float_inputs_are_accepted(x):
     r = qv.quantize(x, 8)
     assert r.dequantized.dtype == np.float32
-    assert r.dequantized.shape == np.atleast_1d(x).shape
-    expected = np.atleast_1d(np.asarray(x, dtype=np.float32))
+    assert r.dequantized.shape == r.codes.shape == np.shape(x)  # a scalar stays 0-d
+    expected = np.asarray(x, dtype=np.float32)
     assert np.max(np.abs(r.dequantized - expected)) <= r.scale / 2 + 1e-6
 
 
@@ -130,3 +130,58 @@ def test_sweep_leaves_out_the_one_bit_narrow_grid():
         [1.0, -2.0, 3.0], bits=[1, 2], strategies=["minmax"], symmetric=True, narrow_range=True
     )
     assert df["bits"].tolist() == [2]
+
+
+@pytest.mark.parametrize("x", [np.float32(3.0), 3.0, np.array(3.0)])
+def test_a_single_number_keeps_the_shape_of_a_scalar(x):
+    r = qv.quantize(x, 8)  # range [0, 3]: 3.0 is the top code
+    assert r.codes.shape == () and r.dequantized.shape == () and r.clipped.shape == ()
+    assert int(r.codes) == 255
+    assert float(r.dequantized) == pytest.approx(3.0, abs=1e-6)
+    s = qv.quantize(2.5, 4, symmetric=True, strategy="mse")
+    assert s.dequantized.shape == ()
+    assert qv.metrics(2.0, 2.5)["mse"] == 0.25
+
+
+@pytest.mark.parametrize("granularity", ["channel", "group"])
+def test_a_single_number_has_no_channels_or_groups(granularity):
+    with pytest.raises(qv.InputError, match="single number has no channels or groups"):
+        qv.quantize(np.float32(3.0), 8, granularity=granularity, group_size=1)
+
+
+@pytest.mark.parametrize("strategy", ["minmax", "percentile", "mse"])
+def test_low_and_high_belong_to_the_manual_strategy(strategy):
+    x = np.linspace(-2, 2, 11)
+    with pytest.raises(qv.InputError, match=r"only with strategy='manual'.*chooses its own range"):
+        qv.quantize(x, 4, strategy=strategy, low=-1.0, high=1.0)
+    with pytest.raises(qv.InputError, match="only with strategy='manual'"):
+        qv.quantize(x, 4, strategy=strategy, high=1.0)
+    assert qv.quantize(x, 4, strategy="manual", low=-1.0, high=1.0).high == 1.0
+
+
+def test_clip_low_and_high_are_where_the_clamp_starts():
+    # 2 bits on [-1, 2.5]: step 3.5/3, levels -7/6, 0, 7/6, 7/3; nearest rounding
+    # reaches half a step beyond the end levels: -7/6 - 7/12 = -1.75, 7/3 + 7/12 = 2.9167.
+    r = qv.quantize([-1.0, 0.0, 2.5], bits=2)
+    assert r.clip_low == pytest.approx(-1.75, rel=1e-6)
+    assert r.clip_high == pytest.approx(35 / 12, rel=1e-6)
+    assert r.metrics["clipped_count"] == 0
+    # 4 bits, manual [-1, 1]: step 2/15 (float32 rounds it up a little, so -1/step is
+    # -7.4999995 and the zero point is 7), levels -14/15 … 16/15: clipping starts at
+    # -1 and at 17/15. Of the 101 values -4, -3.92, …, 4: 38 lie below -1 (-4 … -1.04)
+    # and 36 above 17/15 (1.2 … 4).
+    x = np.linspace(-4, 4, 101, dtype=np.float32)
+    m = qv.quantize(x, 4, strategy="manual", low=-1.0, high=1.0)
+    assert m.zero_point == 7
+    assert m.clip_low == pytest.approx(-1.0, rel=1e-6)
+    assert m.clip_high == pytest.approx(17 / 15, rel=1e-6)
+    outside = np.count_nonzero((x < m.clip_low) | (x > m.clip_high))
+    assert outside == m.metrics["clipped_count"] == 74
+    # stochastic rounding: any value beyond an end level may be pushed past it
+    s = qv.quantize(x, 4, strategy="manual", low=-1.0, high=1.0, rounding="stochastic", seed=0)
+    assert (s.clip_low, s.clip_high) == (s.grid_low, s.grid_high)
+    assert s.clip_high == pytest.approx(16 / 15, rel=1e-6)
+    # per channel: one value per channel, like grid_low
+    c = qv.quantize(np.arange(12.0).reshape(3, 4), 2, granularity="channel")
+    assert c.clip_low.shape == c.clip_high.shape == (3,)
+    np.testing.assert_allclose(c.clip_high, c.grid_high + c.scale / 2)
