@@ -9,11 +9,14 @@ True
 The data flows one way: a tensor (:func:`sample` or a file) → a range strategy
 (:func:`strategies`) → the integer grid (:func:`qparams`, :func:`quantize_codes`,
 :func:`dequantize`) → a :class:`QuantResult` with its :func:`metrics` →
-:func:`sweep` tables. Plots live in :mod:`quantviz.plots`.
+:func:`sweep` tables. :func:`fit_settings` adapts settings to a tensor they do not
+fit; :mod:`quantviz.counts` reduces a tensor and its result to the counts a picture
+needs. Pictures are drawn by the page (``quantviz_app``), never here.
 """
 
 from quantviz.distributions import Distribution, distributions, get_distribution, sample
 from quantviz.errors import InputError
+from quantviz.fit import Adjustment, fit_settings, group_sizes
 from quantviz.granularity import GRANULARITIES
 from quantviz.io import is_quantizable, load_weights, read_weights
 from quantviz.metrics import metrics, sqnr_rule_db
@@ -28,13 +31,14 @@ from quantviz.quantizer import (
     quantize_codes,
 )
 from quantviz.ranges import Strategy, aciq_alpha, get_strategy, strategies
-from quantviz.sweep import sweep
+from quantviz.sweep import sqnr_uniform_db, sweep
 from quantviz.tensor import as_weights, finite_values
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GRANULARITIES",
+    "Adjustment",
     "Distribution",
     "InputError",
     "Param",
@@ -50,8 +54,10 @@ __all__ = [
     "distributions",
     "fake_quantize",
     "finite_values",
+    "fit_settings",
     "get_distribution",
     "get_strategy",
+    "group_sizes",
     "is_quantizable",
     "load_weights",
     "metrics",
@@ -61,6 +67,7 @@ __all__ = [
     "read_weights",
     "sample",
     "sqnr_rule_db",
+    "sqnr_uniform_db",
     "strategies",
     "sweep",
 ]

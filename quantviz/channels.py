@@ -20,21 +20,46 @@ class ChannelStats:
     """Per-channel view of a tensor along ``axis``.
 
     ``low``/``high`` are each channel's min and max; ``mse`` maps a label such as
-    ``"per tensor"`` to the mean squared error of each channel under that result.
+    ``"per tensor"`` to the mean squared error of each channel under that result;
+    ``channels`` the channel numbers when the entries are groups (:meth:`envelope`).
     """
 
     axis: int
     low: np.ndarray
     high: np.ndarray
     mse: Mapping[str, np.ndarray]
+    channels: np.ndarray | None = None
+
+    @property
+    def index(self) -> np.ndarray:
+        """The channel number of each entry (the first of its group after :meth:`envelope`)."""
+        return np.arange(self.low.size) if self.channels is None else self.channels
 
     @property
     def n_channels(self) -> int:
+        """Entries (channels, or groups of channels after :meth:`envelope`)."""
         return int(self.low.size)
 
     def total_mse(self, label: str) -> float:
         """The whole tensor's MSE under ``label`` (mean of the channels' MSE: equal sizes)."""
         return float(np.mean(self.mse[label]))
+
+    def envelope(self, max_channels: int) -> ChannelStats:
+        """At most ``max_channels`` channels to draw: all of them, or groups of ``k``
+        consecutive channels, each shown by its widest range and its worst MSE, so no
+        bad channel disappears from view. ``channels`` says where each group starts."""
+        n = self.n_channels
+        k = max(1, -(-n // max_channels))
+        if k == 1:
+            return self
+        starts = np.arange(0, n, k)
+        return ChannelStats(
+            self.axis,
+            np.minimum.reduceat(self.low, starts),
+            np.maximum.reduceat(self.high, starts),
+            {label: np.maximum.reduceat(m, starts) for label, m in self.mse.items()},
+            starts,
+        )
 
     def amax_ratio(self) -> float:
         """Largest over smallest channel ``max |x|``: how uneven the channels are."""
