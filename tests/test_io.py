@@ -31,6 +31,7 @@ from quantviz.io import (
     read_weights,
     sniff,
 )
+from quantviz.io._common import human_bytes, human_count
 from tests import io_fixtures as fx
 from tests.conftest import require_module
 
@@ -224,7 +225,7 @@ def test_npz_declaring_huge_uncompressed_size_is_refused():
 def test_npy_truncated_is_refused():
     data = fx.npy_bytes(randn(100))
     refused(data[:-4], "w.npy", "truncated")
-    refused(data[:20], "w.npy", "corrupt")
+    refused(data[:20], "w.npy", "is truncated: it ends inside its header")
 
 
 def test_npy_format_version_3_is_refused():
@@ -377,22 +378,25 @@ DUPLICATE_KEY_HEADER = b'{"w":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"w
             safetensors_raw(
                 {"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}, b"\0" * 8
             ),
-            "",
+            "should end 16 bytes into the data, but the file holds only 8 bytes",
         ),
         (
             safetensors_raw(
                 {"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8000000]}}, b"\0" * 8
             ),
-            "",
+            "should take 8 bytes, not 7.6 MB",
         ),
         (
             safetensors_raw(
                 {"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, b"\0" * 8
             )[:12],
-            "",
+            "announce a header of 61 bytes, but the whole file is 12 bytes",
         ),
-        (struct.pack("<Q", 2**62) + b"{}" + b"\0" * 32, "header"),
-        (struct.pack("<Q", 10**6) + b'{"a": 1}', "header"),
+        (struct.pack("<Q", 2**62) + b"{}" + b"\0" * 32, "announce a header of 4.0 EB, more than"),
+        (
+            struct.pack("<Q", 10**6) + b'{"a": 1}',
+            "announce a header of 976.6 KB, but the whole file is 16 bytes",
+        ),
         (
             safetensors_raw(
                 {
@@ -419,7 +423,7 @@ DUPLICATE_KEY_HEADER = b'{"w":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"w
             safetensors_raw(
                 {"w": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}}, b"\0" * 8
             ),
-            "",
+            "ends before it begins",
         ),
         (
             safetensors_raw(
@@ -428,7 +432,7 @@ DUPLICATE_KEY_HEADER = b'{"w":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"w
             "no tensor uses",
         ),
         (struct.pack("<Q", 5) + b'{"a":' + b"\0" * 4, "corrupt safetensors header"),
-        (struct.pack("<Q", 5) + b"[1,2]", ""),
+        (struct.pack("<Q", 5) + b"[1,2]", "is not a safetensors file"),
         (
             struct.pack("<Q", len(DUPLICATE_KEY_HEADER)) + DUPLICATE_KEY_HEADER + b"\0" * 4,
             "appears twice",
@@ -591,7 +595,7 @@ def test_torch_expanded_tensor_counts_all_its_elements(torch):
     huge = torch.zeros(1).expand(10**6, 10**6)
     data = fx.torch_bytes({"huge": huge})
     assert len(data) < 10_000
-    refused(data, "expand.pt", "1,000,000,000,000 values")
+    refused(data, "expand.pt", "holds 1 trillion values, more than the 100,000,000")
 
 
 def test_torch_not_installed(monkeypatch):
@@ -819,7 +823,7 @@ def gguf_header(version: int = 3, n_tensors: int = 0, n_kv: int = 1) -> bytes:
             gguf_header() + struct.pack("<Q", 1) + b"a" + struct.pack("<IIQ", 9, 8, 2**62),
             "announces",
         ),
-        (gguf_header(n_kv=2**60), "announces"),
+        (gguf_header(n_kv=2**60), "announces over a thousand trillion metadata entries"),
         (gguf_header(n_tensors=2**40, n_kv=0), "tensors"),
         (gguf_header(version=1), "version 1"),
         (b"GGUF" + struct.pack(">IQQ", 3, 0, 0), "big-endian"),
@@ -1058,3 +1062,45 @@ def test_sniff_recognises_formats():
         assert sniff(VALID["w.gguf"]) == "gguf"
     assert sniff(pickle.dumps({"a": 1})) == "pickle"
     assert sniff(os.urandom(0)) == "empty"
+
+
+# ----------------------------------------------------------------------------------------
+# Messages a student can read
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("n_bytes", "text"),
+    [
+        (0, "0 bytes"),
+        (1, "1 byte"),
+        (12, "12 bytes"),
+        (1023, "1023 bytes"),
+        (3500, "3.4 KB"),
+        (95_420_416, "91.0 MB"),
+        (200 * 2**20, "200.0 MB"),
+        (2**63, "8.0 EB"),
+        (2**64 - 1, "16.0 EB"),
+        (2**93, "over a billion terabytes"),
+    ],
+)
+def test_byte_counts_are_shown_in_human_units(n_bytes, text):
+    assert human_bytes(n_bytes) == text
+
+
+def test_counts_are_shown_in_words_when_absurd():
+    assert human_count(123_456_789) == "123,456,789"
+    assert human_count(2_198_956_146_816) == "2.2 trillion"
+    assert human_count(13_952_320_517_471_203_726) == "over a thousand trillion"
+
+
+def test_a_19_digit_header_length_is_shown_as_a_size():
+    # The first 8 bytes of a safetensors file give its header's length; here
+    # 9,234,987,234,987,234,987 bytes, which the message must not print as digits.
+    data = struct.pack("<Q", 9_234_987_234_987_234_987) + b'{"a": 1}' + b"\0" * 30
+    err = refused(data, "model.safetensors", "announce a header of 8.0 EB")
+    assert "the whole file is 46 bytes" in str(err)
+    assert not any(
+        len(run) >= 10
+        for run in "".join(c if c.isdigit() else " " for c in str(err).replace(",", "")).split()
+    )

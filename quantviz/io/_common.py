@@ -64,9 +64,47 @@ def short_reason(exc: BaseException, limit: int = 160) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def megabytes(n_bytes: int) -> str:
-    """Format a byte count as megabytes (2**20 bytes) for a message, e.g. ``"12.5 MB"``."""
-    return f"{n_bytes / 2**20:.1f} MB"
+_BYTE_UNITS = ("KB", "MB", "GB", "TB", "PB", "EB")
+
+
+def human_bytes(n_bytes: int) -> str:
+    """Format a byte count for a person to read: ``"1 byte"``, ``"12 bytes"``, ``"3.4 KB"``,
+    ``"91.0 MB"``, ``"8.0 EB"`` (units of 1024, as file managers show them), and
+    ``"over a billion terabytes"`` beyond 1024 EB.
+
+    A file's header can announce any 64-bit number; shown this way it reads as
+    an absurd size instead of a 19-digit count.
+    """
+    n = int(n_bytes)
+    if abs(n) < 1024:
+        return "1 byte" if n == 1 else f"{n} bytes"
+    if abs(n) >= 2**70:  # beyond what any 64-bit size field can hold
+        return "over a billion terabytes"
+    value, index = n / 1024.0, 0
+    while abs(value) >= 1024.0 and index < len(_BYTE_UNITS) - 1:
+        value /= 1024.0
+        index += 1
+    return f"{value:.1f} {_BYTE_UNITS[index]}"
+
+
+def human_count(n: int) -> str:
+    """Format a count for a message: ``"123,456,789"`` below a billion, then ``"2.2 billion"``,
+    ``"1 trillion"``, and ``"over a thousand trillion"`` for the absurd counts a corrupt
+    header can announce."""
+    n = int(n)
+    if n < 10**9:
+        return f"{n:,}"
+    if n < 10**12:
+        return f"{n / 1e9:.3g} billion"
+    if n < 10**15:
+        return f"{n / 1e12:.3g} trillion"
+    return "over a thousand trillion"
+
+
+def shape_text(shape: tuple[int, ...] | list[int]) -> str:
+    """A shape for a message, ``"(4, 32)"``, absurd dimensions in words (:func:`human_count`)."""
+    dims = [human_count(d) if d >= 0 else str(d) for d in shape]
+    return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
 
 
 @dataclass(frozen=True)
@@ -109,7 +147,7 @@ class ReadContext:
         """
         if total > self.max_elements:
             raise self.error(
-                f"holds {total:,} values, more than the {self.max_elements:,} "
+                f"holds {human_count(total)} values, more than the {self.max_elements:,} "
                 "quantviz reads from one file"
             )
 
@@ -121,13 +159,15 @@ class ReadContext:
         """
         impossible = 0 in shape and product([d for d in shape if d]) > self.max_elements
         if impossible or any(d < 0 for d in shape):
-            raise self.error(f"is corrupt: tensor {name!r} has an impossible shape {tuple(shape)}")
+            raise self.error(
+                f"is corrupt: tensor {name!r} has an impossible shape {shape_text(shape)}"
+            )
 
     def check_tensor_count(self, count: int) -> None:
         """Refuse files that declare more than :data:`MAX_TENSORS` tensors."""
         if count > MAX_TENSORS:
             raise self.error(
-                f"declares {count:,} tensors, more than the {MAX_TENSORS:,} "
+                f"declares {human_count(count)} tensors, more than the {MAX_TENSORS:,} "
                 "quantviz reads from one file"
             )
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from quantviz.io._common import ReadContext, product, short_reason
+from quantviz.io._common import ReadContext, human_count, product, shape_text
 from quantviz.io.magic import GGUF_MAGIC, misnamed
 from quantviz.io.tensors import LoadedWeights, TensorCollector
 
@@ -104,12 +104,12 @@ class _Cursor:
         self.skip(n)
         return self.data[start : start + n]
 
-    def spend(self, count: int, min_bytes_each: int) -> None:
-        """Check an announced element count against the bytes left and the item budget."""
+    def spend(self, count: int, min_bytes_each: int, what: str = "list items") -> None:
+        """Check an announced count of ``what`` against the bytes left and the item budget."""
         if count * min_bytes_each > self.remaining():
             raise self.ctx.error(
-                f"is truncated or corrupt: a GGUF array announces {count:,} elements "
-                "that do not fit in the rest of the file"
+                f"is truncated or corrupt: it announces {human_count(count)} {what}, which do "
+                "not fit in the rest of the file"
             )
         self.items += count
         if self.items > MAX_METADATA_ITEMS:
@@ -140,14 +140,14 @@ def _skip_value(cur: _Cursor, value_type: int, depth: int = 0) -> None:
             for _ in range(count):
                 _skip_value(cur, _ARRAY, depth + 1)
         else:
-            raise cur.ctx.error(f"is corrupt: unknown GGUF metadata type {item_type}")
+            raise cur.ctx.error("is corrupt: a GGUF metadata list has items of an unknown type")
     else:
-        raise cur.ctx.error(f"is corrupt: unknown GGUF metadata type {value_type}")
+        raise cur.ctx.error("is corrupt: a GGUF metadata entry has an unknown type")
 
 
 def _read_metadata(cur: _Cursor, count: int) -> int:
     """Walk through ``count`` metadata entries; return the data alignment they set."""
-    cur.spend(count, 13)  # shortest entry: empty key (8) + type (4) + one byte
+    cur.spend(count, 13, "metadata entries")  # shortest: empty key (8) + type (4) + 1 byte
     alignment = DEFAULT_ALIGNMENT
     for _ in range(count):
         key = cur.string()
@@ -166,7 +166,7 @@ def _read_metadata(cur: _Cursor, count: int) -> int:
 def _read_tensor_infos(cur: _Cursor, count: int) -> list[TensorInfo]:
     """Read the tensor table (names, shapes, types, offsets)."""
     cur.ctx.check_tensor_count(count)
-    cur.spend(count, 24)  # shortest entry: empty name, no dims, type and offset
+    cur.spend(count, 24, "tensors")  # shortest entry: empty name, no dims, type and offset
     infos = []
     for _ in range(count):
         raw_name = cur.string()
@@ -176,7 +176,10 @@ def _read_tensor_infos(cur: _Cursor, count: int) -> list[TensorInfo]:
             raise cur.ctx.error("is corrupt: a tensor name is not valid UTF-8") from exc
         n_dims = cur.u32()
         if n_dims > MAX_DIMS:
-            raise cur.ctx.error(f"is corrupt: tensor {name!r} has {n_dims} dimensions (at most 4)")
+            raise cur.ctx.error(
+                f"is corrupt: tensor {name!r} has {human_count(n_dims)} dimensions (GGUF allows "
+                "at most 4)"
+            )
         dims = tuple(cur.u64() for _ in range(n_dims))
         infos.append(TensorInfo(name, dims, ggml_type=cur.u32(), offset=cur.u64()))
     return infos
@@ -199,6 +202,8 @@ def parse_layout(data: bytes, ctx: ReadContext) -> tuple[list[TensorInfo], int, 
     if version and version & 0xFFFF == 0:
         raise ctx.error("is a big-endian GGUF file, which quantviz does not read")
     if version not in (2, 3):
+        if version > 100:  # no such version: the header is damaged
+            raise ctx.error("is corrupt: its GGUF version number is not a version that exists")
         raise ctx.error(f"is GGUF version {version}; quantviz reads versions 2 and 3")
     n_tensors = cur.u64()
     n_metadata = cur.u64()
@@ -344,8 +349,8 @@ def read_gguf(data: bytes, ctx: ReadContext) -> LoadedWeights:
             decoded, note, owned = _decode(data, data_start + info.offset, info, plan)
         except Exception as exc:  # e.g. a block shape gguf.quants does not accept
             raise ctx.error(
-                f"is corrupt: tensor {info.name!r} ({plan.type_name}) cannot be decoded "
-                f"({short_reason(exc)})"
+                f"is corrupt: tensor {info.name!r} ({plan.type_name}, shape "
+                f"{shape_text(info.shape)}) cannot be decoded"
             ) from exc
         if isinstance(decoded, str):
             out.skip(info.name, info.shape, plan.type_name, decoded)

@@ -21,7 +21,7 @@ from quantviz.io._common import (
     MAX_FILE_BYTES,
     ReadContext,
     display_name,
-    megabytes,
+    human_bytes,
 )
 from quantviz.io.gguf_files import read_gguf
 from quantviz.io.numpy_files import read_npy, read_npz
@@ -59,7 +59,7 @@ def _read_path(path: str, shown: str, max_bytes: int) -> bytes:
         size = os.stat(path).st_size
         if size > max_bytes:
             raise InputError(
-                f"{shown} is {megabytes(size)}, larger than the {megabytes(max_bytes)} "
+                f"{shown} is {human_bytes(size)}, larger than the {human_bytes(max_bytes)} "
                 "quantviz reads."
             )
         with open(path, "rb") as f:
@@ -105,8 +105,8 @@ def _read_source(source: Source, filename: str | None, max_bytes: int) -> tuple[
         )
     if len(data) > max_bytes:
         raise InputError(
-            f"{display_name(name)} is {megabytes(len(data))} or more, larger than the "
-            f"{megabytes(max_bytes)} quantviz reads."
+            f"{display_name(name)} is {human_bytes(len(data))} or more, larger than the "
+            f"{human_bytes(max_bytes)} quantviz reads."
         )
     return data, name
 

@@ -10,17 +10,41 @@ are shapes larger than the limits. Only then is the data read, always with
 from __future__ import annotations
 
 import io
+import zipfile
+import zlib
 from typing import IO
 
 import numpy as np
 from numpy.lib import format as npformat
 
-from quantviz.io._common import ReadContext, product, short_reason
+from quantviz.io._common import ReadContext, human_bytes, human_count, product
 from quantviz.io.magic import NPY_MAGIC, ZIP_MAGICS, misnamed
 from quantviz.io.tensors import LoadedWeights, TensorCollector
 from quantviz.io.zip_guard import open_zip
 
 _MAX_HEADER = 10_000  # NumPy's own default limit for a header, in bytes
+
+
+def _read_failure(ctx: ReadContext, exc: BaseException, entry: str | None, part: str) -> Exception:
+    """The InputError for an exception raised while reading ``part`` of a .npy file or .npz entry.
+
+    Low-level errors are told in plain words: a failed checksum or broken
+    compressed data means a damaged archive, an early end means truncation.
+    """
+    where = f"entry {entry!r}" if entry else "it"
+    if isinstance(exc, zipfile.BadZipFile) and "CRC" in str(exc):
+        return ctx.error(f"is damaged: {where} fails the archive's checksum")
+    if isinstance(exc, zlib.error):
+        return ctx.error(f"is damaged: the compressed data of {where} is broken")
+    if isinstance(exc, EOFError) or "EOF" in str(exc):
+        return ctx.error(f"is truncated: {where} ends inside its {part}")
+    if part == "header":
+        inside = f" of entry {entry!r}" if entry else ""
+        return ctx.error(
+            f"has a corrupt .npy header{inside}: the description of the array's type and shape "
+            "cannot be read"
+        )
+    return ctx.error(f"is corrupt: the values of {where} cannot be read")
 
 
 def _read_header(
@@ -32,20 +56,21 @@ def _read_header(
     for a .npy file, `` (entry 'w.npy')`` inside a .npz). The file position is
     left at the start of the data.
     """
+    entry = name if what else None
     try:
         major, _minor = npformat.read_magic(fp)
     except Exception as exc:  # ValueError or EOFError on a short or wrong magic
-        raise ctx.error(f"has a corrupt .npy header{what} ({short_reason(exc)})") from exc
+        raise _read_failure(ctx, exc, entry, "header") from exc
     if major not in (1, 2):
+        why = ", which only arrays with named fields need," if major == 3 else ""
         raise ctx.error(
-            f"uses .npy format version {major}{what}, which only arrays with named fields "
-            "need and quantviz does not read"
+            f"uses .npy format version {major}{what}{why} and quantviz reads versions 1 and 2"
         )
     read_header = npformat.read_array_header_1_0 if major == 1 else npformat.read_array_header_2_0
     try:
         shape, _fortran, dtype = read_header(fp, max_header_size=_MAX_HEADER)
     except Exception as exc:  # ValueError, EOFError, SyntaxError from a broken header
-        raise ctx.error(f"has a corrupt .npy header{what} ({short_reason(exc)})") from exc
+        raise _read_failure(ctx, exc, entry, "header") from exc
     if dtype.hasobject:
         raise ctx.error(
             f"contains an array of Python objects{what}; loading it would mean unpickling, "
@@ -71,13 +96,14 @@ def read_npy(data: bytes, ctx: ReadContext) -> LoadedWeights:
     ctx.check_elements(product(shape))
     if len(data) - fp.tell() < n_bytes:
         raise ctx.error(
-            f"is truncated: its header promises {product(shape):,} values of {dtype} "
-            f"({n_bytes:,} bytes) but only {len(data) - fp.tell():,} bytes follow"
+            f"is truncated: its header promises {human_count(product(shape))} values of "
+            f"{dtype} ({human_bytes(n_bytes)}) but only {human_bytes(len(data) - fp.tell())} "
+            "follow"
         )
     try:
         arr = np.load(io.BytesIO(data), allow_pickle=False)
     except Exception as exc:  # numpy raises ValueError/OSError on corrupt data
-        raise ctx.error(f"could not be read as a .npy file ({short_reason(exc)})") from exc
+        raise _read_failure(ctx, exc, None, "values") from exc
     out = TensorCollector(ctx, "npy")
     out.add(ctx.stem, arr, stored_as=dtype.name, owned=True)
     return out.finish()
@@ -110,9 +136,14 @@ def read_npz(data: bytes, ctx: ReadContext) -> LoadedWeights:
             what = f" (entry {info.filename!r})"
             try:
                 member = zf.open(info)
-            except Exception as exc:  # unsupported compression, bad local header...
+            except NotImplementedError as exc:  # a compression method zipfile lacks
                 raise ctx.error(
-                    f"has an unreadable entry {info.filename!r} ({short_reason(exc)})"
+                    f"stores entry {info.filename!r} with a compression method quantviz cannot read"
+                ) from exc
+            except Exception as exc:  # bad local header, bad offsets...
+                raise ctx.error(
+                    f"is damaged: entry {info.filename!r} cannot be found where the "
+                    "archive's table of contents says it is"
                 ) from exc
             with member:
                 shape, dtype, n_bytes = _read_header(member, ctx, info.filename, what)
@@ -134,8 +165,6 @@ def read_npz(data: bytes, ctx: ReadContext) -> LoadedWeights:
                         member, allow_pickle=False, max_header_size=_MAX_HEADER
                     )
             except Exception as exc:  # zlib.error, EOFError, ValueError, BadZipFile...
-                raise ctx.error(
-                    f"has a corrupt entry {info.filename!r} ({short_reason(exc)})"
-                ) from exc
+                raise _read_failure(ctx, exc, info.filename, "values") from exc
             out.add(info.filename.removesuffix(".npy"), arr, stored_as=dtype.name, owned=True)
     return out.finish()

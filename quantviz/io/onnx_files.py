@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from quantviz.errors import InputError
-from quantviz.io._common import ReadContext, product, short_reason
+from quantviz.io._common import ReadContext, product
 from quantviz.io.magic import misnamed, sniff
 from quantviz.io.tensors import LoadedWeights, TensorCollector
 
@@ -34,9 +34,7 @@ def _parse(data: bytes, ctx: ReadContext, onnx: Any) -> Any:
     try:
         model = onnx.load_model_from_string(data)
     except Exception as exc:  # google.protobuf.message.DecodeError and friends
-        raise ctx.error(
-            f"is not a readable ONNX model: it may be truncated or corrupt ({short_reason(exc)})"
-        ) from exc
+        raise ctx.error("is not a readable ONNX model: it is truncated or corrupt") from exc
     if not model.HasField("graph"):
         raise ctx.error("is not an ONNX model (it has no graph)")
     return model
@@ -97,7 +95,8 @@ def read_onnx(data: bytes, ctx: ReadContext) -> LoadedWeights:
             arr = onnx.numpy_helper.to_array(init)
         except Exception as exc:  # data size not matching dims, unknown type...
             raise ctx.error(
-                f"is corrupt: initializer {init.name!r} cannot be decoded ({short_reason(exc)})"
+                f"is corrupt: initializer {init.name!r} cannot be decoded (its data does not "
+                "match its type and shape)"
             ) from exc
         out.add(init.name, arr, stored_as=stored_as)
     for sparse in model.graph.sparse_initializer:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from quantviz.io._common import ReadContext, product, short_reason
+from quantviz.io._common import ReadContext, human_bytes, product, shape_text
 from quantviz.io.magic import SAFETENSORS_MAX_HEADER, looks_like_safetensors, misnamed, sniff
 from quantviz.io.tensors import LoadedWeights, TensorCollector
 
@@ -72,18 +72,33 @@ def _parse_header(data: bytes, ctx: ReadContext) -> tuple[dict[str, Any], int]:
     if not looks_like_safetensors(data):
         if len(data) >= 8 and sniff(data) in ("unknown", "text"):
             (n,) = struct.unpack_from("<Q", data, 0)
-            if n > len(data) - 8 or n > SAFETENSORS_MAX_HEADER:
+            if n > SAFETENSORS_MAX_HEADER:
                 raise ctx.error(
-                    f"is not a valid safetensors file: its first 8 bytes announce a "
-                    f"{n:,}-byte header, but the file has {len(data):,} bytes and the "
-                    f"format allows at most {SAFETENSORS_MAX_HEADER:,}"
+                    f"is not a valid safetensors file: its first 8 bytes announce a header of "
+                    f"{human_bytes(n)}, more than the {human_bytes(SAFETENSORS_MAX_HEADER)} the "
+                    f"format allows (the whole file is {human_bytes(len(data))})"
+                )
+            if n > len(data) - 8:
+                raise ctx.error(
+                    f"is truncated or not a safetensors file: its first 8 bytes announce a "
+                    f"header of {human_bytes(n)}, but the whole file is {human_bytes(len(data))}"
                 )
         raise ctx.error(misnamed("a safetensors file", data))
     (n,) = struct.unpack_from("<Q", data, 0)
     try:
-        header = json.loads(data[8 : 8 + n].decode("utf-8"), object_pairs_hook=_duplicate_checked)
-    except Exception as exc:  # UnicodeDecodeError, JSONDecodeError, RecursionError...
-        raise ctx.error(f"has a corrupt safetensors header ({short_reason(exc)})") from exc
+        text = data[8 : 8 + n].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ctx.error(
+            "has a corrupt safetensors header: it should be JSON text but holds binary data"
+        ) from exc
+    try:
+        header = json.loads(text, object_pairs_hook=_duplicate_checked)
+    except ValueError as exc:  # JSONDecodeError, or a name that appears twice
+        if "appears twice" in str(exc):
+            raise ctx.error(f"has a corrupt safetensors header: {exc}") from exc
+        raise ctx.error("has a corrupt safetensors header: it is not valid JSON") from exc
+    except RecursionError as exc:
+        raise ctx.error("has a corrupt safetensors header: its JSON is nested too deeply") from exc
     if not isinstance(header, dict):
         raise ctx.error("has a safetensors header that is not a JSON object")
     header.pop("__metadata__", None)
@@ -115,20 +130,24 @@ def _check_layout(spans: list[tuple[int, int, str]], data_len: int, ctx: ReadCon
     """Tensors must tile the data section exactly: in bounds, no overlap, no gap."""
     position = 0
     for begin, end, name in sorted(spans):
-        if end < begin or end > data_len:
+        if end < begin:
+            raise ctx.error(f"is corrupt: tensor {name!r} ends before it begins")
+        if end > data_len:
             raise ctx.error(
-                f"is corrupt or truncated: tensor {name!r} points to bytes {begin:,}..{end:,} "
-                f"of a data section of {data_len:,} bytes"
+                f"is corrupt or truncated: tensor {name!r} should end {human_bytes(end)} into "
+                f"the data, but the file holds only {human_bytes(data_len)} of data"
             )
         if begin != position:
             raise ctx.error(
-                f"is corrupt: tensor {name!r} starts at byte {begin:,} of the data section "
-                f"where {position:,} was expected (tensors must not overlap or leave gaps)"
+                f"is corrupt: tensor {name!r} starts {human_bytes(begin)} into the data where "
+                f"the tensor before it ends at {human_bytes(position)} (tensors must follow "
+                "each other without overlap or gaps)"
             )
         position = end
     if position != data_len:
         raise ctx.error(
-            f"is corrupt: its data section has {data_len - position:,} bytes that no tensor uses"
+            f"is corrupt: its data section has {human_bytes(data_len - position)} that no "
+            "tensor uses"
         )
 
 
@@ -180,11 +199,14 @@ def read_safetensors(data: bytes, ctx: ReadContext) -> LoadedWeights:
     for name, entry in header.items():
         dtype, shape, begin, end = _check_entry(name, entry, ctx)
         ctx.check_shape(name, shape)
+        if end < begin:
+            raise ctx.error(f"is corrupt: tensor {name!r} ends before it begins")
         size = _itemsize(dtype)
         if size is not None and end - begin != product(shape) * size:
             raise ctx.error(
-                f"is corrupt: tensor {name!r} of shape {tuple(shape)} and type {dtype} "
-                f"should take {product(shape) * size:,} bytes, not {end - begin:,}"
+                f"is corrupt: tensor {name!r} of shape {shape_text(shape)} and type {dtype} "
+                f"should take {human_bytes(product(shape) * size)}, not "
+                f"{human_bytes(end - begin)}"
             )
         spans.append((begin, end, name))
         entries.append((name, dtype, shape, begin, end))
@@ -196,7 +218,7 @@ def read_safetensors(data: bytes, ctx: ReadContext) -> LoadedWeights:
         try:
             decoded = _decode(view[start + begin : start + end], dtype, shape)
         except ValueError as exc:  # a shape NumPy refuses despite the checks above
-            raise ctx.error(f"is corrupt: tensor {name!r} ({short_reason(exc)})") from exc
+            raise ctx.error(f"is corrupt: tensor {name!r} does not fit its shape") from exc
         if isinstance(decoded, str):
             out.skip(name, tuple(shape), dtype, decoded)
         else:

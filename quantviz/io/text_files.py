@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from quantviz.io._common import ReadContext, short_reason
+from quantviz.io._common import ReadContext
 from quantviz.io.magic import misnamed, sniff
 from quantviz.io.tensors import LoadedWeights, TensorCollector
 
@@ -127,7 +127,7 @@ def read_text(data: bytes, ctx: ReadContext) -> LoadedWeights:
         )
     except Exception as exc:  # ValueError with NumPy's wording: find the cell ourselves
         problem = _find_problem(_data_lines(text), delimiter, skip_lines)
-        raise ctx.error(problem or f"could not be read as numbers ({short_reason(exc)})") from exc
+        raise ctx.error(problem or "could not be read as a table of numbers") from exc
     if table.size == 0:
         raise ctx.error("contains no numbers")
     if table.shape[0] == 1 or table.shape[1] == 1:

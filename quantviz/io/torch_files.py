@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from quantviz.io._common import MAX_TENSORS, ReadContext, short_reason
+from quantviz.io._common import MAX_TENSORS, ReadContext
 from quantviz.io.magic import TORCH_LEGACY_MAGIC, ZIP_MAGICS, misnamed, sniff
 from quantviz.io.tensors import LoadedWeights, TensorCollector
 from quantviz.io.zip_guard import open_zip
@@ -85,20 +85,16 @@ def _explain_failure(exc: Exception, ctx: ReadContext) -> Exception:
                 "quantviz refuses to run them for safety (save a plain state_dict, or use "
                 "safetensors)"
             )
-        detail = re.search(r"(Unsupported [^\n.]*)", text)
         return ctx.error(
-            "is not a readable PyTorch checkpoint: its pickle is corrupt or uses instructions "
-            "quantviz refuses to run for safety" + (f" ({detail.group(1)})" if detail else "")
+            "is not a readable PyTorch checkpoint: its pickle (the part that lists the "
+            "tensors) is corrupt or uses instructions quantviz refuses to run for safety"
         )
     if "TorchScript" in text:
         return ctx.error(
             "is a TorchScript archive (torch.jit.save), which contains code; save the "
             "model's state_dict() with torch.save or safetensors instead"
         )
-    return ctx.error(
-        "is not a readable PyTorch checkpoint: it may be truncated or corrupt "
-        f"({short_reason(exc)})"
-    )
+    return ctx.error("is not a readable PyTorch checkpoint: it is truncated or corrupt")
 
 
 def _unwrap(obj: Any, torch: Any) -> Any:
@@ -176,8 +172,8 @@ def _add_tensor(out: TensorCollector, name: str, t: Any, torch: Any, seen: set[i
             note = f"converted from {stored_as} to float32"
     try:
         arr = t.contiguous().numpy()
-    except Exception as exc:  # dtypes NumPy has no equivalent for
-        out.skip(name, shape, stored_as, f"cannot be converted to NumPy ({short_reason(exc)})")
+    except Exception:  # dtypes NumPy has no equivalent for
+        out.skip(name, shape, stored_as, "its element type has no NumPy equivalent")
         return
     # Unless its storage was handed out already, the array is memory this reader
     # created (torch.load's copy of the file): no need to copy it once more.

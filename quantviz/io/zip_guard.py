@@ -11,7 +11,7 @@ import io
 import struct
 import zipfile
 
-from quantviz.io._common import MAX_TENSORS, ReadContext, megabytes, short_reason
+from quantviz.io._common import MAX_TENSORS, ReadContext, human_bytes
 
 _EOCD = b"PK\x05\x06"
 _EOCD_SIZE = 22
@@ -77,16 +77,20 @@ def open_zip(data: bytes, ctx: ReadContext, label: str, max_uncompressed: int) -
         ctx.check_tensor_count(found[0])
         if found[1] > MAX_ZIP_DIRECTORY:
             raise ctx.error(
-                f"has a {megabytes(found[1])} table of contents, more than the "
-                f"{megabytes(MAX_ZIP_DIRECTORY)} quantviz reads"
+                f"has a {human_bytes(found[1])} table of contents, more than the "
+                f"{human_bytes(MAX_ZIP_DIRECTORY)} quantviz reads"
             )
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
+    except NotImplementedError as exc:  # ZIP versions or methods zipfile lacks
+        raise ctx.error(
+            f"is not a readable {label.removeprefix('a ')}: its ZIP archive uses features "
+            "quantviz cannot read"
+        ) from exc
     except Exception as exc:  # zipfile raises several types on corrupt input
         raise ctx.error(
-            f"is not a readable {label.removeprefix('a ')}: the ZIP structure is truncated "
-            f"or corrupt ({short_reason(exc)})"
+            f"is not a readable {label.removeprefix('a ')}: the ZIP archive is truncated or damaged"
         ) from exc
     ctx.check_tensor_count(len(infos))
     if any(info.flag_bits & 0x1 for info in infos):
@@ -96,7 +100,7 @@ def open_zip(data: bytes, ctx: ReadContext, label: str, max_uncompressed: int) -
     if total > max_uncompressed:
         zf.close()
         raise ctx.error(
-            f"would expand to {megabytes(total)} when decompressed, more than the "
-            f"{megabytes(max_uncompressed)} quantviz accepts"
+            f"would expand to {human_bytes(total)} when decompressed, more than the "
+            f"{human_bytes(max_uncompressed)} quantviz accepts"
         )
     return zf
