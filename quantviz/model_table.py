@@ -6,8 +6,9 @@ Each tensor is quantized on all of its values with :func:`quantviz.quantize`;
 only the metrics are kept, so memory stays at one tensor's worth of results.
 
 A setting does not fit every tensor: a 1-D bias has no channels, a group size
-may not divide a row. Such a tensor falls back to per-tensor quantization (or
-channel axis 0), and the ``note`` column says so. Also here: :func:`default_tensor`
+may not divide a row. Each tensor gets the nearest settings that apply
+(:func:`quantviz.fit.fit_settings`, the page's policy too), and the ``note``
+column says what changed. Also here: :func:`default_tensor`
 (which tensor of a file to show first) and :func:`search_sample` (a smaller,
 structure-keeping stand-in for a huge tensor, for searches and sweeps).
 
@@ -21,7 +22,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from quantviz.granularity import DEFAULT_GROUP_SIZE
+from quantviz.fit import describe, fit_settings
 from quantviz.io import is_quantizable
 from quantviz.pipeline import quantize
 from quantviz.tensor import finite_values
@@ -45,40 +46,23 @@ COLUMNS = (
 """Columns of :func:`model_table`, in order."""
 
 
-def fitted_kwargs(
+def table_kwargs(
     shape: tuple[int, ...], kwargs: Mapping[str, object]
 ) -> tuple[dict[str, object], str]:
-    """``qv.quantize`` keywords adapted to a tensor of ``shape``, and a note on what changed.
+    """``qv.quantize`` keywords for one tensor of the table, and a note on what changed.
 
-    * per channel / per group on a 1-D tensor → per tensor;
-    * a channel axis the tensor does not have → axis 0;
-    * a group size that does not divide the last dimension → per tensor;
-    * a manual clipping range (chosen for one tensor) → min-max.
-
-    The note is ``""`` when the settings apply as they are.
+    A manual clipping range is chosen for one tensor, so the table uses min-max
+    instead; everything else follows :func:`quantviz.fit.fit_settings`, the same
+    policy the page uses. The note is ``""`` when the settings apply as they are.
     """
     kw = dict(kwargs)
     notes = []
-    granularity = kw.get("granularity", "tensor")
-    if granularity != "tensor" and len(shape) < 2:
-        notes.append(f"per tensor: per-{granularity} needs a 2-D tensor")
-        granularity = "tensor"
-    elif granularity == "channel" and int(kw.get("axis", 0)) >= len(shape):
-        notes.append(f"axis 0: the tensor has no axis {kw['axis']}")
-        kw["axis"] = 0
-    elif granularity == "group":
-        size = kw.get("group_size") or DEFAULT_GROUP_SIZE
-        if shape[-1] % int(size):
-            notes.append(f"per tensor: groups of {size} do not divide {shape[-1]}")
-            granularity = "tensor"
-    if granularity != kw.get("granularity", "tensor"):
-        kw["granularity"] = granularity
-        kw.pop("axis", None), kw.pop("group_size", None)
     if kw.get("strategy") == "manual":
-        notes.append("min-max: a manual range belongs to one tensor")
+        notes.append("Min-max: a manual range belongs to one tensor.")
         kw["strategy"] = "minmax"
         kw.pop("low", None), kw.pop("high", None)
-    return kw, "; ".join(notes)
+    kw, changes = fit_settings(shape, **kw)
+    return kw, " ".join([*notes, describe(changes)]).strip()
 
 
 def model_table(tensors: Mapping[str, np.ndarray], **quantize_kwargs: object) -> pd.DataFrame:
@@ -92,7 +76,7 @@ def model_table(tensors: Mapping[str, np.ndarray], **quantize_kwargs: object) ->
     **quantize_kwargs
         The keywords of :func:`quantviz.quantize` (``bits``, ``symmetric``,
         ``strategy``, ``granularity``, ...), adapted per tensor by
-        :func:`fitted_kwargs`.
+        :func:`table_kwargs`.
 
     Returns
     -------
@@ -111,7 +95,7 @@ def model_table(tensors: Mapping[str, np.ndarray], **quantize_kwargs: object) ->
         x, dropped, note = finite_tensor(x)
         if not x.size:
             continue
-        kw, fit_note = fitted_kwargs(x.shape, quantize_kwargs)
+        kw, fit_note = table_kwargs(x.shape, quantize_kwargs)
         m = quantize(x, **kw).metrics
         rows.append(
             {

@@ -12,10 +12,10 @@ from quantviz.io import load_weights
 from quantviz.model_table import (
     COLUMNS,
     default_tensor,
-    fitted_kwargs,
     model_table,
     search_sample,
     shape_text,
+    table_kwargs,
 )
 
 SAMPLE = Path(__file__).resolve().parents[1] / "assets" / "minilm-l6-sample.safetensors"
@@ -54,7 +54,7 @@ def test_numbers_equal_quantize_per_tensor(minilm, kwargs):
     assert list(table.columns) == list(COLUMNS)
     for row in table.itertuples():
         x = minilm[row.tensor]
-        kw, _ = fitted_kwargs(x.shape, kwargs)
+        kw, _ = table_kwargs(x.shape, kwargs)
         m = qv.quantize(x, **kw).metrics
         assert row.mse == m["mse"]
         assert row.sqnr_db == m["sqnr_db"]
@@ -84,19 +84,26 @@ def test_fallbacks_are_reported():
     )
     assert table.loc["w", "granularity"] == "group" and table.loc["w", "note"] == ""
     assert table.loc["bias", "granularity"] == "tensor"
-    assert "needs a 2-D tensor" in table.loc["bias", "note"]
-    assert table.loc["odd", "granularity"] == "tensor"
-    assert "groups of 16 do not divide 30" in table.loc["odd", "note"]
+    assert table.loc["bias", "note"] == (
+        "Per-group quantization needs a tensor with rows (2-D or more); this one is 1-D, so it "
+        "is quantized per tensor."
+    )
+    # 16 does not divide 30 columns: the nearest size that does, from below
+    assert table.loc["odd", "granularity"] == "group"
+    assert table.loc["odd", "note"] == (
+        "Groups of 16 do not divide the last dimension (30); using groups of 15."
+    )
     x = tiny_model()["bias"]
     assert table.loc["bias", "mse"] == qv.quantize(x, bits=4).metrics["mse"]
 
 
 def test_axis_and_manual_fallbacks():
-    kw, note = fitted_kwargs((4, 5), {"bits": 4, "granularity": "channel", "axis": 3})
-    assert kw["axis"] == 0 and "no axis 3" in note
-    kw, note = fitted_kwargs((4, 5), {"bits": 4, "strategy": "manual", "low": -1, "high": 1})
-    assert kw["strategy"] == "minmax" and "low" not in kw and "manual" in note
-    kw, note = fitted_kwargs((4, 5), {"bits": 4, "granularity": "channel", "axis": 1})
+    kw, note = table_kwargs((4, 5), {"bits": 4, "granularity": "channel", "axis": 3})
+    assert kw["axis"] == 0 and note == "The tensor has no axis 3; using axis 0."
+    kw, note = table_kwargs((4, 5), {"bits": 4, "strategy": "manual", "low": -1, "high": 1})
+    assert kw == {"bits": 4, "strategy": "minmax"}
+    assert note == "Min-max: a manual range belongs to one tensor."
+    kw, note = table_kwargs((4, 5), {"bits": 4, "granularity": "channel", "axis": 1})
     assert kw == {"bits": 4, "granularity": "channel", "axis": 1} and note == ""
 
 

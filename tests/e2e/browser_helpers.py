@@ -328,3 +328,62 @@ def upload_file(
         [{"name": name, "mimeType": mime, "buffer": data}]
     )
     wait_for_app_run(page)
+
+
+def wait_for_charts(page: Page, timeout_ms: float = FIRST_LOAD_TIMEOUT_MS) -> None:
+    """Wait until every chart has been drawn (no loading skeletons, a canvas in each chart).
+
+    The browser loads the chart library lazily the first time; until then a chart is a
+    grey skeleton.
+    """
+    page.wait_for_function(
+        """() => document.querySelectorAll("[data-testid='stSkeleton']").length === 0
+             && [...document.querySelectorAll("[data-testid='stVegaLiteChart']")]
+                .every(c => c.querySelector("canvas, svg"))""",
+        timeout=timeout_ms,
+    )
+
+
+#: JS: every element matching the selector whose content is wider than its box, or that
+#: reaches beyond the right edge of the page, as "text (scrollWidth > clientWidth)" lines.
+JS_OVERFLOWING = """
+(selector) => {
+  const out = [];
+  for (const e of document.querySelectorAll(selector)) {
+    const box = e.getBoundingClientRect();
+    if (box.width === 0) continue;  // hidden (a closed expander)
+    if (e.scrollWidth > e.clientWidth + 1 || box.right > window.innerWidth + 1)
+      out.push(`${e.textContent.trim().slice(0, 60)} (${e.scrollWidth} > ${e.clientWidth})`);
+  }
+  return out;
+}
+"""
+
+
+#: JS: every formula wider than its place. A display formula scrolls sideways when it is
+#: too wide (KaTeX's overflow: auto), so its scrollWidth exceeds its width; 2 px of that
+#: are KaTeX's own rounding, present on every formula.
+JS_FORMULAS_CUT = """
+() => {
+  const out = [];
+  for (const f of document.querySelectorAll(".katex-display")) {
+    if (f.getBoundingClientRect().width === 0) continue;
+    if (f.scrollWidth > f.clientWidth + 3)
+      out.push(`${f.textContent.trim().slice(0, 60)} (${f.scrollWidth} > ${f.clientWidth})`);
+  }
+  return out;
+}
+"""
+
+
+def overflowing(page: Page, selector: str) -> list[str]:
+    """The elements matching ``selector`` that are cut off or stick out of the page, and
+    every formula wider than its place."""
+    return page.evaluate(JS_OVERFLOWING, selector) + page.evaluate(JS_FORMULAS_CUT)
+
+
+def box(page: Page, selector: str) -> dict[str, float]:
+    """The bounding box of the first element matching ``selector`` (in CSS pixels)."""
+    found = page.locator(selector).first.bounding_box()
+    assert found is not None, f"{selector} is not on the page"
+    return found

@@ -1,22 +1,17 @@
-"""Real-browser tests: the served app in headless chromium, driven like a person would.
+"""What a person sees: the served page in headless chromium, at a projector's 1024×768 and a
+laptop's 1280×800.
 
 What runs: ``streamlit run app.py`` on a free port (fixture ``app_server``), Debian
 chromium through Playwright (fixture ``browser``), one fresh page per test.
 
-Skipping: without the ``playwright`` package or a ``chromium`` binary the whole module
-is skipped with the reason, except when ``QUANTVIZ_REQUIRE_ALL=1`` (set by ``.ci/run``):
-then every test here fails with the reason, so CI never passes by skipping.
+Skipping: without the ``playwright`` package or a ``chromium`` binary the whole module is
+skipped with the reason, except when ``QUANTVIZ_REQUIRE_ALL=1`` (set by ``.ci/run``): then
+every test here fails with the reason, so CI never passes by skipping.
 
-Screenshots (full page, 1280×900 viewport, device scale 1): ``default.png`` (the page as
-first opened) and ``after-slider.png`` (after the bit-slider move) are always written to
-the test's pytest tmp dir. They are also written to ``assets/screenshots/`` only when
-``QUANTVIZ_SCREENSHOTS=1``, so an ordinary or CI run does not dirty the clone::
+Screenshots go to the test's tmp dir, and to ``assets/screenshots/`` with
+``QUANTVIZ_SCREENSHOTS=1``::
 
     QUANTVIZ_SCREENSHOTS=1 .venv/bin/pytest tests/e2e -q
-
-The app contract these tests rely on: a slider with key ``bits`` bound to the URL query
-parameter ``bits`` (``bind="query-params"``), default 8, and an ``st.metric`` labelled
-exactly ``SQNR`` whose value starts with the SQNR in dB.
 """
 
 from __future__ import annotations
@@ -31,15 +26,18 @@ import pytest
 from browser_helpers import (
     REPO_ROOT,
     assert_no_errors,
+    box,
     metric_value,
     metric_value_text,
     open_app,
+    overflowing,
     parse_number,
     require_browser_tools,
     slider_thumb,
     slider_value_text,
     upload_file,
     wait_for_app_run,
+    wait_for_charts,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,76 +53,113 @@ except ImportError:  # only under QUANTVIZ_REQUIRE_ALL=1: the `browser` fixture 
 pytestmark = pytest.mark.browser
 
 SCREENSHOT_DIR = REPO_ROOT / "assets" / "screenshots"
-DEFAULT_BITS = 4  # the app opens at 4 bits: the collapse onto 16 levels is visible
-STEPS_LEFT = 2
+PROJECTOR = {"width": 1024, "height": 768}
+LAPTOP = {"width": 1280, "height": 800}
+SIZES = {"1024x768": PROJECTOR, "1280x800": LAPTOP}
+# Nothing may be cut off: numbers, their labels, the formulas, the charts.
+CUT = ["[data-testid='stMetricValue']", "[data-testid='stMetricLabel']",
+       "[data-testid='stVegaLiteChart']", "[data-testid='stMarkdownContainer'] p"]  # fmt: skip
 
 
 def save_screenshot(page: Page, tmp_path: Path, name: str) -> Path:
-    """Full-page PNG into the pytest tmp dir; copied to assets/screenshots on request."""
+    """A PNG of the viewport into the tmp dir; copied to assets/screenshots on request."""
     out = tmp_path / name
-    page.screenshot(path=str(out), full_page=True)
+    page.screenshot(path=str(out))
     if os.environ.get("QUANTVIZ_SCREENSHOTS") == "1":
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(out, SCREENSHOT_DIR / name)
     return out
 
 
-def test_bit_slider_updates_sqnr_and_url(page: Page, app_url: str, tmp_path: Path) -> None:
-    open_app(page, app_url)
+def show(page: Page, url: str, size: dict[str, int]) -> None:
+    page.set_viewport_size(size)
+    open_app(page, url)
+    wait_for_charts(page)
     assert_no_errors(page)
-    expect(slider_value_text(page, "bits")).to_have_text(str(DEFAULT_BITS))
-    before_text = metric_value_text(page, "SQNR")
-    before = parse_number(before_text)
-    save_screenshot(page, tmp_path, "default.png")
 
-    # One key press per run: the 1.67 slider has no debounce (every arrow key sends a
-    # value), so rapid presses would interrupt reruns mid-way.
+
+def test_the_bit_slider_moves_the_numbers_and_the_link(page: Page, app_url: str, tmp_path):
+    show(page, app_url, LAPTOP)
+    expect(slider_value_text(page, "bits")).to_have_text("4")
+    before = parse_number(metric_value_text(page, "SQNR"))
     slider_thumb(page, "bits").focus()
-    for _ in range(STEPS_LEFT):
+    for _ in range(2):  # one key press per run: each arrow key sends a value
         page.keyboard.press("ArrowLeft")
         wait_for_app_run(page)
-
-    new_bits = DEFAULT_BITS - STEPS_LEFT
-    expect(slider_value_text(page, "bits")).to_have_text(str(new_bits))
-    expect(metric_value(page, "SQNR")).not_to_have_text(before_text)
+    expect(slider_value_text(page, "bits")).to_have_text("2")
     after = parse_number(metric_value_text(page, "SQNR"))
-    assert after < before, f"SQNR should drop from {DEFAULT_BITS} to {new_bits} bits"
+    assert after < before
+    expect(page).to_have_url(re.compile(r"[?&]bits=2(?:&|#|$)"), timeout=5_000)
     assert_no_errors(page)
-    save_screenshot(page, tmp_path, "after-slider.png")
-
-    # bind="query-params": the URL now carries the new bit width (a default is dropped).
-    expect(page).to_have_url(re.compile(rf"[?&]bits={new_bits}(?:&|#|$)"), timeout=5_000)
 
 
-def test_deep_link_restores_bits(page: Page, app_url: str) -> None:
-    open_app(page, app_url)
-    default_sqnr = metric_value_text(page, "SQNR")
-
-    open_app(page, f"{app_url}/?bits=3")
-    assert_no_errors(page)
+def test_a_link_restores_its_settings(page: Page, app_url: str):
+    show(page, f"{app_url}/?bits=3&dist=normal", LAPTOP)
     expect(slider_value_text(page, "bits")).to_have_text("3")
-    expect(slider_thumb(page, "bits")).to_have_attribute("aria-valuetext", "3")
-    expect(metric_value(page, "SQNR")).not_to_have_text(default_sqnr)
+    expect(page.get_by_test_id("stMain").get_by_text("Normal (Gaussian)").first).to_be_visible()
 
 
-def test_upload_a_real_checkpoint_draws_its_tensor(
-    page: Page, app_url: str, tmp_path: Path
-) -> None:
-    """The shipped MiniLM-L6 sample, uploaded through the page like a user's own file."""
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_default_page_fits_and_shows_the_lesson_first(page: Page, app_url, size, tmp_path):
+    show(page, app_url, SIZES[size])
+    assert overflowing(page, ", ".join(CUT)) == []
+    # the picture and the numbers start above the fold, the bit slider at the top
+    viewport = SIZES[size]
+    assert box(page, ".st-key-bits")["y"] < 200
+    charts = page.get_by_test_id("stVegaLiteChart")
+    assert charts.nth(0).bounding_box()["y"] < viewport["height"] / 2
+    assert box(page, "[data-testid='stMetric']")["y"] < viewport["height"] / 2
+    if size == "1280x800":  # both histograms entirely on the first screen
+        quantized = charts.nth(1).bounding_box()
+        assert quantized["y"] + quantized["height"] <= viewport["height"]
+    save_screenshot(page, tmp_path, f"default-{size}.png")
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["bits=16", "bits=1", "dist=layer&granularity=channel&strategy=mse",
+     "dist=outliers&scheme=narrow&strategy=percentile&bits=12", "preset=per_channel"],
+)  # fmt: skip
+def test_nothing_is_cut_off_at_the_projectors_width(page: Page, app_url: str, query: str):
+    show(page, f"{app_url}/?{query}", PROJECTOR)
+    assert overflowing(page, ", ".join(CUT)) == []
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_class_view_fits_one_screen(page: Page, app_url: str, size: str, tmp_path):
+    show(page, f"{app_url}/?view=class&preset=two_bits", SIZES[size])
+    viewport = SIZES[size]
+    main = page.get_by_test_id("stMain")
+    assert main.evaluate("e => e.scrollHeight <= e.clientHeight + 1"), "the class view scrolls"
+    parts = {
+        "bit slider": ".st-key-bits",
+        "original histogram": "[data-testid='stVegaLiteChart'] >> nth=0",
+        "quantized histogram": "[data-testid='stVegaLiteChart'] >> nth=1",
+        "numbers": ".st-key-classroom [data-testid='stMetric'] >> nth=-1",
+    }
+    for name, selector in parts.items():
+        b = box(page, selector)
+        inside = b["x"] >= 0 and b["y"] >= 0 and b["x"] + b["width"] <= viewport["width"]
+        assert inside and b["y"] + b["height"] <= viewport["height"], f"{name} is cut off: {b}"
+    assert overflowing(page, ", ".join(CUT)) == []
+    expect(metric_value(page, "Levels used")).to_have_text("4 of 4")
+    save_screenshot(page, tmp_path, f"class-{size}.png")
+
+
+def test_a_real_checkpoint_uploaded_through_the_page(page: Page, app_url: str, tmp_path):
+    """The shipped MiniLM-L6 sample, uploaded like a user's own file."""
     import quantviz as qv
     from quantviz.io import load_weights
 
     sample = REPO_ROOT / "assets" / "minilm-l6-sample.safetensors"
     name = "encoder.layer.0.intermediate.dense.weight"  # the largest matrix: the default
-    open_app(page, app_url)
+    show(page, app_url, LAPTOP)
     upload_file(page, "minilm.safetensors", sample.read_bytes(), key="upload")
-
+    wait_for_charts(page)
     assert_no_errors(page)
     main = page.get_by_test_id("stMain")
-    expect(main.get_by_text(name).first).to_be_visible()
     expect(main.get_by_text("1536 × 384 matrix", exact=False).first).to_be_visible()
     expect(page.get_by_test_id("stFileChipName")).to_have_text("minilm.safetensors")
-    expect(main.get_by_test_id("stImage").first).to_be_visible()
-    sqnr = qv.quantize(load_weights(sample)[name], bits=DEFAULT_BITS).metrics["sqnr_db"]
+    sqnr = qv.quantize(load_weights(sample)[name], bits=4).metrics["sqnr_db"]
     assert parse_number(metric_value_text(page, "SQNR")) == pytest.approx(sqnr, abs=0.051)
     save_screenshot(page, tmp_path, "uploaded-checkpoint.png")

@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import quantviz as qv
-from quantviz import export
+from quantviz_app import export
 
 
 def _fig() -> Figure:

@@ -1,0 +1,511 @@
+"""Pictures drawn by the browser: Vega-Lite specs and their data, built from the core's counts.
+
+Each chart is two parts:
+
+* a **spec** (a plain dict) that depends only on the chart's structure (log or
+  linear counts, one grid or many), never on the numbers; and
+* **datasets**: small DataFrames of counts, levels and lines, passed to the spec by
+  name (:func:`with_data`).
+
+Because a bit-slider move changes only the datasets, the browser updates the
+chart in place instead of building it again. Everything shown is computed by
+``quantviz`` (:mod:`quantviz.counts`, ``QuantResult``, ``qv.sweep``); this module
+only arranges it. Colours are Okabe & Ito's (readable with any colour vision), and
+original and quantized differ by more than colour (bars against spikes, separate
+panels, titles).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+ORIGINAL = "#0072B2"  # blue
+QUANTIZED = "#D55E00"  # vermillion
+GREEN = "#009E73"
+PURPLE = "#CC79A7"
+ORANGE = "#E69F00"
+SKY = "#56B4E9"
+YELLOW = "#F0E442"
+INK = "#222222"
+LEVEL = "#9A9A9A"
+SHADE = "#E4E4E4"
+SERIES_COLOURS = (ORIGINAL, QUANTIZED, GREEN, PURPLE, ORANGE, SKY, INK, YELLOW)
+SERIES_SHAPES = ("circle", "square", "triangle-up", "diamond", "triangle-down", "cross")
+SERIES_DASHES = ([1, 0], [8, 4], [8, 3, 2, 3], [2, 3], [12, 3], [4, 4])
+
+COUNT_LABEL = "datum.value == 0 ? '0' : format(datum.value, '~s')"  # 0, 500, 5k, 1.2M
+FONT = 16  # px: axis titles and chart titles, readable from the back of a room
+TICK_FONT = 14
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+# Vega has no star symbol: a five-pointed star as an SVG path in [-1, 1]².
+STAR = (
+    "M0,-1L0.235,-0.324L0.951,-0.309L0.38,0.124L0.588,0.809L0,0.4L-0.588,0.809L-0.38,0.124"
+    "L-0.951,-0.309L-0.235,-0.324Z"
+)
+
+
+def config() -> dict:
+    """Fonts and axes shared by every chart."""
+    return {
+        "font": "sans-serif",
+        "axis": {"labelFontSize": TICK_FONT, "titleFontSize": FONT, "titleFontWeight": "normal",
+                 "gridColor": "#E6E6E6", "labelLimit": 120},
+        "title": {"fontSize": FONT, "fontWeight": "normal", "anchor": "start"},
+        "legend": {"labelFontSize": TICK_FONT, "titleFontSize": TICK_FONT, "orient": "bottom",
+                   "symbolSize": 140, "symbolStrokeWidth": 2.5, "labelLimit": 260},
+        "view": {"stroke": None},
+    }  # fmt: skip
+
+
+def data_names(spec: object) -> set[str]:
+    """The names of the datasets a spec draws (``{"data": {"name": …}}`` anywhere in it)."""
+    if isinstance(spec, dict):
+        found = {spec["data"]["name"]} if isinstance(spec.get("data"), dict) and "name" in \
+            spec["data"] else set()  # fmt: skip
+        return found.union(*(data_names(v) for v in spec.values()))
+    if isinstance(spec, list):
+        return set().union(*(data_names(v) for v in spec))
+    return set()
+
+
+def with_data(spec: dict, datasets: Mapping[str, pd.DataFrame]) -> dict:
+    """``spec`` with the named ``datasets`` it draws attached (what ``st.vega_lite_chart`` takes).
+
+    Only the datasets the spec names are sent (the browser refuses others). An empty
+    dataset is sent as one row of missing values (the browser drops a dataset without
+    rows, and the chart would fail); every layer that may be empty leaves out rows with
+    missing values.
+    """
+    used = data_names(spec)
+    sets = {
+        name: frame if len(frame) else pd.DataFrame([[None] * len(frame.columns)],
+                                                    columns=frame.columns)
+        for name, frame in datasets.items() if name in used
+    }  # fmt: skip
+    return {**spec, "datasets": sets, "autosize": {"type": "fit-x", "contains": "padding"}}
+
+
+def _x(title: str | None, *, labels: bool = True) -> dict:
+    return {
+        "type": "quantitative",
+        "title": title,
+        "scale": {"zero": False, "nice": False},
+        "axis": {"format": "~r", "labels": labels, "tickCount": 7},
+    }
+
+
+def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns)
+
+
+def finite(value: object) -> float | None:
+    """A float for a chart, or None for NaN / ±∞ (Vega leaves such points out)."""
+    v = float(value)
+    return v if math.isfinite(v) else None
+
+
+# ------------------------------------------------------------ histograms --
+
+
+AXIS_WIDTH = 40  # px kept for a count axis, so stacked charts line up
+
+
+def histogram_spec(panel: str, *, log: bool, height: int = 150) -> dict:
+    """One panel of the histogram view: ``panel`` is ``"original"`` (filled bars) or
+    ``"quantized"`` (one spike per level, a dot on each used level, or bars of counts per
+    bin when the levels are too many to draw; the grid's levels, its clipping boundaries
+    dashed and the clipped regions shaded). The original panel draws only the values, so
+    its picture (and data) stays the same while the bit width changes.
+
+    The two panels are stacked as two charts with the same value axis: both draw the
+    ``domain`` dataset (the axis ends, invisible) and keep :data:`AXIS_WIDTH` for their
+    count axis, so their value axes line up exactly.
+
+    Datasets: ``original`` and ``qbins`` (``x0``, ``x1``, ``count``: equal bins),
+    ``spikes`` (``level``, ``code``, ``count``: one row per used level), ``levels``
+    (``level``: the grid, drawn faintly), ``clip`` (``x``, ``what``: the clipping
+    boundaries), ``shade`` (``x0``, ``x1``: beyond them), ``title_original`` and
+    ``title_quantized`` (``text``) and ``domain`` (``x``: the two ends of the value axis).
+    """
+    y_scale = {"type": "log", "domainMin": 0.8} if log else {"type": "linear", "zero": True}
+    y = {"field": "count", "type": "quantitative", "title": "values", "scale": y_scale,
+         "axis": {"labelExpr": COUNT_LABEL, "tickCount": 4, "minExtent": AXIS_WIDTH,
+                  "maxExtent": AXIS_WIDTH}}  # fmt: skip
+    x = _x("value" if panel == "quantized" else None)
+    base = 0.8 if log else 0
+    bins_tooltip = [
+        {"field": "x0", "title": "from", "format": ".4~g"},
+        {"field": "x1", "title": "to", "format": ".4~g"},
+        {"field": "count", "title": "values", "format": ","},
+    ]
+    spike_tooltip = [
+        {"field": "level", "title": "level", "format": ".4~g"},
+        {"field": "code", "title": "code q"},
+        {"field": "count", "title": "values", "format": ","},
+    ]
+    layers = [{"data": {"name": "domain"}, "mark": {"type": "point", "opacity": 0},
+               "encoding": {"x": {"field": "x", **x}}}]  # fmt: skip
+    if panel == "quantized":  # the grid: only below, so the original stays the same picture
+        layers = [
+            {"data": {"name": "shade"}, "transform": [{"filter": "isValid(datum.x0)"}],
+             "mark": {"type": "rect", "color": SHADE},
+             "encoding": {"x": {"field": "x0", **x}, "x2": {"field": "x1"}}},
+            {"data": {"name": "levels"}, "transform": [{"filter": "isValid(datum.level)"}],
+             "mark": {"type": "rule", "color": LEVEL, "strokeWidth": 1, "opacity": 0.7},
+             "encoding": {"x": {"field": "level", **x}}},
+            *layers,
+        ]  # fmt: skip
+    if panel == "original":
+        layers.append(
+            {"data": {"name": "original"},
+             "mark": {"type": "rect", "color": ORIGINAL, "opacity": 0.9},
+             "encoding": {"x": {"field": "x0", **x}, "x2": {"field": "x1"}, "y": y,
+                          "y2": {"datum": base}, "tooltip": bins_tooltip}}
+        )  # fmt: skip
+    else:
+        layers += [
+            {"data": {"name": "qbins"},
+             "mark": {"type": "rect", "color": QUANTIZED, "opacity": 0.85},
+             "encoding": {"x": {"field": "x0", **x}, "x2": {"field": "x1"},
+                          "y": y, "y2": {"datum": base},
+                          "tooltip": bins_tooltip}},
+            {"data": {"name": "spikes"},
+             "mark": {"type": "rule", "color": QUANTIZED, "strokeWidth": 3},
+             "encoding": {"x": {"field": "level", **x}, "y": y, "y2": {"datum": base},
+                          "tooltip": spike_tooltip}},
+            {"data": {"name": "spikes"},
+             "mark": {"type": "point", "filled": True, "color": QUANTIZED, "size": 45,
+                      "opacity": 1},
+             "encoding": {"x": {"field": "level", **x}, "y": y, "tooltip": spike_tooltip}},
+        ]  # fmt: skip
+    if panel == "quantized":
+        layers.append(
+            {"data": {"name": "clip"}, "transform": [{"filter": "isValid(datum.x)"}],
+             "mark": {"type": "rule", "color": INK, "strokeDash": [6, 4], "strokeWidth": 2},
+             "encoding": {"x": {"field": "x", **x},
+                          "tooltip": [{"field": "what", "title": " "},
+                                      {"field": "x", "title": "value", "format": ".4~g"}]}}
+        )  # fmt: skip
+    layers.append(
+        {"data": {"name": f"title_{panel}"},
+         "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": FONT,
+                  "x": 0, "y": -8, "color": INK},
+         "encoding": {"text": {"field": "text"}}}
+    )  # fmt: skip
+    return {
+        "$schema": SCHEMA,
+        "height": height,
+        "layer": layers,
+        "padding": {"top": 26, "left": 4, "right": 10, "bottom": 4},
+        "config": config(),
+    }
+
+
+def bins_frame(edges: np.ndarray, counts: np.ndarray) -> pd.DataFrame:
+    """``x0``, ``x1``, ``count`` of a histogram's non-empty bins (an empty bin draws nothing,
+    and leaving it out spares the browser a filter)."""
+    keep = np.asarray(counts) > 0
+    return pd.DataFrame({"x0": edges[:-1][keep], "x1": edges[1:][keep], "count": counts[keep]})
+
+
+def spikes_frame(levels: np.ndarray, codes: np.ndarray, counts: np.ndarray) -> pd.DataFrame:
+    """``level``, ``code``, ``count``: one row per used level."""
+    keep = counts > 0
+    return pd.DataFrame({"level": levels[keep], "code": codes[keep], "count": counts[keep]})
+
+
+def lines_frame(column: str, values: object, **extra: object) -> pd.DataFrame:
+    """One column of values (levels, boundaries), plus constant columns."""
+    frame = pd.DataFrame({column: np.asarray(values, dtype=np.float64).ravel()})
+    for name, value in extra.items():
+        frame[name] = value
+    return frame
+
+
+def clip_frame(low: float, high: float) -> pd.DataFrame:
+    """``x``, ``what``: the two clipping boundaries."""
+    return pd.DataFrame({"x": [low, high], "what": ["clipping boundary (low)",
+                                                     "clipping boundary (high)"]})  # fmt: skip
+
+
+def shade_frame(left: float, right: float, clip_low: float, clip_high: float) -> pd.DataFrame:
+    """The regions beyond the clipping boundaries, to the ends of the value axis."""
+    rows = []
+    if clip_low > left:
+        rows.append({"x0": left, "x1": clip_low})
+    if clip_high < right:
+        rows.append({"x0": clip_high, "x1": right})
+    return _frame(rows, ["x0", "x1"])
+
+
+def titles_frame(**texts: str) -> pd.DataFrame:
+    """``panel``, ``text``: the title of each panel (in the data, so the spec stays the same)."""
+    return pd.DataFrame({"panel": list(texts), "text": list(texts.values())})
+
+
+# --------------------------------------------------------------- close-up --
+
+
+def closeup_spec(*, height: int = 150) -> dict:
+    """A few levels seen up close: the original on bins an eighth of a step wide (bars,
+    left axis), each level's values (spikes, right axis), each cell's edges (dashed).
+
+    Datasets: ``original`` (``x0``, ``x1``, ``count``), ``spikes`` (``level``,
+    ``count``), ``edges`` (``x``), ``titles`` (``panel``, ``text``).
+    """
+    tooltip = [
+        {"field": "level", "title": "level", "format": ".4~g"},
+        {"field": "count", "title": "values", "format": ","},
+    ]
+    spike_y = {"field": "count", "type": "quantitative", "title": "values per level",
+               "axis": {"labelExpr": COUNT_LABEL, "orient": "right", "titleColor": QUANTIZED,
+                        "tickCount": 4}}  # fmt: skip
+    return {
+        "$schema": SCHEMA,
+        "height": height,
+        "layer": [
+            {"data": {"name": "edges"},
+             "mark": {"type": "rule", "color": LEVEL, "strokeDash": [3, 3], "strokeWidth": 1},
+             "encoding": {"x": {"field": "x", **_x("value")}}},
+            {"layer": [
+                {"data": {"name": "original"},
+                 "mark": {"type": "rect", "color": ORIGINAL, "opacity": 0.6},
+                 "encoding": {"x": {"field": "x0", **_x("value")}, "x2": {"field": "x1"},
+                              "y": {"field": "count", "type": "quantitative",
+                                    "title": "values per bin", "axis": {
+                                        "labelExpr": COUNT_LABEL, "titleColor": ORIGINAL,
+                                        "tickCount": 4}}}},
+                {"data": {"name": "spikes"},
+                 "mark": {"type": "rule", "color": QUANTIZED, "strokeWidth": 3},
+                 "encoding": {"x": {"field": "level", **_x("value")}, "y": spike_y,
+                              "y2": {"datum": 0}, "tooltip": tooltip}},
+            ], "resolve": {"scale": {"y": "independent"}}},
+            {"data": {"name": "titles"},
+             "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": FONT,
+                      "x": 0, "y": -8, "color": INK},
+             "encoding": {"text": {"field": "text"}}},
+        ],
+        "padding": {"top": 24, "left": 4, "right": 8, "bottom": 4},
+        "config": config(),
+    }  # fmt: skip
+
+
+# -------------------------------------------------------------- staircase --
+
+
+def staircase_spec(*, height: int = 260) -> dict:
+    """The transfer function ``x → x̂`` as a step line over the identity, with the
+    clipping boundaries.
+
+    Datasets: ``stairs`` (``x``, ``y``, ``grid``: one step line per grid),
+    ``identity`` (``x``, ``y``), ``clip`` (``x``, ``what``), ``titles``.
+    """
+    return {
+        "$schema": SCHEMA,
+        "height": height,
+        "layer": [
+            {"data": {"name": "identity"},
+             "mark": {"type": "line", "color": LEVEL, "strokeDash": [2, 3], "strokeWidth": 2},
+             "encoding": {"x": {"field": "x", **_x("original value x")},
+                          "y": {"field": "y", "type": "quantitative"}}},
+            {"data": {"name": "stairs"},
+             "mark": {"type": "line", "interpolate": "step-after", "strokeWidth": 2.5},
+             "encoding": {
+                 "x": {"field": "x", **_x("original value x")},
+                 "y": {"field": "y", "type": "quantitative", "title": "quantized x̂",
+                       "scale": {"zero": False, "nice": False}, "axis": {"format": "~r"}},
+                 "color": {"field": "grid", "type": "nominal", "title": None,
+                           "scale": {"range": [QUANTIZED, ORIGINAL, GREEN]}},
+                 "strokeDash": {"field": "grid", "type": "nominal", "title": None,
+                                "scale": {"range": [[1, 0], [7, 4], [2, 2]]}}}},
+            {"data": {"name": "clip"}, "transform": [{"filter": "isValid(datum.x)"}],
+             "mark": {"type": "rule", "color": INK, "strokeDash": [6, 4], "strokeWidth": 2},
+             "encoding": {"x": {"field": "x", **_x(None)},
+                          "tooltip": [{"field": "what", "title": " "},
+                                      {"field": "x", "title": "value", "format": ".4~g"}]}},
+            {"data": {"name": "titles"},
+             "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": FONT,
+                      "x": 0, "y": -8, "color": INK},
+             "encoding": {"text": {"field": "text"}}},
+        ],
+        "padding": {"top": 24, "left": 4, "right": 8, "bottom": 4},
+        "config": config(),
+    }  # fmt: skip
+
+
+def error_spec(*, log: bool, height: int = 260) -> dict:
+    """The error ``x̂ − x``: rounding (filled) and clipping (outlined), with ``±s/2`` marked.
+
+    Datasets: ``rounding``, ``clipping`` (``x0``, ``x1``, ``count``), ``bounds``
+    (``x``, ``what``), ``titles``. ``log`` when there is clipping error: its
+    few values would not show on a linear axis.
+    """
+    y_scale = {"type": "log", "domainMin": 0.8} if log else {"type": "linear", "zero": True}
+    base = 0.8 if log else 0
+    y = {"field": "count", "type": "quantitative", "title": "values", "scale": y_scale,
+         "axis": {"labelExpr": COUNT_LABEL, "tickCount": 4}}  # fmt: skip
+    x = {"type": "quantitative", "title": "error x̂ − x", "scale": {"zero": False, "nice": False},
+         "axis": {"format": "~r", "tickCount": 5}}  # fmt: skip
+    tooltip = [
+        {"field": "x0", "title": "from", "format": ".3~g"},
+        {"field": "x1", "title": "to", "format": ".3~g"},
+        {"field": "count", "title": "values", "format": ","},
+        {"field": "cause", "title": "cause"},
+    ]
+    return {
+        "$schema": SCHEMA,
+        "height": height,
+        "layer": [
+            {"data": {"name": "rounding"},
+             "mark": {"type": "rect", "color": ORIGINAL, "opacity": 0.85},
+             "encoding": {"x": {"field": "x0", **x}, "x2": {"field": "x1"}, "y": y,
+                          "y2": {"datum": base}, "tooltip": tooltip}},
+            {"data": {"name": "clipping"},
+             "mark": {"type": "rect", "fill": None, "stroke": QUANTIZED, "strokeWidth": 2},
+             "encoding": {"x": {"field": "x0", **x}, "x2": {"field": "x1"}, "y": y,
+                          "y2": {"datum": base}, "tooltip": tooltip}},
+            {"data": {"name": "bounds"}, "transform": [{"filter": "isValid(datum.x)"}],
+             "mark": {"type": "rule", "color": INK, "strokeDash": [6, 4], "strokeWidth": 1.5},
+             "encoding": {"x": {"field": "x", **x},
+                          "tooltip": [{"field": "what", "title": " "},
+                                      {"field": "x", "title": "error", "format": ".4~g"}]}},
+            {"data": {"name": "titles"},
+             "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": FONT,
+                      "x": 0, "y": -8, "color": INK},
+             "encoding": {"text": {"field": "text"}}},
+        ],
+        "padding": {"top": 24, "left": 4, "right": 8, "bottom": 4},
+        "config": config(),
+    }  # fmt: skip
+
+
+# --------------------------------------------------------------- channels --
+
+
+def channel_spec(*, height: int = 150) -> dict:
+    """Top: each channel's [min, max] with the one per-tensor range. Bottom: each channel's
+    MSE under each grid (log axis).
+
+    Datasets: ``ranges`` (``channel``, ``low``, ``high``), ``tensor_range`` (``y``),
+    ``mse`` (``channel``, ``grid``, ``mse``), ``titles``.
+    """
+    x = {"field": "channel", "type": "quantitative", "title": "channel",
+         "scale": {"nice": False, "zero": False},
+         "axis": {"format": "d", "tickCount": 8}}  # fmt: skip
+    title = {"data": {"name": "titles"},
+             "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": FONT,
+                      "x": 0, "y": -8, "color": INK},
+             "encoding": {"text": {"field": "text"}}}  # fmt: skip
+    ranges = {
+        "height": height,
+        "layer": [
+            {"data": {"name": "ranges"},
+             "mark": {"type": "rule", "color": ORIGINAL, "strokeWidth": 2},
+             "encoding": {"x": {**x, "title": None}, "y": {"field": "low", "type": "quantitative",
+                                                          "title": "value",
+                                                          "axis": {"format": "~r"}},
+                          "y2": {"field": "high"},
+                          "tooltip": [{"field": "channel"},
+                                      {"field": "low", "title": "min", "format": ".4~g"},
+                                      {"field": "high", "title": "max", "format": ".4~g"}]}},
+            {"data": {"name": "tensor_range"},
+             "mark": {"type": "rule", "color": INK, "strokeDash": [6, 4], "strokeWidth": 2},
+             "encoding": {"y": {"field": "y", "type": "quantitative"}}},
+            {**title, "transform": [{"filter": "datum.panel === 'ranges'"}]},
+        ],
+    }  # fmt: skip
+    mse = {
+        "height": height,
+        "layer": [
+            {"data": {"name": "mse"}, "transform": [{"filter": "datum.mse > 0"}],
+             "mark": {"type": "point", "size": 36, "opacity": 0.9},
+             "encoding": {
+                 "x": x,
+                 "y": {"field": "mse", "type": "quantitative", "title": "MSE (log)",
+                       "scale": {"type": "log"}, "axis": {"format": "~e", "tickCount": 5}},
+                 "color": {"field": "grid", "type": "nominal", "title": None,
+                           "scale": {"range": [QUANTIZED, ORIGINAL, GREEN]}},
+                 "shape": {"field": "grid", "type": "nominal", "title": None,
+                           "scale": {"range": ["circle", "square", "triangle-up"]}},
+                 "tooltip": [{"field": "channel"}, {"field": "grid"},
+                             {"field": "mse", "title": "MSE", "format": ".3~e"}]}},
+            {**title, "transform": [{"filter": "datum.panel === 'mse'"}]},
+        ],
+    }  # fmt: skip
+    return {
+        "$schema": SCHEMA,
+        "vconcat": [ranges, mse],
+        "spacing": 34,
+        "resolve": {"scale": {"x": "shared", "y": "independent"}},
+        "padding": {"top": 24, "left": 4, "right": 8, "bottom": 4},
+        "config": config(),
+    }
+
+
+# -------------------------------------------------------------- trade-off --
+
+
+def tradeoff_spec(
+    series: list[str], reference: str, *, field: str, legend: bool, height: int = 230
+) -> dict:
+    """One panel of the trade-off: ``field`` (``"mse"``, log axis, or ``"sqnr_db"``) against
+    bits, one line per strategy, the reference curve of uniform data, the current setting as
+    a star. Two panels side by side make the view.
+
+    ``series`` are the strategies' labels in order (they fix colours, dashes and shapes,
+    the same in both panels); datasets ``curves`` (``series``, ``bits``, ``mse``,
+    ``sqnr_db``, ``clipped``) and ``current`` (``bits``, ``mse``, ``sqnr_db``). Hover a point
+    for its numbers.
+    """
+    domain = [*series, reference]
+    colours = [SERIES_COLOURS[i % len(SERIES_COLOURS)] for i in range(len(series))]
+    dashes = [SERIES_DASHES[i % len(SERIES_DASHES)] for i in range(len(series))]
+    shapes = [SERIES_SHAPES[i % len(SERIES_SHAPES)] for i in range(len(series))]
+    keep = {} if legend else {"legend": None}
+    colour = {"field": "series", "type": "nominal", "title": None, **keep,
+              "scale": {"domain": domain, "range": [*colours, LEVEL]}}  # fmt: skip
+    dash = {"field": "series", "type": "nominal", "title": None, **keep,
+            "scale": {"domain": domain, "range": [*dashes, [6, 3]]}}  # fmt: skip
+    shape = {"field": "series", "type": "nominal", "title": None, **keep,
+             "scale": {"domain": domain, "range": [*shapes, "stroke"]}}  # fmt: skip
+    x = {"field": "bits", "type": "quantitative", "title": "bits",
+         "scale": {"domain": [0.5, 16.5], "nice": False},
+         "axis": {"values": list(range(2, 17, 2)), "format": "d"}}  # fmt: skip
+    log = field == "mse"
+    title = "MSE (log; lower is better)" if log else "SQNR, dB (higher is better)"
+    y = {"field": field, "type": "quantitative", "title": title,
+         "scale": {"type": "log"} if log else {"zero": True},
+         "axis": {"format": "~e" if log else "~r", "tickCount": 5}}  # fmt: skip
+    tooltip = [
+        {"field": "series", "title": "strategy"},
+        {"field": "bits", "type": "quantitative"},
+        {"field": "mse", "type": "quantitative", "title": "MSE", "format": ".4~g"},
+        {"field": "sqnr_db", "type": "quantitative", "title": "SQNR (dB)", "format": ".2f"},
+        {"field": "clipped", "type": "quantitative", "title": "clipped (%)", "format": ".3~g"},
+    ]
+    valid = f"isValid(datum.{field})"
+    return {
+        "$schema": SCHEMA,
+        "height": height,
+        "layer": [
+            {"data": {"name": "curves"}, "transform": [{"filter": valid}],
+             "mark": {"type": "line", "strokeWidth": 2.5},
+             "encoding": {"x": x, "y": y, "color": colour, "strokeDash": dash}},
+            {"data": {"name": "curves"},
+             "transform": [{"filter": f"{valid} && datum.series !== '{reference}'"}],
+             "mark": {"type": "point", "filled": True, "size": 60},
+             "encoding": {"x": x, "y": y, "color": colour, "shape": shape, "tooltip": tooltip}},
+            {"data": {"name": "current"}, "transform": [{"filter": valid}],
+             "mark": {"type": "point", "shape": STAR, "size": 480, "filled": True,
+                      "fill": YELLOW, "stroke": INK, "strokeWidth": 1.5, "opacity": 1},
+             "encoding": {"x": x, "y": y,
+                          "tooltip": [{"field": "bits"},
+                                      {"field": field, "title": title, "format": ".4~g"}]}},
+        ],
+        "padding": {"top": 8, "left": 4, "right": 8, "bottom": 4},
+        "config": {**config(), "legend": {**config()["legend"], "columns": 2}},
+    }  # fmt: skip

@@ -1,0 +1,155 @@
+"""The tensor on the page and the caches that keep what was computed from it.
+
+A :class:`Data` bundles the tensor (read-only, finite values only), what identifies
+it (``key``, a small tuple), a few facts the controls need (shape, range) and the
+:class:`~quantviz_app.cache.Store` its results go to: one store shared by every
+session for synthetic tensors and the shipped sample, one store per session for
+an upload (which no other session can reach, and which goes with its session).
+
+Views ask ``data.memo(what, *args, compute=...)`` for anything derived from the
+tensor; the cache key is ``(data.key, what, *args)``: never wider than what the
+view reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import streamlit as st
+
+import quantviz as qv
+from quantviz.io import LoadedWeights, read_weights
+from quantviz.model_table import default_tensor, finite_tensor
+from quantviz_app.cache import Store
+
+T = TypeVar("T")
+
+SAMPLE_FILE = Path(__file__).resolve().parents[1] / "assets" / "minilm-l6-sample.safetensors"
+SAMPLE_NAME = "MiniLM-L6"
+SHARED_BYTES = 1_500_000_000  # results of synthetic and shipped tensors, all sessions together
+SESSION_BYTES = 600_000_000  # results of one session's upload
+
+
+@dataclass(frozen=True, eq=False)
+class Data:
+    """The tensor a page shows.
+
+    Attributes
+    ----------
+    key : tuple
+        What identifies it: ``("synthetic", dist, n, seed, params)``,
+        ``("sample", tensor)`` or ``("file", file_id, tensor)``.
+    x : np.ndarray
+        The values (float32, read-only). NaN/Inf of a file's tensor are left out,
+        and the tensor is then flat (``dropped`` says how many).
+    name : str
+        What to call it (plain text: a distribution's label, or a tensor's name).
+    file : str or None
+        The file it comes from, if any.
+    store : Store
+        Where what is computed from it is kept.
+    """
+
+    key: tuple
+    x: np.ndarray
+    name: str
+    file: str | None
+    dropped: int
+    store: Store
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.x.shape
+
+    @property
+    def size(self) -> int:
+        return int(self.x.size)
+
+    @property
+    def kind(self) -> str:
+        return self.key[0]
+
+    @property
+    def low(self) -> float:
+        return self.memo("low", compute=lambda: float(np.min(self.x)))
+
+    @property
+    def high(self) -> float:
+        return self.memo("high", compute=lambda: float(np.max(self.x)))
+
+    def quantized(self, kwargs: Mapping[str, Any]) -> qv.QuantResult:
+        """``qv.quantize(x, **kwargs)``, computed once per tensor and keywords."""
+        key = tuple(sorted(kwargs.items()))
+        return self.memo("quantize", key, compute=lambda: qv.quantize(self.x, **kwargs))
+
+    def memo(self, what: str, *args: Any, compute: Callable[[], T]) -> T:
+        """``compute()`` once per ``(this tensor, what, *args)``; kept in this tensor's store."""
+        return self.store.get((self.key, what, *args), compute)
+
+
+@st.cache_resource(show_spinner=False)
+def shared_store() -> Store:
+    """The store of synthetic and shipped tensors' results, shared by every session."""
+    return Store(SHARED_BYTES)
+
+
+def session_store(state: Any) -> Store:
+    """This session's own store (kept in its session state)."""
+    if "_store" not in state:
+        state["_store"] = Store(SESSION_BYTES)
+    return state["_store"]
+
+
+def _read_only(x: np.ndarray) -> np.ndarray:
+    x.flags.writeable = False
+    return x
+
+
+def synthetic(dist: str, n: int, seed: int, params: Mapping[str, float]) -> Data:
+    """``qv.sample(dist, n, seed, **params)``, drawn once for every session."""
+    key = ("synthetic", dist, n, seed, tuple(sorted(params.items())))
+    store = shared_store()
+    x = store.get((key, "x"), lambda: _read_only(qv.sample(dist, n=n, seed=seed, **params)))
+    return Data(key, x, qv.get_distribution(dist).label, None, 0, store)
+
+
+@st.cache_resource(show_spinner=False)
+def shipped_weights() -> LoadedWeights:
+    """The MiniLM-L6 tensors shipped in ``assets/``, read once for every session."""
+    weights = read_weights(SAMPLE_FILE)
+    for x in weights.tensors.values():
+        _read_only(x)
+    return weights
+
+
+def from_file(kind: str, file_id: str, weights: LoadedWeights, tensor: str, store: Store) -> Data:
+    """One tensor of a weight file (``kind``: ``"sample"`` or ``"file"``).
+
+    A tensor holding NaN or Inf is shown without them (flat); ``dropped`` counts them.
+    """
+    key = (kind, tensor) if kind == "sample" else (kind, file_id, tensor)
+
+    def finite() -> tuple[np.ndarray, int]:
+        x, dropped, _ = finite_tensor(weights.tensors[tensor])
+        return _read_only(x), dropped
+
+    x, dropped = store.get((key, "x"), finite)
+    return Data(key, x, tensor, weights.filename, dropped, store)
+
+
+def read_upload(uploaded: Any) -> LoadedWeights:
+    """Read an uploaded file (``qv.InputError`` with one sentence if it is not usable)."""
+    weights = read_weights(uploaded)
+    if default_tensor(weights.tensors) is None:
+        kinds = ", ".join(sorted({str(x.dtype) for x in weights.tensors.values()})) or "none"
+        raise qv.InputError(
+            f"{weights.filename} holds no floating-point tensor to quantize "
+            f"(only {kinds} values: ids, masks or counters, not weights)."
+        )
+    for x in weights.tensors.values():
+        _read_only(x)
+    return weights

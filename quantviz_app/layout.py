@@ -1,0 +1,42 @@
+"""The page's frame: title, sidebar, and the few style rules that make it fit a projector.
+
+Fonts and paddings that Streamlit's theme can set are in ``.streamlit/config.toml``;
+the rules here do what the theme cannot: narrower side margins (1024-px projectors),
+metric values that scale with the window so no number is cut to "…", and the class
+view's large numbers.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+SIDEBAR_WIDTH = 270  # px
+
+STYLE = """
+<style>
+[data-testid="stMainBlockContainer"] { padding-left: 2rem; padding-right: 2rem; }
+[data-testid="stMetricValue"] { font-size: clamp(1.1rem, 2.05vw, 1.75rem); }
+/* the numbers beside the histogram: label and value on one line, wrapping if narrow */
+.st-key-numbers [data-testid="stMetric"] > div {
+  display: flex; flex-flow: row wrap; align-items: baseline;
+  justify-content: space-between; column-gap: 0.75rem; padding: 0.3rem 0.8rem;
+}
+.st-key-numbers [data-testid="stVerticalBlock"] { gap: 0.5rem; }
+.st-key-numbers .katex-display { font-size: 0.82em; text-align: left; }
+[data-testid="stMainBlockContainer"]:has(.st-key-classroom) { padding-bottom: 0.5rem; }
+.st-key-classroom [data-testid="stMetricValue"] { font-size: clamp(1.9rem, 4vw, 3.2rem); }
+.st-key-classroom [data-testid="stMetricLabel"] p { font-size: 1.2rem; }
+.st-key-classroom [data-testid="stMetric"] > div { padding: 0.5rem 0.9rem; }
+</style>
+"""
+
+
+def frame(view: str) -> None:
+    """Page config (the class view starts with the sidebar closed) and the style rules."""
+    st.set_page_config(
+        page_title="quantviz: watch quantization happen",
+        page_icon=":material/equalizer:",
+        layout="wide",
+        initial_sidebar_state="collapsed" if view == "class" else SIDEBAR_WIDTH,
+    )
+    st.html(STYLE)

@@ -1,0 +1,48 @@
+"""The address bar: a link opens the page as it was shared; the page keeps the link current.
+
+``?bits=3&dist=normal`` sets those settings for a session's first run (bad values
+are reported in a sentence and ignored); ``?preset=two_bits`` opens a preset;
+``?view=class&hide=data,scheme`` gives a teacher's projector view. After every
+run the address holds the settings (:func:`sync`), so copying it shares the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+from quantviz_app.presets import PRESETS, get_preset, settings_of
+from quantviz_app.schema import Settings, parse_link, to_link
+from quantviz_app.widgets import write
+
+OPENED = "_opened"  # session key: the link has been read
+
+
+def open_link(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> list[str]:
+    """On a session's first run, put the link's settings into the session.
+
+    Returns one sentence per value the link gets wrong (an empty list on later
+    runs). A ``preset`` opens that scene (the link's ``view`` and ``hide`` kept).
+    """
+    if state.get(OPENED):
+        return []
+    s, notes = parse_link(query)
+    preset = query.get("preset")
+    if isinstance(preset, list):
+        preset = preset[-1] if preset else None
+    if preset:
+        try:
+            s = settings_of(get_preset(str(preset)), base=s)
+        except KeyError:
+            keys = ", ".join(p.key for p in PRESETS)
+            notes.append(f"preset must be one of {keys}; the link says '{str(preset)[:40]}'.")
+    write(state, s)
+    state[OPENED] = True
+    return notes
+
+
+def sync(s: Settings, query_params: Any) -> None:
+    """Write the settings into the address bar (only when the link would change)."""
+    target = to_link(s)
+    if query_params.to_dict() != target:
+        query_params.from_dict(target)

@@ -1,0 +1,717 @@
+"""Every setting of the page, declared once.
+
+A :class:`Setting` says everything about one choice: its key (the widget's key in
+the session and, by default, its name in a shared link), type, default, valid
+values, label, help, which widget shows it, when it matters, and what it passes to
+``qv.quantize``. Everything else derives from :data:`SETTINGS`:
+
+* :class:`Settings`, the immutable value of all settings (a cache key);
+* :func:`parse_link` / :func:`to_link`, a shared link's query and back, with one
+  plain sentence for every value a link gets wrong;
+* :func:`quantize_kwargs`, the keyword arguments of ``qv.quantize``;
+* the widgets (:mod:`quantviz_app.widgets`), the presets (:mod:`quantviz_app.presets`).
+
+Adding a setting is one entry in :data:`SETTINGS`. The distributions' and the range
+strategies' numeric knobs come from the library's own :class:`quantviz.Param`
+declarations, so they are declared there once too.
+
+Pure Python: no streamlit, so a link can be checked in a test or a notebook.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import quantviz as qv
+
+Value = Any
+Predicate = Callable[["Settings"], bool]
+
+
+def _always(_: Settings) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting of the page.
+
+    Attributes
+    ----------
+    key : str
+        Its name: the key of its value in :class:`Settings` and in the session,
+        the widget's key, and by default its name in a link.
+    kind : str
+        ``"int"``, ``"float"``, ``"bool"``, ``"choice"`` (one of ``options``),
+        ``"choices"`` (a tuple of ``options``), ``"text"`` or ``"range"`` (a pair
+        ``(low, high)`` of floats, written to a link as two parameters).
+    default : object
+        The value when nothing says otherwise (``None`` for a range: the data's).
+    label, help : str
+        What the widget says, and its tooltip.
+    options : tuple
+        The valid values of a choice, in the order shown.
+    option_labels : mapping
+        How each option is shown (defaults to the option itself).
+    low, high, step : float
+        The valid range of a number and the widget's step.
+    widget : str or None
+        ``"slider"``, ``"select_slider"``, ``"segmented"``, ``"radio"``,
+        ``"selectbox"``, ``"toggle"``, ``"number"``, ``"multiselect"``,
+        ``"range_slider"``; None for a setting only a link or a button sets.
+    url : str, tuple or None
+        Its name in a link (a pair for a range); None: never in a link.
+    pinned : bool
+        Always written to a link, even at its default, so the link keeps its
+        meaning if a default changes (the data and the main choices).
+    applies : callable
+        ``applies(settings)``: whether the setting matters for these settings
+        (shown, passed on, written to a link). A link value that does not apply
+        is ignored silently.
+    quantize : callable or None
+        ``quantize(value)``: the ``qv.quantize`` keyword arguments it gives.
+    aliases : mapping
+        Link parameters of earlier versions: name → {their value: this value}.
+    group : str
+        ``"data"``, ``"quantization"``, ``"view"`` or ``"page"``: where the
+        widget sits, and a name a link's ``hide=`` can use for all of them.
+    link_options, link_refusal : tuple, str
+        The options a link may carry, when fewer than ``options``, and the
+        sentence that says why another one is refused (an upload cannot travel
+        in a link).
+    """
+
+    key: str
+    kind: str
+    default: Value
+    label: str
+    help: str = ""
+    options: tuple = ()
+    option_labels: Mapping[str, str] = field(default_factory=dict)
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+    widget: str | None = None
+    url: str | tuple[str, str] | None = ""
+    pinned: bool = False
+    applies: Predicate = _always
+    quantize: Callable[[Value], dict] | None = None
+    aliases: Mapping[str, Mapping[str, Value]] = field(default_factory=dict)
+    group: str = "quantization"
+    link_options: tuple = ()
+    link_refusal: str = ""
+
+    def __post_init__(self) -> None:
+        if self.url == "":
+            object.__setattr__(self, "url", self.key)
+
+    @property
+    def url_keys(self) -> tuple[str, ...]:
+        """The link parameters this setting reads and writes."""
+        if self.url is None:
+            return ()
+        return self.url if isinstance(self.url, tuple) else (self.url,)
+
+    def show(self, value: Value) -> str:
+        """How an option is shown in a widget."""
+        return str(self.option_labels.get(value, value))
+
+    # ----------------------------------------------------------- checking --
+
+    def check(self, value: Value) -> Value:
+        """``value`` as this setting's type, or ``ValueError`` saying what is valid."""
+        if self.kind == "bool":
+            if isinstance(value, str):
+                return _parse_bool(value)
+            return bool(value)
+        if self.kind == "int":
+            return _whole(value, int(self.low), int(self.high))
+        if self.kind == "float":
+            number = _number(value, self.low, self.high)
+            # a slider's float is cleaned to 10 digits; the default stays exact
+            return self.default if number == clean_float(self.default) else number
+        if self.kind == "choice":
+            for option in self.options:  # a link's "1000" is the option 1000
+                if value == option or str(value) == str(option):
+                    return option
+            raise ValueError("one of " + ", ".join(map(str, self.options)))
+        if self.kind == "choices":
+            items = value.split(",") if isinstance(value, str) else list(value)
+            items = [str(v).strip() for v in items if str(v).strip()]
+            bad = [v for v in items if v not in self.options]
+            if bad:
+                names = list(map(str, self.options))
+                shown = ", ".join(names) if len(names) <= 8 else ", ".join(names[:6]) + ", …"
+                raise ValueError(f"a comma-separated list of {shown} ('{bad[0][:40]}' is not one)")
+            return tuple(dict.fromkeys(items))
+        if self.kind == "range":
+            if value is None:
+                return None
+            low, high = (_number(v) for v in value)
+            if not low < high:
+                raise ValueError("two numbers, the first smaller")
+            return (low, high)
+        if self.kind == "text":
+            text = str(value)
+            if not 1 <= len(text) <= 500:
+                raise ValueError("a name of 1 to 500 characters")
+            return text
+        raise AssertionError(self.kind)
+
+    # --------------------------------------------------------------- links --
+
+    def read(self, query: Mapping[str, str]) -> Value:
+        """This setting's value from a link's ``query`` (KeyError if the link has none)."""
+        if self.kind == "range":
+            lo_key, hi_key = self.url_keys
+            if lo_key not in query and hi_key not in query:
+                raise KeyError(self.key)
+            return self.check((query.get(lo_key, "nan"), query.get(hi_key, "nan")))
+        name = self.url_keys[0]
+        value = self.check(query[name])
+        if self.link_options and value not in self.link_options:
+            raise Refused(self.link_refusal)
+        return value
+
+    def write(self, value: Value) -> dict[str, str]:
+        """This setting's link parameters for ``value``."""
+        if self.kind == "range":
+            if value is None:
+                return {}
+            return dict(zip(self.url_keys, (_text(v) for v in value), strict=True))
+        if self.kind == "choices":
+            return {self.url_keys[0]: ",".join(value)}
+        return {self.url_keys[0]: _text(value)}
+
+
+class Refused(ValueError):
+    """A link value that is valid on the page but cannot come from a link (its message is
+    the whole sentence)."""
+
+
+# -------------------------------------------------------- value helpers --
+
+_TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError("true or false")
+
+
+def _whole(value: Value, low: int, high: int) -> int:
+    valid = f"a whole number from {low:,} to {high:,}"
+    if isinstance(value, bool):
+        raise ValueError(valid)
+    try:
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise ValueError(valid) from None
+    if not (math.isfinite(number) and number.is_integer() and low <= number <= high):
+        raise ValueError(valid)
+    return int(number)
+
+
+def _number(value: Value, low: float | None = None, high: float | None = None) -> float:
+    if low is None:
+        valid = "a finite number"
+    else:
+        valid = f"a number from {_text(float(low))} to {_text(float(high))}"
+    if isinstance(value, bool):
+        raise ValueError(valid)
+    try:
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise ValueError(valid) from None
+    if not math.isfinite(number) or (low is not None and not low <= number <= high):
+        raise ValueError(valid)
+    return clean_float(number)
+
+
+def clean_float(value: float) -> float:
+    """A slider's float rounded to 10 significant digits (``0.1 + 0.2`` → ``0.3``)."""
+    return float(f"{float(value):.10g}")
+
+
+def _text(value: Value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+# ------------------------------------------------------------- settings --
+
+SCHEMES = ("asymmetric", "symmetric", "narrow")
+SAMPLE_SIZES = (1_000, 10_000, 100_000, 1_000_000)
+MAX_SEED = 2**32 - 1
+VIEWS = ("main", "class")
+SOURCES = ("synthetic", "sample", "file")
+SAMPLE_TENSOR_DEFAULT = "encoder.layer.0.intermediate.dense.weight"
+
+_DISTRIBUTIONS = {d.name: d for d in qv.distributions()}
+_STRATEGIES = {s.name: s for s in qv.strategies()}
+
+
+def _when(key: str, *values: Value) -> Predicate:
+    return lambda s: s[key] in values
+
+
+def _synthetic(s: Settings) -> bool:
+    return s["source"] == "synthetic"
+
+
+def _from_param(p: qv.Param, key: str, *, applies: Predicate, group: str, quantize=None) -> Setting:
+    """A setting for a library parameter (a distribution's or a strategy's knob)."""
+    if p.integer:
+        return Setting(
+            key, "int", int(p.default), p.name, p.description, low=p.low, high=p.high,
+            step=1, widget="slider", url=p.name, applies=applies, group=group,
+            quantize=quantize,
+        )  # fmt: skip
+    step = 10.0 ** math.floor(math.log10((p.high - p.low) / 5000))
+    return Setting(
+        key, "float", p.default, p.name, p.description, low=p.low, high=p.high, step=step,
+        widget="slider", url=p.name, applies=applies, group=group, quantize=quantize,
+    )  # fmt: skip
+
+
+def _distribution_settings() -> list[Setting]:
+    out = []
+    for d in _DISTRIBUTIONS.values():
+        for p in d.params:
+            out.append(
+                _from_param(
+                    p,
+                    f"{d.name}.{p.name}",
+                    group="data",
+                    applies=lambda s, name=d.name: _synthetic(s) and s["dist"] == name,
+                )
+            )
+    return out
+
+
+def _strategy_settings() -> list[Setting]:
+    out = []
+    for strategy in _STRATEGIES.values():
+        for p in strategy.params:
+            out.append(
+                _from_param(
+                    p,
+                    p.name,
+                    group="quantization",
+                    applies=lambda s, name=strategy.name: s["strategy"] == name,
+                    quantize=lambda v, name=p.name: {name: v},
+                )
+            )
+    return out
+
+
+def _scheme_kwargs(scheme: str) -> dict:
+    return {"symmetric": scheme != "asymmetric", "narrow_range": scheme == "narrow"}
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # ---- the data --------------------------------------------------------
+    Setting(
+        "source",
+        "choice",
+        "synthetic",
+        "Data",
+        "A synthetic distribution, real MiniLM-L6 weights shipped with quantviz, or your file.",
+        options=SOURCES,
+        widget="radio",
+        group="data",
+        link_options=("synthetic", "sample"),
+        link_refusal="An uploaded file cannot travel in a link: upload it again.",
+        option_labels={
+            "synthetic": "Synthetic distribution",
+            "sample": "MiniLM-L6 (real)",
+            "file": "Your file",
+        },
+    ),
+    Setting(
+        "dist",
+        "choice",
+        "laplace",
+        "Distribution",
+        "Synthetic weights; each shape teaches one thing.",
+        options=tuple(_DISTRIBUTIONS),
+        widget="selectbox",
+        applies=_synthetic,
+        pinned=True,
+        option_labels={d.name: d.label for d in _DISTRIBUTIONS.values()},
+        group="data",
+    ),
+    *_distribution_settings(),
+    Setting(
+        "n",
+        "choice",
+        100_000,
+        "Sample size n",
+        "How many values to draw.",
+        options=SAMPLE_SIZES,
+        widget="select_slider",
+        applies=_synthetic,
+        pinned=True,
+        option_labels={n: f"{n:,}" for n in SAMPLE_SIZES},
+        group="data",
+    ),
+    Setting(
+        "seed",
+        "int",
+        0,
+        "Seed",
+        "The same seed always draws the same values; + draws a new sample.",
+        low=0,
+        high=MAX_SEED,
+        step=1,
+        widget="number",
+        pinned=True,
+        group="data",
+        applies=lambda s: _synthetic(s) or s["rounding"] == "stochastic",
+    ),
+    Setting(
+        "tensor",
+        "text",
+        SAMPLE_TENSOR_DEFAULT,
+        "Tensor",
+        "Which tensor of the file to show.",
+        widget="selectbox",
+        applies=_when("source", "sample"),
+        pinned=True,
+        group="data",
+    ),
+    Setting(
+        "file_tensor",
+        "text",
+        "",
+        "Tensor",
+        "Which tensor of your file to show.",
+        widget="selectbox",
+        url=None,
+        applies=_when("source", "file"),
+        group="data",
+    ),
+    # ---- the quantization -------------------------------------------------
+    Setting(
+        "bits",
+        "int",
+        4,
+        "Bit width b",
+        "2^b levels, 2^b − 1 steps between the lowest and the highest.",
+        low=1,
+        high=qv.quantizer.MAX_BITS,
+        step=1,
+        widget="slider",
+        pinned=True,
+        quantize=lambda v: {"bits": v},
+    ),
+    Setting(
+        "scheme",
+        "choice",
+        "asymmetric",
+        "Scheme",
+        "Asymmetric: codes 0 … 2^b − 1 and a zero point. Symmetric: codes −2^(b−1) … "
+        "2^(b−1) − 1, zero point 0. Narrow: symmetric without the lowest code (TensorRT).",
+        options=SCHEMES,
+        widget="selectbox",
+        pinned=True,
+        quantize=_scheme_kwargs,
+        option_labels={
+            "asymmetric": "asymmetric (zero point)",
+            "symmetric": "symmetric",
+            "narrow": "symmetric, narrow range",
+        },
+        aliases={
+            "symmetric": {"true": "symmetric", "false": "asymmetric"},
+            "narrow": {"true": "narrow"},
+        },
+    ),
+    Setting(
+        "strategy",
+        "choice",
+        "minmax",
+        "Range strategy",
+        "How the clipping range [ℓ, h] is chosen from the values.",
+        options=tuple(_STRATEGIES),
+        widget="selectbox",
+        pinned=True,
+        option_labels={s.name: s.label for s in _STRATEGIES.values()},
+        quantize=lambda v: {"strategy": v},
+    ),
+    *_strategy_settings(),
+    Setting(
+        "manual_range",
+        "range",
+        None,
+        "Clipping range [ℓ, h]",
+        "Too narrow: many values clipped. Too wide: coarse steps.",
+        widget="range_slider",
+        url=("low", "high"),
+        applies=_when("strategy", "manual"),
+        quantize=lambda v: {} if v is None else {"low": v[0], "high": v[1]},
+    ),
+    Setting(
+        "granularity",
+        "choice",
+        "tensor",
+        "One scale per",
+        "Granularity: which values share one scale and zero point.",
+        options=qv.GRANULARITIES,
+        widget="segmented",
+        pinned=True,
+        quantize=lambda v: {"granularity": v},
+    ),
+    Setting(
+        "axis",
+        "int",
+        0,
+        "Channel axis",
+        "Each slice along this axis gets its own scale.",
+        low=0,
+        high=7,
+        step=1,
+        widget="selectbox",
+        applies=_when("granularity", "channel"),
+        quantize=lambda v: {"axis": v},
+    ),
+    Setting(
+        "group_size",
+        "int",
+        128,
+        "Group size",
+        "Consecutive values of the last axis that share one scale.",
+        low=1,
+        high=2**31,
+        step=1,
+        widget="selectbox",
+        applies=_when("granularity", "group"),
+        quantize=lambda v: {"group_size": v},
+    ),
+    Setting(
+        "rounding",
+        "choice",
+        "nearest",
+        "Rounding",
+        "Nearest: half to even, as PyTorch. Stochastic: up or down at random, in proportion "
+        "to the distance, so unbiased on average.",
+        options=qv.quantizer.ROUNDINGS,
+        widget="segmented",
+        quantize=lambda v: {"rounding": v},
+    ),
+    # ---- the views ----------------------------------------------------------
+    Setting(
+        "log",
+        "bool",
+        False,
+        "Log counts",
+        "Show rare values: tails and clipped mass.",
+        widget="toggle",
+        group="view",
+    ),
+    Setting(
+        "compare",
+        "choices",
+        ("minmax", "percentile", "aciq_laplace"),
+        "Strategies to compare",
+        "Each strategy's error at every bit width from 1 to 16.",
+        options=tuple(n for n in _STRATEGIES if n != "manual"),
+        widget="multiselect",
+        option_labels={s.name: s.label for s in _STRATEGIES.values()},
+        group="view",
+    ),
+    Setting(
+        "room",
+        "choice",
+        "Trade-off",
+        "Room",
+        "The view below the histograms.",
+        options=("Trade-off", "Close-up", "Staircase", "Channels", "Whole model", "Take home"),
+        group="view",
+    ),
+    # ---- the page --------------------------------------------------------------
+    Setting(
+        "view",
+        "choice",
+        "main",
+        "View",
+        "main: every view; class: one screen for a projector.",
+        options=VIEWS,
+        group="page",
+    ),
+    Setting(
+        "hide",
+        "choices",
+        (),
+        "Hidden controls",
+        "Controls a teacher's link hides: setting names, or data / quantization / view.",
+        options=(),
+        group="page",
+    ),
+)
+"""Every setting, in the order a link is read and the controls are drawn."""
+
+BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
+HIDEABLE: tuple[str, ...] = (
+    "data", "quantization", "view", "presets",
+    *(s.key for s in SETTINGS if s.widget is not None),
+)  # fmt: skip
+"""What a link's ``hide=`` can name: a group of controls, the presets, or one setting."""
+BY_KEY["hide"] = dataclasses.replace(BY_KEY["hide"], options=HIDEABLE)
+SETTINGS = tuple(BY_KEY.values())
+
+
+class Settings(Mapping):
+    """The value of every setting: immutable, hashable (a cache key), read as ``s["bits"]``.
+
+    Attribute access works for keys that are names (``s.bits``). Build one with
+    ``Settings()`` (the defaults) or ``Settings.of(mapping)`` (checked), and change it
+    with :meth:`replace`.
+    """
+
+    __slots__ = ("_items", "_values")
+
+    def __init__(self, values: Mapping[str, Value] | None = None) -> None:
+        merged = {s.key: s.default for s in SETTINGS}
+        if values:
+            unknown = set(values) - set(merged)
+            if unknown:
+                raise KeyError(f"no such setting: {sorted(unknown)[0]}")
+            merged.update(values)
+        object.__setattr__(self, "_values", merged)
+        object.__setattr__(self, "_items", tuple(merged.items()))
+
+    @classmethod
+    def of(cls, values: Mapping[str, Value]) -> Settings:
+        """Settings from ``values`` (setting key → value), each checked (``ValueError``)."""
+        return cls({k: BY_KEY[k].check(v) for k, v in values.items()})
+
+    def __getitem__(self, key: str) -> Value:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getattr__(self, key: str) -> Value:
+        try:
+            return self._values[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __setattr__(self, key: str, value: Value) -> None:
+        raise AttributeError("Settings are immutable: use .replace(...)")
+
+    def __hash__(self) -> int:
+        return hash(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Settings) and self._items == other._items
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in self._items if v != BY_KEY[k].default}
+        return f"Settings({changed})"
+
+    def replace(self, **changes: Value) -> Settings:
+        """A copy with some settings changed (``replace(**{"a.b": 1})`` for dotted keys)."""
+        return Settings({**self._values, **changes})
+
+    def applies(self, key: str) -> bool:
+        """Whether the setting ``key`` matters under these settings."""
+        return BY_KEY[key].applies(self)
+
+    def differs(self, other: Settings) -> list[str]:
+        """Keys whose values differ from ``other``'s."""
+        return [k for k, v in self._items if other[k] != v]
+
+
+def quantize_kwargs(s: Settings) -> dict:
+    """The keyword arguments of ``qv.quantize`` for these settings (``bits`` included)."""
+    kwargs: dict = {}
+    for setting in SETTINGS:
+        if setting.quantize is not None and setting.applies(s):
+            kwargs.update(setting.quantize(s[setting.key]))
+    if s["rounding"] == "stochastic":
+        kwargs["seed"] = s["seed"]
+    return kwargs
+
+
+def distribution_params(s: Settings) -> dict[str, float]:
+    """The chosen distribution's parameters, as keywords of ``qv.sample``."""
+    prefix = f"{s['dist']}."
+    return {k.removeprefix(prefix): v for k, v in s.items() if k.startswith(prefix)}
+
+
+# ----------------------------------------------------------------- links --
+
+
+def parse_link(query: Mapping[str, object]) -> tuple[Settings, list[str]]:
+    """Settings from a link's query, and one sentence for every value it gets wrong.
+
+    ``query`` maps names to strings (or lists of strings: the last counts, as in
+    ``st.query_params``). Settings are read in :data:`SETTINGS` order, each only if
+    it applies to the settings the link gives (a distribution's parameter only for that
+    distribution, the seed only for a synthetic tensor or stochastic rounding). A bad
+    value keeps the default and adds a note such as
+    ``"bits must be a whole number from 1 to 16; the link says 'abc'."``. Unknown
+    names are ignored. Never raises.
+    """
+    flat: dict[str, str] = {}
+    for name, value in query.items():
+        if isinstance(value, list | tuple):
+            value = value[-1] if value else ""
+        flat[str(name)] = str(value)
+    values: dict[str, Value] = {}
+    problems: dict[str, str] = {}
+    for setting in SETTINGS:
+        if not setting.url_keys:
+            continue
+        for old, mapping in setting.aliases.items():
+            if old in flat and setting.url_keys[0] not in flat and flat[old] in mapping:
+                values[setting.key] = mapping[flat[old]]
+        try:
+            values[setting.key] = setting.read(flat)
+        except KeyError:
+            continue
+        except Refused as exc:
+            problems[setting.key] = str(exc)
+        except ValueError as exc:
+            keys = setting.url_keys
+            said = " and ".join(f"{k}='{flat.get(k, '')[:40]}'" for k in keys)
+            if len(keys) == 1:
+                said = f"'{flat[keys[0]][:40]}'"
+            problems[setting.key] = f"{' and '.join(keys)} must be {exc}; the link says {said}."
+    # What applies depends on what was read (a parameter of the chosen distribution,
+    # the seed of stochastic rounding): keep only the values and the problems of
+    # settings that apply to the settings the link gives.
+    s = Settings(values)
+    s = Settings({k: v for k, v in values.items() if s.applies(k)})
+    notes = [text for key, text in problems.items() if s.applies(key)]
+    return s, notes
+
+
+def to_link(s: Settings) -> dict[str, str]:
+    """The query of a link that restores ``s``: settings that apply and differ from their
+    default, and the pinned ones (the data and the main choices) always."""
+    query: dict[str, str] = {}
+    for setting in SETTINGS:
+        if not setting.url_keys or not setting.applies(s):
+            continue
+        value = s[setting.key]
+        if setting.key == "source" and value == "file":
+            continue  # an upload cannot travel in a link
+        if setting.pinned or value != setting.default:
+            query.update(setting.write(value))
+    return query

@@ -1,0 +1,445 @@
+"""Every sentence and formula the page shows, in English, filled in with the core's numbers.
+
+One catalogue: the views call these functions and show what they return, so the
+tests can check the exact text a student reads against hand-written strings. No
+number is computed here: each comes from a :class:`quantviz.QuantResult`, its
+``metrics``, a sweep table or :mod:`quantviz.counts`; this module picks, formats and
+phrases them (and checks that a formula's shown operands give its shown result,
+:func:`quantviz_app.format.operand_digits`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from quantviz.channels import ChannelStats
+from quantviz.pipeline import QuantResult
+from quantviz_app.format import MINUS, count, db, num, operand_digits, percent, tex
+
+TITLE = "Watch quantization happen"
+SCHEME_WORDS = {
+    "asymmetric": "asymmetric (zero point)",
+    "symmetric": "symmetric (zero point 0)",
+    "narrow": "symmetric, narrow range",
+}
+
+
+# ------------------------------------------------------------- the header --
+
+
+def data_line(
+    name: str, shape: tuple[int, ...], bits: int, scheme: str, strategy: str, granularity: str
+) -> str:
+    """The first sentence of the page: which values, and how they are quantized (Markdown)."""
+    size = int(np.prod(shape, dtype=np.int64))
+    as_matrix = f" as a {' × '.join(map(str, shape))} matrix" if len(shape) > 1 else ""
+    return (
+        f"**{name}**: {count(size, 'value')}{as_matrix}, quantized to **{bits} "
+        f"{'bit' if bits == 1 else 'bits'}**, {SCHEME_WORDS[scheme]}, {strategy.lower()} "
+        f"range, per {granularity}."
+    )
+
+
+# ------------------------------------------------------------ the numbers --
+
+
+@dataclass(frozen=True)
+class Card:
+    """One ``st.metric``: label, value, delta (``"+1.2 dB"``/``"-0.3"``: an ASCII sign,
+    which Streamlit reads for the arrow), its colour rule, help."""
+
+    label: str
+    value: str
+    delta: str | None = None
+    delta_color: str = "off"
+    help: str = ""
+
+
+def _spread(values: object, show=lambda v: num(v, 2)) -> str:
+    arr = np.ravel(values)
+    lo, hi = arr.min(), arr.max()
+    return show(lo) if lo == hi else f"{show(lo)}…{show(hi)}"
+
+
+def _delta(new: float, old: float | None, show) -> str | None:
+    """``"+x"`` / ``"-x"`` with an ASCII sign (Streamlit reads it), or None when nothing moved."""
+    if old is None or not (math.isfinite(new) and math.isfinite(old)):
+        return None
+    change = new - old
+    shown = show(abs(change))
+    if change == 0 or shown in {"0", "0.0", "0.00"}:
+        return None
+    return ("+" if change > 0 else "-") + shown.replace(MINUS, "")
+
+
+def levels_value(used: int, available: int) -> str:
+    """``16 of 16``; past 999 levels ``3.1k of 65.5k`` (short enough for a card)."""
+    if available <= 999:
+        return f"{used} of {available}"
+
+    def short(n: int) -> str:
+        return f"{n:,}" if n < 1000 else f"{n / 1000:.3g}k"
+
+    return f"{short(used)} of {short(available)}"
+
+
+def cards(r: QuantResult, previous: Mapping[str, float] | None = None) -> list[Card]:
+    """The eight numbers at the top of the page, with changes against ``previous``
+    (the :func:`card_values` of the last setting of the same tensor).
+
+    Better is green: a higher SQNR, a lower MSE or max error. Step size, zero point,
+    clipped share, levels and size change without being better or worse.
+    """
+    m = r.metrics
+    prev = previous or {}
+    n = r.codes.size
+    per_tensor = r.per_tensor
+    grids = np.size(r.scale)
+    k = m["clipped_count"]
+    signal = m.get("signal_power")
+    sqnr_help = (
+        "Signal-to-quantization-noise ratio, 10·log10(mean x² / MSE): how far the error lies "
+        "below the values. The mean counts as signal (it is x², not the variance)."
+    )
+    if signal is not None:
+        sqnr_help += f" Here mean x² = {num(signal)}."
+    return [
+        Card(
+            "Step size",
+            num(r.scale) if per_tensor else _spread(r.scale),
+            _delta(float(r.scale), prev.get("scale"), num) if per_tensor else None,
+            "off",
+            "s: the distance between neighbouring levels, in the values' units."
+            if per_tensor
+            else f"{grids:,} step sizes, one per {r.config.granularity} (smallest…largest).",
+        ),
+        Card(
+            "Zero point",
+            str(int(r.zero_point)) if per_tensor else _spread(r.zero_point, lambda v: str(int(v))),
+            _delta(float(r.zero_point), prev.get("zero_point"), lambda v: str(int(v)))
+            if per_tensor
+            else None,
+            "off",
+            "z: the code that stands for the value 0.0 (0 on a symmetric grid).",
+        ),
+        Card(
+            "SQNR",
+            db(m["sqnr_db"]),
+            _delta(m["sqnr_db"], prev.get("sqnr_db"), lambda v: f"{v:.1f} dB"),
+            "normal",
+            sqnr_help,
+        ),
+        Card(
+            "MSE",
+            num(m["mse"], 3),
+            _delta(m["mse"], prev.get("mse"), lambda v: num(v, 2)),
+            "inverse",
+            f"Mean squared error, mean of (x̂ − x)²: rounding {num(m['mse_rounding'], 3)} + "
+            f"clipping {num(m['mse_clipping'], 3)}.",
+        ),
+        Card(
+            "Max error",
+            num(m["max_abs_error"], 3),
+            _delta(m["max_abs_error"], prev.get("max_abs_error"), lambda v: num(v, 2)),
+            "inverse",
+            "The largest |x̂ − x| of any value.",
+        ),
+        Card(
+            "Clipped",
+            percent(m["clipped_fraction"]),
+            None,
+            "off",
+            f"{count(k, 'value')} of {n:,} lay beyond the clipping boundaries and "
+            f"{'was' if k == 1 else 'were'} clamped to the end levels."
+            if k
+            else f"None of the {n:,} values lay beyond the clipping boundaries.",
+        ),
+        Card(
+            "Levels used",
+            levels_value(m["levels_used"], m["levels_available"]),
+            None,
+            "off",
+            f"Levels at least one value landed on, of the {m['levels_available']:,} the "
+            f"grid{'s have' if not per_tensor else ' has'}. The codes' entropy is "
+            f"{m['code_entropy_bits']:.2f} bits: what a lossless coder would need per value.",
+        ),
+        Card(
+            "Bits/weight",
+            f"{m['bits_per_weight']:.2f}" if m["bits_per_weight"] < 10 else
+            f"{m['bits_per_weight']:.1f}",
+            None,
+            "off",
+            f"{m['bits_per_weight']:.4g} bits per weight with the scales and zero points, "
+            f"{num(m['compression_ratio'], 3)}× smaller than float32 "
+            f"({m['size_bytes']:,.0f} instead of {m['float32_bytes']:,.0f} bytes).",
+        ),
+    ]  # fmt: skip
+
+
+def card_values(r: QuantResult) -> dict[str, float]:
+    """The numbers behind the cards, kept for the next deltas."""
+    values = {k: float(v) for k, v in r.metrics.items() if np.ndim(v) == 0}
+    if r.per_tensor:
+        values["scale"] = float(r.scale)
+        values["zero_point"] = float(r.zero_point)
+    return values
+
+
+# --------------------------------------------------------------- formulas --
+
+
+def _aligned(*groups: list[str]) -> str:
+    """LaTeX: groups of lines aligned on their first ``&``, a little space between groups;
+    each line short enough for a half column. One block: the browser typesets it once."""
+    body = r" \\[6pt] ".join(r" \\ ".join(lines) for lines in groups)
+    return r"\begin{aligned} " + body + r" \end{aligned}"
+
+
+def scale_lines(r: QuantResult) -> list[str]:
+    """The step size with this result's numbers (per tensor), the operands shown with
+    enough digits to give the shown result."""
+    s = float(r.scale)
+    steps = r.qmax - r.qmin
+    if r.config.symmetric:
+        amax = max(-float(r.low), float(r.high))
+        divisor = r.qmax if r.config.narrow_range else steps / 2
+        d = operand_digits(lambda a: a / divisor, [amax])
+        rule = (
+            r"s &= \frac{\max(|\ell|, |h|)}{q_{max}}"
+            if r.config.narrow_range
+            else r"s &= \frac{\max(|\ell|, |h|)}{(q_{max} - q_{min})/2}"
+        )
+        return [rule, rf"&= \frac{{{tex(amax, d)}}}{{{tex(divisor, 6)}}} = {tex(s)}"]
+    lo, hi = float(r.low), float(r.high)
+    d = operand_digits(lambda a, b: (b - a) / steps, [lo, hi])
+    return [
+        rf"s &= \frac{{h - \ell}}{{2^{{b}} - 1}} = \frac{{{tex(hi, d)} - ({tex(lo, d)})}}"
+        rf"{{2^{{{r.bits}}} - 1}}",
+        rf"&= \frac{{{tex(hi - lo, d)}}}{{{steps}}} = {tex(s)}",
+    ]
+
+
+def zero_point_lines(r: QuantResult) -> list[str]:
+    """The zero point with this result's numbers (per tensor)."""
+    if r.config.symmetric:
+        return [r"z &= 0 \quad \text{(symmetric: the value 0.0 is code 0)}"]
+    lo, s = float(r.low), float(r.scale)
+    ratio = lo / s
+    d = operand_digits(lambda a, b: round(a / b), [lo, s], show=lambda v: str(int(v)))
+    shown_ratio = tex(ratio, max(d, 4))
+    return [
+        r"z &= \mathrm{clamp}\big(q_{min} - \mathrm{round}(\ell / s)\big)",
+        rf"&= {r.qmin} - \mathrm{{round}}({tex(lo, d)} / {tex(s, d)})",
+        rf"&= {r.qmin} - \mathrm{{round}}({shown_ratio}) = {int(r.zero_point)}",
+    ]
+
+
+def quantize_lines(r: QuantResult) -> list[str]:
+    """Quantize and back, with this grid's code range."""
+    return [
+        r"q &= \mathrm{clamp}\big(\mathrm{round}(x / s) + z\big)",
+        rf"&\phantom{{=}} \text{{clamp to }} [q_{{min}}, q_{{max}}] = [{r.qmin}, {r.qmax}]",
+        r"\hat{x} &= (q - z)\, s",
+    ]
+
+
+def scale_formula(r: QuantResult) -> str:
+    return _aligned(scale_lines(r))
+
+
+def zero_point_formula(r: QuantResult) -> str:
+    return _aligned(zero_point_lines(r))
+
+
+def grid_formulas(r: QuantResult) -> str:
+    """Step size, zero point (per tensor: with this result's numbers), quantize and back."""
+    if not r.per_tensor:
+        return _aligned(quantize_lines(r))
+    return _aligned(scale_lines(r), zero_point_lines(r), quantize_lines(r))
+
+
+def mse_formula(r: QuantResult) -> str:
+    """The MSE split into rounding and clipping error; the parts add up to the shown total."""
+    m = r.metrics
+    parts = [m["mse_rounding"], m["mse_clipping"]]
+    d = operand_digits(lambda a, b: a + b, parts, show=lambda v: num(v, 3), start=3)
+    return (
+        rf"\mathrm{{MSE}} = \underbrace{{{tex(parts[0], d)}}}_{{\text{{rounding}}}}"
+        rf" + \underbrace{{{tex(parts[1], d)}}}_{{\text{{clipping}}}} = {tex(m['mse'], 3)}"
+    )
+
+
+def sqnr_formula(r: QuantResult) -> str:
+    """The SQNR from the mean of x² and the MSE, with numbers that give the shown result."""
+    m = r.metrics
+    if math.isinf(m["sqnr_db"]):
+        return r"\mathrm{SQNR} = 10 \log_{10} \frac{\overline{x^2}}{\mathrm{MSE}} = \infty"
+    p, mse = m["signal_power"], m["mse"]
+    d = operand_digits(lambda a, b: 10 * math.log10(a / b), [p, mse], show=lambda v: f"{v:.1f}")
+    return _aligned(
+        [
+            r"\mathrm{SQNR} &= 10 \log_{10} \frac{\overline{x^2}}{\mathrm{MSE}}",
+            rf"&= 10 \log_{{10}} \frac{{{tex(p, d)}}}{{{tex(mse, d)}}} = {m['sqnr_db']:.1f}"
+            r"\ \mathrm{dB}",
+        ]
+    )
+
+
+# ------------------------------------------------------------------ notes --
+
+
+def histogram_note(r: QuantResult, strategy_label: str) -> str:
+    """What to notice in the histograms (Markdown)."""
+    m = r.metrics
+    n = r.codes.size
+    k = m["clipped_count"]
+    if not r.per_tensor:
+        return (
+            f"Each {r.config.granularity} has its own grid ({np.size(r.scale):,} grids, steps "
+            f"{_spread(r.scale, num)}), so the quantized values no longer sit on one set of "
+            f"levels. Together they use **{m['levels_used']:,} of {m['levels_available']:,}** "
+            f"codes; {count(k, 'value')} ({percent(m['clipped_fraction'])}) "
+            f"{'was' if k == 1 else 'were'} clipped."
+        )
+    used, avail = m["levels_used"], m["levels_available"]
+    text = (
+        f"The {n:,} values (top) land on **{used} of {avail} levels** (bottom; every used "
+        f"level has a dot, however few values it holds). {strategy_label} chose the range "
+        f"[{num(r.low)}, {num(r.high)}], so one step is **s = {num(r.scale)}**. "
+    )
+    if k:
+        text += (
+            f"{count(k, 'value')} ({percent(m['clipped_fraction'])}) "
+            f"{'lies' if k == 1 else 'lie'} beyond the dashed clipping boundaries, half a step "
+            f"past the end levels, and {'is' if k == 1 else 'are'} clamped to them."
+        )
+    else:
+        text += (
+            "No value lies beyond the dashed clipping boundaries (half a step past the end "
+            "levels), so nothing is clipped."
+        )
+    return text
+
+
+def closeup_note(r: QuantResult, steps: int) -> str:
+    """What the close-up shows (Markdown)."""
+    return (
+        f"Close-up: the {steps} levels around the busiest one, with the original values on "
+        f"bins an eighth of a step wide. Every value between two dashed cell edges lands on "
+        f"the level between them: at {r.bits} bits the cells are {num(r.scale)} wide."
+    )
+
+
+def staircase_note(r: QuantResult) -> str:
+    """What to notice in the staircase and the error histogram (Markdown)."""
+    m = r.metrics
+    if not r.per_tensor:
+        return (
+            f"The staircases of the coarsest and the finest of the {np.size(r.scale):,} grids: "
+            f"a small {r.config.granularity} gets small steps. Of the MSE, "
+            f"{num(m['mse_rounding'], 3)} comes from rounding and {num(m['mse_clipping'], 3)} "
+            "from clipping."
+        )
+    s = float(r.scale)
+    if r.config.rounding == "stochastic":
+        text = (
+            f"Stochastic rounding picks the level below or above at random, in proportion to "
+            f"the distance, so on average x̂ = x; each error is up to one step (s = {num(s)}) "
+            f"and the rounding noise is larger than with rounding to nearest. "
+        )
+    else:
+        inside = m.get("mse_inside")
+        text = (
+            f"Every x inside one cell maps to the same level: {m['levels_available']:,} levels, "
+            f"{num(s)} apart. Inside the range the error is rounding, never more than s/2 = "
+            f"{num(s / 2)}. Spread evenly within their cells, values would have a mean squared "
+            f"rounding error of s²/12 = {num(m.get('uniform_noise', s * s / 12), 3)}"
+        )
+        text += (
+            f"; the values inside the range here have {num(inside, 3)}. "
+            if inside is not None
+            else ". "
+        )
+    if m["clipped_count"]:
+        text += (
+            f"Beyond the clipping boundaries the staircase is flat: the clipping error grows "
+            f"with the distance, up to {num(m['max_abs_error'])} (outlined bars)."
+        )
+    else:
+        text += "No value reaches the flat ends, so there is no clipping error."
+    return text
+
+
+def tradeoff_note(table: pd.DataFrame, bits: int, labels: Mapping[str, str]) -> str:
+    """What to notice in the bit sweep (Markdown), with the strategies at ``bits``."""
+    here = table[table["bits"] == bits].sort_values("sqnr_db", ascending=False)
+    parts = [f"{labels.get(row.strategy, row.strategy)} {db(row.sqnr_db)}" for row in
+             here.itertuples()]  # fmt: skip
+    text = (
+        "Each extra bit halves the step and quarters the rounding noise: +6.02 dB. With levels "
+        "at the ends of the range (2^b − 1 steps), data spread evenly over its range reaches "
+        "20·log10(2^b − 1) dB (the grey curve: 0 dB at 1 bit, 9.5 at 2, 23.5 at 4, 48.1 at 8), "
+        "which meets 6.02·b from about 6 bits. Peaked data sit below it. A fixed clip "
+        "(percentile, k sigma) helps at low bit widths but costs at high ones, where its "
+        "clipping error no longer shrinks; MSE-optimal and ACIQ choose the range again for "
+        "each bit width."
+    )
+    if parts:
+        text += f" At **{bits} {'bit' if bits == 1 else 'bits'}**: " + ", ".join(parts) + "."
+    return text
+
+
+def channel_note(stats: ChannelStats, labels: tuple[str, str]) -> str:
+    """What to notice in the per-channel view (Markdown)."""
+    a, b = labels
+    ratio = stats.amax_ratio()
+    mse_a, mse_b = stats.total_mse(a), stats.total_mse(b)
+    if mse_b > 0 and mse_a > mse_b:
+        gain = f"{mse_a / mse_b:.1f}× lower"
+    elif mse_a == mse_b:
+        gain = "the same"
+    else:
+        gain = "no lower"
+    ratio_text = "∞" if math.isinf(ratio) else f"{ratio:.1f}"
+    return (
+        f"The largest channel reaches {ratio_text}× further from 0 than the smallest. One grid "
+        f"{a} is sized for the largest, so small channels fall on few levels; {b} gives each "
+        f"its own step. Total MSE: {a} {num(mse_a, 3)}, {b} {num(mse_b, 3)} ({gain})."
+    )
+
+
+def dropped_warning(dropped: int) -> str:
+    return (
+        f"{count(dropped, 'NaN or infinite value')} of this tensor "
+        f"{'is' if dropped == 1 else 'are'} left out; the other values are shown flat (1-D), "
+        "so only per-tensor quantization applies."
+    )
+
+
+UPLOAD_NOTE = (
+    "An uploaded file cannot travel in a link: the address keeps the settings, but whoever "
+    "opens it has to upload the file again."
+)
+
+
+def code_snippet(kwargs: Mapping[str, object], source: Mapping[str, object]) -> str:
+    """The Python that reproduces the page's numbers with the library.
+
+    ``source`` is ``{"dist": …, "n": …, "seed": …, "params": {…}}`` for a distribution,
+    ``{"file": path, "tensor": name}`` for a weight file.
+    """
+    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    if "dist" in source:
+        params = "".join(f", {k}={v!r}" for k, v in dict(source["params"]).items())
+        load = f"x = qv.sample({source['dist']!r}, n={source['n']}, seed={source['seed']}{params})"
+    else:
+        load = (
+            "from quantviz.io import load_weights\n\n"
+            f"x = load_weights({source['file']!r})[{source['tensor']!r}]"
+        )
+    return f"import quantviz as qv\n{load}\nr = qv.quantize(x, {args})\nr.metrics"

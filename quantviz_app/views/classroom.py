@@ -1,0 +1,58 @@
+"""The class view (``?view=class``): one screen for a projector, readable from the back.
+
+(Not a fragment: its bit slider changes everything on it.)
+
+The bit slider and the range strategy, the original over the quantized histogram,
+and three large numbers: step size, SQNR, levels used. It fits 1024×768 without
+scrolling; a teacher's link can hide any control (``hide=strategy``) and open a
+scene (``preset=two_bits``), whose sentence is shown on top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+import streamlit as st
+
+from quantviz_app import text
+from quantviz_app.data import Data
+from quantviz_app.fitting import Fitted
+from quantviz_app.presets import active_preset
+from quantviz_app.schema import Settings, quantize_kwargs
+from quantviz_app.views import histograms
+from quantviz_app.views.numbers import show_cards
+from quantviz_app.widgets import control
+
+BIG_NUMBERS = ("Step size", "SQNR", "Levels used")
+CHART_HEIGHT = 160  # px per histogram: both fit a 768-px screen with the slider and a sentence
+
+
+def controls(s: Settings, fitted: Fitted, hide: set[str]) -> None:
+    """The bit slider and the range strategy, side by side."""
+    wide, narrow = st.columns([3, 2], vertical_alignment="bottom")
+    with wide:
+        if "bits" not in hide:
+            control("bits")
+    with narrow:
+        if "strategy" not in hide:
+            control("strategy", options=fitted.options["strategy"])
+
+
+def show(s: Settings, data: Data, fitted: Fitted, state: MutableMapping[str, Any], hide: set[str]):
+    """The whole class view."""
+    kwargs = quantize_kwargs(s)
+    r = data.quantized(kwargs)
+    key = tuple(sorted(kwargs.items()))
+    with st.container(key="classroom"):
+        controls(s, fitted, hide)
+        preset = active_preset(s)
+        if preset is not None:
+            st.markdown(f"**{preset.title}.** {preset.lesson}")
+        chart, numbers = st.columns([5, 2], gap="medium")
+        with chart:
+            sets = data.memo("histogram view", key, compute=lambda: histograms.datasets(data, r))
+            histograms.draw(sets, log=s["log"], height=CHART_HEIGHT)
+        with numbers:
+            cards = [c for c in text.cards(r) if c.label in BIG_NUMBERS]
+            show_cards(cards)

@@ -1,0 +1,136 @@
+"""The sidebar: the quantization first (the bit width at the top), then the data.
+
+Every control is drawn from its setting's declaration (:func:`quantviz_app.widgets.control`);
+this module only orders them, offers the options that fit the tensor and hides
+what a teacher's link hides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+import streamlit as st
+
+import quantviz as qv
+from quantviz.io import MAX_FILE_BYTES, SUPPORTED_EXTENSIONS
+from quantviz_app.data import Data, shipped_weights
+from quantviz_app.fitting import Fitted
+from quantviz_app.format import md_escape
+from quantviz_app.schema import BY_KEY, Settings
+from quantviz_app.sources import tensor_choices, uploaded
+from quantviz_app.widgets import control
+
+_STRATEGIES = {s.name: s for s in qv.strategies()}
+
+
+def hidden(s: Settings) -> set[str]:
+    """The setting keys (and ``"presets"``) a link's ``hide=`` hides, groups expanded."""
+    names = set(s["hide"])
+    keys = {x.key for x in BY_KEY.values() if x.key in names or x.group in names}
+    return keys | ({"presets"} & names)
+
+
+def quantization_controls(s: Settings, fitted: Fitted, shape: tuple[int, ...], hide: set[str]):
+    """Bit width, scheme, range strategy and its knob, granularity, rounding."""
+
+    def show(key: str, **kwargs: Any) -> None:
+        if key not in hide and s.applies(key):
+            control(key, **kwargs)
+
+    show("bits")
+    show("scheme")
+    show("strategy", options=fitted.options["strategy"])
+    for p in _STRATEGIES[s["strategy"]].params:
+        show(p.name)
+    show("manual_range", bounds=fitted.bounds)
+    if "strategy" not in hide:
+        spec = _STRATEGIES[s["strategy"]]
+        st.caption(f"{spec.description} *({spec.reference})*")
+    if len(shape) >= 2:
+        show("granularity", options=fitted.options["granularity"])
+        show("axis", options=fitted.options["axis"],
+             format_func=lambda a: f"axis {a} ({shape[a]:,} channels)")  # fmt: skip
+        show("group_size", options=fitted.options["group_size"])
+    elif "granularity" not in hide:
+        st.caption(
+            "Per tensor: this tensor has no rows. Per channel and per group need a matrix: "
+            "choose the *Linear layer* distribution or a real tensor."
+        )
+    show("rounding")
+
+
+def data_controls(s: Settings, data: Data, state: MutableMapping[str, Any], hide: set[str]):
+    """Source, distribution and its parameters, sample size and seed; tensor; upload."""
+
+    def show(key: str, **kwargs: Any) -> Any:
+        if key not in hide and s.applies(key):
+            return control(key, **kwargs)
+        return None
+
+    held = uploaded(state)
+    sources = ("synthetic", "sample", "file") if held else ("synthetic", "sample")
+    show("source", options=sources)
+    if s["source"] == "synthetic":
+        show("dist")
+        if "dist" not in hide:
+            st.caption(qv.get_distribution(s["dist"]).description)
+        for p in qv.get_distribution(s["dist"]).params:
+            show(f"{s['dist']}.{p.name}", label=p.name)
+        show("n")
+        show("seed")
+    elif s["source"] == "sample":
+        st.caption(
+            "Six tensors of sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), float32 as "
+            "trained; see assets/README.md."
+        )
+        weights = shipped_weights()
+        show("tensor", options=tensor_choices(weights), format_func=_tensor_label(weights))
+    elif held is not None:
+        weights = held[1]
+        st.caption(
+            f"{md_escape(weights.filename)} ({weights.format}, {len(weights.infos)} tensors)"
+        )
+        show("file_tensor", options=tensor_choices(weights), format_func=_tensor_label(weights))
+        others = [i for i in weights.infos if not (i.loaded and i.quantizable)]
+        if others:
+            st.caption(
+                "Not listed (not weights, or not read): "
+                + "; ".join(
+                    f"{md_escape(i.name)} ({i.dtype if i.loaded else md_escape(i.note)})"
+                    for i in others
+                )
+            )
+    if "source" not in hide:
+        st.file_uploader(
+            f"Your weights (up to {MAX_FILE_BYTES // 2**20} MB)",
+            type=list(SUPPORTED_EXTENSIONS), key="upload",
+            help="safetensors, PyTorch (.pt/.pth/.bin, tensors only), ONNX, GGUF, NumPy "
+            "(.npy/.npz), CSV/TXT. Read in memory and checked; never run, never saved.",
+        )  # fmt: skip
+
+
+def _tensor_label(weights):
+    def label(name: str) -> str:
+        x = weights.tensors[name]
+        shape = " × ".join(map(str, x.shape)) or "scalar"
+        return f"{name} · {shape}"
+
+    return label
+
+
+def sidebar(
+    s: Settings,
+    fitted: Fitted,
+    data: Data,
+    state: MutableMapping[str, Any],
+    *,
+    on_page: set[str] = frozenset(),
+) -> None:
+    """The whole sidebar (``on_page``: controls the page draws itself, left out here)."""
+    hide = hidden(s) | set(on_page)
+    with st.sidebar:
+        st.markdown("### quantviz")
+        quantization_controls(s, fitted, data.shape, hide)
+        st.divider()
+        data_controls(s, data, state, hide)

@@ -1,0 +1,132 @@
+"""The lesson's picture: where the values land. The original over the quantized histogram.
+
+The original is counted once per tensor on fine bins that never depend on the bit
+width; the quantized values are one spike per level (a dot on each used level,
+however few values it holds), or, past 256 levels, counts on the same bins (the
+close-up room shows the collapse at any bit width). The dashed lines are the
+clipping boundaries, where the clamp starts (half a step past the end levels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import quantviz as qv
+from quantviz import counts
+from quantviz_app import charts, figures, link, text
+from quantviz_app.data import Data
+from quantviz_app.downloads import figure_buttons
+from quantviz_app.format import count, num
+from quantviz_app.schema import Settings, quantize_kwargs
+from quantviz_app.widgets import control
+
+MAX_LEVEL_LINES = 64  # up to this many levels, each is drawn as a faint line
+
+
+def value_edges(data: Data) -> np.ndarray:
+    """The original histogram's bins: depend on the tensor's range only."""
+    return data.memo("edges", compute=lambda: counts.histogram_edges(data.low, data.high))
+
+
+def original_counts(data: Data) -> counts.Histogram:
+    """The original values on :func:`value_edges` (once per tensor)."""
+    return data.memo("values", compute=lambda: counts.value_histogram(data.x, value_edges(data)))
+
+
+AXIS_PAD = 0.08  # of the data's range, each side: room for the grid's ends at most bit widths
+
+
+def axis_ends(data: Data, r: qv.QuantResult) -> tuple[float, float]:
+    """The value axis: the data's range padded 8 % each side, widened only where the grid or
+    its clipping boundaries reach further (few bits, a wide manual range).
+
+    Past a few bits it is the same for every bit width, so the original histogram's
+    picture does not change when the slider moves (and the browser has nothing to redraw).
+    """
+    span = data.high - data.low if data.high > data.low else max(abs(data.low), 1.0)
+    lo, hi = data.low - AXIS_PAD * span, data.high + AXIS_PAD * span
+    if r.per_tensor:
+        reach_lo = min(float(r.clip_low), float(r.levels()[0]))
+        reach_hi = max(float(r.clip_high), float(r.levels()[-1]))
+        lo = min(lo, reach_lo - 0.02 * (reach_hi - reach_lo))
+        hi = max(hi, reach_hi + 0.02 * (reach_hi - reach_lo))
+    return lo, hi
+
+
+def datasets(data: Data, r: qv.QuantResult) -> dict[str, pd.DataFrame]:
+    """Everything the histogram chart draws, for one result (a few hundred rows)."""
+    original = original_counts(data)
+    lo, hi = axis_ends(data, r)
+    empty_bins = charts.bins_frame(np.zeros(1), np.zeros(0, np.int64))
+    m = r.metrics
+    if r.per_tensor:
+        lc = counts.level_counts(r)
+        codes = np.arange(r.qmin, r.qmax + 1)
+        if lc.levels.size <= counts.MAX_LEVELS_DRAWN:
+            spikes = charts.spikes_frame(lc.levels, codes, lc.counts)
+            qbins = empty_bins
+            grid = f"{m['levels_used']} of {m['levels_available']} levels used"
+        else:
+            spikes = charts.spikes_frame(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
+            q = counts.quantized_histogram(r, original.edges)
+            qbins = charts.bins_frame(q.edges, q.counts)
+            grid = f"{m['levels_used']:,} of {m['levels_available']:,} levels used, counted per bin"
+        levels = lc.levels if lc.levels.size <= MAX_LEVEL_LINES else np.zeros(0)
+        clip = charts.clip_frame(float(r.clip_low), float(r.clip_high))
+        shade = charts.shade_frame(lo, hi, float(r.clip_low), float(r.clip_high))
+    else:
+        spikes = charts.spikes_frame(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
+        q = counts.quantized_histogram(r, original.edges)
+        qbins = charts.bins_frame(q.edges, q.counts)
+        levels = np.zeros(0)
+        clip = pd.DataFrame({"x": [], "what": []})
+        shade = charts.shade_frame(lo, hi, lo, hi)
+        grid = f"{np.size(r.scale):,} grids, one per {r.config.granularity}"
+    k = m["clipped_count"]
+    title_original = (
+        f"Original: {count(original.total, 'value')} (bins {num(original.width, 2)} wide)"
+    )
+    title_quantized = f"After {r.bits}-bit quantization: {grid}" + (
+        f"; {count(k, 'value')} clipped" if k else ""
+    )
+    return {
+        "original": charts.bins_frame(original.edges, original.counts),
+        "qbins": qbins,
+        "spikes": spikes,
+        "levels": charts.lines_frame("level", levels),
+        "clip": clip,
+        "shade": shade,
+        "title_original": pd.DataFrame({"text": [title_original]}),
+        "title_quantized": pd.DataFrame({"text": [title_quantized]}),
+        "domain": charts.lines_frame("x", [lo, hi]),
+    }
+
+
+def draw(sets: dict[str, pd.DataFrame], *, log: bool, height: int = 150) -> None:
+    """The original over the quantized histogram: two charts with the same value axis."""
+    for panel in ("original", "quantized"):
+        spec = charts.histogram_spec(panel, log=log, height=height)
+        st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
+
+
+@st.fragment
+def show(s: Settings, data: Data) -> None:
+    """The histograms, the close-up, what to notice and the formulas."""
+    kwargs = quantize_kwargs(s)
+    r = data.quantized(kwargs)
+    key = tuple(sorted(kwargs.items()))
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    row.subheader("Where the values land")
+    with row:
+        log = control("log")
+    link.sync(s.replace(log=log), st.query_params)
+    sets = data.memo("histogram view", key, compute=lambda: datasets(data, r))
+    draw(sets, log=log)
+    figure_buttons(lambda: figures.histogram_figure(sets, log=log), name="histograms",
+                   key="dl_histograms")  # fmt: skip
+    strategy = qv.get_strategy(r.config.strategy).label
+    st.markdown(text.histogram_note(r, strategy))
+    if data.kind == "synthetic":
+        st.caption(qv.get_distribution(s["dist"]).lesson)

@@ -1,0 +1,56 @@
+"""The numbers beside the picture (step size, zero point, SQNR, MSE, max error, clipped,
+levels used, size), and the formulas that give the step size and the zero point.
+
+A card's change (its delta) compares two settings of the same tensor: the one on
+screen and the one before it. A new tensor (another distribution, seed, file or
+preset) shows no changes: they would compare unrelated data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+import streamlit as st
+
+from quantviz_app import text
+from quantviz_app.data import Data
+from quantviz_app.schema import Settings, quantize_kwargs
+
+SHOWN = "_shown"  # session key: (tensor key, quantize key, card values) now on screen
+BEFORE = "_before"  # session key: the same for the setting before it
+
+
+def previous_values(
+    state: MutableMapping[str, Any], tensor: tuple, qkey: tuple, values: dict
+) -> dict | None:
+    """Remember what is shown now; return the values to compare with (same tensor only)."""
+    shown = state.get(SHOWN)
+    if shown is None or shown[:2] != (tensor, qkey):
+        state[BEFORE] = shown
+        state[SHOWN] = (tensor, qkey, values)
+    before = state.get(BEFORE)
+    if before is None or before[0] != tensor:
+        return None
+    return before[2]
+
+
+def show_cards(cards: list[text.Card]) -> None:
+    """Metric cards, one under the other (each label beside its value; see layout.py)."""
+    for card in cards:
+        st.metric(
+            card.label, card.value, card.delta, delta_color=card.delta_color, help=card.help,
+            border=True,
+        )  # fmt: skip
+
+
+@st.fragment
+def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
+    """The eight cards."""
+    kwargs = quantize_kwargs(s)
+    r = data.quantized(kwargs)
+    qkey = tuple(sorted(kwargs.items()))
+    before = previous_values(state, data.key, qkey, text.card_values(r))
+    with st.container(key="numbers"):
+        show_cards(text.cards(r, before))
+        st.latex(text.grid_formulas(r))

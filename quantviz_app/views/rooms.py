@@ -1,0 +1,53 @@
+"""The rooms below the lesson: one tab per view, and only the open one is computed and drawn.
+
+Trade-off against bits, a close-up of the levels, the staircase and its error, the
+channels (tensors with rows), the whole model (weight files), and what to take home.
+A link opens a room with ``?room=Close-up``. The histograms and the numbers above
+stay on screen whatever room is open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+import streamlit as st
+
+from quantviz_app import sources
+from quantviz_app.data import Data
+from quantviz_app.schema import BY_KEY, Settings, quantize_kwargs
+from quantviz_app.views import channels, closeup, model, staircase, takehome, tradeoff
+
+
+def available(data: Data) -> list[str]:
+    """The rooms this tensor has (channels need rows; the whole model needs a file)."""
+    rooms = list(BY_KEY["room"].options)
+    if len(data.shape) < 2:
+        rooms.remove("Channels")
+    if data.kind == "synthetic":
+        rooms.remove("Whole model")
+    return rooms
+
+
+def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
+    """The tabs, and the open room's view."""
+    rooms = available(data)
+    if state.get("room") not in rooms:
+        state["room"] = rooms[0]
+    tabs = st.tabs(rooms, key="room", on_change="rerun")
+    for room, tab in zip(rooms, tabs, strict=True):
+        if not tab.open:
+            continue
+        with tab:
+            if room == "Trade-off":
+                tradeoff.show(s, data)
+            elif room == "Close-up":
+                closeup.show(s, data)
+            elif room == "Staircase":
+                staircase.show(s, data)
+            elif room == "Channels":
+                channels.show(s, data)
+            elif room == "Whole model":
+                model.show(data, sources.weights_of(data, state), quantize_kwargs(s), state)
+            else:
+                takehome.show(s, data)

@@ -1,0 +1,103 @@
+"""A control for any setting, derived from its declaration in :mod:`quantviz_app.schema`.
+
+The widget's key is the setting's key, so its value lives in the session under the
+same name the page reads (:func:`read`); ``persist_state="session"`` keeps the
+value of a control while it is hidden (the percentile while min-max is chosen).
+The page writes a value into the session before the widget is drawn (a link, a
+preset, a fitted setting) and never passes ``value=``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, MutableMapping, Sequence
+from typing import Any
+
+import streamlit as st
+
+from quantviz_app.schema import BY_KEY, SETTINGS, Setting, Settings
+
+
+def read(state: MutableMapping[str, Any]) -> Settings:
+    """The settings the session holds now (a setting it does not hold takes its default).
+
+    A value that fails its setting's check (an old session, a stale widget) is
+    replaced by the default rather than raising.
+    """
+    values = {}
+    for setting in SETTINGS:
+        if setting.key in state:
+            try:
+                values[setting.key] = setting.check(state[setting.key])
+            except (ValueError, TypeError):
+                continue
+    return Settings(values)
+
+
+def write(state: MutableMapping[str, Any], s: Settings, keys: Sequence[str] | None = None) -> None:
+    """Put settings into the session (before their widgets are drawn in this run)."""
+    for key in keys if keys is not None else [x.key for x in SETTINGS]:
+        if state.get(key) != s[key] or key not in state:
+            state[key] = list(s[key]) if BY_KEY[key].kind == "choices" else s[key]
+
+
+def control(
+    key: str,
+    *,
+    options: Sequence[Any] | None = None,
+    bounds: tuple[float, float] | None = None,
+    label: str | None = None,
+    where: Any = st,
+    on_change: Callable[[], None] | None = None,
+    label_visibility: str = "visible",
+    format_func: Callable[[Any], str] | None = None,
+    **extra: Any,
+) -> Any:
+    """Draw the widget of the setting ``key``; return its value.
+
+    ``options`` replaces a choice's options (those that fit the tensor);
+    ``bounds`` a number's or a range's ends (the manual range slider); ``format_func``
+    how the options are shown, when the setting's own labels will not do.
+    """
+    s: Setting = BY_KEY[key]
+    common = dict(
+        key=key, help=s.help or None, on_change=on_change or "rerun",
+        label_visibility=label_visibility,
+        **extra,
+    )  # fmt: skip
+    text = label or s.label
+    show = format_func or s.show
+    choices = list(options if options is not None else s.options)
+    if s.widget == "slider":
+        low, high = bounds if bounds is not None else (s.low, s.high)
+        if s.kind == "int":
+            return where.slider(text, int(low), int(high), step=int(s.step or 1),
+                                persist_state="session", **common)  # fmt: skip
+        decimals = max(0, -round(math.log10(s.step))) if s.step else 2
+        return where.slider(text, float(low), float(high), step=float(s.step),
+                            format=f"%.{decimals}f", persist_state="session", **common)  # fmt: skip
+    if s.widget == "range_slider":
+        low, high = bounds
+        step = float(f"{(high - low) / 1000:.2g}")
+        return where.slider(text, float(low), float(high), step=step, format="%.4g",
+                            persist_state="session", **common)  # fmt: skip
+    if s.widget == "select_slider":
+        return where.select_slider(text, options=choices, format_func=show,
+                                   persist_state="session", **common)  # fmt: skip
+    if s.widget == "segmented":
+        return where.segmented_control(
+            text, choices, format_func=show, selection_mode="single", required=True,
+            persist_state="session", **common,
+        )  # fmt: skip
+    if s.widget == "radio":
+        return where.radio(text, choices, format_func=show, persist_state="session", **common)
+    if s.widget == "selectbox":
+        return where.selectbox(text, choices, format_func=show, persist_state="session", **common)
+    if s.widget == "toggle":
+        return where.toggle(text, **common)
+    if s.widget == "number":
+        return where.number_input(text, int(s.low), int(s.high), step=int(s.step or 1),
+                                  persist_state="session", **common)  # fmt: skip
+    if s.widget == "multiselect":
+        return where.multiselect(text, choices, format_func=show, **common)
+    raise ValueError(f"setting {key!r} has no widget")
