@@ -187,7 +187,7 @@ def aciq_range(rows: Rows, *, bits: int, symmetric: bool, prior: str) -> Range:
 # with min-max on the real values, and min-max is kept unless it lost.
 
 EXACT_ROW_MAX = 1 << 21  # rows up to 2M values are searched on their values
-BLOCK_VALUES = 1 << 17  # values scored together: 256 KB of float32, stays in cache
+BLOCK_VALUES = 1 << 17  # values scored together: 512 KB of float32, stays in the L2 cache
 WORKERS = min(4, os.cpu_count() or 1)
 _GOLDEN = (3.0 - math.sqrt(5.0)) / 2.0  # 0.382: the golden-section step
 _LN2 = math.log(2.0)
@@ -328,7 +328,8 @@ def _exact_block_sse(block: Rows, lo: np.ndarray, hi: np.ndarray, grid: _Grid) -
         np.clip(q, grid.qmin, grid.qmax, out=q)
         q -= zp
         q *= scale
-    err = np.subtract(q, block, dtype=np.float64)
+    err = q.astype(np.float64)
+    err -= block  # float64 minus float32: exact
     return np.where(fits, np.einsum("ij,ij->i", err, err), np.inf)
 
 
@@ -447,13 +448,18 @@ def _shrink_search(cost: Callable, best: _Best, iters: int) -> _Best:
 
 @dataclass(frozen=True)
 class _Effort:
-    """How hard a search tries.
+    """How hard a search tries (each candidate costs one pass over the values).
 
-    ``iters``: golden-section iterations of the shrink searches; ``rounds``: rounds
-    of moving each end on its own (asymmetric grids); ``scans``: final even scans,
-    each ``(half-width in log units, points)``, for symmetric grids and for each
-    end of asymmetric ones. At 8 bits and a few hundred values the error jumps by
-    0.5 % between ranges 0.1 % apart, so only a fine scan finds the best of them.
+    ``iters``: golden-section iterations of the symmetric shrink search;
+    ``start_iters``: the same for the asymmetric start; ``cut_start``: also try
+    cutting both ends at the same distance from 0 as a start; ``rounds``: rounds
+    of moving each end on its own, each ``(half-width in log units, iterations)``;
+    ``scans`` and ``end_scans``: final even scans, each ``(half-width in log
+    units, points)``, of a symmetric range and of each end of an asymmetric one
+    (at 8 bits and a few hundred values the error jumps by 0.5 % between ranges
+    0.1 % apart, so only a fine scan finds the best of them); ``shifts`` and
+    ``shift_iters``: rounds and golden-section iterations of the zero-point
+    search of grids with at most 16 levels (:func:`_shift_zero_points`).
     """
 
     iters: int
@@ -500,11 +506,14 @@ def _search_rows(
 ) -> Range:
     """Search the clipping range of each row; ``score(lo, hi)`` gives (rows, K) SSEs.
 
-    Symmetric: the range ``±amax · e^u`` (:func:`_shrink_search`), then a scan
-    within ±4 %. Asymmetric: two starts, both ends shrunk by the same factor
-    and both ends cut at the same distance from 0; from the better one, each end
-    moves on its own in turn by golden-section search (coordinate descent),
-    within a factor 2, then ±25 %, then ±6 %, and a final scan of each end.
+    Symmetric: the range ``±amax · e^u``: coarse steps ``u = −k·ln 2``
+    (:func:`_coarse`), golden-section search (:func:`_shrink_search`), then the
+    effort's scans. Asymmetric: both ends shrunk by the same factor (and, if the
+    effort says so, both cut at the same distance from 0, keeping the better
+    start), refined the same way; then each end moves on its own in turn
+    (coordinate descent, the effort's rounds and end scans); and for grids of at
+    most 16 levels the zero point and step are searched together
+    (:func:`_shift_zero_points`). Every row keeps the best candidate it saw.
     """
     n = len(mx_pos)
     lo_end, hi_end = mn_neg[:, None], mx_pos[:, None]
