@@ -249,7 +249,8 @@ def quantize(
     Parameters
     ----------
     x : array-like
-        The weights: any shape, float / integer / bool; finite values only.
+        The weights: any shape (a single number keeps the shape ``()``), float /
+        integer / bool; finite values only.
     bits : int
         1 to 16: ``2**bits`` codes.
     symmetric : bool
@@ -270,6 +271,9 @@ def quantize(
     rounding : str
         ``"nearest"`` (half to even, as PyTorch) or ``"stochastic"`` (unbiased,
         reproducible with ``seed``).
+    low, high : float
+        The clipping range, for ``strategy="manual"`` only (an :class:`InputError`
+        with any other strategy, which chooses its own range).
 
     Returns
     -------

@@ -7,7 +7,7 @@
 What each format accepts and refuses, and why, is in docs/FORMATS.md.
 """
 
-from quantviz.io._common import MAX_ELEMENTS, MAX_FILE_BYTES, MAX_TENSORS
+from quantviz.io._common import MAX_ELEMENTS, MAX_FILE_BYTES, MAX_TENSORS, human_bytes
 from quantviz.io.loader import SUPPORTED_EXTENSIONS, load_weights, read_weights
 from quantviz.io.magic import sniff
 from quantviz.io.tensors import LoadedTensorInfo, LoadedWeights, is_quantizable
@@ -19,6 +19,7 @@ __all__ = [
     "SUPPORTED_EXTENSIONS",
     "LoadedTensorInfo",
     "LoadedWeights",
+    "human_bytes",
     "is_quantizable",
     "load_weights",
     "read_weights",
