@@ -459,7 +459,8 @@ class _Effort:
     (at 8 bits and a few hundred values the error jumps by 0.5 % between ranges
     0.1 % apart, so only a fine scan finds the best of them); ``shifts`` and
     ``shift_iters``: rounds and golden-section iterations of the zero-point
-    search of grids with at most 16 levels (:func:`_shift_zero_points`).
+    search of grids with at most 16 levels, ``shift_steps`` the step factors it
+    tries with each zero point (:func:`_shift_zero_points`).
     """
 
     iters: int
@@ -469,6 +470,7 @@ class _Effort:
     end_scans: tuple[tuple[float, int], ...] = ()
     shifts: int = 1
     shift_iters: int = 5
+    shift_steps: tuple[float, ...] = (0.6, 0.8, 1.0, 1.25, 1.6)
     cut_start: bool = True
 
 
@@ -485,6 +487,9 @@ _ROWS_FEW_LEVELS_EFFORT = _Effort(  # the same at ≤ 4 bits, where zero-point s
 )
 _SHORT_EFFORT = _Effort(  # rows under 256 values (small groups): noisy, so less to gain
     iters=6, rounds=((_LN2, 4),), start_iters=5, cut_start=False
+)
+_SHORT_FEW_LEVELS_EFFORT = _Effort(
+    iters=6, rounds=(), start_iters=5, shift_iters=3, shift_steps=(0.7, 1.0, 1.4), cut_start=False
 )
 _SHORT_ROW = 256
 _HIST_EFFORT = _Effort(  # a histogram: smooth, and cheap to score, so no scans are needed
@@ -579,11 +584,10 @@ def _search_rows(
             u_lo, sse = _refine_end(score, lo_end, hi_end * f_hi, u_lo, sse, 0, width, 0, points)
     lo, hi = mn_neg * np.exp(u_lo), mx_pos * np.exp(u_hi)
     if grid.qmax - grid.qmin <= _SHIFT_MAX_STEPS:
-        lo, hi = _shift_zero_points(score, lo, hi, sse, grid, effort.shifts, effort.shift_iters)
+        lo, hi = _shift_zero_points(
+            score, lo, hi, sse, grid, effort.shifts, effort.shift_iters, effort.shift_steps
+        )
     return lo, hi
-
-
-_SHIFT_STEPS = np.log([0.6, 0.8, 1.0, 1.25, 1.6])  # step factors tried with each zero point
 
 
 def _shift_zero_points(
@@ -594,6 +598,7 @@ def _shift_zero_points(
     grid: _Grid,
     rounds: int,
     iters: int,
+    steps: tuple[float, ...],
 ) -> Range:
     """Search the zero point and the step together, around the current grid.
 
@@ -601,11 +606,13 @@ def _shift_zero_points(
     which of 4 levels stands for 0.0), and the error has several valleys in the
     step: moving the ends smoothly misses both. Every asymmetric grid is a zero
     point and a step, so for each row try the zero point one code down, the same
-    and one code up, each with the step times 0.6, 0.8, 1, 1.25 and 1.6; refine
-    the step of the best by golden-section search within ±12 %; keep it if better.
+    and one code up, each with the step times each of ``steps`` (e.g. 0.6, 0.8,
+    1, 1.25, 1.6); refine the step of the best by golden-section search within
+    ±12 %; keep it if better.
     """
     n = len(lo)
-    f = np.exp(_SHIFT_STEPS)
+    f = np.asarray(steps, dtype=np.float64)
+    log_f = np.log(f)
     for _ in range(rounds):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             qp, _ = grid.params(lo, hi)
@@ -626,7 +633,7 @@ def _shift_zero_points(
             g = np.exp(u)
             return score(b_lo * g, b_hi * g)
 
-        best = _Best(_SHIFT_STEPS[pick % len(f)], tried[at, pick])
+        best = _Best(log_f[pick % len(f)], tried[at, pick])
         _golden(cost, best.u - 0.12, best.u + 0.12, best, iters)
         better = best.sse < sse
         g = np.exp(best.u)
@@ -709,10 +716,11 @@ def mse_range(rows: Rows, *, bits: int, symmetric: bool, narrow_range: bool) -> 
     n_rows, length = rows.shape
     if n_rows == 1:
         effort = _TENSOR_EFFORT
+    elif length < _SHORT_ROW:
+        few = qmax - qmin <= _SHIFT_MAX_STEPS
+        effort = _SHORT_FEW_LEVELS_EFFORT if few else _SHORT_EFFORT
     elif qmax - qmin <= _SHIFT_MAX_STEPS:
         effort = _ROWS_FEW_LEVELS_EFFORT
-    elif length < _SHORT_ROW:
-        effort = _SHORT_EFFORT
     else:
         effort = _ROWS_EFFORT
     threads = WORKERS > 1 and rows.size > 2 * BLOCK_VALUES
