@@ -698,13 +698,17 @@ def mse_range(rows: Rows, *, bits: int, symmetric: bool, narrow_range: bool) -> 
 
     Rows of up to 2M values (``EXACT_ROW_MAX``) are searched on the values
     themselves: the range shrinks by factors ``2^-k`` until the error stops
-    falling, a golden-section search refines the factor, and for asymmetric
-    grids each end is then refined on its own (coordinate descent). Every
-    candidate is scored with the quantizer's float32 arithmetic, in blocks of
-    rows that stay in cache, on a few threads. Longer rows are searched on a
-    2048-bin histogram whose expected error is integrated exactly
-    (:func:`expected_sse`). Finally each row's winner is compared with min-max
-    on the real values (float64 errors): the result is never worse than min-max.
+    falling, a golden-section search refines the factor; for asymmetric grids
+    each end is then refined on its own (coordinate descent) and, with at most
+    16 levels, the zero point and the step are searched together (see
+    :func:`_search_rows`). Every candidate is scored with the quantizer's
+    float32 arithmetic in code units, in blocks of rows that stay in cache, the
+    blocks on a few threads; how many candidates a row gets depends on the
+    granularity (one long row, channels, small groups) and the bit width. Longer
+    rows are searched the same way on a 2048-bin histogram whose expected error
+    is integrated exactly (:func:`expected_sse`). Finally each row's winner is
+    compared with min-max on the real values (float64 errors), and min-max is
+    kept unless it lost: the result is never worse than min-max.
     """
     qmin, qmax = code_range(bits, symmetric=symmetric, narrow_range=narrow_range)
     grid = _Grid(qmin, qmax, symmetric)
