@@ -110,6 +110,11 @@ class ErrorSums:
     def figures(self, clipping: bool = True) -> dict:
         """The error figures; with ``clipping`` also the clipped fraction and the MSE split.
 
+        ``mse_rounding`` and ``mse_clipping`` are the parts of the MSE (each a sum over
+        its values divided by all ``n``, so they add up to ``mse``);
+        ``rounding_mse_inside`` is the mean squared rounding error of the values that were
+        not clipped, to compare with ``s²/12``.
+
         ``signal_power`` is ``mean(x²)`` (the mean counts as signal, it is not
         the variance), so ``sqnr_db = 10·log10(signal_power / mse)``.
         """
@@ -132,6 +137,8 @@ class ErrorSums:
             out["clipped_fraction"] = self.n_clipped / n
             out["mse_clipping"] = mse_clipping
             out["mse_rounding"] = mse_rounding
+            inside = n - self.n_clipped
+            out["rounding_mse_inside"] = self.sse_rounding / inside if inside else 0.0
         return out
 
 
@@ -171,6 +178,16 @@ def code_counts(
     """
     patterns = code_patterns(codes) if patterns is None else patterns
     return patterns[np.arange(qmin, qmax + 1) % patterns.size]
+
+
+def uniform_rounding_mse(scale: float | np.ndarray) -> float:
+    """``s²/12``: the mean squared rounding error of values spread evenly within their cells.
+
+    An error uniform on ``[−s/2, s/2]`` has variance ``s²/12``. Per channel or group (one
+    step per row of equal length), the mean of the rows' ``s²/12``.
+    """
+    s = np.asarray(scale, dtype=np.float64).ravel()
+    return float(np.mean(s * s) / 12.0) if s.size else 0.0
 
 
 def code_metrics(counts: np.ndarray, bits: int) -> dict:

@@ -16,7 +16,14 @@ import numpy as np
 
 from quantviz.errors import InputError
 from quantviz.granularity import layout
-from quantviz.metrics import ErrorSums, code_counts, code_metrics, code_patterns, size_metrics
+from quantviz.metrics import (
+    ErrorSums,
+    code_counts,
+    code_metrics,
+    code_patterns,
+    size_metrics,
+    uniform_rounding_mse,
+)
 from quantviz.quantizer import (
     ROUNDINGS,
     QParams,
@@ -315,6 +322,7 @@ def quantize(
     counts = code_counts(codes, qmin, qmax, patterns)
     metrics = {
         **sums.figures(),
+        "uniform_rounding_mse": uniform_rounding_mse(qp.scale),
         **code_metrics(counts, bits),
         **size_metrics(x.size, bits, lay.n_rows, symmetric),
     }

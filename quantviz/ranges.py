@@ -1017,8 +1017,8 @@ STRATEGIES: tuple[Strategy, ...] = (
     Strategy(
         "minmax",
         "Min-max",
-        "Use the smallest and largest value: nothing is clipped, "
-        "but one outlier stretches every step.",
+        "Use the smallest and largest value: no value is more than half a step from a "
+        "level, but one outlier stretches every step.",
         r"[\ell, h] = [\min x,\ \max x]",
         "PyTorch MinMaxObserver; TensorRT 'max' calibrator",
     ),

@@ -138,3 +138,15 @@ def test_signal_power_is_the_mean_square_and_gives_the_sqnr():
     r = qv.quantize(qv.sample("laplace", n=5000, seed=3), 4)
     m = r.metrics
     assert m["sqnr_db"] == pytest.approx(10 * math.log10(m["signal_power"] / m["mse"]), rel=1e-12)
+
+
+def test_rounding_noise_against_s2_over_12():
+    # 1 bit on [0, 1]: s = 1, levels 0 and 1; 0.25 rounds to 0 (error 0.25), nothing clipped
+    r = qv.quantize(np.float32([0.0, 0.25, 1.0]), bits=1)
+    assert r.metrics["uniform_rounding_mse"] == 1 / 12
+    assert r.metrics["rounding_mse_inside"] == pytest.approx(0.0625 / 3)
+    # clipped values are left out of the rounding noise of the values inside
+    c = qv.quantize(np.float32([0.0, 0.25, 1.0, 9.0]), bits=1, strategy="manual", low=0, high=1)
+    assert c.metrics["clipped_count"] == 1
+    assert c.metrics["rounding_mse_inside"] == pytest.approx(0.0625 / 3)
+    assert c.metrics["mse_rounding"] == pytest.approx(0.0625 / 4)
