@@ -2,16 +2,16 @@
 
 The page reads top to bottom like this file: the link and the session give the
 settings, the settings name a tensor, the settings are fitted to that tensor, the
-controls are drawn, then the views, each a module and a fragment of its own
-(``quantviz_app/views/``). Every number comes from the ``quantviz`` library; every
-sentence from ``quantviz_app/text.py``; every setting is declared once, in
+controls are drawn, then the lesson: the bit slider and the views, each a module and a
+fragment of its own (``quantviz_app/views/``). Every number comes from the ``quantviz``
+library, every sentence from ``quantviz_app/text.py``; every setting is declared once, in
 ``quantviz_app/schema.py``.
 """
 
 import streamlit as st
 
 from quantviz_app import fitting, layout, link, sources, text, widgets
-from quantviz_app.views import classroom, controls, header, histograms, numbers, rooms
+from quantviz_app.views import controls, header, lesson
 
 state = st.session_state
 
@@ -26,27 +26,20 @@ fitted = fitting.fit(settings, data.shape, data.low, data.high)
 settings = fitted.settings
 widgets.write(state, settings)
 hide = controls.hidden(settings)
-class_view = settings["view"] == "class"
 
-# ---- the controls ---------------------------------------------------------------
-on_page = {"bits", "strategy"} if class_view else set()  # the class view draws these itself
+# ---- the controls (the lesson draws the bit slider, and in class view the strategy) -------
+on_page = {"bits", "strategy"} if settings["view"] == "class" else {"bits"}
 controls.sidebar(settings, fitted, data, state, on_page=on_page)
 
-# ---- the views ------------------------------------------------------------------
-if upload_error:
-    st.error(upload_error, icon=":material/error:")
+# ---- the page: what to know, then the lesson (a fragment: a bit move redraws only it) ---
 warnings = [f"Ignored from the link: {note}" for note in link_notes + source_notes]
 if data.dropped:
     warnings.append(text.dropped_warning(data.dropped))
-if class_view:
-    classroom.show(settings, data, fitted, state, hide)
+if upload_error:
+    st.error(upload_error, icon=":material/error:")
+if settings["view"] != "class":
+    header.show(state, warnings, hide_scenes="presets" in hide)
 else:
-    header.show(settings, data, state, fitted.notes, warnings, hide_scenes="presets" in hide)
-    picture, figures = st.columns([8, 5], gap="medium")
-    with picture:
-        histograms.show(settings, data)
-    with figures:
-        numbers.show(settings, data, state)
-    rooms.show(settings, data, state)
-
-link.sync(settings, st.query_params)
+    for warning in warnings:
+        st.warning(warning)
+lesson.show(settings, data, state, hide, fitted.notes)

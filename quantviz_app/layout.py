@@ -22,11 +22,14 @@ STYLE = """
   justify-content: space-between; column-gap: 0.75rem; padding: 0.3rem 0.8rem;
 }
 .st-key-numbers [data-testid="stVerticalBlock"] { gap: 0.5rem; }
-.st-key-numbers .katex-display { font-size: 0.82em; text-align: left; }
-[data-testid="stMainBlockContainer"]:has(.st-key-classroom) { padding-bottom: 0.5rem; }
 .st-key-classroom [data-testid="stMetricValue"] { font-size: clamp(1.9rem, 4vw, 3.2rem); }
 .st-key-classroom [data-testid="stMetricLabel"] p { font-size: 1.2rem; }
 .st-key-classroom [data-testid="stMetric"] > div { padding: 0.5rem 0.9rem; }
+</style>
+"""
+CLASS_STYLE = """
+<style>
+[data-testid="stMainBlockContainer"] { padding-bottom: 0.5rem; }
 </style>
 """
 
@@ -39,4 +42,4 @@ def frame(view: str) -> None:
         layout="wide",
         initial_sidebar_state="collapsed" if view == "class" else SIDEBAR_WIDTH,
     )
-    st.html(STYLE)
+    st.html(STYLE + (CLASS_STYLE if view == "class" else ""))

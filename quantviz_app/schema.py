@@ -536,7 +536,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Trade-off",
         "Room",
         "The view below the histograms.",
-        options=("Trade-off", "Close-up", "Staircase", "Channels", "Whole model", "Take home"),
+        options=(
+            "Trade-off",
+            "Formulas",
+            "Close-up",
+            "Staircase",
+            "Channels",
+            "Whole model",
+            "Take home",
+        ),
         group="view",
     ),
     # ---- the page --------------------------------------------------------------

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from quantviz.channels import ChannelStats
 from quantviz.pipeline import QuantResult
@@ -154,7 +153,7 @@ def cards(r: QuantResult, previous: Mapping[str, float] | None = None) -> list[C
             percent(m["clipped_fraction"]),
             None,
             "off",
-            f"{count(k, 'value')} of {n:,} lay beyond the clipping boundaries and "
+            f"{count(k, 'value')} of {n:,} lay at or beyond the clipping boundaries and "
             f"{'was' if k == 1 else 'were'} clamped to the end levels."
             if k
             else f"None of the {n:,} values lay beyond the clipping boundaries.",
@@ -218,8 +217,8 @@ def scale_lines(r: QuantResult) -> list[str]:
     lo, hi = float(r.low), float(r.high)
     d = operand_digits(lambda a, b: (b - a) / steps, [lo, hi])
     return [
-        rf"s &= \frac{{h - \ell}}{{2^{{b}} - 1}} = \frac{{{tex(hi, d)} - ({tex(lo, d)})}}"
-        rf"{{2^{{{r.bits}}} - 1}}",
+        r"s &= \frac{h - \ell}{2^{b} - 1}",
+        rf"&= \frac{{{tex(hi, d)} - ({tex(lo, d)})}}{{2^{{{r.bits}}} - 1}}",
         rf"&= \frac{{{tex(hi - lo, d)}}}{{{steps}}} = {tex(s)}",
     ]
 
@@ -227,7 +226,7 @@ def scale_lines(r: QuantResult) -> list[str]:
 def zero_point_lines(r: QuantResult) -> list[str]:
     """The zero point with this result's numbers (per tensor)."""
     if r.config.symmetric:
-        return [r"z &= 0 \quad \text{(symmetric: the value 0.0 is code 0)}"]
+        return [r"z &= 0 \quad \text{(symmetric)}"]
     lo, s = float(r.low), float(r.scale)
     ratio = lo / s
     d = operand_digits(lambda a, b: round(a / b), [lo, s], show=lambda v: str(int(v)))
@@ -243,7 +242,7 @@ def quantize_lines(r: QuantResult) -> list[str]:
     """Quantize and back, with this grid's code range."""
     return [
         r"q &= \mathrm{clamp}\big(\mathrm{round}(x / s) + z\big)",
-        rf"&\phantom{{=}} \text{{clamp to }} [q_{{min}}, q_{{max}}] = [{r.qmin}, {r.qmax}]",
+        rf"&\phantom{{=}} \in [q_{{min}}, q_{{max}}] = [{r.qmin}, {r.qmax}]",
         r"\hat{x} &= (q - z)\, s",
     ]
 
@@ -315,8 +314,9 @@ def histogram_note(r: QuantResult, strategy_label: str) -> str:
     if k:
         text += (
             f"{count(k, 'value')} ({percent(m['clipped_fraction'])}) "
-            f"{'lies' if k == 1 else 'lie'} beyond the dashed clipping boundaries, half a step "
-            f"past the end levels, and {'is' if k == 1 else 'are'} clamped to them."
+            f"{'lies' if k == 1 else 'lie'} at or beyond the dashed clipping boundaries, half a "
+            f"step past the end levels, and {'is' if k == 1 else 'are'} clamped to the end "
+            f"level{'' if k == 1 else 's'}."
         )
     else:
         text += (
@@ -353,17 +353,12 @@ def staircase_note(r: QuantResult) -> str:
             f"and the rounding noise is larger than with rounding to nearest. "
         )
     else:
-        inside = m.get("mse_inside")
         text = (
             f"Every x inside one cell maps to the same level: {m['levels_available']:,} levels, "
             f"{num(s)} apart. Inside the range the error is rounding, never more than s/2 = "
             f"{num(s / 2)}. Spread evenly within their cells, values would have a mean squared "
-            f"rounding error of s²/12 = {num(m.get('uniform_noise', s * s / 12), 3)}"
-        )
-        text += (
-            f"; the values inside the range here have {num(inside, 3)}. "
-            if inside is not None
-            else ". "
+            f"rounding error of s²/12 = {num(m['uniform_rounding_mse'], 3)}; the values inside "
+            f"the range here have {num(m['rounding_mse_inside'], 3)}. "
         )
     if m["clipped_count"]:
         text += (
@@ -375,11 +370,9 @@ def staircase_note(r: QuantResult) -> str:
     return text
 
 
-def tradeoff_note(table: pd.DataFrame, bits: int, labels: Mapping[str, str]) -> str:
-    """What to notice in the bit sweep (Markdown), with the strategies at ``bits``."""
-    here = table[table["bits"] == bits].sort_values("sqnr_db", ascending=False)
-    parts = [f"{labels.get(row.strategy, row.strategy)} {db(row.sqnr_db)}" for row in
-             here.itertuples()]  # fmt: skip
+def tradeoff_note(at_bits: list[tuple[str, float]], bits: int) -> str:
+    """What to notice in the bit sweep (Markdown), with each strategy's SQNR at ``bits``
+    (``(label, sqnr_db)`` pairs, best first)."""
     text = (
         "Each extra bit halves the step and quarters the rounding noise: +6.02 dB. With levels "
         "at the ends of the range (2^b − 1 steps), data spread evenly over its range reaches "
@@ -389,8 +382,9 @@ def tradeoff_note(table: pd.DataFrame, bits: int, labels: Mapping[str, str]) -> 
         "clipping error no longer shrinks; MSE-optimal and ACIQ choose the range again for "
         "each bit width."
     )
-    if parts:
-        text += f" At **{bits} {'bit' if bits == 1 else 'bits'}**: " + ", ".join(parts) + "."
+    if at_bits:
+        parts = ", ".join(f"{label} {db(sqnr)}" for label, sqnr in at_bits)
+        text += f" At **{bits} {'bit' if bits == 1 else 'bits'}**: {parts}."
     return text
 
 

@@ -8,9 +8,8 @@ import streamlit as st
 import quantviz as qv
 from quantviz.channels import ChannelStats, channel_stats
 from quantviz.fit import fit_settings
-from quantviz_app import charts, figures, text
+from quantviz_app import charts, text
 from quantviz_app.data import Data
-from quantviz_app.downloads import figure_buttons
 from quantviz_app.format import count
 from quantviz_app.schema import Settings, quantize_kwargs
 
@@ -69,19 +68,24 @@ def datasets(st_: ChannelStats, low: float, high: float) -> dict[str, pd.DataFra
     }
 
 
+def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame]:
+    """The channel chart's datasets at these settings (cached)."""
+    channel_stats_, results = stats(data, s)
+    tensor = results["per tensor"]
+    return data.memo(
+        "channel view", s["axis"], tuple(sorted(quantize_kwargs(s).items())),
+        compute=lambda: datasets(channel_stats_, float(tensor.low), float(tensor.high)),
+    )  # fmt: skip
+
+
 @st.fragment
 def show(s: Settings, data: Data) -> None:
     """The channel chart, its note, and what had to change."""
     st.subheader("Channel by channel")
-    channel_stats_, results = stats(data, s)
+    channel_stats_, _ = stats(data, s)
     _, notes = variants(s, data.shape)
-    tensor = results["per tensor"]
-    sets = data.memo(
-        "channel view", s["axis"], tuple(sorted(quantize_kwargs(s).items())),
-        compute=lambda: datasets(channel_stats_, float(tensor.low), float(tensor.high)),
-    )  # fmt: skip
+    sets = view_data(s, data)
     st.vega_lite_chart(charts.with_data(charts.channel_spec(), sets), width="stretch", theme=None)
-    figure_buttons(lambda: figures.channel_figure(sets), name="channels", key="dl_channels")
     st.markdown(text.channel_note(channel_stats_, ("per tensor", "per channel")))
     for note in notes:
         st.caption(note)

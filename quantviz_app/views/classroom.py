@@ -10,9 +10,6 @@ scene (``preset=two_bits``), whose sentence is shown on top.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
-from typing import Any
-
 import streamlit as st
 
 from quantviz_app import text
@@ -39,7 +36,7 @@ def controls(s: Settings, fitted: Fitted, hide: set[str]) -> None:
             control("strategy", options=fitted.options["strategy"])
 
 
-def show(s: Settings, data: Data, fitted: Fitted, state: MutableMapping[str, Any], hide: set[str]):
+def show(s: Settings, data: Data, fitted: Fitted, hide: set[str]) -> None:
     """The whole class view."""
     kwargs = quantize_kwargs(s)
     r = data.quantized(kwargs)

@@ -13,9 +13,8 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz import counts
-from quantviz_app import charts, figures, text
+from quantviz_app import charts, text
 from quantviz_app.data import Data
-from quantviz_app.downloads import figure_buttons
 from quantviz_app.format import num
 from quantviz_app.schema import Settings, quantize_kwargs
 
@@ -37,21 +36,28 @@ def datasets(data: Data, r: qv.QuantResult) -> dict[str, pd.DataFrame]:
     }
 
 
-@st.fragment
-def show(s: Settings, data: Data) -> None:
-    """The close-up chart and what it shows."""
+def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame] | None:
+    """The close-up's datasets at these settings (cached); None without a single grid."""
     kwargs = quantize_kwargs(s)
     r = data.quantized(kwargs)
     if not r.per_tensor:
+        return None
+    key = tuple(sorted(kwargs.items()))
+    return data.memo("closeup view", key, compute=lambda: datasets(data, r))
+
+
+@st.fragment
+def show(s: Settings, data: Data) -> None:
+    """The close-up chart and what it shows."""
+    r = data.quantized(quantize_kwargs(s))
+    close = view_data(s, data)
+    if close is None:
         st.info(
             f"Per {r.config.granularity}, each {r.config.granularity} has its own grid: the "
             "close-up needs one grid. Choose per tensor to see it."
         )
         return
-    key = tuple(sorted(kwargs.items()))
-    close = data.memo("closeup view", key, compute=lambda: datasets(data, r))
     st.vega_lite_chart(
         charts.with_data(charts.closeup_spec(height=220), close), width="stretch", theme=None
     )
-    figure_buttons(lambda: figures.closeup_figure(close), name="closeup", key="dl_closeup")
     st.markdown(text.closeup_note(r, STEPS))

@@ -14,6 +14,7 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.io import MAX_FILE_BYTES, SUPPORTED_EXTENSIONS
+from quantviz_app import text
 from quantviz_app.data import Data, shipped_weights
 from quantviz_app.fitting import Fitted
 from quantviz_app.format import md_escape
@@ -130,7 +131,7 @@ def sidebar(
     """The whole sidebar (``on_page``: controls the page draws itself, left out here)."""
     hide = hidden(s) | set(on_page)
     with st.sidebar:
-        st.markdown("### quantviz")
+        st.markdown(f"### quantviz\n{text.TITLE}")
         quantization_controls(s, fitted, data.shape, hide)
         st.divider()
         data_controls(s, data, state, hide)

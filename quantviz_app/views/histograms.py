@@ -9,15 +9,17 @@ clipping boundaries, where the clamp starts (half a step past the end levels).
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 import quantviz as qv
 from quantviz import counts
-from quantviz_app import charts, figures, link, text
+from quantviz_app import charts, link, text
 from quantviz_app.data import Data
-from quantviz_app.downloads import figure_buttons
 from quantviz_app.format import count, num
 from quantviz_app.schema import Settings, quantize_kwargs
 from quantviz_app.widgets import control
@@ -104,7 +106,15 @@ def datasets(data: Data, r: qv.QuantResult) -> dict[str, pd.DataFrame]:
     }
 
 
-def draw(sets: dict[str, pd.DataFrame], *, log: bool, height: int = 150) -> None:
+def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame]:
+    """The histograms' datasets at these settings (cached)."""
+    kwargs = quantize_kwargs(s)
+    r = data.quantized(kwargs)
+    key = tuple(sorted(kwargs.items()))
+    return data.memo("histogram view", key, compute=lambda: datasets(data, r))
+
+
+def draw(sets: dict[str, pd.DataFrame], *, log: bool, height: int = 140) -> None:
     """The original over the quantized histogram: two charts with the same value axis."""
     for panel in ("original", "quantized"):
         spec = charts.histogram_spec(panel, log=log, height=height)
@@ -112,20 +122,13 @@ def draw(sets: dict[str, pd.DataFrame], *, log: bool, height: int = 150) -> None
 
 
 @st.fragment
-def show(s: Settings, data: Data) -> None:
-    """The histograms, the close-up, what to notice and the formulas."""
-    kwargs = quantize_kwargs(s)
-    r = data.quantized(kwargs)
-    key = tuple(sorted(kwargs.items()))
-    row = st.container(horizontal=True, vertical_alignment="bottom")
-    row.subheader("Where the values land")
-    with row:
-        log = control("log")
+def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
+    """The original over the quantized histogram, the log toggle, and what to notice."""
+    r = data.quantized(quantize_kwargs(s))
+    log = bool(state.get("log", s["log"]))  # the toggle below may have just changed it
+    draw(view_data(s, data), log=log)
+    log = control("log")  # below the pictures: they come first on a small screen
     link.sync(s.replace(log=log), st.query_params)
-    sets = data.memo("histogram view", key, compute=lambda: datasets(data, r))
-    draw(sets, log=log)
-    figure_buttons(lambda: figures.histogram_figure(sets, log=log), name="histograms",
-                   key="dl_histograms")  # fmt: skip
     strategy = qv.get_strategy(r.config.strategy).label
     st.markdown(text.histogram_note(r, strategy))
     if data.kind == "synthetic":

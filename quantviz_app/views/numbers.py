@@ -1,5 +1,5 @@
-"""The numbers beside the picture (step size, zero point, SQNR, MSE, max error, clipped,
-levels used, size), and the formulas that give the step size and the zero point.
+"""The numbers beside the picture: step size, zero point, SQNR, MSE, max error, clipped,
+levels used, size (the formulas that make them are a room of their own).
 
 A card's change (its delta) compares two settings of the same tensor: the one on
 screen and the one before it. A new tensor (another distribution, seed, file or
@@ -53,4 +53,3 @@ def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
     before = previous_values(state, data.key, qkey, text.card_values(r))
     with st.container(key="numbers"):
         show_cards(text.cards(r, before))
-        st.latex(text.grid_formulas(r))

@@ -1,7 +1,8 @@
 """The rooms below the lesson: one tab per view, and only the open one is computed and drawn.
 
-Trade-off against bits, a close-up of the levels, the staircase and its error, the
-channels (tensors with rows), the whole model (weight files), and what to take home.
+Trade-off against bits, the formulas with this setting's numbers, a close-up of the
+levels, the staircase and its error, the channels (tensors with rows), the whole model
+(weight files), and what to take home.
 A link opens a room with ``?room=Close-up``. The histograms and the numbers above
 stay on screen whatever room is open.
 """
@@ -16,7 +17,7 @@ import streamlit as st
 from quantviz_app import sources
 from quantviz_app.data import Data
 from quantviz_app.schema import BY_KEY, Settings, quantize_kwargs
-from quantviz_app.views import channels, closeup, model, staircase, takehome, tradeoff
+from quantviz_app.views import channels, closeup, formulas, model, staircase, takehome, tradeoff
 
 
 def available(data: Data) -> list[str]:
@@ -43,6 +44,8 @@ def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
                 tradeoff.show(s, data)
             elif room == "Close-up":
                 closeup.show(s, data)
+            elif room == "Formulas":
+                formulas.show(s, data)
             elif room == "Staircase":
                 staircase.show(s, data)
             elif room == "Channels":

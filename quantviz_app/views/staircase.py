@@ -8,9 +8,8 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz import counts
-from quantviz_app import charts, figures, text
+from quantviz_app import charts, text
 from quantviz_app.data import Data
-from quantviz_app.downloads import figure_buttons
 from quantviz_app.format import num
 from quantviz_app.schema import Settings, quantize_kwargs
 from quantviz_app.views.histograms import axis_ends
@@ -61,16 +60,23 @@ def error_datasets(data: Data, r: qv.QuantResult) -> dict[str, pd.DataFrame]:
     }
 
 
-@st.fragment
-def show(s: Settings, data: Data) -> None:
-    """The staircase, the error histogram, what to notice and the MSE split."""
+def view_data(s: Settings, data: Data) -> tuple[dict, dict, bool]:
+    """The staircase's and the error's datasets at these settings (cached), and whether
+    the error needs log counts (some values were clipped)."""
     kwargs = quantize_kwargs(s)
     r = data.quantized(kwargs)
     key = tuple(sorted(kwargs.items()))
-    st.subheader("The staircase and the error it makes")
     stairs = data.memo("staircase view", key, compute=lambda: staircase_datasets(data, r))
     errors = data.memo("error view", key, compute=lambda: error_datasets(data, r))
-    log = bool(r.metrics["clipped_count"])
+    return stairs, errors, bool(r.metrics["clipped_count"])
+
+
+@st.fragment
+def show(s: Settings, data: Data) -> None:
+    """The staircase, the error histogram and what to notice."""
+    r = data.quantized(quantize_kwargs(s))
+    st.subheader("The staircase and the error it makes")
+    stairs, errors, log = view_data(s, data)
     row = st.container(horizontal=True)  # (cheaper for the browser than columns)
     row.vega_lite_chart(
         charts.with_data(charts.staircase_spec(), stairs), width="stretch", theme=None
@@ -78,7 +84,4 @@ def show(s: Settings, data: Data) -> None:
     row.vega_lite_chart(
         charts.with_data(charts.error_spec(log=log), errors), width="stretch", theme=None
     )
-    figure_buttons(lambda: figures.staircase_figure(stairs, errors, log=log), name="staircase",
-                   key="dl_staircase")  # fmt: skip
     st.markdown(text.staircase_note(r))
-    st.latex(text.mse_formula(r))

@@ -1,13 +1,20 @@
-"""Room: take it home. The numbers as CSV, the quantized tensor as .npz, and the Python that
-reproduces them."""
+"""Room: take it home. Every picture as PNG (for slides) and SVG (vector), the numbers and the
+trade-off as CSV, the quantized tensor as .npz, and the Python that reproduces the numbers.
+
+Nothing here is drawn or written until its button is clicked.
+"""
 
 from __future__ import annotations
 
-import streamlit as st
+from collections.abc import Callable
 
-from quantviz_app import export, text
+import streamlit as st
+from matplotlib.figure import Figure
+
+from quantviz_app import export, figures, text
 from quantviz_app.data import SAMPLE_FILE, Data
 from quantviz_app.schema import Settings, distribution_params, quantize_kwargs, to_link
+from quantviz_app.views import channels, closeup, histograms, staircase, tradeoff
 
 
 def source_of(s: Settings, data: Data) -> dict:
@@ -19,22 +26,63 @@ def source_of(s: Settings, data: Data) -> dict:
     return {"file": path, "tensor": data.name}
 
 
+def pictures(s: Settings, data: Data) -> dict[str, Callable[[], Figure]]:
+    """Each view's figure, drawn from the view's own data when asked for."""
+
+    def hist() -> Figure:
+        return figures.histogram_figure(histograms.view_data(s, data), log=s["log"])
+
+    def trade() -> Figure:
+        names, _, curves, _ = tradeoff.view_data(s, data)
+        sets = {"curves": curves, "current": tradeoff.star(data.quantized(quantize_kwargs(s)))}
+        return figures.tradeoff_figure(
+            sets, [tradeoff.LABELS[n] for n in names], tradeoff.REFERENCE
+        )
+
+    def stairs() -> Figure:
+        ladder, errors, log = staircase.view_data(s, data)
+        return figures.staircase_figure(ladder, errors, log=log)
+
+    out = {"histograms": hist, "tradeoff": trade, "staircase": stairs}
+    if data.quantized(quantize_kwargs(s)).per_tensor:
+        out["closeup"] = lambda: figures.closeup_figure(closeup.view_data(s, data))
+    if len(data.shape) >= 2:
+        out["channels"] = lambda: figures.channel_figure(channels.view_data(s, data))
+    return out
+
+
 @st.fragment
 def show(s: Settings, data: Data) -> None:
-    """Downloads and the code snippet (the files are made only when clicked)."""
+    """The download buttons and the code snippet."""
     st.subheader("Take it home")
-    kwargs = quantize_kwargs(s)
-    r = data.quantized(kwargs)
+    r = data.quantized(quantize_kwargs(s))
     link = to_link(s)
-    csv_col, npz_col, _ = st.columns([1, 1, 1])
-    csv_col.download_button(
-        "Numbers (CSV)", lambda: export.metrics_csv(r, link), file_name="metrics.csv",
+    st.caption("Pictures, as on the page (PNG at 200 dpi for slides; SVG scales to any size):")
+    row = st.container(horizontal=True)
+    for name, build in pictures(s, data).items():
+        for kind, mime, save in (("png", "image/png", export.figure_png),
+                                 ("svg", "image/svg+xml", export.figure_svg)):  # fmt: skip
+            row.download_button(
+                f"{name}.{kind}", lambda build=build, save=save: save(build()),
+                file_name=f"{name}.{kind}", mime=mime, key=f"dl_{name}_{kind}",
+                on_click="ignore", icon=":material/download:",
+            )  # fmt: skip
+    st.caption("Numbers:")
+    row = st.container(horizontal=True)
+    row.download_button(
+        "metrics.csv", lambda: export.metrics_csv(r, link), file_name="metrics.csv",
         mime="text/csv", key="dl_metrics", on_click="ignore", icon=":material/download:",
     )  # fmt: skip
-    npz_col.download_button(
-        "Quantized tensor (.npz)", lambda: export.quantized_npz(r, link),
-        file_name="quantized.npz", mime="application/octet-stream", key="dl_npz",
-        on_click="ignore", icon=":material/download:",
+    row.download_button(
+        "tradeoff.csv", lambda: export.table_csv(tradeoff.view_data(s, data)[1]),
+        file_name="tradeoff.csv", mime="text/csv", key="dl_tradeoff_csv", on_click="ignore",
+        icon=":material/download:",
+    )  # fmt: skip
+    row.download_button(
+        "quantized.npz", lambda: export.quantized_npz(r, link), file_name="quantized.npz",
+        mime="application/octet-stream", key="dl_npz", on_click="ignore",
+        icon=":material/download:",
     )  # fmt: skip
     st.caption("The same numbers in Python (the address bar restores this page):")
-    st.code(text.code_snippet(kwargs, source_of(s, data)), language="python", wrap_lines=True)
+    st.code(text.code_snippet(quantize_kwargs(s), source_of(s, data)), language="python",
+            wrap_lines=True)  # fmt: skip

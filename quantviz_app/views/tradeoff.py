@@ -15,9 +15,8 @@ import quantviz as qv
 from quantviz.fit import fit_settings
 from quantviz.model_table import search_sample
 from quantviz.sweep import sqnr_uniform_db
-from quantviz_app import charts, export, figures, link, text
+from quantviz_app import charts, link, text
 from quantviz_app.data import Data
-from quantviz_app.downloads import figure_buttons
 from quantviz_app.schema import BY_KEY, Settings, quantize_kwargs
 from quantviz_app.widgets import control
 
@@ -51,14 +50,25 @@ def sweep_table(data: Data, options: dict) -> pd.DataFrame:
                           group_size=layout[2])  # fmt: skip
         if x is not data.x and layout[0] == "channel":
             opts["axis"] = 0  # the sample has its channels on axis 0
-        bits = [b for b in BITS if b >= 2 or not opts.get("narrow_range")]
-        return qv.sweep(x, bits, [strategy], symmetric, **opts)
+        parts = []
+        for b in BITS:  # one by one: a bit width this tensor cannot have is left out
+            if b == 1 and opts.get("narrow_range"):
+                continue
+            try:
+                parts.append(qv.sweep(x, [b], [strategy], symmetric, **opts))
+            except qv.InputError:
+                continue
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
     return data.memo("sweep", tuple(sorted(options.items())), compute=compute)
 
 
-def datasets(table: pd.DataFrame, r: qv.QuantResult) -> dict[str, pd.DataFrame]:
-    """The curves (one per strategy, and the reference) and the star."""
+def summary(tables: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """What the view draws that does not depend on the bit width: the table, the curves
+    (one per strategy, and the reference) and each bit width's SQNR per strategy."""
+    table = pd.concat([t for t in tables if not t.empty], ignore_index=True)
+    if table.empty:
+        table = pd.DataFrame(columns=["strategy", "bits", "mse", "sqnr_db", "clipped_fraction"])
     curves = pd.DataFrame({
         "series": table["strategy"].map(LABELS),
         "bits": table["bits"],
@@ -68,55 +78,71 @@ def datasets(table: pd.DataFrame, r: qv.QuantResult) -> dict[str, pd.DataFrame]:
     })  # fmt: skip
     reference = pd.DataFrame({"series": REFERENCE, "bits": list(BITS),
                               "sqnr_db": sqnr_uniform_db(list(BITS))})  # fmt: skip
+    by_bits: dict[int, list[tuple[str, float]]] = {}
+    for row in table.sort_values("sqnr_db", ascending=False).itertuples():
+        by_bits.setdefault(int(row.bits), []).append((LABELS[row.strategy], float(row.sqnr_db)))
+    return table, pd.concat([curves, reference], ignore_index=True), by_bits
+
+
+def star(r: qv.QuantResult) -> pd.DataFrame:
+    """The current setting: the only data of the view that changes with the bit width."""
     m = r.metrics
-    current = pd.DataFrame({
+    return pd.DataFrame({
         "bits": [r.bits], "mse": [m["mse"] if m["mse"] > 0 else None],
         "sqnr_db": [charts.finite(m["sqnr_db"])],
     })  # fmt: skip
-    return {"curves": pd.concat([curves, reference], ignore_index=True), "current": current}
+
+
+def datasets(table: pd.DataFrame, r: qv.QuantResult) -> dict[str, pd.DataFrame]:
+    """The curves and the star (for a table computed elsewhere)."""
+    return {"curves": summary([table])[1], "current": star(r)}
+
+
+def allowed_strategies(granularity: str) -> tuple[str, ...]:
+    """The strategies a sweep can compare at this granularity (not manual: one range)."""
+    return tuple(
+        name for name in BY_KEY["compare"].options
+        if granularity in qv.get_strategy(name).granularities
+    )  # fmt: skip
+
+
+def view_data(s: Settings, data: Data) -> tuple[list[str], pd.DataFrame, pd.DataFrame, dict]:
+    """The strategies drawn at these settings (those compared, and the chosen one), and
+    :func:`summary` of their sweeps (cached per tensor and options, not per bit width)."""
+    granularity = fit_settings(data.shape, **quantize_kwargs(s))[0]["granularity"]
+    allowed = allowed_strategies(granularity)
+    names = [n for n in dict.fromkeys([*s["compare"], s["strategy"]]) if n in allowed]
+    if not names:
+        return [], pd.DataFrame(), pd.DataFrame(), {}
+    options = [sweep_options(s, data.shape, name) for name in names]
+    key = tuple(tuple(sorted(o.items())) for o in options)
+    table, curves, by_bits = data.memo(
+        "trade-off", key, compute=lambda: summary([sweep_table(data, o) for o in options])
+    )
+    return names, table, curves, by_bits
 
 
 @st.fragment
 def show(s: Settings, data: Data) -> None:
-    """The strategies to compare, the two panels, what to notice, the SQNR formula, the table."""
+    """The strategies to compare, the chart and what to notice."""
     st.subheader("Trade-off: error against bit width")
-    kwargs = quantize_kwargs(s)
-    r = data.quantized(kwargs)
-    allowed = tuple(
-        name for name in BY_KEY["compare"].options if r.config.granularity in
-        qv.get_strategy(name).granularities
-    )  # fmt: skip
-    compare = control("compare", options=allowed)
-    link.sync(s.replace(compare=tuple(compare)), st.query_params)
-    names = list(dict.fromkeys([*[c for c in compare if c in allowed], r.config.strategy]))
-    if "manual" in names:
-        names.remove("manual")
-    tables = [sweep_table(data, sweep_options(s, data.shape, name)) for name in names]
-    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
-    if table.empty:
+    r = data.quantized(quantize_kwargs(s))
+    compare = control("compare", options=allowed_strategies(r.config.granularity))
+    s = s.replace(compare=tuple(compare))
+    link.sync(s, st.query_params)
+    names, _, curves, by_bits = view_data(s, data)
+    if not names:
         st.info("Choose a strategy to compare.")
         return
-    sets = datasets(table, r)
+    sets = {"curves": curves, "current": star(r)}
     series = [LABELS[n] for n in names]
-    # SQNR only: MSE on a log axis is the same curve upside down (it is in the hover
-    # and in the download, which shows both).
+    # SQNR only: MSE on a log axis is the same curve upside down (it is in the hover, in
+    # the table and in the downloaded figure, which shows both).
     spec = charts.tradeoff_spec(series, REFERENCE, field="sqnr_db", legend=True)
     st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
-    figure_buttons(lambda: figures.tradeoff_figure(sets, series, REFERENCE), name="tradeoff",
-                   key="dl_tradeoff")  # fmt: skip
-    st.markdown(text.tradeoff_note(table, r.bits, LABELS))
-    st.latex(text.sqnr_formula(r))
+    st.markdown(text.tradeoff_note(by_bits.get(r.bits, []), r.bits))
     if data.size > SWEEP_VALUES:
         st.caption(
             f"The curves are computed on a sample of about {SWEEP_VALUES:,} of the "
             f"{data.size:,} values (whole rows kept); the numbers at the top use every value."
         )
-    with st.expander("The trade-off as a table"):
-        columns = ["strategy", "bits", "mse", "sqnr_db", "clipped_fraction", "levels_used",
-                   "bits_per_weight", "low", "high"]  # fmt: skip
-        st.dataframe(table[columns], hide_index=True, width="stretch")
-        st.download_button(
-            "Trade-off table (CSV)", lambda: export.table_csv(table), file_name="tradeoff.csv",
-            mime="text/csv", key="dl_tradeoff_csv", on_click="ignore",
-            icon=":material/download:",
-        )  # fmt: skip

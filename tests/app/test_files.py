@@ -65,7 +65,7 @@ def test_an_uploaded_npy_is_shown(small_app):
     upload(at, "w.npy", fx.npy_bytes(x))
     assert at.radio(key="source").value == "file"
     assert sqnr(at) == expected_sqnr(x)
-    assert at.markdown[1].value == (
+    assert at.main.markdown[0].value == (
         "**w** of **w\\.npy**: 960 values as a 24 × 40 matrix, quantized to **4 bits**, "
         "asymmetric (zero point), min-max range, per tensor."
     )
@@ -194,3 +194,35 @@ def test_nan_and_inf_are_left_out_with_a_warning(small_app):
     values, _ = qv.finite_values(x)
     assert sqnr(at) == expected_sqnr(values)
     assert "nan" not in " ".join(m.value for m in at.metric).lower()
+
+
+@pytest.mark.parametrize(
+    "x",
+    [np.full((8, 16), 5.0, np.float32), np.zeros(7, np.float32), np.float32(2.5),
+     (np.random.default_rng(1).standard_normal(500) * 1e-40).astype(np.float32),
+     (np.random.default_rng(0).standard_normal(999) * 1e30).astype(np.float32)],
+    ids=["constant", "zeros", "scalar", "denormal", "huge"],
+)  # fmt: skip
+def test_awkward_tensors_never_crash_the_page_or_show_nan(small_app, x):
+    at = small_app
+    upload(at, "w.npy", fx.npy_bytes(x))
+    for bits, strategy in [(1, "minmax"), (16, "mse"), (3, "entropy")]:
+        at.slider(key="bits").set_value(bits)
+        at.selectbox(key="strategy").set_value(strategy)
+        rerun(at)
+        shown = " ".join([m.value for m in at.metric] + [m.value for m in at.markdown])
+        assert "nan" not in shown.lower() and not at.error
+
+
+def test_a_grid_float32_cannot_hold_is_a_sentence_not_a_crash(small_app):
+    at = small_app
+    upload(at, "edge.npy", fx.npy_bytes(np.array([-3e38, 3e38, 0, 1], np.float32)))
+    at.slider(key="bits").set_value(1)
+    rerun(at)
+    assert [e.value for e in at.error] == [
+        "The range [-3e+38, 3e+38] is too wide for a 1-bit grid: its end levels would lie "
+        "beyond float32's largest number (3.4e+38); use more bits or scale the values down."
+    ]
+    at.slider(key="bits").set_value(8)
+    rerun(at)
+    assert not at.error and next(m.value for m in at.metric if m.label == "Levels used")

@@ -351,7 +351,7 @@ JS_OVERFLOWING = """
   const out = [];
   for (const e of document.querySelectorAll(selector)) {
     const box = e.getBoundingClientRect();
-    if (box.width === 0) continue;  // hidden (a closed expander)
+    if (box.width === 0 || box.right <= 0) continue;  // hidden: a closed expander or sidebar
     if (e.scrollWidth > e.clientWidth + 1 || box.right > window.innerWidth + 1)
       out.push(`${e.textContent.trim().slice(0, 60)} (${e.scrollWidth} > ${e.clientWidth})`);
   }
@@ -367,7 +367,8 @@ JS_FORMULAS_CUT = """
 () => {
   const out = [];
   for (const f of document.querySelectorAll(".katex-display")) {
-    if (f.getBoundingClientRect().width === 0) continue;
+    const box = f.getBoundingClientRect();
+    if (box.width === 0 || box.right <= 0) continue;
     if (f.scrollWidth > f.clientWidth + 3)
       out.push(`${f.textContent.trim().slice(0, 60)} (${f.scrollWidth} > ${f.clientWidth})`);
   }

@@ -48,13 +48,14 @@ def test_clipped_cards(student_3bit):
     }  # fmt: skip
     clipped = next(c for c in text.cards(student_3bit) if c.label == "Clipped")
     assert clipped.help == (
-        "77 values of 10,000 lay beyond the clipping boundaries and were clamped to the end levels."
+        "77 values of 10,000 lay at or beyond the clipping boundaries and were clamped to the "
+        "end levels."
     )
 
 
 def test_default_formulas_show_operands_that_give_the_result(laplace_4bit):
     assert text.scale_formula(laplace_4bit) == (
-        r"\begin{aligned} s &= \frac{h - \ell}{2^{b} - 1} = \frac{8.449 - (-8.395)}{2^{4} - 1}"
+        r"\begin{aligned} s &= \frac{h - \ell}{2^{b} - 1} \\ &= \frac{8.449 - (-8.395)}{2^{4} - 1}"
         r" \\ &= \frac{16.84}{15} = 1.123 \end{aligned}"
     )
     assert pytest.approx(1.123, abs=5e-4) == (8.449 - (-8.395)) / 15
@@ -75,7 +76,7 @@ def test_symmetric_formulas_and_the_split_of_the_error(student_3bit):
         r"&= \frac{5.657}{3.5} = 1.616 \end{aligned}"
     )
     assert text.zero_point_formula(student_3bit) == (
-        r"\begin{aligned} z &= 0 \quad \text{(symmetric: the value 0.0 is code 0)} \end{aligned}"
+        r"\begin{aligned} z &= 0 \quad \text{(symmetric)} \end{aligned}"
     )
     assert text.mse_formula(student_3bit) == (
         r"\mathrm{MSE} = \underbrace{0.217}_{\text{rounding}} + "
@@ -97,15 +98,15 @@ def test_histogram_notes_count_what_the_dashes_bound(laplace_4bit, student_3bit)
     assert text.histogram_note(student_3bit, "Percentile") == (
         "The 10,000 values (top) land on **8 of 8 levels** (bottom; every used level has a dot, "
         "however few values it holds). Percentile chose the range [−5.657, 5.657], so one step "
-        "is **s = 1.616**. 77 values (0.77 %) lie beyond the dashed clipping boundaries, half a "
-        "step past the end levels, and are clamped to them."
+        "is **s = 1.616**. 77 values (0.77 %) lie at or beyond the dashed clipping boundaries, "
+        "half a step past the end levels, and are clamped to the end levels."
     )
 
 
 def test_one_clipped_value_is_singular():
     r = qv.quantize([0.0, 0.1, 0.2, 10.0], bits=2, strategy="manual", low=0.0, high=0.3)
     assert r.metrics["clipped_count"] == 1
-    assert "1 value (25 %) lies beyond the dashed clipping boundaries" in text.histogram_note(
+    assert "1 value (25 %) lies at or beyond the dashed clipping boundaries" in text.histogram_note(
         r, "Manual"
     )
 
@@ -114,7 +115,8 @@ def test_staircase_note_compares_rounding_noise_with_s2_over_12(student_3bit):
     assert text.staircase_note(student_3bit).startswith(
         "Every x inside one cell maps to the same level: 8 levels, 1.616 apart. Inside the "
         "range the error is rounding, never more than s/2 = 0.8082. Spread evenly within their "
-        "cells, values would have a mean squared rounding error of s²/12 = 0.218"
+        "cells, values would have a mean squared rounding error of s²/12 = 0.218; the values "
+        "inside the range here have 0.219."
     )
 
 
@@ -142,10 +144,24 @@ def test_data_line_and_plurals():
 def test_the_grid_formulas_are_one_block_with_this_grids_code_range(laplace_4bit):
     block = text.grid_formulas(laplace_4bit)
     assert block.count(r"\begin{aligned}") == 1  # typeset once
-    assert r"[q_{min}, q_{max}] = [0, 15]" in block
+    assert r"\in [q_{min}, q_{max}] = [0, 15]" in block
     assert block.index("s &=") < block.index("z &=") < block.index("q &=")
 
 
 def test_levels_value_stays_short():
     assert text.levels_value(16, 16) == "16 of 16"
     assert text.levels_value(3_112, 65_536) == "3.11k of 65.5k"
+
+
+def test_the_tradeoff_note_says_when_6_dB_per_bit_holds_and_what_clipping_costs():
+    note = text.tradeoff_note([("ACIQ (Laplace)", 15.81), ("Min-max", 10.09)], 4)
+    assert note.startswith(
+        "Each extra bit halves the step and quarters the rounding noise: +6.02 dB. With levels "
+        "at the ends of the range (2^b − 1 steps), data spread evenly over its range reaches "
+        "20·log10(2^b − 1) dB (the grey curve: 0 dB at 1 bit, 9.5 at 2, 23.5 at 4, 48.1 at 8), "
+        "which meets 6.02·b from about 6 bits."
+    )
+    assert (
+        "A fixed clip (percentile, k sigma) helps at low bit widths but costs at high ones" in note
+    )
+    assert note.endswith("At **4 bits**: ACIQ (Laplace) 15.8 dB, Min-max 10.1 dB.")

@@ -1,0 +1,80 @@
+"""The lesson: the bit slider and everything that follows it, in one fragment.
+
+A move of the bit slider reruns this fragment only: the sidebar, the title and the
+scene buttons stay as they are, so the browser redraws just the lesson. The fragment
+reads the settings from the session itself (the bit width is drawn here); when
+anything else changed (a control inside it that changes the data or the grid, such as
+the class view's strategy), it asks for a full rerun so every control agrees.
+
+Two layouts: the main view (the data line, the slider, the histograms beside the
+numbers, the rooms below) and the class view (one screen for a projector).
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+import streamlit as st
+
+import quantviz as qv
+from quantviz_app import fitting, link, text, widgets
+from quantviz_app.data import Data
+from quantviz_app.format import md_escape
+from quantviz_app.presets import active_preset
+from quantviz_app.schema import Settings, quantize_kwargs
+from quantviz_app.views import classroom, histograms, numbers, rooms
+from quantviz_app.widgets import control
+
+LOCAL = {"bits", "log", "compare", "room"}
+"""Settings the lesson's own controls change (no control outside the lesson shows them)."""
+
+
+def data_line(s: Settings, data: Data) -> str:
+    """What is on screen, in one sentence (Markdown; names from files escaped)."""
+    name = md_escape(data.name) + (f"** of **{md_escape(data.file)}" if data.file else "")
+    strategy = qv.get_strategy(s["strategy"]).label
+    return text.data_line(name, data.shape, s["bits"], s["scheme"], strategy, s["granularity"])
+
+
+@st.fragment
+def show(
+    full: Settings,
+    data: Data,
+    state: MutableMapping[str, Any],
+    hide: set[str],
+    notes: list[str],
+) -> None:
+    """The lesson at the session's settings. ``full`` and ``notes``: the settings of the
+    last full run and what fitting them to the tensor changed."""
+    fitted = fitting.fit(widgets.read(state), data.shape, data.low, data.high)
+    s = fitted.settings
+    if [k for k in s.differs(full) if k not in LOCAL]:
+        st.rerun()  # something outside the lesson must follow: a full run
+    widgets.write(state, s, keys=["bits"])
+    try:
+        data.quantized(quantize_kwargs(s))
+    except qv.InputError as exc:  # a grid this tensor cannot have (a range near float32's max)
+        if "bits" not in hide:
+            control("bits")
+        st.error(str(exc), icon=":material/error:")
+        link.sync(s, st.query_params)
+        return
+    if s["view"] == "class":
+        classroom.show(s, data, fitted, hide)
+    else:
+        st.markdown(data_line(s, data))
+        if "bits" not in hide:
+            control("bits")
+        preset = active_preset(s)
+        if preset is not None:
+            st.success(f"**{preset.title}.** {preset.lesson}", icon=":material/school:")
+        for note in dict.fromkeys([*notes, *fitted.notes]):
+            st.info(note)
+        picture, figures = st.columns([3, 2], gap="medium")
+        with picture:
+            histograms.show(s, data, state)
+        with figures:
+            numbers.show(s, data, state)
+        rooms.show(s, data, state)
+    link.sync(s, st.query_params)
