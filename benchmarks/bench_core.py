@@ -146,7 +146,7 @@ def main() -> None:
             "",
             f"minmax at 10M: **{ratio:.2f}×** torch's time (target ≤ 2×); "
             f"torch uses {torch.get_num_threads()} threads; quantviz runs its blocks on "
-            f"{WORKERS} threads (numpy releases the GIL).",
+            f"{WORKERS} thread{'s' if WORKERS > 1 else ''} (quantviz.pipeline.WORKERS).",
         ]
 
     lines += [

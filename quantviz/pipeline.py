@@ -8,7 +8,6 @@ for a clipping range per row (:mod:`quantviz.ranges`), builds the grid
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -76,7 +75,7 @@ class QuantResult:
     low, high : float or np.ndarray
         The clipping range the grid was built on: the strategy's range, widened
         to include 0 (and made ``±amax`` for symmetric schemes).
-    clipped : np.ndarray of bool
+    clipped : np.ndarray of bool, or None
         True for values that lay outside the grid and were clamped.
     code_counts : np.ndarray
         How many values use each code ``qmin … qmax``.
@@ -89,15 +88,15 @@ class QuantResult:
         The settings that produced this result.
     """
 
-    codes: np.ndarray
-    dequantized: np.ndarray
+    codes: np.ndarray | None
+    dequantized: np.ndarray | None
     scale: float | np.ndarray
     zero_point: int | np.ndarray
     qmin: int
     qmax: int
     low: float | np.ndarray
     high: float | np.ndarray
-    clipped: np.ndarray
+    clipped: np.ndarray | None
     code_counts: np.ndarray
     metrics: dict
     config: QuantConfig
@@ -174,7 +173,11 @@ class QuantResult:
 
 
 BLOCK = 1 << 18  # values per block: small enough to stay in cache
-WORKERS = min(4, os.cpu_count() or 1)
+WORKERS = 1
+"""Threads for the blocks. One: on this project's 2-core machine two threads were slower
+(a 10M-value tensor: 111–165 ms on one thread, 196–238 ms on two; 1M: 12–18 against 32–42),
+as each block's float64 sums hold the GIL between short numpy calls, and a page's server
+shares the machine with the browser. Raise it where more cores are free."""
 
 
 def _blocks(n_rows: int, row_length: int) -> list[tuple[slice, slice]]:
@@ -190,21 +193,29 @@ def _blocks(n_rows: int, row_length: int) -> list[tuple[slice, slice]]:
 
 
 def apply_grid(
-    rows: np.ndarray, qp: QParams, *, rounding: str = "nearest", seed: int | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, ErrorSums, np.ndarray]:
+    rows: np.ndarray,
+    qp: QParams,
+    *,
+    rounding: str = "nearest",
+    seed: int | None = None,
+    arrays: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None, ErrorSums, np.ndarray]:
     """Quantize and dequantize every row on its grid, measuring the error on the way.
 
-    The work is split into cache-sized blocks run on a few threads (numpy
-    releases the GIL), so memory stays bounded and both cores help; each block
-    gets its own random stream from ``seed`` for stochastic rounding, so results
-    do not depend on the order blocks finish.
+    The work is split into cache-sized blocks (:data:`WORKERS` threads run them), so
+    memory stays bounded; each block gets its own random stream from ``seed`` for
+    stochastic rounding, so results do not depend on the order blocks finish.
 
     Returns codes, dequantized values, the clipped mask, the error sums and the
-    code bit-pattern counts (:func:`quantviz.metrics.code_patterns`).
+    code bit-pattern counts (:func:`quantviz.metrics.code_patterns`). With
+    ``arrays=False`` the first three are None: each block is measured and let go, so a
+    huge tensor is measured without writing three tensors of its size.
     """
-    codes = np.empty(rows.shape, code_dtype(qp.qmin, qp.qmax))
-    x_hat = np.empty(rows.shape, np.float32)
-    clipped = np.empty(rows.shape, bool)
+    codes = x_hat = clipped = None
+    if arrays:
+        codes = np.empty(rows.shape, code_dtype(qp.qmin, qp.qmax))
+        x_hat = np.empty(rows.shape, np.float32)
+        clipped = np.empty(rows.shape, bool)
     scale, zp = qp.scale[:, None], qp.zero_point[:, None]
     blocks = _blocks(*rows.shape)
     streams = np.random.SeedSequence(seed).spawn(len(blocks)) if rounding == "stochastic" else None
@@ -216,7 +227,8 @@ def apply_grid(
             rows[r, c], scale[r], zp[r], qp.qmin, qp.qmax, rounding=rounding, rng=rng
         )
         xh = dequantize(q, scale[r], zp[r])
-        codes[r, c], x_hat[r, c], clipped[r, c] = q, xh, k
+        if arrays:
+            codes[r, c], x_hat[r, c], clipped[r, c] = q, xh, k
         return ErrorSums.of(rows[r, c], xh, k), code_patterns(q)
 
     if len(blocks) == 1 or WORKERS == 1:
@@ -249,6 +261,7 @@ def quantize(
     seed: int | None = None,
     low: float | None = None,
     high: float | None = None,
+    arrays: bool = True,
     **strategy_params: float,
 ) -> QuantResult:
     """Quantize ``x`` onto a ``bits``-bit integer grid and measure what was lost.
@@ -281,6 +294,10 @@ def quantize(
     low, high : float
         The clipping range, for ``strategy="manual"`` only (an :class:`InputError`
         with any other strategy, which chooses its own range).
+    arrays : bool
+        False: measure only. ``codes``, ``dequantized`` and ``clipped`` are None;
+        everything else (grid, metrics, code counts) is the same. Quicker and lighter
+        for a huge tensor when only the numbers and the level counts are wanted.
 
     Returns
     -------
@@ -318,7 +335,9 @@ def quantize(
         granularity=lay.granularity, low=low, high=high, **strategy_params,
     )  # fmt: skip
     qp = qparams(lo, hi, bits, symmetric=symmetric, narrow_range=narrow_range)
-    codes, x_hat, clipped, sums, patterns = apply_grid(rows, qp, rounding=rounding, seed=seed)
+    codes, x_hat, clipped, sums, patterns = apply_grid(
+        rows, qp, rounding=rounding, seed=seed, arrays=_as_flag(arrays, "arrays")
+    )
     counts = code_counts(codes, qmin, qmax, patterns)
     metrics = {
         **sums.figures(),
@@ -336,15 +355,15 @@ def quantize(
         return kind(values[0]) if lay.granularity == "tensor" else lay.to_params(values)
 
     return QuantResult(
-        codes=lay.from_rows(codes),
-        dequantized=lay.from_rows(x_hat),
+        codes=None if codes is None else lay.from_rows(codes),
+        dequantized=None if x_hat is None else lay.from_rows(x_hat),
         scale=per_scale(qp.scale, float),
         zero_point=per_scale(qp.zero_point, int),
         qmin=qmin,
         qmax=qmax,
         low=per_scale(lo_used, float),
         high=per_scale(hi_used, float),
-        clipped=lay.from_rows(clipped),
+        clipped=None if clipped is None else lay.from_rows(clipped),
         code_counts=counts,
         metrics=metrics,
         config=config,

@@ -32,6 +32,7 @@ SAMPLE_FILE = Path(__file__).resolve().parents[1] / "assets" / "minilm-l6-sample
 SAMPLE_NAME = "MiniLM-L6"
 SHARED_BYTES = 1_500_000_000  # results of synthetic and shipped tensors, all sessions together
 SESSION_BYTES = 600_000_000  # results of one session's upload
+MEASURE_ONLY_ABOVE = 2_000_000  # values: past this, views that need no arrays skip them
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,10 +82,26 @@ class Data:
     def high(self) -> float:
         return self.memo("high", compute=lambda: float(np.max(self.x)))
 
-    def quantized(self, kwargs: Mapping[str, Any]) -> qv.QuantResult:
-        """``qv.quantize(x, **kwargs)``, computed once per tensor and keywords."""
+    def quantized(self, kwargs: Mapping[str, Any], *, arrays: bool = True) -> qv.QuantResult:
+        """``qv.quantize(x, **kwargs)``, computed once per tensor and keywords.
+
+        ``arrays=False``: a view that needs only the numbers and the level counts of a
+        per-tensor grid says so, and a huge tensor is then measured without writing its
+        codes and dequantized values (the same full result otherwise).
+        """
         key = tuple(sorted(kwargs.items()))
-        return self.memo("quantize", key, compute=lambda: qv.quantize(self.x, **kwargs))
+        full = (
+            arrays
+            or self.size <= MEASURE_ONLY_ABOVE
+            or kwargs.get("granularity")
+            not in (
+                None,
+                "tensor",
+            )
+        )
+        return self.memo(
+            "quantize", key, full, compute=lambda: qv.quantize(self.x, **kwargs, arrays=full)
+        )
 
     def memo(self, what: str, *args: Any, compute: Callable[[], T]) -> T:
         """``compute()`` once per ``(this tensor, what, *args)``; kept in this tensor's store."""

@@ -96,7 +96,7 @@ def cards(r: QuantResult, previous: Mapping[str, float] | None = None) -> list[C
     """
     m = r.metrics
     prev = previous or {}
-    n = r.codes.size
+    n = int(r.code_counts.sum())
     per_tensor = r.per_tensor
     grids = np.size(r.scale)
     k = m["clipped_count"]
@@ -295,7 +295,7 @@ def sqnr_formula(r: QuantResult) -> str:
 def histogram_note(r: QuantResult, strategy_label: str) -> str:
     """What to notice in the histograms (Markdown)."""
     m = r.metrics
-    n = r.codes.size
+    n = int(r.code_counts.sum())
     k = m["clipped_count"]
     if not r.per_tensor:
         return (

@@ -185,3 +185,16 @@ def test_clip_low_and_high_are_where_the_clamp_starts():
     c = qv.quantize(np.arange(12.0).reshape(3, 4), 2, granularity="channel")
     assert c.clip_low.shape == c.clip_high.shape == (3,)
     np.testing.assert_allclose(c.clip_high, c.grid_high + c.scale / 2)
+
+
+@pytest.mark.parametrize("granularity", ["tensor", "channel"])
+def test_measure_only_gives_the_same_numbers_without_the_arrays(granularity):
+    x = qv.sample("layer", n=300_000, seed=2)
+    full = qv.quantize(x, bits=3, strategy="percentile", percentile=99.0, granularity=granularity)
+    light = qv.quantize(
+        x, bits=3, strategy="percentile", percentile=99.0, granularity=granularity, arrays=False
+    )
+    assert light.codes is None and light.dequantized is None and light.clipped is None
+    assert light.metrics == full.metrics
+    assert np.array_equal(light.code_counts, full.code_counts)
+    assert np.array_equal(np.asarray(light.scale), np.asarray(full.scale))

@@ -38,9 +38,7 @@ def controls(s: Settings, fitted: Fitted, hide: set[str]) -> None:
 
 def show(s: Settings, data: Data, fitted: Fitted, hide: set[str]) -> None:
     """The whole class view."""
-    kwargs = quantize_kwargs(s)
-    r = data.quantized(kwargs)
-    key = tuple(sorted(kwargs.items()))
+    r = data.quantized(quantize_kwargs(s), arrays=False)
     with st.container(key="classroom"):
         controls(s, fitted, hide)
         preset = active_preset(s)
@@ -48,8 +46,7 @@ def show(s: Settings, data: Data, fitted: Fitted, hide: set[str]) -> None:
             st.markdown(f"**{preset.title}.** {preset.lesson}")
         chart, numbers = st.columns([5, 2], gap="medium")
         with chart:
-            sets = data.memo("histogram view", key, compute=lambda: histograms.datasets(data, r))
-            histograms.draw(sets, log=s["log"], height=CHART_HEIGHT)
+            histograms.draw(histograms.view_data(s, data), log=s["log"], height=CHART_HEIGHT)
         with numbers:
             cards = [c for c in text.cards(r) if c.label in BIG_NUMBERS]
             show_cards(cards)

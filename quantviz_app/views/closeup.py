@@ -39,7 +39,7 @@ def datasets(data: Data, r: qv.QuantResult) -> dict[str, pd.DataFrame]:
 def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame] | None:
     """The close-up's datasets at these settings (cached); None without a single grid."""
     kwargs = quantize_kwargs(s)
-    r = data.quantized(kwargs)
+    r = data.quantized(kwargs, arrays=False)
     if not r.per_tensor:
         return None
     key = tuple(sorted(kwargs.items()))
@@ -49,7 +49,7 @@ def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame] | None:
 @st.fragment
 def show(s: Settings, data: Data) -> None:
     """The close-up chart and what it shows."""
-    r = data.quantized(quantize_kwargs(s))
+    r = data.quantized(quantize_kwargs(s), arrays=False)
     close = view_data(s, data)
     if close is None:
         st.info(

@@ -17,7 +17,7 @@ from quantviz_app.schema import Settings, quantize_kwargs
 @st.fragment
 def show(s: Settings, data: Data) -> None:
     """The formulas, one block per step."""
-    r = data.quantized(quantize_kwargs(s))
+    r = data.quantized(quantize_kwargs(s), arrays=False)
     st.subheader("How the numbers are made")
     if not r.per_tensor:
         st.caption(

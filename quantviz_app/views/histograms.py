@@ -109,7 +109,7 @@ def datasets(data: Data, r: qv.QuantResult) -> dict[str, pd.DataFrame]:
 def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame]:
     """The histograms' datasets at these settings (cached)."""
     kwargs = quantize_kwargs(s)
-    r = data.quantized(kwargs)
+    r = data.quantized(kwargs, arrays=False)
     key = tuple(sorted(kwargs.items()))
     return data.memo("histogram view", key, compute=lambda: datasets(data, r))
 
@@ -124,7 +124,7 @@ def draw(sets: dict[str, pd.DataFrame], *, log: bool, height: int = 140) -> None
 @st.fragment
 def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
     """The original over the quantized histogram, the log toggle, and what to notice."""
-    r = data.quantized(quantize_kwargs(s))
+    r = data.quantized(quantize_kwargs(s), arrays=False)
     log = bool(state.get("log", s["log"]))  # the toggle below may have just changed it
     draw(view_data(s, data), log=log)
     log = control("log")  # below the pictures: they come first on a small screen

@@ -53,7 +53,7 @@ def show(
         st.rerun()  # something outside the lesson must follow: a full run
     widgets.write(state, s, keys=["bits"])
     try:
-        data.quantized(quantize_kwargs(s))
+        data.quantized(quantize_kwargs(s), arrays=False)
     except qv.InputError as exc:  # a grid this tensor cannot have (a range near float32's max)
         if "bits" not in hide:
             control("bits")

@@ -48,7 +48,7 @@ def show_cards(cards: list[text.Card]) -> None:
 def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
     """The eight cards."""
     kwargs = quantize_kwargs(s)
-    r = data.quantized(kwargs)
+    r = data.quantized(kwargs, arrays=False)
     qkey = tuple(sorted(kwargs.items()))
     before = previous_values(state, data.key, qkey, text.card_values(r))
     with st.container(key="numbers"):

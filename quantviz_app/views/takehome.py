@@ -34,7 +34,8 @@ def pictures(s: Settings, data: Data) -> dict[str, Callable[[], Figure]]:
 
     def trade() -> Figure:
         names, _, curves, _ = tradeoff.view_data(s, data)
-        sets = {"curves": curves, "current": tradeoff.star(data.quantized(quantize_kwargs(s)))}
+        r = data.quantized(quantize_kwargs(s), arrays=False)
+        sets = {"curves": curves, "current": tradeoff.star(r)}
         return figures.tradeoff_figure(
             sets, [tradeoff.LABELS[n] for n in names], tradeoff.REFERENCE
         )
@@ -44,7 +45,7 @@ def pictures(s: Settings, data: Data) -> dict[str, Callable[[], Figure]]:
         return figures.staircase_figure(ladder, errors, log=log)
 
     out = {"histograms": hist, "tradeoff": trade, "staircase": stairs}
-    if data.quantized(quantize_kwargs(s)).per_tensor:
+    if data.quantized(quantize_kwargs(s), arrays=False).per_tensor:
         out["closeup"] = lambda: figures.closeup_figure(closeup.view_data(s, data))
     if len(data.shape) >= 2:
         out["channels"] = lambda: figures.channel_figure(channels.view_data(s, data))
@@ -55,7 +56,8 @@ def pictures(s: Settings, data: Data) -> dict[str, Callable[[], Figure]]:
 def show(s: Settings, data: Data) -> None:
     """The download buttons and the code snippet."""
     st.subheader("Take it home")
-    r = data.quantized(quantize_kwargs(s))
+    kwargs = quantize_kwargs(s)
+    r = data.quantized(kwargs, arrays=False)
     link = to_link(s)
     st.caption("Pictures, as on the page (PNG at 200 dpi for slides; SVG scales to any size):")
     row = st.container(horizontal=True)
@@ -79,7 +81,8 @@ def show(s: Settings, data: Data) -> None:
         icon=":material/download:",
     )  # fmt: skip
     row.download_button(
-        "quantized.npz", lambda: export.quantized_npz(r, link), file_name="quantized.npz",
+        "quantized.npz", lambda: export.quantized_npz(data.quantized(kwargs), link),
+        file_name="quantized.npz",
         mime="application/octet-stream", key="dl_npz", on_click="ignore",
         icon=":material/download:",
     )  # fmt: skip

@@ -126,7 +126,7 @@ def view_data(s: Settings, data: Data) -> tuple[list[str], pd.DataFrame, pd.Data
 def show(s: Settings, data: Data) -> None:
     """The strategies to compare, the chart and what to notice."""
     st.subheader("Trade-off: error against bit width")
-    r = data.quantized(quantize_kwargs(s))
+    r = data.quantized(quantize_kwargs(s), arrays=False)
     compare = control("compare", options=allowed_strategies(r.config.granularity))
     s = s.replace(compare=tuple(compare))
     link.sync(s, st.query_params)

@@ -87,7 +87,7 @@ def test_a_safetensors_opens_its_largest_matrix_and_lists_its_weights(small_app)
     picker.select("layer1.weight")
     rerun(at)
     assert sqnr(at) == expected_sqnr(m["layer1.weight"])
-    at.button_group(key="granularity").set_value("channel")
+    at.selectbox(key="granularity").set_value("channel")
     rerun(at)
     assert sqnr(at) == expected_sqnr(m["layer1.weight"], granularity="channel", axis=0)
 

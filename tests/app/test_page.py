@@ -214,7 +214,7 @@ def test_entropy_per_channel_says_it_uses_min_max(open_app):
 
 def test_granularity_needs_rows(small_app):
     at = small_app
-    assert "granularity" not in [g.key for g in at.button_group]
+    assert "granularity" not in [g.key for g in at.selectbox]
     assert any("this tensor has no rows" in c.value for c in at.sidebar.caption)
 
 
