@@ -123,7 +123,7 @@ def test_denormal_data_is_quantized_not_refused(strategy, symmetric):
 @pytest.mark.parametrize("name", ["denormals", "few_denormals_and_zeros", "huge_1e30", "huge_3e38"])
 @pytest.mark.parametrize("symmetric", [False, True])
 def test_the_histogram_search_of_long_rows_survives_awkward_values(monkeypatch, name, symmetric):
-    # Rows longer than EXACT_ROW_MAX (2M values) are searched on a histogram; shorten
+    # Rows longer than EXACT_ROW_MAX (131,072 values) are searched on a histogram; shorten
     # the limit so that these small tensors take that path too.
     monkeypatch.setattr(ranges, "EXACT_ROW_MAX", 100)
     x = TENSORS[name]

@@ -109,7 +109,7 @@ def test_per_channel_search_is_within_half_a_percent_of_brute_force(name, bits, 
 def test_long_rows_searched_on_a_histogram_are_within_half_a_percent(
     monkeypatch, dist, bits, symmetric
 ):
-    # Rows over EXACT_ROW_MAX (2M values) are searched on a 2048-bin histogram;
+    # Rows over EXACT_ROW_MAX (131,072 values) are searched on a 2048-bin histogram;
     # lower the limit so that a tensor small enough for brute force takes that path.
     monkeypatch.setattr(ranges, "EXACT_ROW_MAX", 1000)
     x = qv.sample(dist, n=20_000, seed=bits)

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import quantviz as qv
 from quantviz.ranges import (
@@ -77,6 +79,64 @@ def test_entropy_threshold_matches_modelopt():
     for case in recorded["cases"]:
         kept = entropy_threshold(np.array(case["hist"]), case["bits"], case["unsigned"])
         assert kept == case["kept_bins"], (case["data"], case["bits"])
+
+
+def kl_threshold_one_by_one(hist, bits, unsigned, start_bin=128):
+    """TensorRT's rule as ModelOpt writes it: one candidate at a time, scipy's KL."""
+    bins = np.array(hist, dtype=np.float64)
+    bins[0] = bins[1]
+    nq = 2 ** (bits - 1 + int(unsigned))
+    best_i, best_kl = len(bins), np.inf
+    for i in range(start_bin, len(bins) + 1):
+        p = bins[:i].copy()
+        p[i - 1] += bins[i:].sum()
+        group = np.digitize(np.arange(i), np.linspace(0, i, nq + 1)) - 1
+        q = np.zeros(i)
+        for g in np.unique(group):
+            members = (group == g) & (bins[:i] != 0)
+            if members.any():
+                q[members] = bins[:i][members].sum() / members.sum()
+        if q.sum() == 0 or np.any((p > 0) & (q == 0)):
+            kl = np.inf
+        else:
+            p, q = p / p.sum(), q / q.sum()
+            kl = np.sum(
+                np.where(p > 0, p * np.log(np.where(p > 0, p, 1) / np.where(q > 0, q, 1)), 0)
+            )
+        if kl <= best_kl:
+            best_i, best_kl = i, kl
+    return best_i
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    counts=st.lists(st.integers(0, 1000), min_size=130, max_size=400),
+    zeros=st.floats(0.0, 0.9),
+    bits=st.integers(1, 12),
+    unsigned=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_entropy_threshold_all_candidates_at_once_picks_what_one_by_one_picks(
+    counts, zeros, bits, unsigned, seed
+):
+    # sparse histograms (empty bins, ties) are where a vectorised KL could pick another bin
+    hist = np.array(counts)
+    hist[np.random.default_rng(seed).random(hist.size) < zeros] = 0
+    hist[-1] = max(hist[-1], 1)  # the largest |x| is in the last bin
+    assert entropy_threshold(hist, bits, unsigned) == kl_threshold_one_by_one(hist, bits, unsigned)
+
+
+def test_entropy_threshold_of_a_flat_histogram_keeps_every_bin():
+    # nothing to gain from clipping a flat histogram: the last (widest) minimum is all bins
+    assert entropy_threshold(np.full(300, 7), 4, False) == 300
+
+
+def test_entropy_threshold_settles_a_tie_on_the_widest_range():
+    # two values, in bins 133 and 150: keeping 134 bins (the tail folded into bin 133)
+    # and keeping all 151 both lose nothing (KL = 0); the rule takes the last minimum
+    hist = np.zeros(151)
+    hist[133] = hist[150] = 1
+    assert entropy_threshold(hist, 1, False) == 151
 
 
 def test_entropy_clips_outliers_and_is_per_tensor_only():
