@@ -9,8 +9,7 @@ A setting does not fit every tensor: a 1-D bias has no channels, a group size
 may not divide a row. Each tensor gets the nearest settings that apply
 (:func:`quantviz.fit.fit_settings`, the page's policy too), and the ``note``
 column says what changed. Also here: :func:`default_tensor`
-(which tensor of a file to show first) and :func:`search_sample` (a smaller,
-structure-keeping stand-in for a huge tensor, for searches and sweeps).
+(which tensor of a file to show first).
 
 Pure: numpy and pandas, no streamlit, no matplotlib.
 """
@@ -138,48 +137,3 @@ def default_tensor(tensors: Mapping[str, np.ndarray]) -> str | None:
         return None
     matrices = [(name, x) for name, x in floats if x.ndim >= 2] or floats
     return max(matrices, key=lambda item: item[1].size)[0]
-
-
-def search_sample(
-    x: np.ndarray,
-    max_values: int,
-    *,
-    granularity: str = "tensor",
-    axis: int = 0,
-    group_size: int | None = None,
-    seed: int = 0,
-) -> np.ndarray:
-    """A smaller tensor with about ``max_values`` values that keeps the granularity's structure.
-
-    For sweeps and range searches on huge tensors (the metrics shown for the
-    current setting are always computed on every value). ``x`` itself is
-    returned when it is small enough.
-
-    * per tensor: values drawn at random (1-D result);
-    * per channel: every channel kept, a random subset of each channel's
-      positions, the same in every channel (2-D result, channels on axis 0:
-      quantize it with ``axis=0``);
-    * per group: a random subset of the rows, each with its whole last axis
-      (2-D result), so groups stay whole.
-
-    Positions are drawn with a seeded generator and deduplicated (so a few
-    fewer than asked may come back), in their original order: the same tensor
-    always gives the same sample. Cost: O(max_values), not O(x.size).
-    """
-    if x.size <= max_values:
-        return x
-    rng = np.random.default_rng(seed)
-
-    def pick(n: int, k: int) -> np.ndarray:
-        idx = np.sort(rng.integers(0, n, size=k))  # (np.unique is ~40x slower here)
-        return idx[np.r_[True, idx[1:] != idx[:-1]]]
-
-    if granularity == "channel" and x.ndim >= 2:
-        rows = np.moveaxis(x, axis, 0).reshape(x.shape[axis], -1)
-        keep = max(1, max_values // rows.shape[0])
-        return rows if keep >= rows.shape[1] else rows[:, pick(rows.shape[1], keep)]
-    if granularity == "group" and x.ndim >= 2:
-        rows = x.reshape(-1, x.shape[-1])
-        keep = max(1, max_values // rows.shape[1])
-        return rows if keep >= rows.shape[0] else rows[pick(rows.shape[0], keep)]
-    return np.ravel(x)[pick(x.size, max_values)]

@@ -388,6 +388,26 @@ def tradeoff_note(at_bits: list[tuple[str, float]], bits: int) -> str:
     return text
 
 
+def sweep_note(method: str, size: int, sample_values: int) -> str | None:
+    """How the curves were measured, when not by quantizing every value at every bit width
+    (``method`` from ``quantviz.sweep.sweep_method``)."""
+    if method == "histogram":
+        return (
+            f"This tensor has {count(size, 'value')}: for the curves each range is chosen on a "
+            f"sample of {sample_values:,} of them (the smallest and largest included) "
+            "and its error is measured on every value, through a fine histogram (within a "
+            "few hundredths of a dB). The numbers at the top quantize every value."
+        )
+    if method == "sample":
+        return (
+            f"This tensor has {count(size, 'value')}: the curves quantize about "
+            f"{sample_values:,} of them, in whole rows. An estimate: where the clipping "
+            "of a few rows dominates (high bit widths) it can be off by several dB. The "
+            "numbers at the top quantize every value."
+        )
+    return None
+
+
 def channel_note(stats: ChannelStats, labels: tuple[str, str]) -> str:
     """What to notice in the per-channel view (Markdown)."""
     a, b = labels

@@ -13,7 +13,6 @@ from quantviz.model_table import (
     COLUMNS,
     default_tensor,
     model_table,
-    search_sample,
     shape_text,
     table_kwargs,
 )
@@ -131,19 +130,3 @@ def test_default_tensor(minilm):
     m = {"v": np.zeros(100, np.float32), "m1": np.zeros((3, 3), np.float32)}
     m["m2"] = np.zeros((9, 1), np.float32)
     assert default_tensor(m) == "m1"
-
-
-def test_search_sample_keeps_structure():
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(64, 1000)).astype(np.float32)
-    assert search_sample(x, 10**6) is x
-    flat = search_sample(x, 5000)
-    assert flat.ndim == 1 and 4000 < flat.size <= 5000 and np.isin(flat, x).all()
-    ch = search_sample(x, 6400, granularity="channel", axis=0)
-    assert ch.shape[0] == 64 and ch.shape[1] <= 100
-    assert np.isin(ch[3], x[3]).all()
-    ch1 = search_sample(x, 6400, granularity="channel", axis=1)
-    assert ch1.shape[0] == 1000 and ch1.shape[1] <= 6
-    grp = search_sample(x, 10_000, granularity="group", group_size=8)
-    assert grp.shape[1] == 1000 and grp.shape[0] <= 10
-    np.testing.assert_array_equal(search_sample(x, 5000), flat)  # seeded: reproducible

@@ -1,9 +1,10 @@
 """View 4: error against bit width, for several range strategies, with the current setting starred.
 
 Each strategy's sweep over 1–16 bits is computed once per tensor and options (not
-per bit width), so a bit-slider move only moves the star. A tensor above a million
-values is swept on a sample that keeps whole rows (the numbers at the top of the
-page always use every value).
+per bit width), so a bit-slider move only moves the star. A tensor over 262,144
+values is estimated (``quantviz.sweep.sweep_estimate``): per tensor, ranges chosen on
+a sample and errors measured on every value; per channel or group, whole rows of a
+sample. The numbers at the top of the page always use every value.
 """
 
 from __future__ import annotations
@@ -13,15 +14,13 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.fit import fit_settings
-from quantviz.model_table import search_sample
-from quantviz.sweep import sqnr_uniform_db
+from quantviz.sweep import ESTIMATE_VALUES, sqnr_uniform_db, sweep_estimate, sweep_method
 from quantviz_app import charts, link, text
 from quantviz_app.data import Data
 from quantviz_app.schema import BY_KEY, Settings, quantize_kwargs
 from quantviz_app.widgets import control
 
 BITS = range(1, 17)
-SWEEP_VALUES = 1_000_000  # larger tensors are swept on a sample of about this many values
 REFERENCE = "uniform data, 20·log10(2^b − 1)"
 LABELS = {s.name: s.label for s in qv.strategies()}
 
@@ -39,26 +38,13 @@ def sweep_options(s: Settings, shape: tuple[int, ...], strategy: str) -> dict:
 
 
 def sweep_table(data: Data, options: dict) -> pd.DataFrame:
-    """One strategy over 1–16 bits (cached per tensor and options)."""
+    """One strategy over 1–16 bits (cached per tensor and options); a bit width this
+    tensor cannot have is left out. Big tensors are estimated (``qv.sweep_estimate``)."""
 
     def compute() -> pd.DataFrame:
         opts = dict(options)
-        strategy = opts.pop("strategy")
-        symmetric = opts.pop("symmetric")
-        layout = (opts.get("granularity", "tensor"), opts.get("axis", 0), opts.get("group_size"))
-        x = search_sample(data.x, SWEEP_VALUES, granularity=layout[0], axis=layout[1],
-                          group_size=layout[2])  # fmt: skip
-        if x is not data.x and layout[0] == "channel":
-            opts["axis"] = 0  # the sample has its channels on axis 0
-        parts = []
-        for b in BITS:  # one by one: a bit width this tensor cannot have is left out
-            if b == 1 and opts.get("narrow_range"):
-                continue
-            try:
-                parts.append(qv.sweep(x, [b], [strategy], symmetric, **opts))
-            except qv.InputError:
-                continue
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        strategy, symmetric = opts.pop("strategy"), opts.pop("symmetric")
+        return sweep_estimate(data.x, BITS, [strategy], symmetric, skip_unfit=True, **opts)
 
     return data.memo("sweep", tuple(sorted(options.items())), compute=compute)
 
@@ -141,8 +127,7 @@ def show(s: Settings, data: Data) -> None:
     spec = charts.tradeoff_spec(series, REFERENCE, field="sqnr_db", legend=True)
     st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
     st.markdown(text.tradeoff_note(by_bits.get(r.bits, []), r.bits))
-    if data.size > SWEEP_VALUES:
-        st.caption(
-            f"The curves are computed on a sample of about {SWEEP_VALUES:,} of the "
-            f"{data.size:,} values (whole rows kept); the numbers at the top use every value."
-        )
+    method = sweep_method(data.size, r.config.granularity, s["rounding"])
+    note = text.sweep_note(method, data.size, ESTIMATE_VALUES)
+    if note:
+        st.caption(note)

@@ -165,3 +165,18 @@ def test_the_tradeoff_note_says_when_6_dB_per_bit_holds_and_what_clipping_costs(
         "A fixed clip (percentile, k sigma) helps at low bit widths but costs at high ones" in note
     )
     assert note.endswith("At **4 bits**: ACIQ (Laplace) 15.8 dB, Min-max 10.1 dB.")
+
+
+def test_the_sweep_note_says_how_a_big_tensor_was_measured():
+    assert text.sweep_note("exact", 100_000, 262_144) is None
+    assert text.sweep_note("histogram", 11_720_448, 262_144) == (
+        "This tensor has 11,720,448 values: for the curves each range is chosen on a sample "
+        "of 262,144 of them (the smallest and largest included) and its error is measured "
+        "on every value, through a fine histogram (within a few hundredths of a dB). The "
+        "numbers at the top quantize every value."
+    )
+    assert text.sweep_note("sample", 11_720_448, 262_144) == (
+        "This tensor has 11,720,448 values: the curves quantize about 262,144 of them, in "
+        "whole rows. An estimate: where the clipping of a few rows dominates (high bit "
+        "widths) it can be off by several dB. The numbers at the top quantize every value."
+    )
