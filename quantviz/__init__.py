@@ -31,7 +31,7 @@ from quantviz.quantizer import (
     quantize_codes,
 )
 from quantviz.ranges import Strategy, aciq_alpha, get_strategy, strategies
-from quantviz.sweep import sqnr_uniform_db, sweep
+from quantviz.sweep import sqnr_uniform_db, sweep, sweep_estimate
 from quantviz.tensor import as_weights, finite_values
 
 __version__ = "0.1.0"
@@ -70,4 +70,5 @@ __all__ = [
     "sqnr_uniform_db",
     "strategies",
     "sweep",
+    "sweep_estimate",
 ]
