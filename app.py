@@ -11,7 +11,7 @@ library, every sentence from ``quantviz_app/text.py``; every setting is declared
 import streamlit as st
 
 from quantviz_app import fitting, layout, link, sources, text, widgets
-from quantviz_app.views import controls, header, lesson
+from quantviz_app.views import controls, header, lesson, worked
 
 state = st.session_state
 
@@ -29,6 +29,8 @@ hide = controls.hidden(settings)
 
 # ---- the controls (the lesson draws the bit slider, and in class view the strategy) -------
 on_page = {"bits", "strategy"} if settings["view"] == "class" else {"bits"}
+if settings["lesson"] == "worked-example":
+    on_page = worked.ON_PAGE  # the lesson draws its own controls; the sidebar keeps the scheme
 controls.sidebar(settings, fitted, data, state, on_page=on_page)
 
 # ---- the page: what to know, then the lesson (a fragment: a bit move redraws only it) ---
@@ -37,9 +39,12 @@ if data.dropped:
     warnings.append(text.dropped_warning(data.dropped))
 if upload_error:
     st.error(upload_error, icon=":material/error:")
-if settings["view"] != "class":
+if settings["view"] != "class" and settings["lesson"] == "none":
     header.show(state, warnings, hide_scenes="presets" in hide)
 else:
     for warning in warnings:
         st.warning(warning)
-lesson.show(settings, data, state, hide, fitted.notes)
+if settings["lesson"] == "worked-example":
+    worked.show(settings, state)
+else:
+    lesson.show(settings, data, state, hide, fitted.notes)

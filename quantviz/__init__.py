@@ -33,6 +33,7 @@ from quantviz.quantizer import (
 from quantviz.ranges import Strategy, aciq_alpha, get_strategy, strategies
 from quantviz.sweep import sqnr_uniform_db, sweep, sweep_estimate
 from quantviz.tensor import as_weights, finite_values
+from quantviz.worked import WorkedExample, worked_example
 
 __version__ = "0.1.0"
 
@@ -46,6 +47,7 @@ __all__ = [
     "QuantConfig",
     "QuantResult",
     "Strategy",
+    "WorkedExample",
     "__version__",
     "aciq_alpha",
     "as_weights",
@@ -71,4 +73,5 @@ __all__ = [
     "strategies",
     "sweep",
     "sweep_estimate",
+    "worked_example",
 ]

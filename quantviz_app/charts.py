@@ -509,3 +509,85 @@ def tradeoff_spec(
         "padding": {"top": 8, "left": 4, "right": 8, "bottom": 4},
         "config": {**config(), "legend": {**config()["legend"], "columns": 2}},
     }  # fmt: skip
+
+
+# ------------------------------------------------------------ number line --
+
+CODE_ROW = -0.38  # the values sit at 1, the levels they land on at 0, the codes below
+LABEL_ROWS = "datum.value == 1 ? 'x' : datum.value == 0 ? 'x̂' : 'q'"
+
+
+def number_line_spec(*, height: int = 170) -> dict:
+    """The worked example on one value axis: each value ``x`` (top row) joined to the level
+    ``x̂`` it lands on (bottom row), the grid's levels as ticks with their codes.
+
+    Datasets: ``levels`` (``level``, ``code``: the grid, when few enough to draw),
+    ``moves`` (``n``, ``x``, ``xhat``, ``followed``: one per value), ``domain`` (``x``:
+    the axis ends).
+    """
+    x = _x("value")
+    x["axis"] = {**x["axis"], "grid": False}
+    rows = {"field": "row", "type": "quantitative", "title": None,
+            "scale": {"domain": [-0.55, 1.25]},
+            "axis": {"values": [CODE_ROW, 0, 1], "grid": False, "domain": False,
+                     "ticks": False, "labelFontSize": FONT,
+                     "labelExpr": LABEL_ROWS}}  # fmt: skip
+    highlight = {"condition": {"test": "datum.followed", "value": INK}, "value": LEVEL}
+    return {
+        "$schema": SCHEMA,
+        "height": height,
+        "layer": [
+            {"data": {"name": "domain"}, "mark": {"type": "point", "opacity": 0},
+             "encoding": {"x": {"field": "x", **x}}},
+            {"data": {"name": "levels"}, "transform": [{"filter": "isValid(datum.level)"},
+                                                       {"calculate": "-0.12", "as": "row"},
+                                                       {"calculate": "0.12", "as": "row2"}],
+             "mark": {"type": "rule", "color": LEVEL, "strokeWidth": 2},
+             "encoding": {"x": {"field": "level", **x}, "y": rows, "y2": {"field": "row2"},
+                          "tooltip": [{"field": "code", "title": "code q"},
+                                      {"field": "level", "title": "level", "format": ".6~g"}]}},
+            {"data": {"name": "levels"}, "transform": [{"filter": "isValid(datum.label)"},
+                                                       {"calculate": str(CODE_ROW), "as": "row"}],
+             "mark": {"type": "text", "fontSize": TICK_FONT, "color": INK},
+             "encoding": {"x": {"field": "level", **x}, "y": rows, "text": {"field": "label"}}},
+            {"data": {"name": "moves"}, "transform": [{"filter": "isValid(datum.x)"},
+                                                      {"calculate": "1", "as": "row"},
+                                                      {"calculate": "0", "as": "row2"}],
+             "mark": {"type": "rule", "strokeWidth": 2},
+             "encoding": {"x": {"field": "x", **x}, "x2": {"field": "xhat"}, "y": rows,
+                          "y2": {"field": "row2"}, "color": highlight}},
+            {"data": {"name": "moves"}, "transform": [{"filter": "isValid(datum.x)"},
+                                                      {"calculate": "1", "as": "row"}],
+             "mark": {"type": "point", "filled": True, "color": ORIGINAL, "opacity": 1},
+             "encoding": {"x": {"field": "x", **x}, "y": rows,
+                          "size": {"condition": {"test": "datum.followed", "value": 260},
+                                   "value": 110},
+                          "tooltip": [{"field": "n", "title": "value #"},
+                                      {"field": "x", "title": "x", "format": ".6~g"},
+                                      {"field": "xhat", "title": "x̂", "format": ".6~g"}]}},
+            {"data": {"name": "moves"}, "transform": [{"filter": "isValid(datum.x)"},
+                                                      {"calculate": "0", "as": "row"}],
+             "mark": {"type": "point", "filled": True, "color": QUANTIZED, "opacity": 1,
+                      "shape": "square"},
+             "encoding": {"x": {"field": "xhat", **x}, "y": rows,
+                          "size": {"condition": {"test": "datum.followed", "value": 260},
+                                   "value": 110}}},
+        ],
+        "padding": {"top": 8, "left": 4, "right": 10, "bottom": 4},
+        "config": config(),
+    }  # fmt: skip
+
+
+def levels_frame(levels: np.ndarray, codes: np.ndarray, *, labelled: bool) -> pd.DataFrame:
+    """``level``, ``code`` and ``label`` (the code as text, or missing when ``labelled`` is
+    False: too many levels to label)."""
+    labels = [str(int(c)) if labelled else None for c in codes]
+    return pd.DataFrame({"level": np.asarray(levels, float), "code": np.asarray(codes, int),
+                         "label": labels})  # fmt: skip
+
+
+def moves_frame(x: np.ndarray, xhat: np.ndarray, followed: int) -> pd.DataFrame:
+    """``n`` (from 1), ``x``, ``xhat`` and ``followed`` (the value walked through)."""
+    n = np.arange(1, len(x) + 1)
+    return pd.DataFrame({"n": n, "x": np.asarray(x, float), "xhat": np.asarray(xhat, float),
+                         "followed": n == followed})  # fmt: skip

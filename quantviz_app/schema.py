@@ -62,7 +62,8 @@ class Setting:
     widget : str or None
         ``"slider"``, ``"select_slider"``, ``"segmented"``, ``"radio"``,
         ``"selectbox"``, ``"toggle"``, ``"number"``, ``"multiselect"``,
-        ``"range_slider"``; None for a setting only a link or a button sets.
+        ``"range_slider"``, ``"text_input"``; None for a setting only a link or a button
+        sets.
     url : str, tuple or None
         Its name in a link (a pair for a range); None: never in a link.
     pinned : bool
@@ -255,6 +256,7 @@ SCHEMES = ("asymmetric", "symmetric", "narrow")
 SAMPLE_SIZES = (1_000, 10_000, 100_000, 1_000_000)
 MAX_SEED = 2**32 - 1
 VIEWS = ("main", "class")
+LESSONS = ("none", "worked-example")
 SOURCES = ("synthetic", "sample", "file")
 SAMPLE_TENSOR_DEFAULT = "encoder.layer.0.intermediate.dense.weight"
 
@@ -548,7 +550,41 @@ SETTINGS: tuple[Setting, ...] = (
         ),
         group="view",
     ),
+    # ---- the worked example ------------------------------------------------------
+    Setting(
+        "values",
+        "text",
+        "1.2, 2.3, 3.4, 4.5, 5.6",
+        "Values",
+        "Up to 16 numbers, separated by commas. The default is the article's example.",
+        widget="text_input",
+        applies=_when("lesson", "worked-example"),
+        group="view",
+    ),
+    Setting(
+        "follow",
+        "int",
+        1,
+        "Follow value",
+        "Walk one value through every step of the formula.",
+        low=1,
+        high=16,
+        step=1,
+        widget="slider",
+        applies=_when("lesson", "worked-example"),
+        group="view",
+    ),
     # ---- the page --------------------------------------------------------------
+    Setting(
+        "lesson",
+        "choice",
+        "none",
+        "Lesson",
+        "none: the page; worked-example: a few values through the formula, step by step.",
+        options=LESSONS,
+        option_labels={"none": "none", "worked-example": "Worked example, step by step"},
+        group="page",
+    ),
     Setting(
         "view",
         "choice",

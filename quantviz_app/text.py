@@ -18,6 +18,7 @@ import numpy as np
 
 from quantviz.channels import ChannelStats
 from quantviz.pipeline import QuantResult
+from quantviz.worked import WorkedExample
 from quantviz_app.format import MINUS, count, db, num, operand_digits, percent, tex
 
 TITLE = "Watch quantization happen"
@@ -457,3 +458,96 @@ def code_snippet(kwargs: Mapping[str, object], source: Mapping[str, object]) -> 
             f"x = load_weights({source['file']!r})[{source['tensor']!r}]"
         )
     return f"import quantviz as qv\n{load}\nr = qv.quantize(x, {args})\nr.metrics"
+
+
+# ------------------------------------------------------- the worked example --
+
+WORKED_TITLE = "The worked example, step by step"
+WORKED_INTRO = (
+    "A few numbers through the formula, one column at a time: "
+    "$q = \\mathrm{clamp}(\\mathrm{round}(x / s) + z,\\ q_{min},\\ q_{max})$, then "
+    "$\\hat{x} = (q - z) \\cdot s$. The grid is the min-max grid of these values, one per "
+    "tensor, rounding half to even (PyTorch's `MinMaxObserver`). Change the values, the bit "
+    "width or the scheme and watch every column follow."
+)
+
+
+def worked_range(w: WorkedExample) -> str:
+    """Where the grid's range comes from (Markdown)."""
+    lo, hi = _n(w.data_low), _n(w.data_high)
+    if w.symmetric:
+        amax = _n(w.high)
+        return (
+            f"The values run from {lo} to {hi}. A symmetric grid is centred on 0: its range is "
+            f"±max|x| = ±{amax}, its codes {_n(w.qmin)} … {_n(w.qmax)}, and 0.0 is code 0."
+        )
+    if w.widened:
+        end = "ℓ" if w.low != w.data_low else "h"
+        return (
+            f"The values run from {lo} to {hi}. The range must contain 0, so that 0.0 is a "
+            f"level exactly: {end} is widened to 0, and the grid spans [{_n(w.low)}, "
+            f"{_n(w.high)}] with codes {w.qmin} … {w.qmax}."
+        )
+    return (
+        f"The values run from {lo} to {hi}; the range [ℓ, h] = [{_n(w.low)}, {_n(w.high)}] "
+        f"already contains 0, so it is used as it is, with codes {w.qmin} … {w.qmax}."
+    )
+
+
+WORKED_COLUMNS = ("#", "x", "x / s", "round(x / s)", "+ z", "clamp → q", "x̂ = (q − z)·s",
+                  "error x̂ − x")  # fmt: skip
+
+
+WORKED_DIGITS = 6  # float32 holds about 7: enough for typed values, none of its noise
+
+
+def _n(value: float) -> str:
+    return num(value, WORKED_DIGITS)
+
+
+def _signed(value: float) -> str:
+    return ("+" if value > 0 else "") + _n(value)
+
+
+def worked_rows(w: WorkedExample) -> list[list[str]]:
+    """One row of texts per value, in :data:`WORKED_COLUMNS` order (a clamp says so)."""
+    rows = []
+    for i in range(w.x.size):
+        shifted, q = int(w.shifted[i]), int(w.codes[i])
+        clamp = f"{_n(shifted)} → {_n(q)} (clamped)" if shifted != q else _n(q)
+        rows.append([
+            str(i + 1), _n(w.x[i]), _n(w.scaled[i]), _n(w.rounded[i]), _n(shifted),
+            clamp, _n(w.dequantized[i]), _signed(w.error[i]),
+        ])  # fmt: skip
+    return rows
+
+
+def worked_follow(w: WorkedExample, i: int) -> str:
+    """Value ``i`` (from 0) through every step, in one sentence (Markdown)."""
+    x, s, z = w.x[i], w.scale, w.zero_point
+    scaled, rounded, shifted, q = w.scaled[i], int(w.rounded[i]), int(w.shifted[i]), int(w.codes[i])
+    z_part = f"{_n(rounded)} + {_n(z)}" if z >= 0 else f"{_n(rounded)} {MINUS} {_n(-z)}"
+    if shifted != q:
+        clamp = (
+            f"{_n(shifted)} lies outside [{_n(w.qmin)}, {_n(w.qmax)}]: the clamp makes it "
+            f"**q = {_n(q)}**"
+        )
+    else:
+        clamp = f"inside [{_n(w.qmin)}, {_n(w.qmax)}], so **q = {_n(q)}**"
+    q_z = f"{_n(q)} {MINUS} {_n(z)}" if z >= 0 else f"{_n(q)} + {_n(-z)}"
+    bound = (
+        "the clamp moved it to the grid's last level: clipping error, not rounding"
+        if shifted != q
+        else f"at most half a step, s/2 = {_n(s / 2)}"
+    )
+    return (
+        f"**Value {i + 1}: x = {_n(x)}.** x / s = {_n(x)} / {_n(s)} = {_n(scaled)} → "
+        f"round (half to even) = {_n(rounded)} → + z = {z_part} = {_n(shifted)} → {clamp} → "
+        f"x̂ = ({q_z}) × {_n(s)} = **{_n(w.dequantized[i])}**. "
+        f"Error x̂ − x = {_signed(w.error[i])}: {bound}."
+    )
+
+
+def worked_grid_formulas(r: QuantResult) -> str:
+    """The step size and the zero point of the worked example, with its numbers (LaTeX)."""
+    return _aligned(scale_lines(r), zero_point_lines(r))

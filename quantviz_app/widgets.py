@@ -98,6 +98,8 @@ def control(
     if s.widget == "number":
         return where.number_input(text, int(s.low), int(s.high), step=int(s.step or 1),
                                   persist_state="session", **common)  # fmt: skip
+    if s.widget == "text_input":
+        return where.text_input(text, max_chars=500, **common)
     if s.widget == "multiselect":
         return where.multiselect(text, choices, format_func=show, **common)
     raise ValueError(f"setting {key!r} has no widget")

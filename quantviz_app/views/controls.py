@@ -23,6 +23,25 @@ from quantviz_app.sources import tensor_choices, uploaded
 from quantviz_app.widgets import control
 
 _STRATEGIES = {s.name: s for s in qv.strategies()}
+LESSON_BUTTONS = "lesson_button"  # widget key of the lesson buttons
+
+
+def open_lesson(state: MutableMapping[str, Any]) -> None:
+    """Lesson button callback: open the chosen lesson (the button does not stay pressed)."""
+    key = state.get(LESSON_BUTTONS)
+    if key:
+        state["lesson"] = key
+    state[LESSON_BUTTONS] = None
+
+
+def lesson_buttons(state: MutableMapping[str, Any]) -> None:
+    """One button per lesson."""
+    setting = BY_KEY["lesson"]
+    st.pills(
+        "Lessons", [k for k in setting.options if k != "none"], format_func=setting.show,
+        key=LESSON_BUTTONS, on_change=open_lesson, args=(state,),
+        help="A lesson walks through one idea with numbers you can change.",
+    )  # fmt: skip
 
 
 def hidden(s: Settings) -> set[str]:
@@ -132,6 +151,8 @@ def sidebar(
     hide = hidden(s) | set(on_page)
     with st.sidebar:
         st.markdown(f"### quantviz\n{text.TITLE}")
+        if s["lesson"] == "none" and "presets" not in hide:
+            lesson_buttons(state)
         quantization_controls(s, fitted, data.shape, hide)
         st.divider()
         data_controls(s, data, state, hide)

@@ -163,3 +163,22 @@ def test_a_real_checkpoint_uploaded_through_the_page(page: Page, app_url: str, t
     sqnr = qv.quantize(load_weights(sample)[name], bits=4).metrics["sqnr_db"]
     assert parse_number(metric_value_text(page, "SQNR")) == pytest.approx(sqnr, abs=0.051)
     save_screenshot(page, tmp_path, "uploaded-checkpoint.png")
+
+
+def test_the_worked_example_at_the_projectors_width(page: Page, app_url: str, tmp_path):
+    """The article's values at 3 bits: the number line, the table and the walk-through, with
+    nothing cut off; typing new values changes the table."""
+    show(page, f"{app_url}/?lesson=worked-example&bits=3&follow=4", PROJECTOR)
+    assert overflowing(page, ", ".join(CUT)) == []
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("Value 4: x = 4.5.")).to_be_visible()
+    expect(main.get_by_text("x̂ = (6 − 0) × 0.8 =")).to_be_visible()
+    chart = box(page, "[data-testid='stVegaLiteChart']")
+    assert chart["x"] + chart["width"] <= PROJECTOR["width"], chart
+    save_screenshot(page, tmp_path, "worked-example-1024x768.png")
+    values = page.locator(".st-key-values input")
+    values.fill("-1, 0.5, 2")
+    values.press("Enter")
+    wait_for_app_run(page)
+    expect(main.get_by_text("The values run from −1 to 2")).to_be_visible()
+    assert_no_errors(page)

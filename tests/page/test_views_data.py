@@ -121,3 +121,20 @@ def test_a_sweep_is_cached_per_tensor_and_options_not_per_bit_width():
     tradeoff.sweep_table(laplace, tradeoff.sweep_options(Settings().replace(bits=2),
                                                           laplace.shape, "minmax"))  # fmt: skip
     assert len(laplace.store) == store_before + 1
+
+
+def test_the_number_line_draws_each_value_its_level_and_the_codes():
+    from quantviz.worked import worked_example
+    from quantviz_app.views import worked
+
+    sets = worked.datasets(worked_example([1.2, 2.3, 3.4, 4.5, 5.6], 3), followed=2)
+    assert sets["levels"]["code"].tolist() == list(range(8))
+    assert sets["levels"]["label"].tolist() == [str(c) for c in range(8)]
+    np.testing.assert_allclose(sets["levels"]["level"], [0.8 * c for c in range(8)], rtol=1e-6)
+    np.testing.assert_allclose(sets["moves"]["xhat"], [1.6, 2.4, 3.2, 4.8, 5.6], rtol=1e-6)
+    assert sets["moves"]["followed"].tolist() == [False, True, False, False, False]
+    assert charts.data_names(charts.number_line_spec()) == set(sets)
+    # 6 bits: 64 ticks without labels; 9 bits: 512 levels, too many ticks to draw
+    six = worked.datasets(worked_example([1.2, 5.6], 6), followed=1)["levels"]
+    assert len(six) == 64 and six["label"].isna().all()
+    assert worked.datasets(worked_example([1.2, 5.6], 9), followed=1)["levels"].empty

@@ -1,0 +1,100 @@
+"""The worked example (``?lesson=worked-example``): a few typed values through the formula.
+
+The values (default: the article's ``1.2, 2.3, 3.4, 4.5, 5.6``), the bit width and the
+scheme give a table with one column per step, ``x → x/s → round → + z → clamp → q →
+x̂ → error``, the step size and zero point worked out with these numbers, a number
+line showing where each value lands, and one value walked through in a sentence.
+Every number comes from :func:`quantviz.worked.worked_example`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import quantviz as qv
+from quantviz.worked import WorkedExample, parse_values, worked_example
+from quantviz_app import charts, link, text, widgets
+from quantviz_app.schema import SETTINGS, Settings, quantize_kwargs
+from quantviz_app.widgets import control
+
+MAX_LABELLED_LEVELS = 16  # codes written under the ticks up to this many levels
+MAX_DRAWN_LEVELS = 256  # past this, the ticks would merge into a bar
+
+ON_PAGE = frozenset(x.key for x in SETTINGS if x.key != "scheme")
+"""Every control but the scheme is left out of the sidebar: the values are typed here,
+and the grid is min-max, one per tensor, rounding half to even."""
+
+
+def back(state: MutableMapping[str, Any]) -> None:
+    """Button callback: leave the lesson for the page."""
+    state["lesson"] = "none"
+
+
+def datasets(w: WorkedExample, followed: int) -> dict[str, pd.DataFrame]:
+    """The number line's data: the grid's levels (when few enough), each value's move."""
+    n_levels = w.qmax - w.qmin + 1
+    if n_levels <= MAX_DRAWN_LEVELS:
+        codes = np.arange(w.qmin, w.qmax + 1)
+        levels = charts.levels_frame(w.levels(), codes, labelled=n_levels <= MAX_LABELLED_LEVELS)
+    else:
+        levels = charts.levels_frame(np.zeros(0), np.zeros(0), labelled=False)
+    reach = [w.low, w.high, float(w.levels()[0]), float(w.levels()[-1])]
+    lo, hi = min(reach), max(reach)
+    pad = 0.04 * (hi - lo if hi > lo else 1.0)
+    return {
+        "levels": levels,
+        "moves": charts.moves_frame(w.x, w.dequantized, followed),
+        "domain": charts.lines_frame("x", [lo - pad, hi + pad]),
+    }
+
+
+def table(w: WorkedExample) -> pd.DataFrame:
+    """The table of steps, as texts (one column per step of the formula)."""
+    return pd.DataFrame(text.worked_rows(w), columns=list(text.WORKED_COLUMNS))
+
+
+@st.fragment
+def show(full: Settings, state: MutableMapping[str, Any]) -> None:
+    """The worked example at the session's settings."""
+    s = widgets.read(state)
+    if s["scheme"] != full["scheme"]:
+        st.rerun()
+    st.button("← Back to the page", key="worked_back", on_click=back, args=(state,))
+    st.markdown(f"## {text.WORKED_TITLE}")
+    st.markdown(text.WORKED_INTRO)
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        control("values")
+    with right:
+        control("bits")
+    try:
+        values = parse_values(s["values"])
+        kwargs = quantize_kwargs(s)
+        w = worked_example(
+            values, s["bits"], symmetric=kwargs["symmetric"], narrow_range=kwargs["narrow_range"]
+        )
+    except qv.InputError as exc:
+        st.error(str(exc), icon=":material/error:")
+        link.sync(s, st.query_params)
+        return
+    r = qv.quantize(w.x, w.bits, symmetric=w.symmetric, narrow_range=w.narrow_range)
+    st.markdown(text.worked_range(w))
+    followed = min(s["follow"], w.x.size)
+    formulas, picture = st.columns([2, 3], gap="medium")
+    with formulas:
+        st.latex(text.worked_grid_formulas(r))
+    with picture:
+        if w.x.size > 1:
+            state["follow"] = followed
+            followed = control("follow", bounds=(1, w.x.size))
+        spec = charts.number_line_spec()
+        sets = datasets(w, followed)
+        st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
+    st.markdown(text.worked_follow(w, followed - 1))
+    st.dataframe(table(w), hide_index=True, width="stretch")
+    link.sync(s.replace(follow=followed), st.query_params)

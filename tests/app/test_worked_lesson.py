@@ -1,0 +1,89 @@
+"""The worked example lesson (``?lesson=worked-example``), driven as a class would.
+
+Every expected number is worked by hand: the article's values [1.2, 2.3, 3.4, 4.5, 5.6]
+at 3 bits, asymmetric min-max: ℓ widened to 0, s = 5.6 / 7 = 0.8, z = 0,
+q = [2, 3, 4, 6, 7], x̂ = [1.6, 2.4, 3.2, 4.8, 5.6].
+"""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+
+def rerun(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def table(at: AppTest) -> dict[str, list[str]]:
+    df = at.dataframe[0].value
+    return {column: df[column].tolist() for column in df.columns}
+
+
+def test_the_article_values_at_3_bits(open_app):
+    at = open_app(lesson="worked-example", bits="3")
+    assert at.text_input(key="values").value == "1.2, 2.3, 3.4, 4.5, 5.6"
+    t = table(at)
+    assert t["x / s"] == ["1.5", "2.875", "4.25", "5.625", "7"]
+    assert t["round(x / s)"] == ["2", "3", "4", "6", "7"]
+    assert t["clamp → q"] == ["2", "3", "4", "6", "7"]
+    assert t["x̂ = (q − z)·s"] == ["1.6", "2.4", "3.2", "4.8", "5.6"]
+    assert t["error x̂ − x"] == ["+0.4", "+0.1", "−0.2", "+0.3", "0"]
+    texts = [m.value for m in at.markdown]
+    assert (
+        "The values run from 1.2 to 5.6. The range must contain 0, so that 0.0 is a level "
+        "exactly: ℓ is widened to 0, and the grid spans [0, 5.6] with codes 0 … 7."
+    ) in texts
+    assert (
+        "**Value 1: x = 1.2.** x / s = 1.2 / 0.8 = 1.5 → round (half to even) = 2 → + z = "
+        "2 + 0 = 2 → inside [0, 7], so **q = 2** → x̂ = (2 − 0) × 0.8 = **1.6**. "
+        "Error x̂ − x = +0.4: at most half a step, s/2 = 0.4."
+    ) in texts
+    assert r"= \frac{5.6}{7} = 0.8" in at.latex[0].value
+    assert not at.metric  # the page's cards are not part of the lesson
+    assert at.query_params["lesson"] == "worked-example"
+
+
+def test_following_another_value_and_the_symmetric_clamp(open_app):
+    at = open_app(lesson="worked-example", bits="3", scheme="symmetric", follow="5")
+    assert table(at)["clamp → q"] == ["1", "1", "2", "3", "4 → 3 (clamped)"]
+    assert (
+        "**Value 5: x = 5.6.** x / s = 5.6 / 1.6 = 3.5 → round (half to even) = 4 → + z = "
+        "4 + 0 = 4 → 4 lies outside [−4, 3]: the clamp makes it **q = 3** → x̂ = (3 − 0) × "
+        "1.6 = **4.8**. Error x̂ − x = −0.8: the clamp moved it to the grid's last level: "
+        "clipping error, not rounding."
+    ) in [m.value for m in at.markdown]
+    assert at.query_params["follow"] == "5"
+
+
+def test_typed_values_and_bits_change_every_column(open_app):
+    at = open_app(lesson="worked-example", bits="3")
+    at.text_input(key="values").set_value("-1, 0.5, 2")
+    at.slider(key="bits").set_value(2)
+    rerun(at)
+    # ℓ = −1, h = 2, s = 3 / 3 = 1, z = 0 − round(−1 / 1) = 1; 0.5 / 1 = 0.5 rounds to 0.
+    t = table(at)
+    assert t["x / s"] == ["−1", "0.5", "2"]
+    assert t["+ z"] == ["0", "1", "3"]
+    assert t["x̂ = (q − z)·s"] == ["−1", "0", "2"]
+    assert at.query_params["values"] == "-1, 0.5, 2"
+
+
+def test_values_that_are_not_numbers_get_a_sentence(open_app):
+    at = open_app(lesson="worked-example")
+    at.text_input(key="values").set_value("1, two, 3")
+    rerun(at)
+    assert [e.value for e in at.error] == ["'two' is not a number."]
+    assert not at.dataframe
+
+
+def test_the_lesson_button_opens_it_and_back_returns_to_the_page(open_app):
+    at = open_app(n="1000")
+    at.button_group(key="lesson_button").set_value("worked-example")
+    rerun(at)
+    assert at.dataframe and at.query_params["lesson"] == "worked-example"
+    at.button(key="worked_back").click()
+    rerun(at)
+    assert at.metric and not at.dataframe
+    assert "lesson" not in at.query_params
