@@ -10,13 +10,14 @@ library, every sentence from ``quantviz_app/text.py``; every setting is declared
 
 import streamlit as st
 
-from quantviz_app import fitting, layout, link, sources, text, widgets
-from quantviz_app.views import controls, header, lesson, worked
+from quantviz_app import course, fitting, layout, link, sources, text, widgets
+from quantviz_app.views import controls, header, lesson, lessonbox, worked
 
 state = st.session_state
 
 # ---- settings: from the link (first run), then from the controls ------------
 link_notes = link.open_link(state, st.query_params.to_dict())
+course.enter(state, widgets.read(state))  # a lesson step sets the page up, once
 layout.frame(widgets.read(state)["view"])
 upload_error = sources.take_upload(state)
 
@@ -47,4 +48,7 @@ else:
 if settings["lesson"] == "worked-example":
     worked.show(settings, state)
 else:
+    lessonbox.show(settings, data, state)  # a lesson's step and its question, if one is open
+    if course.hides_answers(state, settings):
+        hide = hide | {"answers"}  # predict first: the numbers come with the answer
     lesson.show(settings, data, state, hide, fitted.notes)

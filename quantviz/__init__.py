@@ -20,6 +20,7 @@ from quantviz.fit import Adjustment, fit_settings, group_sizes
 from quantviz.granularity import GRANULARITIES
 from quantviz.io import is_quantizable, load_weights, read_weights
 from quantviz.metrics import metrics, sqnr_rule_db
+from quantviz.mistakes import ArticleMistakes, article_mistakes
 from quantviz.params import Param
 from quantviz.pipeline import QuantConfig, QuantResult, quantize
 from quantviz.quantizer import (
@@ -40,6 +41,7 @@ __version__ = "0.1.0"
 __all__ = [
     "GRANULARITIES",
     "Adjustment",
+    "ArticleMistakes",
     "Distribution",
     "InputError",
     "Param",
@@ -50,6 +52,7 @@ __all__ = [
     "WorkedExample",
     "__version__",
     "aciq_alpha",
+    "article_mistakes",
     "as_weights",
     "code_range",
     "dequantize",

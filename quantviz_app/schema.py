@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import quantviz as qv
+from quantviz_app.lessonfile import all_lessons
 
 Value = Any
 Predicate = Callable[["Settings"], bool]
@@ -256,7 +257,8 @@ SCHEMES = ("asymmetric", "symmetric", "narrow")
 SAMPLE_SIZES = (1_000, 10_000, 100_000, 1_000_000)
 MAX_SEED = 2**32 - 1
 VIEWS = ("main", "class")
-LESSONS = ("none", "worked-example")
+LESSONS = ("none", *(lesson.id for lesson in all_lessons()))
+LESSON_TITLES = {"none": "none", **{lesson.id: lesson.title for lesson in all_lessons()}}
 SOURCES = ("synthetic", "sample", "file")
 SAMPLE_TENSOR_DEFAULT = "encoder.layer.0.intermediate.dense.weight"
 
@@ -580,9 +582,21 @@ SETTINGS: tuple[Setting, ...] = (
         "choice",
         "none",
         "Lesson",
-        "none: the page; worked-example: a few values through the formula, step by step.",
+        "A lesson walks through one idea, step by step (quantviz_app/lessons/).",
         options=LESSONS,
-        option_labels={"none": "none", "worked-example": "Worked example, step by step"},
+        option_labels=LESSON_TITLES,
+        group="page",
+    ),
+    Setting(
+        "step",
+        "int",
+        1,
+        "Step",
+        "The step of the lesson.",
+        low=1,
+        high=50,
+        pinned=True,
+        applies=lambda s: s["lesson"] != "none",
         group="page",
     ),
     Setting(

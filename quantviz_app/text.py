@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from quantviz.channels import ChannelStats
+from quantviz.mistakes import ArticleMistakes
 from quantviz.pipeline import QuantResult
 from quantviz.worked import WorkedExample
 from quantviz_app.format import MINUS, count, db, num, operand_digits, percent, tex
@@ -442,22 +443,52 @@ UPLOAD_NOTE = (
 )
 
 
-def code_snippet(kwargs: Mapping[str, object], source: Mapping[str, object]) -> str:
-    """The Python that reproduces the page's numbers with the library.
+def load_lines(source: Mapping[str, object]) -> str:
+    """The Python line(s) that make the page's tensor ``x`` (after ``import quantviz as qv``).
 
     ``source`` is ``{"dist": …, "n": …, "seed": …, "params": {…}}`` for a distribution,
     ``{"file": path, "tensor": name}`` for a weight file.
     """
-    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
     if "dist" in source:
         params = "".join(f", {k}={v!r}" for k, v in dict(source["params"]).items())
-        load = f"x = qv.sample({source['dist']!r}, n={source['n']}, seed={source['seed']}{params})"
-    else:
-        load = (
-            "from quantviz.io import load_weights\n\n"
-            f"x = load_weights({source['file']!r})[{source['tensor']!r}]"
-        )
-    return f"import quantviz as qv\n{load}\nr = qv.quantize(x, {args})\nr.metrics"
+        return f"x = qv.sample({source['dist']!r}, n={source['n']}, seed={source['seed']}{params})"
+    return (
+        "from quantviz.io import load_weights\n\n"
+        f"x = load_weights({source['file']!r})[{source['tensor']!r}]"
+    )
+
+
+def code_snippet(kwargs: Mapping[str, object], source: Mapping[str, object]) -> str:
+    """The Python that reproduces the page's numbers with the library.
+
+    ``source`` is where the tensor comes from, as :func:`load_lines` takes it.
+    """
+    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    return f"import quantviz as qv\n{load_lines(source)}\nr = qv.quantize(x, {args})\nr.metrics"
+
+
+# ------------------------------------------------------------ the lessons --
+
+QUESTION = "Predict:"
+YOUR_ANSWER = "Your answer"
+NUMBER_PLACEHOLDER = "a number"
+CHECK = "Check"
+PREVIOUS = "Previous"
+NEXT = "Next"
+LEAVE_LESSON = "Leave the lesson"
+
+
+def lesson_heading(title: str, n: int, total: int) -> str:
+    """The lesson box's heading: the lesson and where the student is in it."""
+    return f"{title} · step {n} of {total}"
+
+
+def right_answer(answer: str, explain: str) -> str:
+    return f"**Right: {answer}.** {explain}"
+
+
+def wrong_answer(given: str, answer: str, explain: str) -> str:
+    return f"**Not quite:** you said {given}; the page says **{answer}**. {explain}"
 
 
 # ------------------------------------------------------- the worked example --
@@ -551,3 +582,75 @@ def worked_follow(w: WorkedExample, i: int) -> str:
 def worked_grid_formulas(r: QuantResult) -> str:
     """The step size and the zero point of the worked example, with its numbers (LaTeX)."""
     return _aligned(scale_lines(r), zero_point_lines(r))
+
+
+# ------------------------------------------- the article's common mistakes --
+
+
+MISTAKES_TITLE = "Common mistakes, on these numbers"
+MISTAKES_COLUMNS = ("mistake", "what the article computes", "what it should be", "how far off")
+
+
+def mistakes_intro(m: ArticleMistakes) -> str:
+    """One line above the mistakes table: which range each comparison uses (Markdown)."""
+    return (
+        f"What the article's formulas give on these values at b = {m.bits}, beside the right "
+        f"ones. Its range is max {MINUS} min = {_n(m.data_high)} {MINUS} "
+        f"{_n(m.data_low)} = {_n(m.value_range)}, not widened to include 0: the steps and the "
+        "normalization are compared on it; the codes q and values x̂ are the table's above."
+    )
+
+
+def _listed(values: np.ndarray) -> str:
+    """Values of one list with the same decimals, enough for :data:`WORKED_DIGITS`
+    significant digits on the largest, so float32 noise on a zero reads as 0."""
+    v = np.asarray(values, dtype=np.float64)
+    top = float(np.max(np.abs(v)))
+    if top > 0:
+        v = np.round(v, WORKED_DIGITS - 1 - math.floor(math.log10(top))) + 0.0
+    return ", ".join(_n(a) for a in v)
+
+
+def _outside(m: ArticleMistakes) -> str:
+    """Mistake 4's codes against what the bits hold: how many lie outside, the farthest."""
+    codes, out = m.article_codes, m.out_of_range
+    span = f"{_n(m.qmin)} … {_n(m.qmax)}"
+    if not out.any():
+        return f"every code within {span}"
+    beyond = np.maximum(m.qmin - codes, codes - m.qmax)
+    far = int(codes[int(np.argmax(beyond))])
+    return f"{int(out.sum())} of {codes.size} codes outside {span}, as far as {_n(far)}"
+
+
+def mistakes_rows(m: ArticleMistakes) -> list[list[str]]:
+    """The article's mistakes as rows of texts, in :data:`MISTAKES_COLUMNS` order."""
+    r, b, levels = _n(m.value_range), m.bits, m.gaps + 1
+    ratio = _n(m.step_ratio)
+    coarse = f"{ratio}× too coarse" if ratio != "1" else "the same at 1 bit only (2^1 − 1 = 1)"
+    lo, top, s = _n(m.data_low), _n(m.article_top_level), _n(m.scale)
+    return [
+        ["step = range / b", f"{r} / {b} = {_n(m.step_per_bit)}",
+         f"range / (2^b {MINUS} 1) = {r} / {m.gaps} = {s}", coarse],
+        ["step = range / 2^b", f"{r} / {levels} = {_n(m.step_per_level)}: top level {lo} + "
+         f"{m.gaps} × {_n(m.step_per_level)} = {top}",
+         f"{r} / {m.gaps} = {s}: top level {lo} + {m.gaps} × {s} = {_n(m.top_level)}",
+         f"one step ({_n(m.top_shortfall)}) short of max {_n(m.data_high)}: it needs code "
+         f"{levels}, past {m.gaps}"],
+        ["round the value to a whole number (12.5 → 13)", _listed(m.article_rounded),
+         f"code q = {_listed(m.codes)}; value x̂ = {_listed(m.dequantized)}",
+         f"mixes code and value: up to {_n(m.rounding_off)} from x̂"],
+        ["x_q = round(x / step) · step: no zero point, no clamp",
+         f"codes {_listed(m.article_codes)} (step {r} / {levels} = {_n(m.step_per_level)})",
+         f"q = {_listed(m.codes)}, within {_n(m.qmin)} … {_n(m.qmax)}", _outside(m)],
+        [f"normalize: (x {MINUS} min) / (range / 2)", _listed(m.article_normalized),
+         f"2(x {MINUS} min) / range {MINUS} 1 = {_listed(m.normalized)}",
+         f"every value {_n(m.normalization_off)} too high: in [0, 2], not [{MINUS}1, 1]"],
+        ["dequantize: round(x_q / step) · step + min", _listed(m.article_dequantized),
+         f"x̂ = (q {MINUS} z)·s = {_listed(m.dequantized)}",
+         f"min added again: up to {_n(m.article_dequantize_error)} from x "
+         f"(x̂: up to {_n(m.dequantize_error)})"],
+        ["bits = log2(range / step), before step is set",
+         "NameError: name 'step' is not defined",
+         f"b is chosen (here {b}); then step = range / (2^b {MINUS} 1)",
+         "no number: the code stops"],
+    ]  # fmt: skip

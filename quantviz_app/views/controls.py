@@ -23,24 +23,25 @@ from quantviz_app.sources import tensor_choices, uploaded
 from quantviz_app.widgets import control
 
 _STRATEGIES = {s.name: s for s in qv.strategies()}
-LESSON_BUTTONS = "lesson_button"  # widget key of the lesson buttons
+LESSON_BUTTONS = "lesson_button"  # widget key of the lesson picker
 
 
 def open_lesson(state: MutableMapping[str, Any]) -> None:
-    """Lesson button callback: open the chosen lesson (the button does not stay pressed)."""
+    """Lesson picker callback: open the chosen lesson at its first step."""
     key = state.get(LESSON_BUTTONS)
     if key:
-        state["lesson"] = key
+        state["lesson"], state["step"] = key, 1
     state[LESSON_BUTTONS] = None
 
 
 def lesson_buttons(state: MutableMapping[str, Any]) -> None:
-    """One button per lesson."""
+    """The lesson path: picking a lesson opens its first step (the picker then empties)."""
     setting = BY_KEY["lesson"]
-    st.pills(
-        "Lessons", [k for k in setting.options if k != "none"], format_func=setting.show,
-        key=LESSON_BUTTONS, on_change=open_lesson, args=(state,),
-        help="A lesson walks through one idea with numbers you can change.",
+    lessons = [k for k in setting.options if k != "none"]
+    st.selectbox(
+        "Lessons", lessons, format_func=lambda k: f"{lessons.index(k) + 1}. {setting.show(k)}",
+        index=None, placeholder="Open a lesson…", key=LESSON_BUTTONS, on_change=open_lesson,
+        args=(state,), help="A lesson walks through one idea with numbers you can change.",
     )  # fmt: skip
 
 

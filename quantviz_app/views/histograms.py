@@ -122,13 +122,16 @@ def draw(sets: dict[str, pd.DataFrame], *, log: bool, height: int = 140) -> None
 
 
 @st.fragment
-def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
-    """The original over the quantized histogram, the log toggle, and what to notice."""
+def show(s: Settings, data: Data, state: MutableMapping[str, Any], *, note: bool = True) -> None:
+    """The original over the quantized histogram, the log toggle, and (``note``) what to
+    notice, which names the step and the levels used."""
     r = data.quantized(quantize_kwargs(s), arrays=False)
     log = bool(state.get("log", s["log"]))  # the toggle below may have just changed it
     draw(view_data(s, data), log=log)
     log = control("log")  # below the pictures: they come first on a small screen
     link.sync(s.replace(log=log), st.query_params)
+    if not note:
+        return
     strategy = qv.get_strategy(r.config.strategy).label
     st.markdown(text.histogram_note(r, strategy))
     if data.kind == "synthetic":

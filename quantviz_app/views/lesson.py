@@ -66,15 +66,18 @@ def show(
         st.markdown(data_line(s, data))
         if "bits" not in hide:
             control("bits")
-        preset = active_preset(s)
+        preset = active_preset(s) if s["lesson"] == "none" else None  # a lesson says its own
         if preset is not None:
             st.success(f"**{preset.title}.** {preset.lesson}", icon=":material/school:")
         for note in dict.fromkeys([*notes, *fitted.notes]):
             st.info(note)
-        picture, figures = st.columns([3, 2], gap="medium")
-        with picture:
-            histograms.show(s, data, state)
-        with figures:
-            numbers.show(s, data, state)
-        rooms.show(s, data, state)
+        if "answers" in hide:  # a lesson's question is open: the picture, not the numbers
+            histograms.show(s, data, state, note=False)
+        else:
+            picture, figures = st.columns([3, 2], gap="medium")
+            with picture:
+                histograms.show(s, data, state)
+            with figures:
+                numbers.show(s, data, state)
+            rooms.show(s, data, state)
     link.sync(s, st.query_params)

@@ -11,7 +11,8 @@ from collections.abc import Callable
 import streamlit as st
 from matplotlib.figure import Figure
 
-from quantviz_app import export, figures, text
+from quantviz import QuantResult
+from quantviz_app import export, figures, snippets, text
 from quantviz_app.data import SAMPLE_FILE, Data
 from quantviz_app.schema import Settings, distribution_params, quantize_kwargs, to_link
 from quantviz_app.views import channels, closeup, histograms, staircase, tradeoff
@@ -24,6 +25,17 @@ def source_of(s: Settings, data: Data) -> dict:
                 "params": distribution_params(s)}  # fmt: skip
     path = f"assets/{SAMPLE_FILE.name}" if data.kind == "sample" else data.file
     return {"file": path, "tensor": data.name}
+
+
+def code_snippets(s: Settings, data: Data, r: QuantResult) -> dict[str, str]:
+    """The Python that gives the page's numbers, by library: quantviz, plain numpy, PyTorch."""
+    source = source_of(s, data)
+    load = text.load_lines(source)
+    return {
+        "quantviz": text.code_snippet(quantize_kwargs(s), source),
+        "numpy": snippets.numpy_snippet(r, load),
+        "PyTorch": snippets.torch_snippet(r, load),
+    }
 
 
 def pictures(s: Settings, data: Data) -> dict[str, Callable[[], Figure]]:
@@ -87,5 +99,6 @@ def show(s: Settings, data: Data) -> None:
         icon=":material/download:",
     )  # fmt: skip
     st.caption("The same numbers in Python (the address bar restores this page):")
-    st.code(text.code_snippet(quantize_kwargs(s), source_of(s, data)), language="python",
-            wrap_lines=True)  # fmt: skip
+    code = code_snippets(s, data, r)
+    for tab, snippet in zip(st.tabs(list(code)), code.values(), strict=True):
+        tab.code(snippet, language="python", wrap_lines=True)

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 import quantviz as qv
+from quantviz.mistakes import article_mistakes
 from quantviz.worked import WorkedExample, parse_values, worked_example
 from quantviz_app import charts, link, text, widgets
 from quantviz_app.schema import SETTINGS, Settings, quantize_kwargs
@@ -97,4 +98,13 @@ def show(full: Settings, state: MutableMapping[str, Any]) -> None:
         st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
     st.markdown(text.worked_follow(w, followed - 1))
     st.dataframe(table(w), hide_index=True, width="stretch")
+    st.markdown(f"### {text.MISTAKES_TITLE}")
+    try:
+        m = article_mistakes(w.x, w.bits, symmetric=w.symmetric, narrow_range=w.narrow_range)
+    except qv.InputError as exc:
+        st.caption(str(exc))
+    else:
+        st.markdown(text.mistakes_intro(m))
+        rows = pd.DataFrame(text.mistakes_rows(m), columns=list(text.MISTAKES_COLUMNS))
+        st.table(rows, hide_index=True, border="horizontal")  # long cells wrap
     link.sync(s.replace(follow=followed), st.query_params)

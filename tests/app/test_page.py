@@ -252,3 +252,14 @@ def test_view_options_go_into_the_link(small_app):
 def test_every_strategy_at_every_granularity_opens(open_app, strategy, granularity):
     at = open_app(dist="layer", n="1000", strategy=strategy, granularity=granularity, bits="3")
     assert "nan" not in " ".join(shown(at).values()).lower()
+
+
+def test_take_home_shows_the_numbers_in_numpy_and_pytorch(open_app):
+    at = open_app(room="Take home", n="1000")
+    assert [t.label for t in at.tabs][-3:] == ["quantviz", "numpy", "PyTorch"]
+    numpy_code = next(c.value for c in at.code if "np.rint" in c.value)
+    assert any("MinMaxObserver(" in c.value for c in at.code)
+    namespace: dict = {}
+    exec(numpy_code, namespace)  # the page's default: Laplace, 4-bit asymmetric min-max
+    assert f"{float(namespace['scale']):.3g}" == LAPLACE_1000_4BIT["Step size"]
+    assert str(int(namespace["zero_point"])) == LAPLACE_1000_4BIT["Zero point"]

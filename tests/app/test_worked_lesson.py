@@ -80,10 +80,55 @@ def test_values_that_are_not_numbers_get_a_sentence(open_app):
 
 def test_the_lesson_button_opens_it_and_back_returns_to_the_page(open_app):
     at = open_app(n="1000")
-    at.button_group(key="lesson_button").set_value("worked-example")
+    at.selectbox(key="lesson_button").set_value("worked-example")
     rerun(at)
     assert at.dataframe and at.query_params["lesson"] == "worked-example"
     at.button(key="worked_back").click()
     rerun(at)
     assert at.metric and not at.dataframe
     assert "lesson" not in at.query_params
+
+
+def test_the_article_s_mistakes_on_the_values_at_3_bits(open_app):
+    # Range 5.6 − 1.2 = 4.4: 4.4 / 3 = 1.46667 against 4.4 / 7 = 0.628571 (7/3 = 2.33333×);
+    # 4.4 / 8 = 0.55 puts 5.6 at code round(10.18) = 10, and 8 = round(8.18) too, past 7;
+    # (x − 1.2) / 2.2 = 0 … 2; round(x_q / 0.55) · 0.55 + 1.2 = x + 1.1.
+    at = open_app(lesson="worked-example", bits="3")
+    assert "### Common mistakes, on these numbers" in [m.value for m in at.markdown]
+    df = at.table[0].value
+    rows = {r["mistake"]: r for r in df.to_dict("records")}
+    step = rows["step = range / b"]
+    assert step["what the article computes"] == "4.4 / 3 = 1.46667"
+    assert step["what it should be"] == "range / (2^b − 1) = 4.4 / 7 = 0.628571"
+    assert step["how far off"] == "2.33333× too coarse"
+    assert rows["step = range / 2^b"]["how far off"] == (
+        "one step (0.55) short of max 5.6: it needs code 8, past 7"
+    )
+    assert (
+        rows["round the value to a whole number (12.5 → 13)"]["what the article computes"]
+        == "1, 2, 3, 5, 6"
+    )
+    codes = rows["x_q = round(x / step) · step: no zero point, no clamp"]
+    assert codes["what the article computes"] == "codes 2, 4, 6, 8, 10 (step 4.4 / 8 = 0.55)"
+    assert codes["how far off"] == "2 of 5 codes outside 0 … 7, as far as 10"
+    normalize = rows["normalize: (x − min) / (range / 2)"]
+    assert normalize["what the article computes"] == "0, 0.5, 1, 1.5, 2"
+    assert normalize["what it should be"] == "2(x − min) / range − 1 = −1, −0.5, 0, 0.5, 1"
+    dequantize = rows["dequantize: round(x_q / step) · step + min"]
+    assert dequantize["what the article computes"] == "2.3, 3.4, 4.5, 5.6, 6.7"
+    assert dequantize["how far off"] == "min added again: up to 1.1 from x (x̂: up to 0.4)"
+    assert (
+        rows["bits = log2(range / step), before step is set"]["what the article computes"]
+        == "NameError: name 'step' is not defined"
+    )
+
+
+def test_equal_values_say_why_there_are_no_mistakes_to_show(open_app):
+    at = open_app(lesson="worked-example")
+    at.text_input(key="values").set_value("2, 2")
+    rerun(at)
+    assert len(at.dataframe) == 1 and not at.table  # the steps' table only
+    assert [c.value for c in at.caption if "max − min" in c.value] == [
+        "The article's formulas divide by its range, max − min, which is 0 when every value "
+        "is the same: type at least two different values to see its mistakes."
+    ]

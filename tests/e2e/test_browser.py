@@ -182,3 +182,36 @@ def test_the_worked_example_at_the_projectors_width(page: Page, app_url: str, tm
     wait_for_app_run(page)
     expect(main.get_by_text("The values run from −1 to 2")).to_be_visible()
     assert_no_errors(page)
+
+
+def test_a_lesson_walked_from_start_to_end(page: Page, app_url: str, tmp_path):
+    """The lesson on outliers and clipping: a wrong prediction, then a right one, the numbers
+    appearing only once the student has answered."""
+    show(page, f"{app_url}/?lesson=outliers-and-clipping&step=1", PROJECTOR)
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("Outliers and clipping · step 1 of 2")).to_be_visible()
+    expect(page.get_by_test_id("stMetric")).to_have_count(0)
+    main.get_by_text("goes down").click()
+    wait_for_app_run(page)
+    main.get_by_role("button", name="Check").click()
+    wait_for_app_run(page)
+    expect(main.get_by_text("Not quite:")).to_be_visible()
+    expect(main.get_by_text("Only 0.1 % of the values are clipped.", exact=False)).to_be_visible()
+    expect(metric_value(page, "SQNR")).to_have_text("2.2 dB")
+    save_screenshot(page, tmp_path, "lesson-1024x768.png")
+    main.get_by_role("button", name="Next").click()
+    wait_for_app_run(page)
+    expect(main.get_by_text("Outliers and clipping · step 2 of 2")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"[?&]step=2(?:&|#|$)"), timeout=5_000)
+    box_ = main.locator(".st-key-lesson_box input")
+    box_.fill("0.236")
+    box_.press("Enter")
+    wait_for_app_run(page)
+    main.get_by_role("button", name="Check").click()
+    wait_for_app_run(page)
+    expect(main.get_by_text("Right: 0.2361.")).to_be_visible()
+    assert overflowing(page, ", ".join(CUT)) == []
+    main.get_by_role("button", name="Leave the lesson").click()
+    wait_for_app_run(page)
+    expect(main.get_by_text("Outliers and clipping · step")).to_have_count(0)
+    assert_no_errors(page)

@@ -1,0 +1,158 @@
+"""The lesson path: which lesson and step are open, the page each step sets up, and a
+student's answer checked against the core's number for the data on screen.
+
+Pure functions over the settings, the tensor and the session (no widgets): the view
+(:mod:`quantviz_app.views.course`) draws what they return.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from quantviz_app import facts
+from quantviz_app.data import Data
+from quantviz_app.lessonfile import PLACEHOLDER, Lesson, Question, Step, all_lessons
+from quantviz_app.schema import BY_KEY, Settings
+from quantviz_app.widgets import write
+
+ENTERED = "_lesson_at"  # session key: the (lesson, step) whose settings were put on the page
+ANSWERS = "_answers"  # session key: (lesson, step) → what the student answered
+KEEP = ("view", "hide", "lesson", "step")  # settings a step leaves as they are
+
+
+def lesson_of(s: Settings) -> Lesson | None:
+    """The open lesson, or None on the plain page."""
+    return next((x for x in all_lessons() if x.id == s["lesson"]), None)
+
+
+def step_number(s: Settings, lesson: Lesson) -> int:
+    """The open step, from 1, within the lesson's steps."""
+    return min(max(s["step"], 1), max(len(lesson.steps), 1))
+
+
+def step_settings(step: Step, base: Settings) -> Settings:
+    """The page a step opens: its settings on top of the defaults (the page's own kept)."""
+    keep = {k: base[k] for k in KEEP}
+    return Settings.of({**keep, **step.settings})
+
+
+def enter(state: MutableMapping[str, Any], s: Settings) -> Settings:
+    """When a lesson step is opened (a link, next, previous), put its page in the session,
+    once; later the student may move anything. Returns the settings now in force."""
+    lesson = lesson_of(s)
+    if lesson is None or not lesson.steps:
+        state[ENTERED] = None
+        return s
+    n = step_number(s, lesson)
+    at = (lesson.id, n)
+    if state.get(ENTERED) == at:
+        return s
+    s = step_settings(lesson.steps[n - 1], s).replace(step=n)
+    write(state, s)
+    state[ENTERED] = at
+    return s
+
+
+def go(state: MutableMapping[str, Any], lesson: str, step: int) -> None:
+    """Button callback: open ``step`` of ``lesson`` (``"none"``: back to the page)."""
+    state["lesson"] = lesson
+    state["step"] = step
+
+
+def fill(text: str, s: Settings, data: Data) -> str:
+    """``text`` with each ``{fact}`` replaced by its value for the data on screen (other
+    braces, as in LaTeX, are left alone)."""
+
+    def one(match: Any) -> str:
+        name = match.group(1)
+        return facts.shown(name, s, data) if name in facts.FACTS else match.group(0)
+
+    return PLACEHOLDER.sub(one, text)
+
+
+@dataclass(frozen=True)
+class Check:
+    """The verdict on an answer: right or not, the right answer as shown, and why."""
+
+    right: bool
+    answer: str
+    explain: str
+
+
+def parse_number(given: str) -> float | None:
+    """A number as typed (``0.8``, ``−3``, ``1,234``, ``0,8``, ``30 dB``), or None."""
+    text = str(given).strip().replace("−", "-").replace(" ", "")
+    for unit in ("dB", "db", "%", "bits", "bit"):
+        text = text.removesuffix(unit)
+    if "," in text and "." not in text and text.count(",") == 1 and len(text.split(",")[1]) != 3:
+        text = text.replace(",", ".")  # a decimal comma
+    text = text.replace(",", "")
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def close(given: float, answer: float, tolerance: float, *, whole: bool) -> bool:
+    """Whether ``given`` counts as ``answer`` (whole numbers: exactly; else relatively)."""
+    if whole:
+        return round(given) == given and int(given) == round(answer)
+    return abs(given - answer) <= tolerance * max(abs(answer), 1e-12)
+
+
+def options(question: Question, s: Settings, data: Data) -> list[tuple[str, str]]:
+    """A choice question's options as (key, label) pairs for the data on screen."""
+    if question.fact_options:
+        return [(name, facts.shown(name, s, data)) for name in question.options]
+    return [(key, fill(label, s, data)) for key, label in question.options]
+
+
+def check(question: Question, given: str, s: Settings, data: Data) -> Check:
+    """``given`` (a typed number, or a choice's key) against the core's answer."""
+    answer = facts.value(question.answer, s, data)
+    explain = fill(question.explain, s, data)
+    shown = facts.FACTS[question.answer].shown(answer)
+    if question.kind == "number":
+        number = parse_number(given)
+        whole = facts.FACTS[question.answer].unit == "int"
+        right = number is not None and close(number, float(answer), question.tolerance,
+                                             whole=whole)  # fmt: skip
+        return Check(right, shown, explain)
+    if question.fact_options:
+        chosen = facts.value(given, s, data) if given in facts.FACTS else math.nan
+        right = isinstance(chosen, float) and math.isclose(chosen, float(answer), rel_tol=1e-9)
+        return Check(right, shown, explain)
+    labels = dict(question.options)
+    right = given == answer
+    why = "" if right else fill(question.why.get(given, ""), s, data)
+    return Check(right, fill(labels.get(str(answer), str(answer)), s, data),
+                 f"{why} {explain}".strip())  # fmt: skip
+
+
+def answered(state: MutableMapping[str, Any], s: Settings) -> str | None:
+    """What the student answered at the open step (None: not yet)."""
+    return state.get(ANSWERS, {}).get((s["lesson"], s["step"]))
+
+
+def commit(state: MutableMapping[str, Any], s: Settings, given: str) -> None:
+    """Keep the student's answer for the open step (it reveals the answer)."""
+    state[ANSWERS] = {**state.get(ANSWERS, {}), (s["lesson"], s["step"]): given}
+
+
+def hides_answers(state: MutableMapping[str, Any], s: Settings) -> bool:
+    """True while the open step asks a question not yet answered: the numbers that
+    would give the answer away stay hidden."""
+    lesson = lesson_of(s)
+    if lesson is None or not lesson.steps:
+        return False
+    step = lesson.steps[step_number(s, lesson) - 1]
+    return step.question is not None and answered(state, s) is None
+
+
+def lesson_setting_keys() -> tuple[str, ...]:
+    """The settings a lesson file may set (every setting of the page but its own)."""
+    return tuple(k for k in BY_KEY if k not in KEEP)

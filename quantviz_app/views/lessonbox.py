@@ -1,0 +1,78 @@
+"""The lesson box at the top of the page: where the student is in the lesson, what the
+step says, its question (predict, then check) and the way on.
+
+The page below is the ordinary page at the step's settings; while a question is open,
+the numbers that would give its answer away stay hidden (see ``course.hides_answers``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+import streamlit as st
+
+from quantviz_app import course, text
+from quantviz_app.data import Data
+from quantviz_app.lessonfile import Lesson, Question
+from quantviz_app.schema import Settings
+
+
+def _commit(state: MutableMapping[str, Any], s: Settings, key: str) -> None:
+    """Check-button callback: keep what the student entered (empty: nothing to keep)."""
+    given = state.get(key)
+    if given not in (None, ""):
+        course.commit(state, s, str(given))
+
+
+def question_box(q: Question, s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
+    """The question, the answer field and, once answered, the verdict."""
+    st.markdown(f"**{text.QUESTION}** {course.fill(q.prompt, s, data)}")
+    key = f"answer_{s['lesson']}_{s['step']}"
+    given = course.answered(state, s)
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    if q.kind == "number":
+        row.text_input(text.YOUR_ANSWER, key=key, disabled=given is not None, width=220,
+                       placeholder=text.NUMBER_PLACEHOLDER)  # fmt: skip
+    else:
+        choices = course.options(q, s, data)
+        labels = dict(choices)
+        row.radio(text.YOUR_ANSWER, [k for k, _ in choices], format_func=labels.get, key=key,
+                  index=None, disabled=given is not None, horizontal=True)  # fmt: skip
+    if given is None:
+        row.button(text.CHECK, key=f"check_{key}", on_click=_commit, args=(state, s, key),
+                   type="primary")  # fmt: skip
+        return
+    verdict = course.check(q, given, s, data)
+    if verdict.right:
+        st.success(text.right_answer(verdict.answer, verdict.explain), icon=":material/check:")
+    else:
+        shown = given if q.kind == "number" else dict(course.options(q, s, data)).get(given, given)
+        st.warning(text.wrong_answer(shown, verdict.answer, verdict.explain),
+                   icon=":material/lightbulb:")  # fmt: skip
+
+
+def navigation(lesson: Lesson, n: int, state: MutableMapping[str, Any]) -> None:
+    """Previous, next, and the way out."""
+    row = st.container(horizontal=True)
+    row.button(text.PREVIOUS, key="lesson_previous", disabled=n <= 1, on_click=course.go,
+               args=(state, lesson.id, n - 1), icon=":material/arrow_back:")  # fmt: skip
+    row.button(text.NEXT, key="lesson_next", disabled=n >= len(lesson.steps), on_click=course.go,
+               args=(state, lesson.id, n + 1), icon=":material/arrow_forward:")  # fmt: skip
+    row.button(text.LEAVE_LESSON, key="lesson_leave", on_click=course.go,
+               args=(state, "none", 1))  # fmt: skip
+
+
+def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
+    """The open step of the open lesson."""
+    lesson = course.lesson_of(s)
+    if lesson is None or not lesson.steps:
+        return
+    n = course.step_number(s, lesson)
+    step = lesson.steps[n - 1]
+    with st.container(border=True, key="lesson_box"):
+        st.markdown(f"#### {text.lesson_heading(lesson.title, n, len(lesson.steps))}")
+        st.markdown(course.fill(step.text, s, data))
+        if step.question is not None:
+            question_box(step.question, s, data, state)
+        navigation(lesson, n, state)
