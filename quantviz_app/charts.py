@@ -114,7 +114,9 @@ def finite(value: object) -> float | None:
 AXIS_WIDTH = 40  # px kept for a count axis, so stacked charts line up
 
 
-def histogram_spec(panel: str, *, log: bool, height: int = 150) -> dict:
+def histogram_spec(
+    panel: str, *, log: bool, height: int = 150, titles: Mapping[str, str] | None = None
+) -> dict:
     """One panel of the histogram view: ``panel`` is ``"original"`` (filled bars) or
     ``"quantized"`` (one spike per level, a dot on each used level, or bars of counts per
     bin when the levels are too many to draw; the grid's levels, its clipping boundaries
@@ -132,10 +134,11 @@ def histogram_spec(panel: str, *, log: bool, height: int = 150) -> dict:
     ``title_quantized`` (``text``) and ``domain`` (``x``: the two ends of the value axis).
     """
     y_scale = {"type": "log", "domainMin": 0.8} if log else {"type": "linear", "zero": True}
-    y = {"field": "count", "type": "quantitative", "title": "values", "scale": y_scale,
+    words = {"values": "values", "value": "value", **(titles or {})}  # the axes' titles
+    y = {"field": "count", "type": "quantitative", "title": words["values"], "scale": y_scale,
          "axis": {"labelExpr": COUNT_LABEL, "tickCount": 4, "minExtent": AXIS_WIDTH,
                   "maxExtent": AXIS_WIDTH}}  # fmt: skip
-    x = _x("value" if panel == "quantized" else None)
+    x = _x(words["value"] if panel == "quantized" else None)
     base = 0.8 if log else 0
     bins_tooltip = [
         {"field": "x0", "title": "from", "format": ".4~g"},

@@ -14,18 +14,18 @@ from typing import Any
 
 from quantviz_app import facts
 from quantviz_app.data import Data
-from quantviz_app.lessonfile import PLACEHOLDER, Lesson, Question, Step, all_lessons
+from quantviz_app.lessonfile import PLACEHOLDER, Lesson, Question, Step, lessons_in
 from quantviz_app.schema import BY_KEY, Settings
 from quantviz_app.widgets import write
 
 ENTERED = "_lesson_at"  # session key: the (lesson, step) whose settings were put on the page
 ANSWERS = "_answers"  # session key: (lesson, step) → what the student answered
-KEEP = ("view", "hide", "lesson", "step")  # settings a step leaves as they are
+KEEP = ("view", "hide", "lesson", "step", "lang")  # settings a step leaves as they are
 
 
 def lesson_of(s: Settings) -> Lesson | None:
-    """The open lesson, or None on the plain page."""
-    return next((x for x in all_lessons() if x.id == s["lesson"]), None)
+    """The open lesson, in the page's language, or None on the plain page."""
+    return next((x for x in lessons_in(s["lang"]) if x.id == s["lesson"]), None)
 
 
 def step_number(s: Settings, lesson: Lesson) -> int:

@@ -17,6 +17,7 @@ import quantviz as qv
 from quantviz.fit import fit_settings
 from quantviz_app.data import Data
 from quantviz_app.format import db, num, percent
+from quantviz_app.i18n import Tr
 from quantviz_app.schema import Settings, quantize_kwargs
 
 Value = float | str
@@ -94,7 +95,11 @@ def bits_search(s: Settings, data: Data, target_db: float) -> str:
     for bits in range(1, 17):
         sqnr = _sqnr(bits=bits)(s, data)
         met = sqnr >= target_db
-        lines.append(f"- {bits} bit{'s' if bits > 1 else ''}: {db(sqnr)}" + (" ✓" if met else ""))
+        t = Tr(s["lang"])
+        line = t(
+            "text.fact.search_line", "- {bits}: {sqnr}", bits=t.count(bits, "bit"), sqnr=db(sqnr)
+        )
+        lines.append(line + (" ✓" if met else ""))
         if met:
             break
     return "\n".join(lines)

@@ -184,6 +184,11 @@ def read_lesson(path: Path) -> Lesson:
     return parse_lesson(data, path.name)
 
 
+def lessons_in(lang: str) -> tuple[Lesson, ...]:
+    """The lesson path in ``lang`` (``"en"``: ``lessons/``; others: ``lessons/<lang>/``)."""
+    return all_lessons(LESSONS_DIR if lang == "en" else LESSONS_DIR / lang)
+
+
 @cache
 def all_lessons(directory: Path = LESSONS_DIR) -> tuple[Lesson, ...]:
     """Every lesson in ``directory``, in their ``order`` (ids must be unique)."""

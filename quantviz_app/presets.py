@@ -94,7 +94,7 @@ def settings_of(preset: Preset, base: Settings | None = None) -> Settings:
     From ``base`` only the page's own settings are kept (the view and the hidden
     controls of a teacher's link), so the picture is always the same.
     """
-    keep = {} if base is None else {"view": base["view"], "hide": base["hide"]}
+    keep = {} if base is None else {k: base[k] for k in ("view", "hide", "lang")}
     return Settings.of({**keep, **preset.settings})
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import quantviz as qv
+from quantviz_app.i18n import LANGUAGES
 from quantviz_app.lessonfile import all_lessons
 
 Value = Any
@@ -577,6 +578,17 @@ SETTINGS: tuple[Setting, ...] = (
         group="view",
     ),
     # ---- the page --------------------------------------------------------------
+    Setting(
+        "lang",
+        "choice",
+        "en",
+        "Language",
+        "English or 简体中文; a link carries it (lang=zh).",
+        options=tuple(LANGUAGES),
+        option_labels=LANGUAGES,
+        widget="segmented",
+        group="page",
+    ),
     Setting(
         "lesson",
         "choice",

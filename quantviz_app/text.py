@@ -21,6 +21,8 @@ from quantviz.mistakes import ArticleMistakes
 from quantviz.pipeline import QuantResult
 from quantviz.worked import WorkedExample
 from quantviz_app.format import MINUS, count, db, num, operand_digits, percent, tex
+from quantviz_app.i18n import EN, Tr
+from quantviz_app.presets import Preset
 
 TITLE = "Watch quantization happen"
 SCHEME_WORDS = {
@@ -52,13 +54,15 @@ def data_line(
 @dataclass(frozen=True)
 class Card:
     """One ``st.metric``: label, value, delta (``"+1.2 dB"``/``"-0.3"``: an ASCII sign,
-    which Streamlit reads for the arrow), its colour rule, help."""
+    which Streamlit reads for the arrow), its colour rule, help, and a ``key`` that names
+    it in any language (``"scale"``, ``"sqnr"``, ``"levels"``, …)."""
 
     label: str
     value: str
     delta: str | None = None
     delta_color: str = "off"
     help: str = ""
+    key: str = ""
 
 
 def _spread(values: object, show=lambda v: num(v, 2)) -> str:
@@ -78,20 +82,22 @@ def _delta(new: float, old: float | None, show) -> str | None:
     return ("+" if change > 0 else "-") + shown.replace(MINUS, "")
 
 
-def levels_value(used: int, available: int) -> str:
+def levels_value(used: int, available: int, t: Tr = EN) -> str:
     """``16 of 16``; past 999 levels ``3.1k of 65.5k`` (short enough for a card)."""
     if available <= 999:
-        return f"{used} of {available}"
+        return t("text.levels_of", "{used} of {available}", used=used, available=available)
 
     def short(n: int) -> str:
         return f"{n:,}" if n < 1000 else f"{n / 1000:.3g}k"
 
-    return f"{short(used)} of {short(available)}"
+    return t(
+        "text.levels_of", "{used} of {available}", used=short(used), available=short(available)
+    )
 
 
-def cards(r: QuantResult, previous: Mapping[str, float] | None = None) -> list[Card]:
+def cards(r: QuantResult, previous: Mapping[str, float] | None = None, t: Tr = EN) -> list[Card]:
     """The eight numbers at the top of the page, with changes against ``previous``
-    (the :func:`card_values` of the last setting of the same tensor).
+    (the :func:`card_values` of the last setting of the same tensor), in ``t``'s language.
 
     Better is green: a higher SQNR, a lower MSE or max error. Step size, zero point,
     clipped share, levels and size change without being better or worse.
@@ -103,81 +109,109 @@ def cards(r: QuantResult, previous: Mapping[str, float] | None = None) -> list[C
     grids = np.size(r.scale)
     k = m["clipped_count"]
     signal = m.get("signal_power")
-    sqnr_help = (
+    sqnr_help = t(
+        "text.card.sqnr.help",
         "Signal-to-quantization-noise ratio, 10·log10(mean x² / MSE): how far the error lies "
-        "below the values. The mean counts as signal (it is x², not the variance)."
+        "below the values. The mean counts as signal (it is x², not the variance).",
     )
     if signal is not None:
-        sqnr_help += f" Here mean x² = {num(signal)}."
+        sqnr_help += t("text.card.sqnr.mean", " Here mean x² = {mean}.", mean=num(signal))
+    if per_tensor:
+        scale_help = t(
+            "text.card.scale.help",
+            "s: the distance between neighbouring levels, in the values' units.",
+        )
+    else:
+        scale_help = t(
+            "text.card.scale.help_rows",
+            "{grids} step sizes, one per {granularity} (smallest…largest).",
+            grids=f"{grids:,}", granularity=t(f"text.granularity.{r.config.granularity}",
+                                               r.config.granularity),
+        )  # fmt: skip
+    if k:
+        clipped_help = t(
+            "text.card.clipped.help_one" if k == 1 else "text.card.clipped.help_many",
+            "{k} of {n} lay at or beyond the clipping boundaries and "
+            + ("was" if k == 1 else "were") + " clamped to the end levels.",
+            k=count(k, "value"), n=f"{n:,}",
+        )  # fmt: skip
+    else:
+        clipped_help = t(
+            "text.card.clipped.none",
+            "None of the {n} values lay beyond the clipping boundaries.", n=f"{n:,}",
+        )  # fmt: skip
+    bpw = m["bits_per_weight"]
     return [
         Card(
-            "Step size",
+            t("text.card.scale.label", "Step size"),
             num(r.scale) if per_tensor else _spread(r.scale),
             _delta(float(r.scale), prev.get("scale"), num) if per_tensor else None,
-            "off",
-            "s: the distance between neighbouring levels, in the values' units."
-            if per_tensor
-            else f"{grids:,} step sizes, one per {r.config.granularity} (smallest…largest).",
+            "off", scale_help, "scale",
         ),
         Card(
-            "Zero point",
+            t("text.card.zero_point.label", "Zero point"),
             str(int(r.zero_point)) if per_tensor else _spread(r.zero_point, lambda v: str(int(v))),
             _delta(float(r.zero_point), prev.get("zero_point"), lambda v: str(int(v)))
             if per_tensor
             else None,
             "off",
-            "z: the code that stands for the value 0.0 (0 on a symmetric grid).",
+            t("text.card.zero_point.help",
+              "z: the code that stands for the value 0.0 (0 on a symmetric grid)."),
+            "zero_point",
         ),
         Card(
             "SQNR",
             db(m["sqnr_db"]),
             _delta(m["sqnr_db"], prev.get("sqnr_db"), lambda v: f"{v:.1f} dB"),
-            "normal",
-            sqnr_help,
+            "normal", sqnr_help, "sqnr",
         ),
         Card(
             "MSE",
             num(m["mse"], 3),
             _delta(m["mse"], prev.get("mse"), lambda v: num(v, 2)),
             "inverse",
-            f"Mean squared error, mean of (x̂ − x)²: rounding {num(m['mse_rounding'], 3)} + "
-            f"clipping {num(m['mse_clipping'], 3)}.",
+            t("text.card.mse.help",
+              "Mean squared error, mean of (x̂ − x)²: rounding {rounding} + clipping {clipping}.",
+              rounding=num(m["mse_rounding"], 3), clipping=num(m["mse_clipping"], 3)),
+            "mse",
         ),
         Card(
-            "Max error",
+            t("text.card.max_error.label", "Max error"),
             num(m["max_abs_error"], 3),
             _delta(m["max_abs_error"], prev.get("max_abs_error"), lambda v: num(v, 2)),
             "inverse",
-            "The largest |x̂ − x| of any value.",
+            t("text.card.max_error.help", "The largest |x̂ − x| of any value."),
+            "max_error",
         ),
         Card(
-            "Clipped",
+            t("text.card.clipped.label", "Clipped"),
             percent(m["clipped_fraction"]),
-            None,
-            "off",
-            f"{count(k, 'value')} of {n:,} lay at or beyond the clipping boundaries and "
-            f"{'was' if k == 1 else 'were'} clamped to the end levels."
-            if k
-            else f"None of the {n:,} values lay beyond the clipping boundaries.",
+            None, "off", clipped_help, "clipped",
         ),
         Card(
-            "Levels used",
-            levels_value(m["levels_used"], m["levels_available"]),
+            t("text.card.levels.label", "Levels used"),
+            levels_value(m["levels_used"], m["levels_available"], t),
             None,
             "off",
-            f"Levels at least one value landed on, of the {m['levels_available']:,} the "
-            f"grid{'s have' if not per_tensor else ' has'}. The codes' entropy is "
-            f"{m['code_entropy_bits']:.2f} bits: what a lossless coder would need per value.",
+            t("text.card.levels.help",
+              "Levels at least one value landed on, of the {available} the grid"
+              + (" has" if per_tensor else "s have")
+              + ". The codes' entropy is {entropy} bits: what a lossless coder would need "
+              "per value.",
+              available=f"{m['levels_available']:,}", entropy=f"{m['code_entropy_bits']:.2f}"),
+            "levels",
         ),
         Card(
-            "Bits/weight",
-            f"{m['bits_per_weight']:.2f}" if m["bits_per_weight"] < 10 else
-            f"{m['bits_per_weight']:.1f}",
+            t("text.card.bits.label", "Bits/weight"),
+            f"{bpw:.2f}" if bpw < 10 else f"{bpw:.1f}",
             None,
             "off",
-            f"{m['bits_per_weight']:.4g} bits per weight with the scales and zero points, "
-            f"{num(m['compression_ratio'], 3)}× smaller than float32 "
-            f"({m['size_bytes']:,.0f} instead of {m['float32_bytes']:,.0f} bytes).",
+            t("text.card.bits.help",
+              "{bpw} bits per weight with the scales and zero points, {ratio}× smaller than "
+              "float32 ({size} instead of {float32} bytes).",
+              bpw=f"{bpw:.4g}", ratio=num(m["compression_ratio"], 3),
+              size=f"{m['size_bytes']:,.0f}", float32=f"{m['float32_bytes']:,.0f}"),
+            "bits",
         ),
     ]  # fmt: skip
 
@@ -469,6 +503,16 @@ def code_snippet(kwargs: Mapping[str, object], source: Mapping[str, object]) -> 
 
 # ------------------------------------------------------------ the lessons --
 
+
+def preset_line(preset: Preset, t: Tr = EN) -> str:
+    """A scene's title and the sentence to say (Markdown)."""
+    return t(
+        "text.preset_line", "**{title}.** {lesson}",
+        title=t.preset(preset.key, "title", preset.title),
+        lesson=t.preset(preset.key, "lesson", preset.lesson),
+    )  # fmt: skip
+
+
 QUESTION = "Predict:"
 YOUR_ANSWER = "Your answer"
 NUMBER_PLACEHOLDER = "a number"
@@ -478,17 +522,21 @@ NEXT = "Next"
 LEAVE_LESSON = "Leave the lesson"
 
 
-def lesson_heading(title: str, n: int, total: int) -> str:
+def lesson_heading(title: str, n: int, total: int, t: Tr = EN) -> str:
     """The lesson box's heading: the lesson and where the student is in it."""
-    return f"{title} · step {n} of {total}"
+    return t("text.lesson.heading", "{title} · step {n} of {total}", title=title, n=n, total=total)
 
 
-def right_answer(answer: str, explain: str) -> str:
-    return f"**Right: {answer}.** {explain}"
+def right_answer(answer: str, explain: str, t: Tr = EN) -> str:
+    return t("text.lesson.right", "**Right: {answer}.** {explain}", answer=answer, explain=explain)
 
 
-def wrong_answer(given: str, answer: str, explain: str) -> str:
-    return f"**Not quite:** you said {given}; the page says **{answer}**. {explain}"
+def wrong_answer(given: str, answer: str, explain: str, t: Tr = EN) -> str:
+    return t(
+        "text.lesson.wrong",
+        "**Not quite:** you said {given}; the page says **{answer}**. {explain}",
+        given=given, answer=answer, explain=explain,
+    )  # fmt: skip
 
 
 # ------------------------------------------------------- the worked example --

@@ -15,6 +15,7 @@ from typing import Any
 
 import streamlit as st
 
+from quantviz_app.i18n import EN, Tr
 from quantviz_app.schema import BY_KEY, SETTINGS, Setting, Settings
 
 
@@ -51,22 +52,24 @@ def control(
     on_change: Callable[[], None] | None = None,
     label_visibility: str = "visible",
     format_func: Callable[[Any], str] | None = None,
+    t: Tr = EN,
     **extra: Any,
 ) -> Any:
     """Draw the widget of the setting ``key``; return its value.
 
     ``options`` replaces a choice's options (those that fit the tensor);
     ``bounds`` a number's or a range's ends (the manual range slider); ``format_func``
-    how the options are shown, when the setting's own labels will not do.
+    how the options are shown, when the setting's own labels will not do; ``t`` the
+    language of its label, help and options.
     """
     s: Setting = BY_KEY[key]
     common = dict(
-        key=key, help=s.help or None, on_change=on_change or "rerun",
-        label_visibility=label_visibility,
+        key=key, help=t.setting(key, "help", s.help) if s.help else None,
+        on_change=on_change or "rerun", label_visibility=label_visibility,
         **extra,
     )  # fmt: skip
-    text = label or s.label
-    show = format_func or s.show
+    text = label or t.setting(key, "label", s.label)
+    show = format_func or (lambda v: t.option(key, v, s.show(v)) if s.option_labels else s.show(v))
     choices = list(options if options is not None else s.options)
     if s.widget == "slider":
         low, high = bounds if bounds is not None else (s.low, s.high)

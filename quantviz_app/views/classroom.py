@@ -15,38 +15,40 @@ import streamlit as st
 from quantviz_app import text
 from quantviz_app.data import Data
 from quantviz_app.fitting import Fitted
+from quantviz_app.i18n import Tr
 from quantviz_app.presets import active_preset
 from quantviz_app.schema import Settings, quantize_kwargs
 from quantviz_app.views import histograms
 from quantviz_app.views.numbers import show_cards
 from quantviz_app.widgets import control
 
-BIG_NUMBERS = ("Step size", "SQNR", "Levels used")
+BIG_NUMBERS = ("scale", "sqnr", "levels")  # the cards' keys
 CHART_HEIGHT = 160  # px per histogram: both fit a 768-px screen with the slider and a sentence
 
 
-def controls(s: Settings, fitted: Fitted, hide: set[str]) -> None:
+def controls(s: Settings, fitted: Fitted, hide: set[str], t: Tr) -> None:
     """The bit slider and the range strategy, side by side."""
     wide, narrow = st.columns([3, 2], vertical_alignment="bottom")
     with wide:
         if "bits" not in hide:
-            control("bits")
+            control("bits", t=t)
     with narrow:
         if "strategy" not in hide:
-            control("strategy", options=fitted.options["strategy"])
+            control("strategy", options=fitted.options["strategy"], t=t)
 
 
 def show(s: Settings, data: Data, fitted: Fitted, hide: set[str]) -> None:
     """The whole class view."""
     r = data.quantized(quantize_kwargs(s), arrays=False)
+    t = Tr(s["lang"])
     with st.container(key="classroom"):
-        controls(s, fitted, hide)
+        controls(s, fitted, hide, t)
         preset = active_preset(s)
         if preset is not None:
-            st.markdown(f"**{preset.title}.** {preset.lesson}")
+            st.markdown(text.preset_line(preset, t))
         chart, numbers = st.columns([5, 2], gap="medium")
         with chart:
-            histograms.draw(histograms.view_data(s, data), log=s["log"], height=CHART_HEIGHT)
+            sets = histograms.view_data(s, data)
+            histograms.draw(sets, log=s["log"], height=CHART_HEIGHT, t=t)
         with numbers:
-            cards = [c for c in text.cards(r) if c.label in BIG_NUMBERS]
-            show_cards(cards)
+            show_cards([c for c in text.cards(r, t=t) if c.key in BIG_NUMBERS])

@@ -18,6 +18,7 @@ from quantviz_app import text
 from quantviz_app.data import Data, shipped_weights
 from quantviz_app.fitting import Fitted
 from quantviz_app.format import md_escape
+from quantviz_app.i18n import Tr
 from quantviz_app.schema import BY_KEY, Settings
 from quantviz_app.sources import tensor_choices, uploaded
 from quantviz_app.widgets import control
@@ -55,9 +56,11 @@ def hidden(s: Settings) -> set[str]:
 def quantization_controls(s: Settings, fitted: Fitted, shape: tuple[int, ...], hide: set[str]):
     """Bit width, scheme, range strategy and its knob, granularity, rounding."""
 
+    t = Tr(s["lang"])
+
     def show(key: str, **kwargs: Any) -> None:
         if key not in hide and s.applies(key):
-            control(key, **kwargs)
+            control(key, t=t, **kwargs)
 
     show("bits")
     show("scheme")
@@ -67,7 +70,7 @@ def quantization_controls(s: Settings, fitted: Fitted, shape: tuple[int, ...], h
     show("manual_range", bounds=fitted.bounds)
     if "strategy" not in hide:
         spec = _STRATEGIES[s["strategy"]]
-        st.caption(f"{spec.description} *({spec.reference})*")
+        st.caption(f"{t.strategy(spec.name, 'description', spec.description)} *({spec.reference})*")
     if len(shape) >= 2:
         show("granularity", options=fitted.options["granularity"])
         show("axis", options=fitted.options["axis"],
@@ -84,9 +87,11 @@ def quantization_controls(s: Settings, fitted: Fitted, shape: tuple[int, ...], h
 def data_controls(s: Settings, data: Data, state: MutableMapping[str, Any], hide: set[str]):
     """Source, distribution and its parameters, sample size and seed; tensor; upload."""
 
+    t = Tr(s["lang"])
+
     def show(key: str, **kwargs: Any) -> Any:
         if key not in hide and s.applies(key):
-            return control(key, **kwargs)
+            return control(key, t=t, **kwargs)
         return None
 
     held = uploaded(state)
@@ -95,7 +100,8 @@ def data_controls(s: Settings, data: Data, state: MutableMapping[str, Any], hide
     if s["source"] == "synthetic":
         show("dist")
         if "dist" not in hide:
-            st.caption(qv.get_distribution(s["dist"]).description)
+            d = qv.get_distribution(s["dist"])
+            st.caption(t(f"dist.{d.name}.description", d.description))
         for p in qv.get_distribution(s["dist"]).params:
             show(f"{s['dist']}.{p.name}", label=p.name)
         show("n")
@@ -151,7 +157,9 @@ def sidebar(
     """The whole sidebar (``on_page``: controls the page draws itself, left out here)."""
     hide = hidden(s) | set(on_page)
     with st.sidebar:
-        st.markdown(f"### quantviz\n{text.TITLE}")
+        st.markdown(f"### quantviz\n{Tr(s['lang'])('text.title', text.TITLE)}")
+        if "lang" not in hide:
+            control("lang", t=Tr(s["lang"]))
         if s["lesson"] == "none" and "presets" not in hide:
             lesson_buttons(state)
         quantization_controls(s, fitted, data.shape, hide)

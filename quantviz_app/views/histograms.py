@@ -20,7 +20,8 @@ import quantviz as qv
 from quantviz import counts
 from quantviz_app import charts, link, text
 from quantviz_app.data import Data
-from quantviz_app.format import count, num
+from quantviz_app.format import num
+from quantviz_app.i18n import EN, Tr
 from quantviz_app.schema import Settings, quantize_kwargs
 from quantviz_app.widgets import control
 
@@ -57,7 +58,7 @@ def axis_ends(data: Data, r: qv.QuantResult) -> tuple[float, float]:
     return lo, hi
 
 
-def datasets(data: Data, r: qv.QuantResult) -> dict[str, pd.DataFrame]:
+def datasets(data: Data, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd.DataFrame]:
     """Everything the histogram chart draws, for one result (a few hundred rows)."""
     original = original_counts(data)
     lo, hi = axis_ends(data, r)
@@ -69,12 +70,16 @@ def datasets(data: Data, r: qv.QuantResult) -> dict[str, pd.DataFrame]:
         if lc.levels.size <= counts.MAX_LEVELS_DRAWN:
             spikes = charts.spikes_frame(lc.levels, codes, lc.counts)
             qbins = empty_bins
-            grid = f"{m['levels_used']} of {m['levels_available']} levels used"
+            grid = t("text.hist.levels_used", "{used} of {available} levels used",
+                     used=m["levels_used"], available=m["levels_available"])  # fmt: skip
         else:
             spikes = charts.spikes_frame(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
             q = counts.quantized_histogram(r, original.edges)
             qbins = charts.bins_frame(q.edges, q.counts)
-            grid = f"{m['levels_used']:,} of {m['levels_available']:,} levels used, counted per bin"
+            grid = t(
+                "text.hist.levels_per_bin", "{used} of {available} levels used, counted per bin",
+                used=f"{m['levels_used']:,}", available=f"{m['levels_available']:,}",
+            )  # fmt: skip
         levels = lc.levels if lc.levels.size <= MAX_LEVEL_LINES else np.zeros(0)
         clip = charts.clip_frame(float(r.clip_low), float(r.clip_high))
         shade = charts.shade_frame(lo, hi, float(r.clip_low), float(r.clip_high))
@@ -85,14 +90,24 @@ def datasets(data: Data, r: qv.QuantResult) -> dict[str, pd.DataFrame]:
         levels = np.zeros(0)
         clip = pd.DataFrame({"x": [], "what": []})
         shade = charts.shade_frame(lo, hi, lo, hi)
-        grid = f"{np.size(r.scale):,} grids, one per {r.config.granularity}"
+        grid = t(
+            "text.hist.grids",
+            "{n} grids, one per {granularity}",
+            n=f"{np.size(r.scale):,}",
+            granularity=t(f"text.granularity.{r.config.granularity}", r.config.granularity),
+        )
     k = m["clipped_count"]
-    title_original = (
-        f"Original: {count(original.total, 'value')} (bins {num(original.width, 2)} wide)"
+    title_original = t(
+        "text.hist.original",
+        "Original: {values} (bins {width} wide)",
+        values=t.count(original.total, "value"),
+        width=num(original.width, 2),
     )
-    title_quantized = f"After {r.bits}-bit quantization: {grid}" + (
-        f"; {count(k, 'value')} clipped" if k else ""
+    title_quantized = t(
+        "text.hist.quantized", "After {bits}-bit quantization: {grid}", bits=r.bits, grid=grid
     )
+    if k:
+        title_quantized += t("text.hist.clipped", "; {values} clipped", values=t.count(k, "value"))
     return {
         "original": charts.bins_frame(original.edges, original.counts),
         "qbins": qbins,
@@ -107,17 +122,19 @@ def datasets(data: Data, r: qv.QuantResult) -> dict[str, pd.DataFrame]:
 
 
 def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame]:
-    """The histograms' datasets at these settings (cached)."""
+    """The histograms' datasets at these settings, in their language (cached)."""
     kwargs = quantize_kwargs(s)
     r = data.quantized(kwargs, arrays=False)
     key = tuple(sorted(kwargs.items()))
-    return data.memo("histogram view", key, compute=lambda: datasets(data, r))
+    t = Tr(s["lang"])
+    return data.memo("histogram view", key, t.lang, compute=lambda: datasets(data, r, t))
 
 
-def draw(sets: dict[str, pd.DataFrame], *, log: bool, height: int = 140) -> None:
+def draw(sets: dict[str, pd.DataFrame], *, log: bool, height: int = 140, t: Tr = EN) -> None:
     """The original over the quantized histogram: two charts with the same value axis."""
+    titles = {"values": t("text.hist.axis_count", "values"), "value": t("text.hist.axis", "value")}
     for panel in ("original", "quantized"):
-        spec = charts.histogram_spec(panel, log=log, height=height)
+        spec = charts.histogram_spec(panel, log=log, height=height, titles=titles)
         st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
 
 
@@ -127,7 +144,7 @@ def show(s: Settings, data: Data, state: MutableMapping[str, Any], *, note: bool
     notice, which names the step and the levels used."""
     r = data.quantized(quantize_kwargs(s), arrays=False)
     log = bool(state.get("log", s["log"]))  # the toggle below may have just changed it
-    draw(view_data(s, data), log=log)
+    draw(view_data(s, data), log=log, t=Tr(s["lang"]))
     log = control("log")  # below the pictures: they come first on a small screen
     link.sync(s.replace(log=log), st.query_params)
     if not note:

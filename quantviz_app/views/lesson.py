@@ -21,6 +21,7 @@ import quantviz as qv
 from quantviz_app import fitting, link, text, widgets
 from quantviz_app.data import Data
 from quantviz_app.format import md_escape
+from quantviz_app.i18n import Tr
 from quantviz_app.presets import active_preset
 from quantviz_app.schema import Settings, quantize_kwargs
 from quantviz_app.views import classroom, histograms, numbers, rooms
@@ -56,7 +57,7 @@ def show(
         data.quantized(quantize_kwargs(s), arrays=False)
     except qv.InputError as exc:  # a grid this tensor cannot have (a range near float32's max)
         if "bits" not in hide:
-            control("bits")
+            control("bits", t=Tr(s["lang"]))
         st.error(str(exc), icon=":material/error:")
         link.sync(s, st.query_params)
         return
@@ -65,10 +66,10 @@ def show(
     else:
         st.markdown(data_line(s, data))
         if "bits" not in hide:
-            control("bits")
+            control("bits", t=Tr(s["lang"]))
         preset = active_preset(s) if s["lesson"] == "none" else None  # a lesson says its own
         if preset is not None:
-            st.success(f"**{preset.title}.** {preset.lesson}", icon=":material/school:")
+            st.success(text.preset_line(preset, Tr(s["lang"])), icon=":material/school:")
         for note in dict.fromkeys([*notes, *fitted.notes]):
             st.info(note)
         if "answers" in hide:  # a lesson's question is open: the picture, not the numbers

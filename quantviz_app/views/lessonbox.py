@@ -14,6 +14,7 @@ import streamlit as st
 
 from quantviz_app import course, text
 from quantviz_app.data import Data
+from quantviz_app.i18n import Tr
 from quantviz_app.lessonfile import Lesson, Question
 from quantviz_app.schema import Settings
 
@@ -27,40 +28,76 @@ def _commit(state: MutableMapping[str, Any], s: Settings, key: str) -> None:
 
 def question_box(q: Question, s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
     """The question, the answer field and, once answered, the verdict."""
-    st.markdown(f"**{text.QUESTION}** {course.fill(q.prompt, s, data)}")
+    t = Tr(s["lang"])
+    st.markdown(f"**{t('text.lesson.predict', text.QUESTION)}** {course.fill(q.prompt, s, data)}")
     key = f"answer_{s['lesson']}_{s['step']}"
     given = course.answered(state, s)
     row = st.container(horizontal=True, vertical_alignment="bottom")
     if q.kind == "number":
-        row.text_input(text.YOUR_ANSWER, key=key, disabled=given is not None, width=220,
-                       placeholder=text.NUMBER_PLACEHOLDER)  # fmt: skip
+        row.text_input(
+            t("text.lesson.your_answer", text.YOUR_ANSWER),
+            key=key,
+            width=220,
+            disabled=given is not None,
+            placeholder=t("text.lesson.number", text.NUMBER_PLACEHOLDER),
+        )
     else:
         choices = course.options(q, s, data)
         labels = dict(choices)
-        row.radio(text.YOUR_ANSWER, [k for k, _ in choices], format_func=labels.get, key=key,
-                  index=None, disabled=given is not None, horizontal=True)  # fmt: skip
+        row.radio(
+            t("text.lesson.your_answer", text.YOUR_ANSWER),
+            [k for k, _ in choices],
+            format_func=labels.get,
+            key=key,
+            index=None,
+            disabled=given is not None,
+            horizontal=True,
+        )
     if given is None:
-        row.button(text.CHECK, key=f"check_{key}", on_click=_commit, args=(state, s, key),
-                   type="primary")  # fmt: skip
+        row.button(
+            t("text.lesson.check", text.CHECK),
+            key=f"check_{key}",
+            on_click=_commit,
+            args=(state, s, key),
+            type="primary",
+        )
         return
     verdict = course.check(q, given, s, data)
     if verdict.right:
-        st.success(text.right_answer(verdict.answer, verdict.explain), icon=":material/check:")
+        st.success(text.right_answer(verdict.answer, verdict.explain, t), icon=":material/check:")
     else:
         shown = given if q.kind == "number" else dict(course.options(q, s, data)).get(given, given)
-        st.warning(text.wrong_answer(shown, verdict.answer, verdict.explain),
-                   icon=":material/lightbulb:")  # fmt: skip
+        st.warning(
+            text.wrong_answer(shown, verdict.answer, verdict.explain, t),
+            icon=":material/lightbulb:",
+        )
 
 
-def navigation(lesson: Lesson, n: int, state: MutableMapping[str, Any]) -> None:
+def navigation(lesson: Lesson, n: int, state: MutableMapping[str, Any], t: Tr) -> None:
     """Previous, next, and the way out."""
     row = st.container(horizontal=True)
-    row.button(text.PREVIOUS, key="lesson_previous", disabled=n <= 1, on_click=course.go,
-               args=(state, lesson.id, n - 1), icon=":material/arrow_back:")  # fmt: skip
-    row.button(text.NEXT, key="lesson_next", disabled=n >= len(lesson.steps), on_click=course.go,
-               args=(state, lesson.id, n + 1), icon=":material/arrow_forward:")  # fmt: skip
-    row.button(text.LEAVE_LESSON, key="lesson_leave", on_click=course.go,
-               args=(state, "none", 1))  # fmt: skip
+    row.button(
+        t("text.lesson.previous", text.PREVIOUS),
+        key="lesson_previous",
+        disabled=n <= 1,
+        on_click=course.go,
+        args=(state, lesson.id, n - 1),
+        icon=":material/arrow_back:",
+    )
+    row.button(
+        t("text.lesson.next", text.NEXT),
+        key="lesson_next",
+        disabled=n >= len(lesson.steps),
+        on_click=course.go,
+        args=(state, lesson.id, n + 1),
+        icon=":material/arrow_forward:",
+    )
+    row.button(
+        t("text.lesson.leave", text.LEAVE_LESSON),
+        key="lesson_leave",
+        on_click=course.go,
+        args=(state, "none", 1),
+    )
 
 
 def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
@@ -71,8 +108,9 @@ def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
     n = course.step_number(s, lesson)
     step = lesson.steps[n - 1]
     with st.container(border=True, key="lesson_box"):
-        st.markdown(f"#### {text.lesson_heading(lesson.title, n, len(lesson.steps))}")
+        t = Tr(s["lang"])
+        st.markdown(f"#### {text.lesson_heading(lesson.title, n, len(lesson.steps), t)}")
         st.markdown(course.fill(step.text, s, data))
         if step.question is not None:
             question_box(step.question, s, data, state)
-        navigation(lesson, n, state)
+        navigation(lesson, n, state, t)

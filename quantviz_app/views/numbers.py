@@ -15,6 +15,7 @@ import streamlit as st
 
 from quantviz_app import text
 from quantviz_app.data import Data
+from quantviz_app.i18n import Tr
 from quantviz_app.schema import Settings, quantize_kwargs
 
 SHOWN = "_shown"  # session key: (tensor key, quantize key, card values) now on screen
@@ -52,4 +53,4 @@ def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
     qkey = tuple(sorted(kwargs.items()))
     before = previous_values(state, data.key, qkey, text.card_values(r))
     with st.container(key="numbers"):
-        show_cards(text.cards(r, before))
+        show_cards(text.cards(r, before, t=Tr(s["lang"])))

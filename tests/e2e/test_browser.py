@@ -215,3 +215,13 @@ def test_a_lesson_walked_from_start_to_end(page: Page, app_url: str, tmp_path):
     wait_for_app_run(page)
     expect(main.get_by_text("Outliers and clipping · step")).to_have_count(0)
     assert_no_errors(page)
+
+
+def test_the_chinese_class_view_fits_the_projector(page: Page, app_url: str, tmp_path):
+    show(page, f"{app_url}/?view=class&preset=two_bits&lang=zh", PROJECTOR)
+    main = page.get_by_test_id("stMain")
+    assert main.evaluate("e => e.scrollHeight <= e.clientHeight + 1"), "the class view scrolls"
+    assert overflowing(page, ", ".join(CUT)) == []
+    expect(metric_value(page, "用到的量化级")).to_have_text("4 / 4")
+    expect(main.get_by_text("两个比特给出四个量化级", exact=False).first).to_be_visible()
+    save_screenshot(page, tmp_path, "class-zh-1024x768.png")

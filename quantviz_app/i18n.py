@@ -1,0 +1,91 @@
+"""English and 简体中文: the page's words in the reader's language.
+
+English is written where each string is declared: a setting's label and help in
+``schema.py``, a preset's sentence in ``presets.py``, the library's strategy and
+distribution descriptions, a sentence in ``text.py`` or a view. The Chinese catalogue,
+``locale/zh.toml``, gives each of them under a stable key:
+
+* ``setting.<key>.label``, ``setting.<key>.help``, ``setting.<key>.option.<value>``
+* ``strategy.<name>.label``, ``strategy.<name>.description``
+* ``dist.<name>.label``, ``dist.<name>.description``, ``dist.<name>.lesson``
+* ``preset.<key>.title``, ``preset.<key>.lesson``
+* ``text.<name>``: a sentence of the page, with the same ``{fields}`` as its English
+
+:class:`Tr` translates: ``t("text.levels_of", "{used} of {available}", used=4,
+available=4)`` is the English template in English and the catalogue's in Chinese. A
+key the Chinese catalogue lacks raises ``KeyError``; ``tests/page/test_i18n.py`` checks
+that none does for what the page shows in Chinese.
+
+Lessons have one file per language (``lessons/<id>.toml``, ``lessons/zh/<id>.toml``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+LANGUAGES = {"en": "English", "zh": "简体中文"}
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, name + "."))
+        else:
+            out[name] = str(value)
+    return out
+
+
+@cache
+def catalogue(lang: str) -> Mapping[str, str]:
+    """The catalogue of ``lang`` as dotted key → template (English: empty, the code has it)."""
+    if lang == "en":
+        return {}
+    return _flatten(tomllib.loads((LOCALE_DIR / f"{lang}.toml").read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class Tr:
+    """A translator into one language (``"en"`` or ``"zh"``)."""
+
+    lang: str = "en"
+
+    def __call__(self, key: str, english: str, /, **fields: object) -> str:
+        """The string ``key`` (written ``english`` in English), with ``fields`` filled in."""
+        template = english if self.lang == "en" else catalogue(self.lang)[key]
+        return template.format(**fields) if fields else template
+
+    def setting(self, key: str, part: str, english: str) -> str:
+        """A setting's ``"label"`` or ``"help"``."""
+        return self(f"setting.{key}.{part}", english)
+
+    def option(self, key: str, value: object, english: str) -> str:
+        """How a setting's option is shown."""
+        return self(f"setting.{key}.option.{value}", english)
+
+    def strategy(self, name: str, part: str, english: str) -> str:
+        """A range strategy's ``"label"`` or ``"description"``."""
+        return self(f"strategy.{name}.{part}", english)
+
+    def count(self, n: int, noun: str, plural: str | None = None) -> str:
+        """``75 values`` in English; in Chinese the number and the catalogue's
+        ``noun.<noun>`` (Chinese nouns have no plural: ``75 个值``)."""
+        if self.lang == "en":
+            word = noun if n == 1 else (plural or noun + "s")
+            return f"{n:,} {word}"
+        return f"{n:,} {catalogue(self.lang)[f'noun.{noun}']}"
+
+    def preset(self, key: str, part: str, english: str) -> str:
+        """A preset's ``"title"`` or ``"lesson"``."""
+        return self(f"preset.{key}.{part}", english)
+
+
+EN = Tr("en")
+"""The English translator (the default everywhere)."""
