@@ -21,6 +21,7 @@ from quantviz.granularity import GRANULARITIES
 from quantviz.io import is_quantizable, load_weights, read_weights
 from quantviz.metrics import metrics, sqnr_rule_db
 from quantviz.mistakes import ArticleMistakes, article_mistakes
+from quantviz.number_formats import FormatResult, NumberFormat, formats, get_format, quantize_format
 from quantviz.params import Param
 from quantviz.pipeline import QuantConfig, QuantResult, quantize
 from quantviz.quantizer import (
@@ -43,7 +44,9 @@ __all__ = [
     "Adjustment",
     "ArticleMistakes",
     "Distribution",
+    "FormatResult",
     "InputError",
+    "NumberFormat",
     "Param",
     "QParams",
     "QuantConfig",
@@ -60,7 +63,9 @@ __all__ = [
     "fake_quantize",
     "finite_values",
     "fit_settings",
+    "formats",
     "get_distribution",
+    "get_format",
     "get_strategy",
     "group_sizes",
     "is_quantizable",
@@ -69,6 +74,7 @@ __all__ = [
     "qparams",
     "quantize",
     "quantize_codes",
+    "quantize_format",
     "read_weights",
     "sample",
     "sqnr_rule_db",

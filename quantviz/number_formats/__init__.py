@@ -1,0 +1,159 @@
+"""Number formats beyond the integer grid: small floats, MX, NVFP4, NF4, GGML blocks, binary
+and ternary — each checked against the implementation people ship.
+
+>>> import quantviz as qv
+>>> r = qv.quantize_format([0.5, -1.0, 3.0, 6.0], "fp4_e2m1")
+>>> r.dequantized.tolist(), r.metrics["bits_per_weight"]
+([0.5, -1.0, 3.0, 6.0], 12.0)
+
+:func:`formats` lists them; :func:`quantize_format` lays a tensor out in rows (a
+tensor, channels, groups, or the format's fixed blocks of 32 or 16 consecutive values
+along the last axis), encodes each row with the format and measures the result as
+:func:`quantviz.quantize` does (MSE, SQNR, max error, levels used, bits per weight
+counting every stored scale).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from quantviz.errors import InputError
+from quantviz.granularity import Layout, layout
+from quantviz.metrics import error_metrics
+from quantviz.number_formats.base import Encoded, NumberFormat
+from quantviz.number_formats.codebooks import CODEBOOK_FORMATS
+from quantviz.number_formats.floats import FLOAT_FORMATS
+from quantviz.number_formats.ggml import GGML_FORMATS
+from quantviz.tensor import as_weights
+
+__all__ = ["Encoded", "FormatResult", "NumberFormat", "formats", "get_format", "quantize_format"]
+
+_ALL: tuple[NumberFormat, ...] = (*FLOAT_FORMATS, *CODEBOOK_FORMATS, *GGML_FORMATS)
+
+
+def formats() -> tuple[NumberFormat, ...]:
+    """Every number format, in the order a menu shows them."""
+    return _ALL
+
+
+def get_format(name: str) -> NumberFormat:
+    """The format called ``name`` (:class:`InputError` naming the valid ones otherwise)."""
+    for f in _ALL:
+        if f.name == name:
+            return f
+    raise InputError(f"format must be one of {', '.join(f.name for f in _ALL)}; not {name!r}.")
+
+
+@dataclass(frozen=True)
+class FormatResult:
+    """A tensor in a number format, and what was lost.
+
+    Attributes
+    ----------
+    format : NumberFormat
+    layout : Layout
+        How the tensor was cut into rows that share a scale.
+    dequantized : np.ndarray
+        float32, the tensor's shape: what each value became.
+    codes : np.ndarray
+        The stored element of each value (see :attr:`NumberFormat.encode`).
+    scales : np.ndarray
+        float32, one per row in the layout's parameter shape (per tensor: shape ``()``).
+    metrics : dict
+        ``mse``, ``rmse``, ``sqnr_db``, ``signal_power``, ``max_abs_error``, ``mean_error``,
+        ``levels_used`` (distinct elements stored), ``levels_available`` (the element's
+        values), ``bits_per_weight`` (element bits + every stored scale's bits / values).
+    """
+
+    format: NumberFormat
+    layout: Layout
+    dequantized: np.ndarray
+    codes: np.ndarray
+    scales: np.ndarray
+    metrics: dict
+
+    @property
+    def block_size(self) -> int:
+        """How many values share one scale."""
+        return int(np.prod(self.layout.shape, dtype=np.int64)) // max(self.layout.n_rows, 1)
+
+
+def _layout(
+    fmt: NumberFormat, shape: tuple[int, ...], granularity: str | None, axis: int,
+    group_size: int | None,
+) -> Layout:  # fmt: skip
+    """The rows a format encodes: its fixed blocks, or the granularity asked for."""
+    if fmt.block_size is not None:  # MX, NVFP4, GGML: blocks of a fixed size
+        if granularity not in (None, "group") or group_size not in (None, fmt.block_size):
+            raise InputError(
+                f"{fmt.name} stores blocks of {fmt.block_size} consecutive values; it takes no "
+                f"other granularity or group size."
+            )
+        last = shape[-1] if shape else 1
+        if last % fmt.block_size:
+            raise InputError(
+                f"{fmt.name} needs the last dimension to be a multiple of {fmt.block_size} "
+                f"(blocks of {fmt.block_size} values); this tensor's is {last}."
+            )
+        return layout(shape or (1,), "group", group_size=fmt.block_size)
+    if granularity is None:
+        granularity = "group" if fmt.default_block is not None else "tensor"
+    if granularity == "group":
+        group_size = group_size if group_size is not None else fmt.default_block
+        if fmt.allowed_blocks and group_size not in fmt.allowed_blocks:
+            allowed = ", ".join(map(str, fmt.allowed_blocks))
+            raise InputError(f"{fmt.name} takes a block size of {allowed}; not {group_size!r}.")
+    return layout(shape or (1,), granularity, axis=axis, group_size=group_size)
+
+
+def levels_used(codes: np.ndarray) -> int:
+    """How many distinct elements are stored (codes are small integers)."""
+    flat = np.ravel(codes)
+    if flat.size == 0:
+        return 0
+    low = int(flat.min())
+    return int(np.count_nonzero(np.bincount(flat.astype(np.intp) - low)))
+
+
+def quantize_format(
+    x: object,
+    format: str,
+    *,
+    granularity: str | None = None,
+    axis: int = 0,
+    group_size: int | None = None,
+) -> FormatResult:
+    """Store ``x`` in the number format ``format`` and measure what was lost.
+
+    Parameters
+    ----------
+    x : array-like
+        The weights (finite values; any shape).
+    format : str
+        A name from :func:`formats`.
+    granularity, axis, group_size :
+        Which values share a scale, for formats without fixed blocks (element floats,
+        NF4, binary, ternary): ``"tensor"`` (the default; NF4's is groups of 64),
+        ``"channel"`` along ``axis``, or ``"group"`` of ``group_size`` values of the last
+        axis. Block formats (MX: 32, NVFP4: 16, GGML: 32) take their own blocks.
+    """
+    fmt = get_format(format)
+    x = as_weights(x)
+    lay = _layout(fmt, x.shape, granularity, axis, group_size)
+    rows = np.ascontiguousarray(lay.to_rows(x.reshape(lay.shape)), dtype=np.float32)
+    enc = fmt.encode(rows)
+    if not np.isfinite(enc.dequantized).all():  # e.g. a GGML fp16 scale past 65504
+        raise InputError(
+            f"{fmt.name} cannot store this tensor: its largest value, "
+            f"{float(np.abs(x).max()):.3g}, overflows the format's scale."
+        )
+    x_hat = lay.from_rows(enc.dequantized).reshape(x.shape)
+    codes = lay.from_rows(enc.codes).reshape(x.shape)
+    m = error_metrics(x, x_hat)
+    grid = fmt.grid()
+    m["levels_used"] = levels_used(codes)
+    m["levels_available"] = int(grid.size) if grid.size else 2**fmt.element_bits
+    m["bits_per_weight"] = fmt.element_bits + enc.scale_bits / max(x.size, 1)
+    return FormatResult(fmt, lay, x_hat, codes, lay.to_params(enc.scales), m)

@@ -1,0 +1,202 @@
+"""Small floats: FP8/FP6/FP4 elements with a float32 scale, OCP MX blocks and NVIDIA NVFP4.
+
+The element casts are ml_dtypes' (round to nearest, ties to even), always after clamping
+to the format's largest finite value, so an overflow saturates (ml_dtypes turns an
+e4m3fn overflow into NaN and an e5m2 overflow into inf; FP6/FP4 saturate by themselves).
+
+* **Element floats** (``fp8_e4m3`` …, family ``"float"``): one float32 scale per row
+  (tensor, channel or group), ``s = max|x| / max_finite``; ``x̂ = cast(x / s) · s``.
+* **MX** (OCP Microscaling v1.0, family ``"mx"``): blocks of 32 consecutive values share
+  an E8M0 scale ``X = 2^(floor(log2 max|x|) − emax_elem)``, the exponent clamped to
+  [−127, 127] (a zero block uses ``log2`` of float32's smallest normal);
+  ``x̂ = X · cast(x / X)``, the cast saturating. MXINT8's element is ``k/64`` with
+  ``k`` an integer in [−127, 127], rounded half to even.
+* **NVFP4** (as torchao's two-level NVFP4): blocks of 16 E2M1 values, a float32 scale
+  for the tensor ``t = max|x| / (448 · 6)`` and an E4M3 scale per block
+  ``b = e4m3(clamp(max|block| / 6 / t, 2^-6, 448))``; ``x̂ = cast(x · ((1/t) / b)) · b · t``
+  (for a tensor so small that ``1/t`` overflows float32, ``x / (t · b)`` instead of NaN).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+import ml_dtypes
+import numpy as np
+
+from quantviz.number_formats.base import Encoded, NumberFormat
+
+F32 = np.float32
+FP32_MIN_NORMAL = float(np.finfo(np.float32).tiny)  # 2^-126
+
+ELEMENTS = {
+    "e4m3": ml_dtypes.float8_e4m3fn,
+    "e5m2": ml_dtypes.float8_e5m2,
+    "e2m3": ml_dtypes.float6_e2m3fn,
+    "e3m2": ml_dtypes.float6_e3m2fn,
+    "e2m1": ml_dtypes.float4_e2m1fn,
+}
+"""Element name → ml_dtypes dtype."""
+
+EMAX = {"e4m3": 8, "e5m2": 15, "e2m3": 2, "e3m2": 4, "e2m1": 2, "int8": 0}
+"""OCP MX: the exponent of each element format's largest power of two (emax_elem)."""
+
+BITS = {"e4m3": 8, "e5m2": 8, "e2m3": 6, "e3m2": 6, "e2m1": 4, "int8": 8}
+
+
+def max_finite(element: str) -> float:
+    """The element format's largest finite value (448 for E4M3, 6 for E2M1, …)."""
+    if element == "int8":
+        return 127 / 64
+    return float(ml_dtypes.finfo(ELEMENTS[element]).max)
+
+
+@cache
+def element_grid(element: str) -> np.ndarray:
+    """Every finite value of the element format, sorted (±0 once), float32."""
+    if element == "int8":
+        return (np.arange(-127, 128) / 64).astype(F32)
+    values = np.arange(256, dtype=np.uint8).view(ELEMENTS[element]).astype(F32)
+    return np.unique(values[np.isfinite(values)])
+
+
+def stored(v: np.ndarray, element: str) -> np.ndarray:
+    """``v`` (float32 or float64) cast to the element format, saturating at ±max: the
+    ml_dtypes array (MXINT8: the integers k of k/64)."""
+    top = max_finite(element)
+    clamped = np.clip(v, -top, top)
+    if element == "int8":
+        return np.rint(clamped * 64).astype(np.int16)
+    return clamped.astype(ELEMENTS[element])
+
+
+@cache
+def _code_table(element: str) -> np.ndarray:
+    """Bit pattern (0…255) → index in :func:`element_grid` (−1 for NaN/inf patterns)."""
+    values = np.arange(256, dtype=np.uint8).view(ELEMENTS[element]).astype(F32)
+    index = np.searchsorted(element_grid(element), values).astype(np.int16)
+    return np.where(np.isfinite(values), index, -1).astype(np.int16)
+
+
+def decoded(q: np.ndarray, element: str) -> tuple[np.ndarray, np.ndarray]:
+    """The float32 values of stored elements ``q``, and each one's index in the grid."""
+    if element == "int8":
+        return (q / 64).astype(F32), (q + 127).astype(np.int16)
+    return q.astype(F32), _code_table(element)[q.view(np.uint8)]
+
+
+# ---------------------------------------------------------------- element floats --
+
+
+def scaled_encode(element: str) -> Callable[[np.ndarray], Encoded]:
+    """``encode`` of an element float with a float32 scale per row: ``s = max|x| / max``."""
+
+    def encode(rows: np.ndarray) -> Encoded:
+        amax = np.max(np.abs(rows), axis=1, keepdims=True)
+        scale = (amax / F32(max_finite(element))).astype(F32)
+        safe = np.where(scale > 0, scale, F32(1))  # an all-zero row stays zero
+        q, codes = decoded(stored(np.divide(rows, safe, dtype=F32), element), element)
+        x_hat = (q * safe).astype(F32)
+        return Encoded(x_hat, codes, scale.reshape(-1), 32 * rows.shape[0])
+
+    return encode
+
+
+# --------------------------------------------------------------------------- MX --
+
+
+def mx_exponent(amax: np.ndarray, element: str) -> np.ndarray:
+    """OCP MX shared exponent per block: ``floor(log2 amax) − emax_elem``, in [−127, 127]."""
+    amax = np.where(amax > 0, amax, FP32_MIN_NORMAL).astype(np.float64)
+    _, e = np.frexp(amax)  # amax = m · 2^e with m in [0.5, 1): floor(log2 amax) = e − 1
+    return np.clip(e - 1 - EMAX[element], -127, 127)
+
+
+def mx_encode(element: str) -> Callable[[np.ndarray], Encoded]:
+    """``encode`` of an MX format: rows are blocks of 32 with an E8M0 scale each."""
+
+    def encode(rows: np.ndarray) -> Encoded:
+        amax = np.max(np.abs(rows), axis=1, keepdims=True)
+        scale = np.ldexp(1.0, mx_exponent(amax, element))  # float64, a power of two
+        q, codes = decoded(stored(rows.astype(np.float64) / scale, element), element)
+        x_hat = (q.astype(np.float64) * scale).astype(F32)
+        return Encoded(x_hat, codes, scale.reshape(-1).astype(F32), 8 * rows.shape[0])
+
+    return encode
+
+
+# ------------------------------------------------------------------------ NVFP4 --
+
+E4M3_TINY = 2.0**-6  # the smallest normal E4M3 value: the block scale's floor
+
+
+def nvfp4_encode(rows: np.ndarray) -> Encoded:
+    """NVFP4 (two-level): a float32 tensor scale and an E4M3 scale per block of 16."""
+    tensor_amax = F32(np.max(np.abs(rows))) if rows.size else F32(0)
+    if tensor_amax == 0:
+        zeros = np.zeros_like(rows, dtype=F32)
+        codes = decoded(stored(zeros, "e2m1"), "e2m1")[1]
+        return Encoded(zeros, codes, np.zeros(rows.shape[0], F32), 8 * rows.shape[0] + 32)
+    t = F32(tensor_amax / F32(448 * 6))
+    block = (np.max(np.abs(rows), axis=1, keepdims=True) / F32(6)).astype(F32)
+    b = np.clip(block / t, E4M3_TINY, 448).astype(ml_dtypes.float8_e4m3fn).astype(F32)
+    with np.errstate(over="ignore"):
+        inv_t = F32(1) / t
+    if np.isfinite(inv_t):
+        elements = stored((rows * (inv_t / b)).astype(F32), "e2m1")
+    else:  # a tensor below ~1e-35: 1/t overflows float32 (torchao gives NaN); divide instead
+        elements = stored(rows.astype(np.float64) / (np.float64(t) * b), "e2m1")
+    q, codes = decoded(elements, "e2m1")
+    x_hat = (q * b * t).astype(F32)
+    return Encoded(x_hat, codes, (b * t).reshape(-1).astype(F32), 8 * rows.shape[0] + 32)
+
+
+# ---------------------------------------------------------------------- formats --
+
+
+def _grid(element: str) -> Callable[[], np.ndarray]:
+    return lambda: element_grid(element)
+
+
+def _float(name: str, element: str, description: str) -> NumberFormat:
+    return NumberFormat(
+        name, "float", BITS[element], None, None, (), description,
+        "ml_dtypes casts (round to nearest even, saturating) with a float32 scale max|x|/max",
+        scaled_encode(element), _grid(element),
+    )  # fmt: skip
+
+
+def _mx(name: str, element: str, description: str) -> NumberFormat:
+    return NumberFormat(
+        name, "mx", BITS[element], 32, 32, (32,), description,
+        "OCP Microscaling Formats (MX) v1.0: E8M0 scale 2^(floor(log2 amax) − emax) per 32",
+        mx_encode(element), _grid(element),
+    )  # fmt: skip
+
+
+FLOAT_FORMATS: tuple[NumberFormat, ...] = (
+    _float("fp8_e4m3", "e4m3", "FP8 E4M3 (max 448): the common FP8 for weights"),
+    _float("fp8_e5m2", "e5m2", "FP8 E5M2 (max 57344): more range, fewer mantissa bits"),
+    _float("fp6_e2m3", "e2m3", "FP6 E2M3 (max 7.5)"),
+    _float("fp6_e3m2", "e3m2", "FP6 E3M2 (max 28)"),
+    _float("fp4_e2m1", "e2m1", "FP4 E2M1 (values 0, 0.5, 1, 1.5, 2, 3, 4, 6 and negatives)"),
+    _mx("mxfp8_e4m3", "e4m3", "MXFP8 E4M3: blocks of 32 FP8 values with a power-of-two scale"),
+    _mx("mxfp8_e5m2", "e5m2", "MXFP8 E5M2: blocks of 32, power-of-two scale"),
+    _mx("mxfp6_e2m3", "e2m3", "MXFP6 E2M3: blocks of 32, power-of-two scale"),
+    _mx("mxfp6_e3m2", "e3m2", "MXFP6 E3M2: blocks of 32, power-of-two scale"),
+    _mx("mxfp4", "e2m1", "MXFP4: blocks of 32 E2M1 values with a power-of-two scale"),
+    _mx("mxint8", "int8", "MXINT8: blocks of 32 values k/64 (k in −127…127), power-of-two scale"),
+    NumberFormat(
+        "nvfp4",
+        "nvfp4",
+        4,
+        16,
+        16,
+        (16,),
+        "NVFP4: blocks of 16 E2M1 values, an E4M3 scale per block and one float32 per tensor",
+        "torchao NVFP4 (two-level): t = amax/(448·6), b = e4m3(clamp(amax_block/6/t, 2^-6, 448))",
+        nvfp4_encode,
+        _grid("e2m1"),
+    ),
+)
