@@ -203,3 +203,12 @@ def test_on_real_minilm_weights_blocks_beat_one_fp4_scale_by_far():
     assert sqnr["fp4_e2m1"] < 7 and sqnr["mxfp4"] > 17 and sqnr["nvfp4"] > sqnr["mxfp4"]
     for name in ("q4_0", "nf4", "mxint8", "fp8_e4m3"):  # every family runs on real weights
         assert np.isfinite(quantize_format(x, name).metrics["sqnr_db"])
+
+
+def test_nf4_cuts_the_flattened_tensor_like_bitsandbytes_with_a_short_last_block():
+    # 0, 1, …, 69 in blocks of 64: absmax 63 and, for the last six values, 69; 64…69 are
+    # all above 69 × the midpoint 0.8615 between NF4's 0.7230 and 1.0, so they become 69
+    r = quantize_format(np.arange(70, dtype=F32), "nf4")
+    assert r.scales.tolist() == [63.0, 69.0]
+    assert r.dequantized[-6:].tolist() == [69.0] * 6
+    assert r.metrics["bits_per_weight"] == 4 + 2 * 32 / 70

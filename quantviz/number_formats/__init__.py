@@ -137,10 +137,14 @@ def quantize_format(
         Which values share a scale, for formats without fixed blocks (element floats,
         NF4, binary, ternary): ``"tensor"`` (the default; NF4's is groups of 64),
         ``"channel"`` along ``axis``, or ``"group"`` of ``group_size`` values of the last
-        axis. Block formats (MX: 32, NVFP4: 16, GGML: 32) take their own blocks.
+        axis. Block formats (MX: 32, NVFP4: 16, GGML: 32) take their own blocks along the
+        last axis; NF4, like bitsandbytes, cuts the flattened tensor into blocks (64 unless
+        ``group_size`` says otherwise), the last one shorter if need be.
     """
     fmt = get_format(format)
     x = as_weights(x)
+    if fmt.family == "codebook" and granularity in (None, "group"):
+        return _flat_blocks(x, fmt, group_size)
     lay = _layout(fmt, x.shape, granularity, axis, group_size)
     rows = np.ascontiguousarray(lay.to_rows(x.reshape(lay.shape)), dtype=np.float32)
     enc = fmt.encode(rows)
@@ -151,9 +155,35 @@ def quantize_format(
         )
     x_hat = lay.from_rows(enc.dequantized).reshape(x.shape)
     codes = lay.from_rows(enc.codes).reshape(x.shape)
+    return FormatResult(fmt, lay, x_hat, codes, lay.to_params(enc.scales),
+                        _measure(x, x_hat, codes, fmt, enc.scale_bits))  # fmt: skip
+
+
+def _measure(
+    x: np.ndarray, x_hat: np.ndarray, codes: np.ndarray, fmt: NumberFormat, scale_bits: int
+) -> dict:
+    """The error figures, the levels used and the bits per weight (scales included)."""
     m = error_metrics(x, x_hat)
     grid = fmt.grid()
     m["levels_used"] = levels_used(codes)
     m["levels_available"] = int(grid.size) if grid.size else 2**fmt.element_bits
-    m["bits_per_weight"] = fmt.element_bits + enc.scale_bits / max(x.size, 1)
-    return FormatResult(fmt, lay, x_hat, codes, lay.to_params(enc.scales), m)
+    m["bits_per_weight"] = fmt.element_bits + scale_bits / max(x.size, 1)
+    return m
+
+
+def _flat_blocks(x: np.ndarray, fmt: NumberFormat, group_size: int | None) -> FormatResult:
+    """NF4 as bitsandbytes stores it: the flattened tensor in blocks of ``group_size``, the
+    last block shorter if the size does not divide (it is padded with zeros, which change
+    neither its absmax nor its other codes, and the padding is dropped again)."""
+    size = group_size if group_size is not None else fmt.default_block
+    if fmt.allowed_blocks and size not in fmt.allowed_blocks:
+        allowed = ", ".join(map(str, fmt.allowed_blocks))
+        raise InputError(f"{fmt.name} takes a block size of {allowed}; not {size!r}.")
+    flat = x.reshape(-1)
+    padded = np.concatenate([flat, np.zeros((-flat.size) % size, np.float32)])
+    enc = fmt.encode(padded.reshape(-1, size))
+    x_hat = enc.dequantized.reshape(-1)[: flat.size].reshape(x.shape)
+    codes = enc.codes.reshape(-1)[: flat.size].reshape(x.shape)
+    lay = Layout("group", (padded.size,), group_size=size)
+    return FormatResult(fmt, lay, x_hat, codes, enc.scales,
+                        _measure(x, x_hat, codes, fmt, enc.scale_bits))  # fmt: skip
