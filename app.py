@@ -10,7 +10,7 @@ library, every sentence from ``quantviz_app/text.py``; every setting is declared
 
 import streamlit as st
 
-from quantviz_app import course, fitting, layout, link, sources, text, widgets
+from quantviz_app import course, fitting, i18n, layout, link, sources, text, widgets
 from quantviz_app.views import controls, header, lesson, lessonbox, worked
 
 state = st.session_state
@@ -18,7 +18,8 @@ state = st.session_state
 # ---- settings: from the link (first run), then from the controls ------------
 link_notes = link.open_link(state, st.query_params.to_dict())
 course.enter(state, widgets.read(state))  # a lesson step sets the page up, once
-layout.frame(widgets.read(state)["view"])
+first = widgets.read(state)
+layout.frame(first["view"], i18n.Tr(first["lang"]))
 upload_error = sources.take_upload(state)
 
 # ---- the tensor, and the settings fitted to it --------------------------------
@@ -35,9 +36,10 @@ if settings["lesson"] == "worked-example":
 controls.sidebar(settings, fitted, data, state, on_page=on_page)
 
 # ---- the page: what to know, then the lesson (a fragment: a bit move redraws only it) ---
-warnings = [f"Ignored from the link: {note}" for note in link_notes + source_notes]
+t = i18n.Tr(settings["lang"])
+warnings = [text.ignored_from_link(note, t) for note in link_notes + source_notes]
 if data.dropped:
-    warnings.append(text.dropped_warning(data.dropped))
+    warnings.append(text.dropped_warning(data.dropped, t))
 if upload_error:
     st.error(upload_error, icon=":material/error:")
 if settings["view"] != "class" and settings["lesson"] == "none":

@@ -23,6 +23,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from quantviz_app.i18n import EN, Tr
+
 ORIGINAL = "#0072B2"  # blue
 QUANTIZED = "#D55E00"  # vermillion
 GREEN = "#009E73"
@@ -46,6 +48,21 @@ STAR = (
     "M0,-1L0.235,-0.324L0.951,-0.309L0.38,0.124L0.588,0.809L0,0.4L-0.588,0.809L-0.38,0.124"
     "L-0.951,-0.309L-0.235,-0.324Z"
 )
+
+
+def words(t: Tr = EN) -> dict[str, str]:
+    """The words the charts share (axis titles, hover labels), in ``t``'s language."""
+    return {
+        "value": t("text.hist.axis", "value"),
+        "values": t("text.hist.axis_count", "values"),
+        "from": t("text.chart.from", "from"),
+        "to": t("text.chart.to", "to"),
+        "level": t("text.chart.level", "level"),
+        "code": t("text.chart.code", "code q"),
+        "error": t("text.chart.error", "error"),
+        "channel": t("text.chart.channel", "channel"),
+        "bits": t("text.chart.bits", "bits"),
+    }
 
 
 def config() -> dict:
@@ -114,9 +131,7 @@ def finite(value: object) -> float | None:
 AXIS_WIDTH = 40  # px kept for a count axis, so stacked charts line up
 
 
-def histogram_spec(
-    panel: str, *, log: bool, height: int = 150, titles: Mapping[str, str] | None = None
-) -> dict:
+def histogram_spec(panel: str, *, log: bool, height: int = 150, t: Tr = EN) -> dict:
     """One panel of the histogram view: ``panel`` is ``"original"`` (filled bars) or
     ``"quantized"`` (one spike per level, a dot on each used level, or bars of counts per
     bin when the levels are too many to draw; the grid's levels, its clipping boundaries
@@ -132,23 +147,24 @@ def histogram_spec(
     (``level``: the grid, drawn faintly), ``clip`` (``x``, ``what``: the clipping
     boundaries), ``shade`` (``x0``, ``x1``: beyond them), ``title_original`` and
     ``title_quantized`` (``text``) and ``domain`` (``x``: the two ends of the value axis).
+    ``t``: the language of its axes and hover labels.
     """
     y_scale = {"type": "log", "domainMin": 0.8} if log else {"type": "linear", "zero": True}
-    words = {"values": "values", "value": "value", **(titles or {})}  # the axes' titles
-    y = {"field": "count", "type": "quantitative", "title": words["values"], "scale": y_scale,
+    w = words(t)
+    y = {"field": "count", "type": "quantitative", "title": w["values"], "scale": y_scale,
          "axis": {"labelExpr": COUNT_LABEL, "tickCount": 4, "minExtent": AXIS_WIDTH,
                   "maxExtent": AXIS_WIDTH}}  # fmt: skip
-    x = _x(words["value"] if panel == "quantized" else None)
+    x = _x(w["value"] if panel == "quantized" else None)
     base = 0.8 if log else 0
     bins_tooltip = [
-        {"field": "x0", "title": "from", "format": ".4~g"},
-        {"field": "x1", "title": "to", "format": ".4~g"},
-        {"field": "count", "title": "values", "format": ","},
+        {"field": "x0", "title": w["from"], "format": ".4~g"},
+        {"field": "x1", "title": w["to"], "format": ".4~g"},
+        {"field": "count", "title": w["values"], "format": ","},
     ]
     spike_tooltip = [
-        {"field": "level", "title": "level", "format": ".4~g"},
-        {"field": "code", "title": "code q"},
-        {"field": "count", "title": "values", "format": ","},
+        {"field": "level", "title": w["level"], "format": ".4~g"},
+        {"field": "code", "title": w["code"]},
+        {"field": "count", "title": w["values"], "format": ","},
     ]
     layers = [{"data": {"name": "domain"}, "mark": {"type": "point", "opacity": 0},
                "encoding": {"x": {"field": "x", **x}}}]  # fmt: skip
@@ -191,7 +207,7 @@ def histogram_spec(
              "mark": {"type": "rule", "color": INK, "strokeDash": [6, 4], "strokeWidth": 2},
              "encoding": {"x": {"field": "x", **x},
                           "tooltip": [{"field": "what", "title": " "},
-                                      {"field": "x", "title": "value", "format": ".4~g"}]}}
+                                      {"field": "x", "title": w["value"], "format": ".4~g"}]}}
         )  # fmt: skip
     layers.append(
         {"data": {"name": f"title_{panel}"},
@@ -229,10 +245,12 @@ def lines_frame(column: str, values: object, **extra: object) -> pd.DataFrame:
     return frame
 
 
-def clip_frame(low: float, high: float) -> pd.DataFrame:
+def clip_frame(low: float, high: float, t: Tr = EN) -> pd.DataFrame:
     """``x``, ``what``: the two clipping boundaries."""
-    return pd.DataFrame({"x": [low, high], "what": ["clipping boundary (low)",
-                                                     "clipping boundary (high)"]})  # fmt: skip
+    return pd.DataFrame({"x": [low, high], "what": [
+        t("text.chart.clip_low", "clipping boundary (low)"),
+        t("text.chart.clip_high", "clipping boundary (high)"),
+    ]})  # fmt: skip
 
 
 def shade_frame(left: float, right: float, clip_low: float, clip_high: float) -> pd.DataFrame:
@@ -253,18 +271,20 @@ def titles_frame(**texts: str) -> pd.DataFrame:
 # --------------------------------------------------------------- close-up --
 
 
-def closeup_spec(*, height: int = 150) -> dict:
+def closeup_spec(*, height: int = 150, t: Tr = EN) -> dict:
     """A few levels seen up close: the original on bins an eighth of a step wide (bars,
     left axis), each level's values (spikes, right axis), each cell's edges (dashed).
 
     Datasets: ``original`` (``x0``, ``x1``, ``count``), ``spikes`` (``level``,
     ``count``), ``edges`` (``x``), ``titles`` (``panel``, ``text``).
     """
+    w = words(t)
     tooltip = [
-        {"field": "level", "title": "level", "format": ".4~g"},
-        {"field": "count", "title": "values", "format": ","},
+        {"field": "level", "title": w["level"], "format": ".4~g"},
+        {"field": "count", "title": w["values"], "format": ","},
     ]
-    spike_y = {"field": "count", "type": "quantitative", "title": "values per level",
+    spike_y = {"field": "count", "type": "quantitative",
+               "title": t("text.chart.values_per_level", "values per level"),
                "axis": {"labelExpr": COUNT_LABEL, "orient": "right", "titleColor": QUANTIZED,
                         "tickCount": 4}}  # fmt: skip
     return {
@@ -273,18 +293,19 @@ def closeup_spec(*, height: int = 150) -> dict:
         "layer": [
             {"data": {"name": "edges"},
              "mark": {"type": "rule", "color": LEVEL, "strokeDash": [3, 3], "strokeWidth": 1},
-             "encoding": {"x": {"field": "x", **_x("value")}}},
+             "encoding": {"x": {"field": "x", **_x(w["value"])}}},
             {"layer": [
                 {"data": {"name": "original"},
                  "mark": {"type": "rect", "color": ORIGINAL, "opacity": 0.6},
-                 "encoding": {"x": {"field": "x0", **_x("value")}, "x2": {"field": "x1"},
+                 "encoding": {"x": {"field": "x0", **_x(w["value"])}, "x2": {"field": "x1"},
                               "y": {"field": "count", "type": "quantitative",
-                                    "title": "values per bin", "axis": {
+                                    "title": t("text.chart.values_per_bin", "values per bin"),
+                                    "axis": {
                                         "labelExpr": COUNT_LABEL, "titleColor": ORIGINAL,
                                         "tickCount": 4}}}},
                 {"data": {"name": "spikes"},
                  "mark": {"type": "rule", "color": QUANTIZED, "strokeWidth": 3},
-                 "encoding": {"x": {"field": "level", **_x("value")}, "y": spike_y,
+                 "encoding": {"x": {"field": "level", **_x(w["value"])}, "y": spike_y,
                               "y2": {"datum": 0}, "tooltip": tooltip}},
             ], "resolve": {"scale": {"y": "independent"}}},
             {"data": {"name": "titles"},
@@ -300,26 +321,28 @@ def closeup_spec(*, height: int = 150) -> dict:
 # -------------------------------------------------------------- staircase --
 
 
-def staircase_spec(*, height: int = 260) -> dict:
+def staircase_spec(*, height: int = 260, t: Tr = EN) -> dict:
     """The transfer function ``x → x̂`` as a step line over the identity, with the
     clipping boundaries.
 
     Datasets: ``stairs`` (``x``, ``y``, ``grid``: one step line per grid),
     ``identity`` (``x``, ``y``), ``clip`` (``x``, ``what``), ``titles``.
     """
+    original = t("text.chart.original_x", "original value x")
     return {
         "$schema": SCHEMA,
         "height": height,
         "layer": [
             {"data": {"name": "identity"},
              "mark": {"type": "line", "color": LEVEL, "strokeDash": [2, 3], "strokeWidth": 2},
-             "encoding": {"x": {"field": "x", **_x("original value x")},
+             "encoding": {"x": {"field": "x", **_x(original)},
                           "y": {"field": "y", "type": "quantitative"}}},
             {"data": {"name": "stairs"},
              "mark": {"type": "line", "interpolate": "step-after", "strokeWidth": 2.5},
              "encoding": {
-                 "x": {"field": "x", **_x("original value x")},
-                 "y": {"field": "y", "type": "quantitative", "title": "quantized x̂",
+                 "x": {"field": "x", **_x(original)},
+                 "y": {"field": "y", "type": "quantitative",
+                       "title": t("text.chart.quantized_x", "quantized x̂"),
                        "scale": {"zero": False, "nice": False}, "axis": {"format": "~r"}},
                  "color": {"field": "grid", "type": "nominal", "title": None,
                            "scale": {"range": [QUANTIZED, ORIGINAL, GREEN]}},
@@ -329,7 +352,8 @@ def staircase_spec(*, height: int = 260) -> dict:
              "mark": {"type": "rule", "color": INK, "strokeDash": [6, 4], "strokeWidth": 2},
              "encoding": {"x": {"field": "x", **_x(None)},
                           "tooltip": [{"field": "what", "title": " "},
-                                      {"field": "x", "title": "value", "format": ".4~g"}]}},
+                                      {"field": "x", "title": words(t)["value"],
+                                       "format": ".4~g"}]}},
             {"data": {"name": "titles"},
              "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": FONT,
                       "x": 0, "y": -8, "color": INK},
@@ -340,7 +364,7 @@ def staircase_spec(*, height: int = 260) -> dict:
     }  # fmt: skip
 
 
-def error_spec(*, log: bool, height: int = 260) -> dict:
+def error_spec(*, log: bool, height: int = 260, t: Tr = EN) -> dict:
     """The error ``x̂ − x``: rounding (filled) and clipping (outlined), with ``±s/2`` marked.
 
     Datasets: ``rounding``, ``clipping`` (``x0``, ``x1``, ``count``), ``bounds``
@@ -349,15 +373,17 @@ def error_spec(*, log: bool, height: int = 260) -> dict:
     """
     y_scale = {"type": "log", "domainMin": 0.8} if log else {"type": "linear", "zero": True}
     base = 0.8 if log else 0
-    y = {"field": "count", "type": "quantitative", "title": "values", "scale": y_scale,
+    w = words(t)
+    y = {"field": "count", "type": "quantitative", "title": w["values"], "scale": y_scale,
          "axis": {"labelExpr": COUNT_LABEL, "tickCount": 4}}  # fmt: skip
-    x = {"type": "quantitative", "title": "error x̂ − x", "scale": {"zero": False, "nice": False},
+    x = {"type": "quantitative", "title": t("text.chart.error_axis", "error x̂ − x"),
+         "scale": {"zero": False, "nice": False},
          "axis": {"format": "~r", "tickCount": 5}}  # fmt: skip
     tooltip = [
-        {"field": "x0", "title": "from", "format": ".3~g"},
-        {"field": "x1", "title": "to", "format": ".3~g"},
-        {"field": "count", "title": "values", "format": ","},
-        {"field": "cause", "title": "cause"},
+        {"field": "x0", "title": w["from"], "format": ".3~g"},
+        {"field": "x1", "title": w["to"], "format": ".3~g"},
+        {"field": "count", "title": w["values"], "format": ","},
+        {"field": "cause", "title": t("text.chart.cause", "cause")},
     ]
     return {
         "$schema": SCHEMA,
@@ -375,7 +401,7 @@ def error_spec(*, log: bool, height: int = 260) -> dict:
              "mark": {"type": "rule", "color": INK, "strokeDash": [6, 4], "strokeWidth": 1.5},
              "encoding": {"x": {"field": "x", **x},
                           "tooltip": [{"field": "what", "title": " "},
-                                      {"field": "x", "title": "error", "format": ".4~g"}]}},
+                                      {"field": "x", "title": w["error"], "format": ".4~g"}]}},
             {"data": {"name": "titles"},
              "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": FONT,
                       "x": 0, "y": -8, "color": INK},
@@ -389,14 +415,16 @@ def error_spec(*, log: bool, height: int = 260) -> dict:
 # --------------------------------------------------------------- channels --
 
 
-def channel_spec(*, height: int = 150) -> dict:
+def channel_spec(*, height: int = 150, t: Tr = EN) -> dict:
     """Top: each channel's [min, max] with the one per-tensor range. Bottom: each channel's
     MSE under each grid (log axis).
 
     Datasets: ``ranges`` (``channel``, ``low``, ``high``), ``tensor_range`` (``y``),
     ``mse`` (``channel``, ``grid``, ``mse``), ``titles``.
     """
-    x = {"field": "channel", "type": "quantitative", "title": "channel",
+    w = words(t)
+    grid = {"field": "grid", "title": t("text.chart.grid", "grid")}
+    x = {"field": "channel", "type": "quantitative", "title": w["channel"],
          "scale": {"nice": False, "zero": False},
          "axis": {"format": "d", "tickCount": 8}}  # fmt: skip
     title = {"data": {"name": "titles"},
@@ -409,10 +437,10 @@ def channel_spec(*, height: int = 150) -> dict:
             {"data": {"name": "ranges"},
              "mark": {"type": "rule", "color": ORIGINAL, "strokeWidth": 2},
              "encoding": {"x": {**x, "title": None}, "y": {"field": "low", "type": "quantitative",
-                                                          "title": "value",
+                                                          "title": w["value"],
                                                           "axis": {"format": "~r"}},
                           "y2": {"field": "high"},
-                          "tooltip": [{"field": "channel"},
+                          "tooltip": [{"field": "channel", "title": w["channel"]},
                                       {"field": "low", "title": "min", "format": ".4~g"},
                                       {"field": "high", "title": "max", "format": ".4~g"}]}},
             {"data": {"name": "tensor_range"},
@@ -428,13 +456,14 @@ def channel_spec(*, height: int = 150) -> dict:
              "mark": {"type": "point", "size": 36, "opacity": 0.9},
              "encoding": {
                  "x": x,
-                 "y": {"field": "mse", "type": "quantitative", "title": "MSE (log)",
+                 "y": {"field": "mse", "type": "quantitative",
+                       "title": t("text.chart.mse_log", "MSE (log)"),
                        "scale": {"type": "log"}, "axis": {"format": "~e", "tickCount": 5}},
                  "color": {"field": "grid", "type": "nominal", "title": None,
                            "scale": {"range": [QUANTIZED, ORIGINAL, GREEN]}},
                  "shape": {"field": "grid", "type": "nominal", "title": None,
                            "scale": {"range": ["circle", "square", "triangle-up"]}},
-                 "tooltip": [{"field": "channel"}, {"field": "grid"},
+                 "tooltip": [{"field": "channel", "title": w["channel"]}, grid,
                              {"field": "mse", "title": "MSE", "format": ".3~e"}]}},
             {**title, "transform": [{"filter": "datum.panel === 'mse'"}]},
         ],
@@ -453,7 +482,7 @@ def channel_spec(*, height: int = 150) -> dict:
 
 
 def tradeoff_spec(
-    series: list[str], reference: str, *, field: str, legend: bool, height: int = 230
+    series: list[str], reference: str, *, field: str, legend: bool, height: int = 230, t: Tr = EN
 ) -> dict:
     """One panel of the trade-off: ``field`` (``"mse"``, log axis, or ``"sqnr_db"``) against
     bits, one line per strategy, the reference curve of uniform data, the current setting as
@@ -475,20 +504,30 @@ def tradeoff_spec(
             "scale": {"domain": domain, "range": [*dashes, [6, 3]]}}  # fmt: skip
     shape = {"field": "series", "type": "nominal", "title": None, **keep,
              "scale": {"domain": domain, "range": [*shapes, "stroke"]}}  # fmt: skip
-    x = {"field": "bits", "type": "quantitative", "title": "bits",
+    w = words(t)
+    x = {"field": "bits", "type": "quantitative", "title": w["bits"],
          "scale": {"domain": [0.5, 16.5], "nice": False},
          "axis": {"values": list(range(2, 17, 2)), "format": "d"}}  # fmt: skip
     log = field == "mse"
-    title = "MSE (log; lower is better)" if log else "SQNR, dB (higher is better)"
+    title = (
+        t("text.chart.mse_axis", "MSE (log; lower is better)")
+        if log
+        else t("text.chart.sqnr_axis", "SQNR, dB (higher is better)")
+    )
     y = {"field": field, "type": "quantitative", "title": title,
          "scale": {"type": "log"} if log else {"zero": True},
          "axis": {"format": "~e" if log else "~r", "tickCount": 5}}  # fmt: skip
     tooltip = [
-        {"field": "series", "title": "strategy"},
-        {"field": "bits", "type": "quantitative"},
+        {"field": "series", "title": t("text.chart.strategy", "strategy")},
+        {"field": "bits", "type": "quantitative", "title": w["bits"]},
         {"field": "mse", "type": "quantitative", "title": "MSE", "format": ".4~g"},
         {"field": "sqnr_db", "type": "quantitative", "title": "SQNR (dB)", "format": ".2f"},
-        {"field": "clipped", "type": "quantitative", "title": "clipped (%)", "format": ".3~g"},
+        {
+            "field": "clipped",
+            "type": "quantitative",
+            "title": t("text.chart.clipped", "clipped (%)"),
+            "format": ".3~g",
+        },
     ]
     valid = f"isValid(datum.{field})"
     return {
@@ -506,7 +545,7 @@ def tradeoff_spec(
              "mark": {"type": "point", "shape": STAR, "size": 480, "filled": True,
                       "fill": YELLOW, "stroke": INK, "strokeWidth": 1.5, "opacity": 1},
              "encoding": {"x": x, "y": y,
-                          "tooltip": [{"field": "bits"},
+                          "tooltip": [{"field": "bits", "title": w["bits"]},
                                       {"field": field, "title": title, "format": ".4~g"}]}},
         ],
         "padding": {"top": 8, "left": 4, "right": 8, "bottom": 4},
@@ -520,7 +559,7 @@ CODE_ROW = -0.38  # the values sit at 1, the levels they land on at 0, the codes
 LABEL_ROWS = "datum.value == 1 ? 'x' : datum.value == 0 ? 'x̂' : 'q'"
 
 
-def number_line_spec(*, height: int = 170) -> dict:
+def number_line_spec(*, height: int = 170, t: Tr = EN) -> dict:
     """The worked example on one value axis: each value ``x`` (top row) joined to the level
     ``x̂`` it lands on (bottom row), the grid's levels as ticks with their codes.
 
@@ -528,7 +567,8 @@ def number_line_spec(*, height: int = 170) -> dict:
     ``moves`` (``n``, ``x``, ``xhat``, ``followed``: one per value), ``domain`` (``x``:
     the axis ends).
     """
-    x = _x("value")
+    w = words(t)
+    x = _x(w["value"])
     x["axis"] = {**x["axis"], "grid": False}
     rows = {"field": "row", "type": "quantitative", "title": None,
             "scale": {"domain": [-0.55, 1.25]},
@@ -547,8 +587,8 @@ def number_line_spec(*, height: int = 170) -> dict:
                                                        {"calculate": "0.12", "as": "row2"}],
              "mark": {"type": "rule", "color": LEVEL, "strokeWidth": 2},
              "encoding": {"x": {"field": "level", **x}, "y": rows, "y2": {"field": "row2"},
-                          "tooltip": [{"field": "code", "title": "code q"},
-                                      {"field": "level", "title": "level", "format": ".6~g"}]}},
+                          "tooltip": [{"field": "code", "title": w["code"]},
+                                      {"field": "level", "title": w["level"], "format": ".6~g"}]}},
             {"data": {"name": "levels"}, "transform": [{"filter": "isValid(datum.label)"},
                                                        {"calculate": str(CODE_ROW), "as": "row"}],
              "mark": {"type": "text", "fontSize": TICK_FONT, "color": INK},
@@ -565,7 +605,8 @@ def number_line_spec(*, height: int = 170) -> dict:
              "encoding": {"x": {"field": "x", **x}, "y": rows,
                           "size": {"condition": {"test": "datum.followed", "value": 260},
                                    "value": 110},
-                          "tooltip": [{"field": "n", "title": "value #"},
+                          "tooltip": [{"field": "n", "title": t("text.chart.value_number",
+                                                                 "value #")},
                                       {"field": "x", "title": "x", "format": ".6~g"},
                                       {"field": "xhat", "title": "x̂", "format": ".6~g"}]}},
             {"data": {"name": "moves"}, "transform": [{"filter": "isValid(datum.x)"},

@@ -8,19 +8,55 @@ shared between sessions); 15–17 pt type for a projector; the same colours.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import pandas as pd
+from matplotlib import font_manager, rc_context
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 from quantviz_app import charts
+from quantviz_app.i18n import EN, Tr
 
 FONT = 17
 TICK_FONT = 15
 WIDTH = 9.0  # inches
 DPI = 100
+
+
+CJK_FAMILIES = ("Noto Sans CJK SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei")
+FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
+
+
+@functools.cache
+def font_family() -> tuple[str, ...]:
+    """DejaVu Sans, then a Chinese font when the system has one (for ``?lang=zh``).
+
+    matplotlib does not scan font collections (``.ttc``), where Debian keeps its CJK
+    fonts, so they are registered here, once per process.
+    """
+    for folder in FONT_DIRS:
+        for path in folder.rglob("*") if folder.is_dir() else ():
+            if path.suffix in (".ttc", ".ttf", ".otf") and (
+                "CJK" in path.name or "wqy" in path.name.lower()
+            ):
+                font_manager.fontManager.addfont(str(path))
+    have = {f.name for f in font_manager.fontManager.ttflist}
+    return ("DejaVu Sans", *(name for name in CJK_FAMILIES if name in have))
+
+
+def with_fonts(build: Callable[..., Figure]) -> Callable[..., Figure]:
+    """Build a figure whose text falls back to a Chinese font for glyphs DejaVu lacks."""
+
+    @functools.wraps(build)
+    def wrapper(*args: object, **kwargs: object) -> Figure:
+        with rc_context({"font.family": list(font_family())}):
+            return build(*args, **kwargs)
+
+    return wrapper
 
 
 def _count(value: float, _pos: object = None) -> str:
@@ -70,8 +106,11 @@ def _clip_and_grid(ax: Axes, sets: Mapping[str, pd.DataFrame]) -> None:
         ax.axvline(x, color=charts.INK, linestyle="--", linewidth=1.8)
 
 
-def histogram_figure(sets: Mapping[str, pd.DataFrame], *, log: bool = False) -> Figure:
-    """Original over quantized, as on the page (:func:`charts.histogram_spec`)."""
+@with_fonts
+def histogram_figure(sets: Mapping[str, pd.DataFrame], *, log: bool = False, t: Tr = EN) -> Figure:
+    """Original over quantized, as on the page (:func:`charts.histogram_spec`); ``t``: the
+    language of the axes (the titles come with ``sets``), as for every figure here."""
+    words = charts.words(t)
     fig = Figure(figsize=(WIDTH, 6.4), dpi=DPI, layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True)
     base = 0.8 if log else 0.0
@@ -85,14 +124,15 @@ def histogram_figure(sets: Mapping[str, pd.DataFrame], *, log: bool = False) -> 
     for ax, panel in ((top, "original"), (bottom, "quantized")):
         ax.set_title(str(sets[f"title_{panel}"]["text"].iloc[0]), fontsize=FONT, loc="left")
         _style(ax, log=log)
-        ax.set_ylabel("values", fontsize=FONT)
+        ax.set_ylabel(words["values"], fontsize=FONT)
     lo, hi = sets["domain"]["x"]
     bottom.set_xlim(lo, hi)
-    bottom.set_xlabel("value", fontsize=FONT)
+    bottom.set_xlabel(words["value"], fontsize=FONT)
     return fig
 
 
-def closeup_figure(sets: Mapping[str, pd.DataFrame]) -> Figure:
+@with_fonts
+def closeup_figure(sets: Mapping[str, pd.DataFrame], t: Tr = EN) -> Figure:
     """The close-up: original on fine bins (left axis), each level's values (right axis)."""
     fig = Figure(figsize=(WIDTH, 3.6), dpi=DPI, layout="constrained")
     ax = fig.subplots()
@@ -100,21 +140,28 @@ def closeup_figure(sets: Mapping[str, pd.DataFrame]) -> Figure:
         ax.axvline(x, color=charts.LEVEL, linestyle=":", linewidth=1)
     _bars(ax, sets["original"], 0.0, color=charts.ORIGINAL, alpha=0.6)
     _style(ax)
-    ax.set_ylabel("values per bin", fontsize=FONT, color=charts.ORIGINAL)
+    per_bin = t("text.chart.values_per_bin", "values per bin")
+    ax.set_ylabel(per_bin, fontsize=FONT, color=charts.ORIGINAL)
     right = ax.twinx()
     right.vlines(sets["spikes"]["level"], 0, sets["spikes"]["count"], color=charts.QUANTIZED,
                  linewidth=3)  # fmt: skip
     right.set_ylim(0, None)
     _style(right)
     right.spines["right"].set_visible(True)
-    right.set_ylabel("values per level", fontsize=FONT, color=charts.QUANTIZED)
+    per_level = t("text.chart.values_per_level", "values per level")
+    right.set_ylabel(per_level, fontsize=FONT, color=charts.QUANTIZED)
     _title(ax, sets["titles"], "closeup")
-    ax.set_xlabel("value", fontsize=FONT)
+    ax.set_xlabel(charts.words(t)["value"], fontsize=FONT)
     return fig
 
 
+@with_fonts
 def staircase_figure(
-    stairs: Mapping[str, pd.DataFrame], errors: Mapping[str, pd.DataFrame], *, log: bool
+    stairs: Mapping[str, pd.DataFrame],
+    errors: Mapping[str, pd.DataFrame],
+    *,
+    log: bool,
+    t: Tr = EN,
 ) -> Figure:
     """Left: the staircase over the identity. Right: the error, rounding against clipping."""
     fig = Figure(figsize=(WIDTH, 4.2), dpi=DPI, layout="constrained")
@@ -129,25 +176,27 @@ def staircase_figure(
     for x in stairs["clip"]["x"].dropna():
         left.axvline(x, color=charts.INK, linestyle="--", linewidth=1.5)
     _title(left, stairs["titles"], "staircase")
-    left.set_xlabel("original value x", fontsize=FONT)
-    left.set_ylabel("quantized x̂", fontsize=FONT)
+    left.set_xlabel(t("text.chart.original_x", "original value x"), fontsize=FONT)
+    left.set_ylabel(t("text.chart.quantized_x", "quantized x̂"), fontsize=FONT)
     _style(left, counts=False)
     left.legend(fontsize=TICK_FONT, frameon=False, loc="upper left")
     base = 0.8 if log else 0.0
-    _bars(right, errors["rounding"], base, color=charts.ORIGINAL, alpha=0.85, label="rounding")
+    _bars(right, errors["rounding"], base, color=charts.ORIGINAL, alpha=0.85,
+          label=t("text.formula.rounding", "rounding"))  # fmt: skip
     _bars(right, errors["clipping"], base, fill=False, edgecolor=charts.QUANTIZED, linewidth=1.5,
-          label="clipping")  # fmt: skip
+          label=t("text.formula.clipping", "clipping"))  # fmt: skip
     for x in errors["bounds"]["x"].dropna():
         right.axvline(x, color=charts.INK, linestyle="--", linewidth=1.2)
     _title(right, errors["titles"], "error")
-    right.set_xlabel("error x̂ − x", fontsize=FONT)
-    right.set_ylabel("values", fontsize=FONT)
+    right.set_xlabel(t("text.chart.error_axis", "error x̂ − x"), fontsize=FONT)
+    right.set_ylabel(charts.words(t)["values"], fontsize=FONT)
     _style(right, log=log)
     right.legend(fontsize=TICK_FONT, frameon=False, loc="upper left")
     return fig
 
 
-def channel_figure(sets: Mapping[str, pd.DataFrame]) -> Figure:
+@with_fonts
+def channel_figure(sets: Mapping[str, pd.DataFrame], t: Tr = EN) -> Figure:
     """Top: each channel's range and the per-tensor range. Bottom: each channel's MSE."""
     fig = Figure(figsize=(WIDTH, 5.6), dpi=DPI, layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True)
@@ -157,7 +206,7 @@ def channel_figure(sets: Mapping[str, pd.DataFrame]) -> Figure:
     for y in sets["tensor_range"]["y"]:
         top.axhline(y, color=charts.INK, linestyle="--", linewidth=1.6)
     _title(top, sets["titles"], "ranges")
-    top.set_ylabel("value", fontsize=FONT)
+    top.set_ylabel(charts.words(t)["value"], fontsize=FONT)
     _style(top, counts=False)
     markers, colours = ("o", "s", "^"), (charts.QUANTIZED, charts.ORIGINAL, charts.GREEN)
     for (grid, part), marker, colour in zip(sets["mse"].groupby("grid", sort=False), markers,
@@ -167,14 +216,17 @@ def channel_figure(sets: Mapping[str, pd.DataFrame]) -> Figure:
                     linestyle="none", label=grid)  # fmt: skip
     bottom.set_yscale("log")
     _title(bottom, sets["titles"], "mse")
-    bottom.set_ylabel("MSE (log)", fontsize=FONT)
-    bottom.set_xlabel("channel", fontsize=FONT)
+    bottom.set_ylabel(t("text.chart.mse_log", "MSE (log)"), fontsize=FONT)
+    bottom.set_xlabel(charts.words(t)["channel"], fontsize=FONT)
     _style(bottom, counts=False)
     bottom.legend(fontsize=TICK_FONT, frameon=False, ncols=3, loc="upper right")
     return fig
 
 
-def tradeoff_figure(sets: Mapping[str, pd.DataFrame], series: Sequence[str], reference: str):
+@with_fonts
+def tradeoff_figure(
+    sets: Mapping[str, pd.DataFrame], series: Sequence[str], reference: str, t: Tr = EN
+) -> Figure:
     """MSE and SQNR against bits: a line per strategy, the reference, the current star."""
     fig = Figure(figsize=(WIDTH, 4.4), dpi=DPI, layout="constrained")
     ax_mse, ax_sqnr = fig.subplots(1, 2, sharex=True)
@@ -196,10 +248,12 @@ def tradeoff_figure(sets: Mapping[str, pd.DataFrame], series: Sequence[str], ref
     ax_mse.plot(star["bits"], star["mse"], **star_style)
     ax_sqnr.plot(star["bits"], star["sqnr_db"], **star_style)
     ax_mse.set_yscale("log")
-    ax_mse.set_title("MSE (lower is better)", fontsize=FONT, loc="left")
-    ax_sqnr.set_title("SQNR, dB (higher is better)", fontsize=FONT, loc="left")
+    mse = t("text.chart.mse_lower", "MSE (lower is better)")
+    ax_mse.set_title(mse, fontsize=FONT, loc="left")
+    sqnr = t("text.chart.sqnr_axis", "SQNR, dB (higher is better)")
+    ax_sqnr.set_title(sqnr, fontsize=FONT, loc="left")
     for ax in (ax_mse, ax_sqnr):
-        ax.set_xlabel("bits", fontsize=FONT)
+        ax.set_xlabel(charts.words(t)["bits"], fontsize=FONT)
         ax.set_xticks(range(2, 17, 2))
         _style(ax, counts=False)
     ax_sqnr.legend(fontsize=12, frameon=False, loc="upper left")

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import quantviz as qv
-from quantviz.fit import fit_settings, group_sizes
+from quantviz.fit import Adjustment, fit_settings, group_sizes
+from quantviz_app.i18n import EN, Tr
 from quantviz_app.schema import Settings, clean_float, quantize_kwargs
 
 # qv.quantize keyword → the setting that holds it (the others have the same name)
@@ -34,6 +35,27 @@ class Fitted:
     bounds: tuple[float, float] = (0.0, 1.0)
 
 
+def note(change: Adjustment, shape: tuple[int, ...], granularity: str, t: Tr = EN) -> str:
+    """What fitting changed, in ``t``'s language: in English the library's own sentence, else
+    the catalogue's ``text.fit.<reason>`` (``granularity``: the one the fitting kept)."""
+    if t.lang == "en":
+        return change.message
+    reason = change.reason
+    fields: dict[str, object] = {}  # "narrow_bits" has none
+    if reason == "needs_rows":
+        fields = {"granularity": t(f"text.granularity.{change.was}", str(change.was)),
+                  "ndim": len(shape)}  # fmt: skip
+    elif reason == "no_axis":
+        fields = {"axis": change.was}
+    elif reason == "group_size":
+        fields = {"wanted": change.was, "last": shape[-1], "size": change.now}
+    elif reason == "per_tensor_only":
+        label = qv.get_strategy(str(change.was)).label
+        fields = {"strategy": t.option("strategy", change.was, label),
+                  "granularity": t(f"text.granularity.{granularity}", granularity)}  # fmt: skip
+    return t(f"text.fit.{reason}", change.message, **fields)
+
+
 def manual_bounds(low: float, high: float) -> tuple[float, float]:
     """Ends of the manual range slider: the data's range widened by half its width each side,
     so that "too wide: coarse steps" can be felt as well as "too narrow: clipping"."""
@@ -47,7 +69,8 @@ def fit(s: Settings, shape: tuple[int, ...], low: float, high: float) -> Fitted:
     """``s`` made valid for a tensor of ``shape`` whose values span ``[low, high]``."""
     kwargs, changes = fit_settings(shape, **quantize_kwargs(s))
     updates = {}
-    notes = [c.message for c in changes]
+    granularity = str(kwargs.get("granularity", "tensor"))
+    notes = [note(c, shape, granularity, Tr(s["lang"])) for c in changes]
     for change in changes:
         updates[_SETTING_OF.get(change.setting, change.setting)] = change.now
     if "group_size" in kwargs:

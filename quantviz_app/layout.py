@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from quantviz_app.i18n import EN, Tr
+
 SIDEBAR_WIDTH = 270  # px
 
 STYLE = """
@@ -34,10 +36,10 @@ CLASS_STYLE = """
 """
 
 
-def frame(view: str) -> None:
+def frame(view: str, t: Tr = EN) -> None:
     """Page config (the class view starts with the sidebar closed) and the style rules."""
     st.set_page_config(
-        page_title="quantviz: watch quantization happen",
+        page_title=t("text.page_title", "quantviz: watch quantization happen"),
         page_icon=":material/equalizer:",
         layout="wide",
         initial_sidebar_state="collapsed" if view == "class" else SIDEBAR_WIDTH,

@@ -512,6 +512,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Nearest: half to even, as PyTorch. Stochastic: up or down at random, in proportion "
         "to the distance, so unbiased on average.",
         options=qv.quantizer.ROUNDINGS,
+        option_labels={"nearest": "nearest", "stochastic": "stochastic"},
         widget="segmented",
         quantize=lambda v: {"rounding": v},
     ),

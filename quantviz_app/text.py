@@ -1,7 +1,10 @@
-"""Every sentence and formula the page shows, in English, filled in with the core's numbers.
+"""Every sentence and formula the page shows, filled in with the core's numbers.
 
 One catalogue: the views call these functions and show what they return, so the
-tests can check the exact text a student reads against hand-written strings. No
+tests can check the exact text a student reads against hand-written strings. Each
+sentence is written here in English and named by a ``text.…`` key; a function's
+translator ``t`` (:class:`quantviz_app.i18n.Tr`) gives it in the reader's language
+(Chinese: ``locale/zh.toml``), with the numbers formatted before they go in. No
 number is computed here: each comes from a :class:`quantviz.QuantResult`, its
 ``metrics``, a sweep table or :mod:`quantviz.counts`; this module picks, formats and
 phrases them (and checks that a formula's shown operands give its shown result,
@@ -35,17 +38,38 @@ SCHEME_WORDS = {
 # ------------------------------------------------------------- the header --
 
 
+def in_sentence(label: str, t: Tr = EN) -> str:
+    """A label inside a sentence: lower case in English ("min-max range"); Chinese has no
+    case, and its acronyms (MSE, KL) stay as they are."""
+    return label.lower() if t.lang == "en" else label
+
+
 def data_line(
-    name: str, shape: tuple[int, ...], bits: int, scheme: str, strategy: str, granularity: str
+    name: str,
+    shape: tuple[int, ...],
+    bits: int,
+    scheme: str,
+    strategy: str,
+    granularity: str,
+    *,
+    t: Tr = EN,
 ) -> str:
     """The first sentence of the page: which values, and how they are quantized (Markdown)."""
     size = int(np.prod(shape, dtype=np.int64))
-    as_matrix = f" as a {' × '.join(map(str, shape))} matrix" if len(shape) > 1 else ""
-    return (
-        f"**{name}**: {count(size, 'value')}{as_matrix}, quantized to **{bits} "
-        f"{'bit' if bits == 1 else 'bits'}**, {SCHEME_WORDS[scheme]}, {strategy.lower()} "
-        f"range, per {granularity}."
+    as_matrix = (
+        t("text.data.matrix", " as a {shape} matrix", shape=" × ".join(map(str, shape)))
+        if len(shape) > 1
+        else ""
     )
+    return t(
+        "text.data.line",
+        "**{name}**: {values}{as_matrix}, quantized to **{bits}**, {scheme}, {strategy} range, "
+        "per {granularity}.",
+        name=name, values=t.count(size, "value"), as_matrix=as_matrix, bits=t.count(bits, "bit"),
+        scheme=t(f"text.scheme.{scheme}", SCHEME_WORDS[scheme]),
+        strategy=in_sentence(strategy, t),
+        granularity=t(f"text.granularity.{granularity}", granularity),
+    )  # fmt: skip
 
 
 # ------------------------------------------------------------ the numbers --
@@ -259,10 +283,10 @@ def scale_lines(r: QuantResult) -> list[str]:
     ]
 
 
-def zero_point_lines(r: QuantResult) -> list[str]:
+def zero_point_lines(r: QuantResult, t: Tr = EN) -> list[str]:
     """The zero point with this result's numbers (per tensor)."""
     if r.config.symmetric:
-        return [r"z &= 0 \quad \text{(symmetric)}"]
+        return [rf"z &= 0 \quad \text{{({t('text.formula.symmetric', 'symmetric')})}}"]
     lo, s = float(r.low), float(r.scale)
     ratio = lo / s
     d = operand_digits(lambda a, b: round(a / b), [lo, s], show=lambda v: str(int(v)))
@@ -287,25 +311,27 @@ def scale_formula(r: QuantResult) -> str:
     return _aligned(scale_lines(r))
 
 
-def zero_point_formula(r: QuantResult) -> str:
-    return _aligned(zero_point_lines(r))
+def zero_point_formula(r: QuantResult, t: Tr = EN) -> str:
+    return _aligned(zero_point_lines(r, t))
 
 
-def grid_formulas(r: QuantResult) -> str:
+def grid_formulas(r: QuantResult, t: Tr = EN) -> str:
     """Step size, zero point (per tensor: with this result's numbers), quantize and back."""
     if not r.per_tensor:
         return _aligned(quantize_lines(r))
-    return _aligned(scale_lines(r), zero_point_lines(r), quantize_lines(r))
+    return _aligned(scale_lines(r), zero_point_lines(r, t), quantize_lines(r))
 
 
-def mse_formula(r: QuantResult) -> str:
+def mse_formula(r: QuantResult, t: Tr = EN) -> str:
     """The MSE split into rounding and clipping error; the parts add up to the shown total."""
     m = r.metrics
     parts = [m["mse_rounding"], m["mse_clipping"]]
     d = operand_digits(lambda a, b: a + b, parts, show=lambda v: num(v, 3), start=3)
+    rounding = t("text.formula.rounding", "rounding")
+    clipping = t("text.formula.clipping", "clipping")
     return (
-        rf"\mathrm{{MSE}} = \underbrace{{{tex(parts[0], d)}}}_{{\text{{rounding}}}}"
-        rf" + \underbrace{{{tex(parts[1], d)}}}_{{\text{{clipping}}}} = {tex(m['mse'], 3)}"
+        rf"\mathrm{{MSE}} = \underbrace{{{tex(parts[0], d)}}}_{{\text{{{rounding}}}}}"
+        rf" + \underbrace{{{tex(parts[1], d)}}}_{{\text{{{clipping}}}}} = {tex(m['mse'], 3)}"
     )
 
 
@@ -328,153 +354,206 @@ def sqnr_formula(r: QuantResult) -> str:
 # ------------------------------------------------------------------ notes --
 
 
-def histogram_note(r: QuantResult, strategy_label: str) -> str:
+def histogram_note(r: QuantResult, strategy_label: str, t: Tr = EN) -> str:
     """What to notice in the histograms (Markdown)."""
     m = r.metrics
     n = int(r.code_counts.sum())
     k = m["clipped_count"]
+    clipped = {"values": t.count(k, "value"), "share": percent(m["clipped_fraction"])}
     if not r.per_tensor:
-        return (
-            f"Each {r.config.granularity} has its own grid ({np.size(r.scale):,} grids, steps "
-            f"{_spread(r.scale, num)}), so the quantized values no longer sit on one set of "
-            f"levels. Together they use **{m['levels_used']:,} of {m['levels_available']:,}** "
-            f"codes; {count(k, 'value')} ({percent(m['clipped_fraction'])}) "
-            f"{'was' if k == 1 else 'were'} clipped."
+        return t(
+            "text.hist_note.grids_one" if k == 1 else "text.hist_note.grids_many",
+            "Each {granularity} has its own grid ({grids} grids, steps {steps}), so the "
+            "quantized values no longer sit on one set of levels. Together they use **{used} of "
+            "{available}** codes; {values} ({share}) " + ("was" if k == 1 else "were")
+            + " clipped.",
+            granularity=t(f"text.granularity.{r.config.granularity}", r.config.granularity),
+            grids=f"{np.size(r.scale):,}", steps=_spread(r.scale, num),
+            used=f"{m['levels_used']:,}", available=f"{m['levels_available']:,}", **clipped,
+        )  # fmt: skip
+    text = t(
+        "text.hist_note.grid",
+        "The {n} values (top) land on **{used} of {available} levels** (bottom; every used "
+        "level has a dot, however few values it holds). {strategy} chose the range "
+        "[{low}, {high}], so one step is **s = {scale}**. ",
+        n=f"{n:,}", used=m["levels_used"], available=m["levels_available"],
+        strategy=strategy_label, low=num(r.low), high=num(r.high), scale=num(r.scale),
+    )  # fmt: skip
+    if k == 1:
+        return text + t(
+            "text.hist_note.clipped_one",
+            "{values} ({share}) lies at or beyond the dashed clipping boundaries, half a step "
+            "past the end levels, and is clamped to the end level.",
+            **clipped,
         )
-    used, avail = m["levels_used"], m["levels_available"]
-    text = (
-        f"The {n:,} values (top) land on **{used} of {avail} levels** (bottom; every used "
-        f"level has a dot, however few values it holds). {strategy_label} chose the range "
-        f"[{num(r.low)}, {num(r.high)}], so one step is **s = {num(r.scale)}**. "
-    )
     if k:
-        text += (
-            f"{count(k, 'value')} ({percent(m['clipped_fraction'])}) "
-            f"{'lies' if k == 1 else 'lie'} at or beyond the dashed clipping boundaries, half a "
-            f"step past the end levels, and {'is' if k == 1 else 'are'} clamped to the end "
-            f"level{'' if k == 1 else 's'}."
+        return text + t(
+            "text.hist_note.clipped_many",
+            "{values} ({share}) lie at or beyond the dashed clipping boundaries, half a step "
+            "past the end levels, and are clamped to the end levels.",
+            **clipped,
         )
-    else:
-        text += (
-            "No value lies beyond the dashed clipping boundaries (half a step past the end "
-            "levels), so nothing is clipped."
-        )
-    return text
-
-
-def closeup_note(r: QuantResult, steps: int) -> str:
-    """What the close-up shows (Markdown)."""
-    return (
-        f"Close-up: the {steps} levels around the busiest one, with the original values on "
-        f"bins an eighth of a step wide. Every value between two dashed cell edges lands on "
-        f"the level between them: at {r.bits} bits the cells are {num(r.scale)} wide."
+    return text + t(
+        "text.hist_note.clipped_none",
+        "No value lies beyond the dashed clipping boundaries (half a step past the end "
+        "levels), so nothing is clipped.",
     )
 
 
-def staircase_note(r: QuantResult) -> str:
+def closeup_note(r: QuantResult, steps: int, t: Tr = EN) -> str:
+    """What the close-up shows (Markdown)."""
+    return t(
+        "text.closeup.note",
+        "Close-up: the {steps} levels around the busiest one, with the original values on "
+        "bins an eighth of a step wide. Every value between two dashed cell edges lands on "
+        "the level between them: at {bits} bits the cells are {width} wide.",
+        steps=steps, bits=r.bits, width=num(r.scale),
+    )  # fmt: skip
+
+
+def staircase_note(r: QuantResult, t: Tr = EN) -> str:
     """What to notice in the staircase and the error histogram (Markdown)."""
     m = r.metrics
     if not r.per_tensor:
-        return (
-            f"The staircases of the coarsest and the finest of the {np.size(r.scale):,} grids: "
-            f"a small {r.config.granularity} gets small steps. Of the MSE, "
-            f"{num(m['mse_rounding'], 3)} comes from rounding and {num(m['mse_clipping'], 3)} "
-            "from clipping."
-        )
+        return t(
+            "text.staircase.grids",
+            "The staircases of the coarsest and the finest of the {grids} grids: a small "
+            "{granularity} gets small steps. Of the MSE, {rounding} comes from rounding and "
+            "{clipping} from clipping.",
+            grids=f"{np.size(r.scale):,}",
+            granularity=t(f"text.granularity.{r.config.granularity}", r.config.granularity),
+            rounding=num(m["mse_rounding"], 3), clipping=num(m["mse_clipping"], 3),
+        )  # fmt: skip
     s = float(r.scale)
     if r.config.rounding == "stochastic":
-        text = (
-            f"Stochastic rounding picks the level below or above at random, in proportion to "
-            f"the distance, so on average x̂ = x; each error is up to one step (s = {num(s)}) "
-            f"and the rounding noise is larger than with rounding to nearest. "
+        text = t(
+            "text.staircase.stochastic",
+            "Stochastic rounding picks the level below or above at random, in proportion to "
+            "the distance, so on average x̂ = x; each error is up to one step (s = {s}) and the "
+            "rounding noise is larger than with rounding to nearest. ",
+            s=num(s),
         )
     else:
-        text = (
-            f"Every x inside one cell maps to the same level: {m['levels_available']:,} levels, "
-            f"{num(s)} apart. Inside the range the error is rounding, never more than s/2 = "
-            f"{num(s / 2)}. Spread evenly within their cells, values would have a mean squared "
-            f"rounding error of s²/12 = {num(m['uniform_rounding_mse'], 3)}; the values inside "
-            f"the range here have {num(m['rounding_mse_inside'], 3)}. "
-        )
+        text = t(
+            "text.staircase.nearest",
+            "Every x inside one cell maps to the same level: {levels} levels, {s} apart. Inside "
+            "the range the error is rounding, never more than s/2 = {half}. Spread evenly "
+            "within their cells, values would have a mean squared rounding error of s²/12 = "
+            "{uniform}; the values inside the range here have {inside}. ",
+            levels=f"{m['levels_available']:,}", s=num(s), half=num(s / 2),
+            uniform=num(m["uniform_rounding_mse"], 3), inside=num(m["rounding_mse_inside"], 3),
+        )  # fmt: skip
     if m["clipped_count"]:
-        text += (
-            f"Beyond the clipping boundaries the staircase is flat: the clipping error grows "
-            f"with the distance, up to {num(m['max_abs_error'])} (outlined bars)."
+        return text + t(
+            "text.staircase.clipped",
+            "Beyond the clipping boundaries the staircase is flat: the clipping error grows "
+            "with the distance, up to {max} (outlined bars).",
+            max=num(m["max_abs_error"]),
         )
-    else:
-        text += "No value reaches the flat ends, so there is no clipping error."
-    return text
+    return text + t(
+        "text.staircase.unclipped",
+        "No value reaches the flat ends, so there is no clipping error.",
+    )
 
 
-def tradeoff_note(at_bits: list[tuple[str, float]], bits: int) -> str:
+def tradeoff_note(at_bits: list[tuple[str, float]], bits: int, t: Tr = EN) -> str:
     """What to notice in the bit sweep (Markdown), with each strategy's SQNR at ``bits``
     (``(label, sqnr_db)`` pairs, best first)."""
-    text = (
+    text = t(
+        "text.tradeoff.note",
         "Each extra bit halves the step and quarters the rounding noise: +6.02 dB. With levels "
         "at the ends of the range (2^b − 1 steps), data spread evenly over its range reaches "
         "20·log10(2^b − 1) dB (the grey curve: 0 dB at 1 bit, 9.5 at 2, 23.5 at 4, 48.1 at 8), "
         "which meets 6.02·b from about 6 bits. Peaked data sit below it. A fixed clip "
         "(percentile, k sigma) helps at low bit widths but costs at high ones, where its "
         "clipping error no longer shrinks; MSE-optimal and ACIQ choose the range again for "
-        "each bit width."
+        "each bit width.",
     )
     if at_bits:
-        parts = ", ".join(f"{label} {db(sqnr)}" for label, sqnr in at_bits)
-        text += f" At **{bits} {'bit' if bits == 1 else 'bits'}**: {parts}."
+        parts = t("text.list_separator", ", ").join(
+            f"{label} {db(sqnr)}" for label, sqnr in at_bits
+        )
+        text += t(
+            "text.tradeoff.at_bits", " At **{bits}**: {parts}.",
+            bits=t.count(bits, "bit"), parts=parts,
+        )  # fmt: skip
     return text
 
 
-def sweep_note(method: str, size: int, sample_values: int) -> str | None:
+def sweep_note(method: str, size: int, sample_values: int, t: Tr = EN) -> str | None:
     """How the curves were measured, when not by quantizing every value at every bit width
     (``method`` from ``quantviz.sweep.sweep_method``)."""
+    fields = {"values": t.count(size, "value"), "sample": f"{sample_values:,}"}
     if method == "histogram":
-        return (
-            f"This tensor has {count(size, 'value')}: for the curves each range is chosen on a "
-            f"sample of {sample_values:,} of them (the smallest and largest included) "
-            "and its error is measured on every value, through a fine histogram (within a "
-            "few hundredths of a dB). The numbers at the top quantize every value."
+        return t(
+            "text.sweep.histogram",
+            "This tensor has {values}: for the curves each range is chosen on a sample of "
+            "{sample} of them (the smallest and largest included) and its error is measured on "
+            "every value, through a fine histogram (within a few hundredths of a dB). The "
+            "numbers at the top quantize every value.",
+            **fields,
         )
     if method == "sample":
-        return (
-            f"This tensor has {count(size, 'value')}: the curves quantize about "
-            f"{sample_values:,} of them, in whole rows. An estimate: where the clipping "
-            "of a few rows dominates (high bit widths) it can be off by several dB. The "
-            "numbers at the top quantize every value."
+        return t(
+            "text.sweep.sample",
+            "This tensor has {values}: the curves quantize about {sample} of them, in whole "
+            "rows. An estimate: where the clipping of a few rows dominates (high bit widths) it "
+            "can be off by several dB. The numbers at the top quantize every value.",
+            **fields,
         )
     return None
 
 
-def channel_note(stats: ChannelStats, labels: tuple[str, str]) -> str:
-    """What to notice in the per-channel view (Markdown)."""
+def channel_note(stats: ChannelStats, labels: tuple[str, str], t: Tr = EN) -> str:
+    """What to notice in the per-channel view (Markdown); ``labels`` name the two grids
+    compared (as ``stats`` does), in ``t``'s language."""
     a, b = labels
     ratio = stats.amax_ratio()
     mse_a, mse_b = stats.total_mse(a), stats.total_mse(b)
     if mse_b > 0 and mse_a > mse_b:
-        gain = f"{mse_a / mse_b:.1f}× lower"
+        gain = t("text.channels.lower", "{ratio}× lower", ratio=f"{mse_a / mse_b:.1f}")
     elif mse_a == mse_b:
-        gain = "the same"
+        gain = t("text.channels.same", "the same")
     else:
-        gain = "no lower"
-    ratio_text = "∞" if math.isinf(ratio) else f"{ratio:.1f}"
-    return (
-        f"The largest channel reaches {ratio_text}× further from 0 than the smallest. One grid "
-        f"{a} is sized for the largest, so small channels fall on few levels; {b} gives each "
-        f"its own step. Total MSE: {a} {num(mse_a, 3)}, {b} {num(mse_b, 3)} ({gain})."
+        gain = t("text.channels.not_lower", "no lower")
+    return t(
+        "text.channels.note",
+        "The largest channel reaches {ratio}× further from 0 than the smallest. One grid {a} "
+        "is sized for the largest, so small channels fall on few levels; {b} gives each its "
+        "own step. Total MSE: {a} {mse_a}, {b} {mse_b} ({gain}).",
+        ratio="∞" if math.isinf(ratio) else f"{ratio:.1f}", a=a, b=b,
+        mse_a=num(mse_a, 3), mse_b=num(mse_b, 3), gain=gain,
+    )  # fmt: skip
+
+
+def ignored_from_link(note: str, t: Tr = EN) -> str:
+    """A link value the page could not use, and why (the why is still English)."""
+    return t("text.ignored_from_link", "Ignored from the link: {note}", note=note)
+
+
+def dropped_warning(dropped: int, t: Tr = EN) -> str:
+    values = t.count(dropped, "NaN or infinite value")
+    if dropped == 1:
+        return t(
+            "text.dropped_one",
+            "{values} of this tensor is left out; the other values are shown flat (1-D), so "
+            "only per-tensor quantization applies.",
+            values=values,
+        )
+    return t(
+        "text.dropped_many",
+        "{values} of this tensor are left out; the other values are shown flat (1-D), so "
+        "only per-tensor quantization applies.",
+        values=values,
     )
 
 
-def dropped_warning(dropped: int) -> str:
-    return (
-        f"{count(dropped, 'NaN or infinite value')} of this tensor "
-        f"{'is' if dropped == 1 else 'are'} left out; the other values are shown flat (1-D), "
-        "so only per-tensor quantization applies."
+def upload_note(t: Tr = EN) -> str:
+    return t(
+        "text.upload_note",
+        "An uploaded file cannot travel in a link: the address keeps the settings, but whoever "
+        "opens it has to upload the file again.",
     )
-
-
-UPLOAD_NOTE = (
-    "An uploaded file cannot travel in a link: the address keeps the settings, but whoever "
-    "opens it has to upload the file again."
-)
 
 
 def load_lines(source: Mapping[str, object]) -> str:
@@ -542,39 +621,52 @@ def wrong_answer(given: str, answer: str, explain: str, t: Tr = EN) -> str:
 # ------------------------------------------------------- the worked example --
 
 WORKED_TITLE = "The worked example, step by step"
-WORKED_INTRO = (
-    "A few numbers through the formula, one column at a time: "
-    "$q = \\mathrm{clamp}(\\mathrm{round}(x / s) + z,\\ q_{min},\\ q_{max})$, then "
-    "$\\hat{x} = (q - z) \\cdot s$. The grid is the min-max grid of these values, one per "
-    "tensor, rounding half to even (PyTorch's `MinMaxObserver`). Change the values, the bit "
-    "width or the scheme and watch every column follow."
-)
 
 
-def worked_range(w: WorkedExample) -> str:
-    """Where the grid's range comes from (Markdown)."""
-    lo, hi = _n(w.data_low), _n(w.data_high)
-    if w.symmetric:
-        amax = _n(w.high)
-        return (
-            f"The values run from {lo} to {hi}. A symmetric grid is centred on 0: its range is "
-            f"±max|x| = ±{amax}, its codes {_n(w.qmin)} … {_n(w.qmax)}, and 0.0 is code 0."
-        )
-    if w.widened:
-        end = "ℓ" if w.low != w.data_low else "h"
-        return (
-            f"The values run from {lo} to {hi}. The range must contain 0, so that 0.0 is a "
-            f"level exactly: {end} is widened to 0, and the grid spans [{_n(w.low)}, "
-            f"{_n(w.high)}] with codes {w.qmin} … {w.qmax}."
-        )
-    return (
-        f"The values run from {lo} to {hi}; the range [ℓ, h] = [{_n(w.low)}, {_n(w.high)}] "
-        f"already contains 0, so it is used as it is, with codes {w.qmin} … {w.qmax}."
+def worked_intro(t: Tr = EN) -> str:
+    """Above the worked example: the formula it follows, and its grid (Markdown)."""
+    return t(
+        "text.worked.intro",
+        "A few numbers through the formula, one column at a time: {quantize}, then "
+        "{dequantize}. The grid is the min-max grid of these values, one per tensor, rounding "
+        "half to even (PyTorch's `MinMaxObserver`). Change the values, the bit width or the "
+        "scheme and watch every column follow.",
+        quantize="$q = \\mathrm{clamp}(\\mathrm{round}(x / s) + z,\\ q_{min},\\ q_{max})$",
+        dequantize="$\\hat{x} = (q - z) \\cdot s$",
     )
 
 
-WORKED_COLUMNS = ("#", "x", "x / s", "round(x / s)", "+ z", "clamp → q", "x̂ = (q − z)·s",
-                  "error x̂ − x")  # fmt: skip
+def worked_range(w: WorkedExample, t: Tr = EN) -> str:
+    """Where the grid's range comes from (Markdown)."""
+    lo, hi = _n(w.data_low), _n(w.data_high)
+    if w.symmetric:
+        return t(
+            "text.worked.range_symmetric",
+            "The values run from {lo} to {hi}. A symmetric grid is centred on 0: its range is "
+            "±max|x| = ±{amax}, its codes {qmin} … {qmax}, and 0.0 is code 0.",
+            lo=lo, hi=hi, amax=_n(w.high), qmin=_n(w.qmin), qmax=_n(w.qmax),
+        )  # fmt: skip
+    codes = {"qmin": w.qmin, "qmax": w.qmax, "low": _n(w.low), "high": _n(w.high)}
+    if w.widened:
+        return t(
+            "text.worked.range_widened",
+            "The values run from {lo} to {hi}. The range must contain 0, so that 0.0 is a "
+            "level exactly: {end} is widened to 0, and the grid spans [{low}, {high}] with "
+            "codes {qmin} … {qmax}.",
+            lo=lo, hi=hi, end="ℓ" if w.low != w.data_low else "h", **codes,
+        )  # fmt: skip
+    return t(
+        "text.worked.range_as_is",
+        "The values run from {lo} to {hi}; the range [ℓ, h] = [{low}, {high}] already contains "
+        "0, so it is used as it is, with codes {qmin} … {qmax}.",
+        lo=lo, hi=hi, **codes,
+    )  # fmt: skip
+
+
+def worked_columns(t: Tr = EN) -> tuple[str, ...]:
+    """The table's columns: one per step of the formula (:func:`worked_rows`)."""
+    return ("#", "x", "x / s", "round(x / s)", "+ z", t("text.worked.column_clamp", "clamp → q"),
+            "x̂ = (q − z)·s", t("text.worked.column_error", "error x̂ − x"))  # fmt: skip
 
 
 WORKED_DIGITS = 6  # float32 holds about 7: enough for typed values, none of its noise
@@ -588,12 +680,16 @@ def _signed(value: float) -> str:
     return ("+" if value > 0 else "") + _n(value)
 
 
-def worked_rows(w: WorkedExample) -> list[list[str]]:
-    """One row of texts per value, in :data:`WORKED_COLUMNS` order (a clamp says so)."""
+def worked_rows(w: WorkedExample, t: Tr = EN) -> list[list[str]]:
+    """One row of texts per value, in :func:`worked_columns` order (a clamp says so)."""
     rows = []
     for i in range(w.x.size):
         shifted, q = int(w.shifted[i]), int(w.codes[i])
-        clamp = f"{_n(shifted)} → {_n(q)} (clamped)" if shifted != q else _n(q)
+        clamp = (
+            t("text.worked.clamped", "{shifted} → {q} (clamped)", shifted=_n(shifted), q=_n(q))
+            if shifted != q
+            else _n(q)
+        )
         rows.append([
             str(i + 1), _n(w.x[i]), _n(w.scaled[i]), _n(w.rounded[i]), _n(shifted),
             clamp, _n(w.dequantized[i]), _signed(w.error[i]),
@@ -601,52 +697,75 @@ def worked_rows(w: WorkedExample) -> list[list[str]]:
     return rows
 
 
-def worked_follow(w: WorkedExample, i: int) -> str:
+def _clamp_step(w: WorkedExample, shifted: int, q: int, t: Tr) -> str:
+    """The clamp in :func:`worked_follow`: whether it moved the value."""
+    grid = {"qmin": _n(w.qmin), "qmax": _n(w.qmax), "q": _n(q)}
+    if shifted != q:
+        return t(
+            "text.worked.outside",
+            "{shifted} lies outside [{qmin}, {qmax}]: the clamp makes it **q = {q}**",
+            shifted=_n(shifted), **grid,
+        )  # fmt: skip
+    return t("text.worked.inside", "inside [{qmin}, {qmax}], so **q = {q}**", **grid)
+
+
+def worked_follow(w: WorkedExample, i: int, t: Tr = EN) -> str:
     """Value ``i`` (from 0) through every step, in one sentence (Markdown)."""
     x, s, z = w.x[i], w.scale, w.zero_point
     scaled, rounded, shifted, q = w.scaled[i], int(w.rounded[i]), int(w.shifted[i]), int(w.codes[i])
     z_part = f"{_n(rounded)} + {_n(z)}" if z >= 0 else f"{_n(rounded)} {MINUS} {_n(-z)}"
-    if shifted != q:
-        clamp = (
-            f"{_n(shifted)} lies outside [{_n(w.qmin)}, {_n(w.qmax)}]: the clamp makes it "
-            f"**q = {_n(q)}**"
-        )
-    else:
-        clamp = f"inside [{_n(w.qmin)}, {_n(w.qmax)}], so **q = {_n(q)}**"
     q_z = f"{_n(q)} {MINUS} {_n(z)}" if z >= 0 else f"{_n(q)} + {_n(-z)}"
     bound = (
-        "the clamp moved it to the grid's last level: clipping error, not rounding"
+        t("text.worked.bound_clamped",
+          "the clamp moved it to the grid's last level: clipping error, not rounding")
         if shifted != q
-        else f"at most half a step, s/2 = {_n(s / 2)}"
-    )
-    return (
-        f"**Value {i + 1}: x = {_n(x)}.** x / s = {_n(x)} / {_n(s)} = {_n(scaled)} → "
-        f"round (half to even) = {_n(rounded)} → + z = {z_part} = {_n(shifted)} → {clamp} → "
-        f"x̂ = ({q_z}) × {_n(s)} = **{_n(w.dequantized[i])}**. "
-        f"Error x̂ − x = {_signed(w.error[i])}: {bound}."
-    )
+        else t("text.worked.bound_half", "at most half a step, s/2 = {half}", half=_n(s / 2))
+    )  # fmt: skip
+    return t(
+        "text.worked.follow",
+        "**Value {n}: x = {x}.** x / s = {x} / {s} = {scaled} → round (half to even) = "
+        "{rounded} → + z = {z_part} = {shifted} → {clamp} → x̂ = ({q_z}) × {s} = **{xhat}**. "
+        "Error x̂ − x = {error}: {bound}.",
+        n=i + 1, x=_n(x), s=_n(s), scaled=_n(scaled), rounded=_n(rounded), z_part=z_part,
+        shifted=_n(shifted), clamp=_clamp_step(w, shifted, q, t), q_z=q_z,
+        xhat=_n(w.dequantized[i]), error=_signed(w.error[i]), bound=bound,
+    )  # fmt: skip
 
 
-def worked_grid_formulas(r: QuantResult) -> str:
+def worked_grid_formulas(r: QuantResult, t: Tr = EN) -> str:
     """The step size and the zero point of the worked example, with its numbers (LaTeX)."""
-    return _aligned(scale_lines(r), zero_point_lines(r))
+    return _aligned(scale_lines(r), zero_point_lines(r, t))
 
 
 # ------------------------------------------- the article's common mistakes --
 
 
 MISTAKES_TITLE = "Common mistakes, on these numbers"
-MISTAKES_COLUMNS = ("mistake", "what the article computes", "what it should be", "how far off")
 
 
-def mistakes_intro(m: ArticleMistakes) -> str:
-    """One line above the mistakes table: which range each comparison uses (Markdown)."""
+def mistakes_columns(t: Tr = EN) -> tuple[str, ...]:
+    """The mistakes table's columns (:func:`mistakes_rows`)."""
     return (
-        f"What the article's formulas give on these values at b = {m.bits}, beside the right "
-        f"ones. Its range is max {MINUS} min = {_n(m.data_high)} {MINUS} "
-        f"{_n(m.data_low)} = {_n(m.value_range)}, not widened to include 0: the steps and the "
-        "normalization are compared on it; the codes q and values x̂ are the table's above."
+        t("text.mistakes.column_mistake", "mistake"),
+        t("text.mistakes.column_article", "what the article computes"),
+        t("text.mistakes.column_right", "what it should be"),
+        t("text.mistakes.column_off", "how far off"),
     )
+
+
+MISTAKES_COLUMNS = mistakes_columns()
+
+
+def mistakes_intro(m: ArticleMistakes, t: Tr = EN) -> str:
+    """One line above the mistakes table: which range each comparison uses (Markdown)."""
+    return t(
+        "text.mistakes.intro",
+        "What the article's formulas give on these values at b = {bits}, beside the right "
+        "ones. Its range is max − min = {high} − {low} = {range}, not widened to include 0: "
+        "the steps and the normalization are compared on it; the codes q and values x̂ are the "
+        "table's above.",
+        bits=m.bits, high=_n(m.data_high), low=_n(m.data_low), range=_n(m.value_range),
+    )  # fmt: skip
 
 
 def _listed(values: np.ndarray) -> str:
@@ -659,46 +778,72 @@ def _listed(values: np.ndarray) -> str:
     return ", ".join(_n(a) for a in v)
 
 
-def _outside(m: ArticleMistakes) -> str:
+def _outside(m: ArticleMistakes, t: Tr = EN) -> str:
     """Mistake 4's codes against what the bits hold: how many lie outside, the farthest."""
     codes, out = m.article_codes, m.out_of_range
     span = f"{_n(m.qmin)} … {_n(m.qmax)}"
     if not out.any():
-        return f"every code within {span}"
+        return t("text.mistakes.all_within", "every code within {span}", span=span)
     beyond = np.maximum(m.qmin - codes, codes - m.qmax)
     far = int(codes[int(np.argmax(beyond))])
-    return f"{int(out.sum())} of {codes.size} codes outside {span}, as far as {_n(far)}"
+    return t(
+        "text.mistakes.outside", "{n} of {total} codes outside {span}, as far as {far}",
+        n=int(out.sum()), total=codes.size, span=span, far=_n(far),
+    )  # fmt: skip
 
 
-def mistakes_rows(m: ArticleMistakes) -> list[list[str]]:
-    """The article's mistakes as rows of texts, in :data:`MISTAKES_COLUMNS` order."""
+def _top_level(r: str, n: int, step: str, lo: str, gaps: int, top: str, t: Tr) -> str:
+    """A step and the top level it gives (mistake 2 and its correction)."""
+    return t(
+        "text.mistakes.top_level", "{r} / {n} = {step}: top level {lo} + {gaps} × {step} = {top}",
+        r=r, n=n, step=step, lo=lo, gaps=gaps, top=top,
+    )  # fmt: skip
+
+
+def mistakes_rows(m: ArticleMistakes, t: Tr = EN) -> list[list[str]]:
+    """The article's mistakes as rows of texts, in :func:`mistakes_columns` order."""
     r, b, levels = _n(m.value_range), m.bits, m.gaps + 1
     ratio = _n(m.step_ratio)
-    coarse = f"{ratio}× too coarse" if ratio != "1" else "the same at 1 bit only (2^1 − 1 = 1)"
-    lo, top, s = _n(m.data_low), _n(m.article_top_level), _n(m.scale)
+    coarse = (
+        t("text.mistakes.coarse", "{ratio}× too coarse", ratio=ratio)
+        if ratio != "1"
+        else t("text.mistakes.same_at_1", "the same at 1 bit only (2^1 − 1 = 1)")
+    )
+    lo, s, step = _n(m.data_low), _n(m.scale), _n(m.step_per_level)
     return [
         ["step = range / b", f"{r} / {b} = {_n(m.step_per_bit)}",
          f"range / (2^b {MINUS} 1) = {r} / {m.gaps} = {s}", coarse],
-        ["step = range / 2^b", f"{r} / {levels} = {_n(m.step_per_level)}: top level {lo} + "
-         f"{m.gaps} × {_n(m.step_per_level)} = {top}",
-         f"{r} / {m.gaps} = {s}: top level {lo} + {m.gaps} × {s} = {_n(m.top_level)}",
-         f"one step ({_n(m.top_shortfall)}) short of max {_n(m.data_high)}: it needs code "
-         f"{levels}, past {m.gaps}"],
-        ["round the value to a whole number (12.5 → 13)", _listed(m.article_rounded),
-         f"code q = {_listed(m.codes)}; value x̂ = {_listed(m.dequantized)}",
-         f"mixes code and value: up to {_n(m.rounding_off)} from x̂"],
-        ["x_q = round(x / step) · step: no zero point, no clamp",
-         f"codes {_listed(m.article_codes)} (step {r} / {levels} = {_n(m.step_per_level)})",
-         f"q = {_listed(m.codes)}, within {_n(m.qmin)} … {_n(m.qmax)}", _outside(m)],
-        [f"normalize: (x {MINUS} min) / (range / 2)", _listed(m.article_normalized),
+        ["step = range / 2^b",
+         _top_level(r, levels, step, lo, m.gaps, _n(m.article_top_level), t),
+         _top_level(r, m.gaps, s, lo, m.gaps, _n(m.top_level), t),
+         t("text.mistakes.short",
+           "one step ({short}) short of max {high}: it needs code {levels}, past {gaps}",
+           short=_n(m.top_shortfall), high=_n(m.data_high), levels=levels, gaps=m.gaps)],
+        [t("text.mistakes.round", "round the value to a whole number (12.5 → 13)"),
+         _listed(m.article_rounded),
+         t("text.mistakes.code_and_value", "code q = {codes}; value x̂ = {values}",
+           codes=_listed(m.codes), values=_listed(m.dequantized)),
+         t("text.mistakes.mixes", "mixes code and value: up to {off} from x̂",
+           off=_n(m.rounding_off))],
+        [t("text.mistakes.no_zero_point", "x_q = round(x / step) · step: no zero point, no clamp"),
+         t("text.mistakes.codes", "codes {codes} (step {r} / {levels} = {step})",
+           codes=_listed(m.article_codes), r=r, levels=levels, step=step),
+         t("text.mistakes.within", "q = {codes}, within {qmin} … {qmax}",
+           codes=_listed(m.codes), qmin=_n(m.qmin), qmax=_n(m.qmax)),
+         _outside(m, t)],
+        [t("text.mistakes.normalize", "normalize: (x − min) / (range / 2)"),
+         _listed(m.article_normalized),
          f"2(x {MINUS} min) / range {MINUS} 1 = {_listed(m.normalized)}",
-         f"every value {_n(m.normalization_off)} too high: in [0, 2], not [{MINUS}1, 1]"],
-        ["dequantize: round(x_q / step) · step + min", _listed(m.article_dequantized),
+         t("text.mistakes.too_high", "every value {off} too high: in [0, 2], not [−1, 1]",
+           off=_n(m.normalization_off))],
+        [t("text.mistakes.dequantize", "dequantize: round(x_q / step) · step + min"),
+         _listed(m.article_dequantized),
          f"x̂ = (q {MINUS} z)·s = {_listed(m.dequantized)}",
-         f"min added again: up to {_n(m.article_dequantize_error)} from x "
-         f"(x̂: up to {_n(m.dequantize_error)})"],
-        ["bits = log2(range / step), before step is set",
+         t("text.mistakes.min_again", "min added again: up to {off} from x (x̂: up to {right})",
+           off=_n(m.article_dequantize_error), right=_n(m.dequantize_error))],
+        [t("text.mistakes.bits", "bits = log2(range / step), before step is set"),
          "NameError: name 'step' is not defined",
-         f"b is chosen (here {b}); then step = range / (2^b {MINUS} 1)",
-         "no number: the code stops"],
+         t("text.mistakes.chosen", "b is chosen (here {b}); then step = range / (2^b − 1)",
+           b=b),
+         t("text.mistakes.stops", "no number: the code stops")],
     ]  # fmt: skip

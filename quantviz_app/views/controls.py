@@ -19,6 +19,7 @@ from quantviz_app.data import Data, shipped_weights
 from quantviz_app.fitting import Fitted
 from quantviz_app.format import md_escape
 from quantviz_app.i18n import Tr
+from quantviz_app.lessonfile import lessons_in
 from quantviz_app.schema import BY_KEY, Settings
 from quantviz_app.sources import tensor_choices, uploaded
 from quantviz_app.widgets import control
@@ -35,14 +36,17 @@ def open_lesson(state: MutableMapping[str, Any]) -> None:
     state[LESSON_BUTTONS] = None
 
 
-def lesson_buttons(state: MutableMapping[str, Any]) -> None:
+def lesson_buttons(state: MutableMapping[str, Any], t: Tr) -> None:
     """The lesson path: picking a lesson opens its first step (the picker then empties)."""
-    setting = BY_KEY["lesson"]
-    lessons = [k for k in setting.options if k != "none"]
+    titles = {lesson.id: lesson.title for lesson in lessons_in(t.lang)}
+    lessons = [k for k in BY_KEY["lesson"].options if k != "none"]
     st.selectbox(
-        "Lessons", lessons, format_func=lambda k: f"{lessons.index(k) + 1}. {setting.show(k)}",
-        index=None, placeholder="Open a lesson…", key=LESSON_BUTTONS, on_change=open_lesson,
-        args=(state,), help="A lesson walks through one idea with numbers you can change.",
+        t("text.controls.lessons", "Lessons"), lessons,
+        format_func=lambda k: f"{lessons.index(k) + 1}. {titles[k]}",
+        index=None, placeholder=t("text.controls.open_lesson", "Open a lesson…"),
+        key=LESSON_BUTTONS, on_change=open_lesson, args=(state,),
+        help=t("text.controls.lessons_help",
+               "A lesson walks through one idea with numbers you can change."),
     )  # fmt: skip
 
 
@@ -74,12 +78,16 @@ def quantization_controls(s: Settings, fitted: Fitted, shape: tuple[int, ...], h
     if len(shape) >= 2:
         show("granularity", options=fitted.options["granularity"])
         show("axis", options=fitted.options["axis"],
-             format_func=lambda a: f"axis {a} ({shape[a]:,} channels)")  # fmt: skip
+             format_func=lambda a: t("text.controls.axis", "axis {axis} ({n} channels)",
+                                     axis=a, n=f"{shape[a]:,}"))  # fmt: skip
         show("group_size", options=fitted.options["group_size"])
     elif "granularity" not in hide:
         st.caption(
-            "Per tensor: this tensor has no rows. Per channel and per group need a matrix: "
-            "choose the *Linear layer* distribution or a real tensor."
+            t(
+                "text.controls.no_rows",
+                "Per tensor: this tensor has no rows. Per channel and per group need a matrix: "
+                "choose the *Linear layer* distribution or a real tensor.",
+            )
         )
     show("rounding")
 
@@ -108,39 +116,48 @@ def data_controls(s: Settings, data: Data, state: MutableMapping[str, Any], hide
         show("seed")
     elif s["source"] == "sample":
         st.caption(
-            "Six tensors of sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), float32 as "
-            "trained; see assets/README.md."
+            t(
+                "text.controls.sample",
+                "Six tensors of sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), float32 as "
+                "trained; see assets/README.md.",
+            )
         )
         weights = shipped_weights()
-        show("tensor", options=tensor_choices(weights), format_func=_tensor_label(weights))
+        show("tensor", options=tensor_choices(weights), format_func=_tensor_label(weights, t))
     elif held is not None:
         weights = held[1]
         st.caption(
-            f"{md_escape(weights.filename)} ({weights.format}, {len(weights.infos)} tensors)"
-        )
-        show("file_tensor", options=tensor_choices(weights), format_func=_tensor_label(weights))
+            t(
+                "text.controls.file", "{file} ({format}, {tensors} tensors)",
+                file=md_escape(weights.filename), format=weights.format,
+                tensors=len(weights.infos),
+            )
+        )  # fmt: skip
+        show("file_tensor", options=tensor_choices(weights), format_func=_tensor_label(weights, t))
         others = [i for i in weights.infos if not (i.loaded and i.quantizable)]
         if others:
-            st.caption(
-                "Not listed (not weights, or not read): "
-                + "; ".join(
-                    f"{md_escape(i.name)} ({i.dtype if i.loaded else md_escape(i.note)})"
-                    for i in others
-                )
+            listed = "; ".join(
+                f"{md_escape(i.name)} ({i.dtype if i.loaded else md_escape(i.note)})"
+                for i in others
             )
+            st.caption(
+                t("text.controls.not_listed", "Not listed (not weights, or not read): {tensors}",
+                  tensors=listed)
+            )  # fmt: skip
     if "source" not in hide:
         st.file_uploader(
-            f"Your weights (up to {MAX_FILE_BYTES // 2**20} MB)",
+            t("text.controls.upload", "Your weights (up to {mb} MB)", mb=MAX_FILE_BYTES // 2**20),
             type=list(SUPPORTED_EXTENSIONS), key="upload",
-            help="safetensors, PyTorch (.pt/.pth/.bin, tensors only), ONNX, GGUF, NumPy "
-            "(.npy/.npz), CSV/TXT. Read in memory and checked; never run, never saved.",
+            help=t("text.controls.upload_help",
+                   "safetensors, PyTorch (.pt/.pth/.bin, tensors only), ONNX, GGUF, NumPy "
+                   "(.npy/.npz), CSV/TXT. Read in memory and checked; never run, never saved."),
         )  # fmt: skip
 
 
-def _tensor_label(weights):
+def _tensor_label(weights, t: Tr):
     def label(name: str) -> str:
         x = weights.tensors[name]
-        shape = " × ".join(map(str, x.shape)) or "scalar"
+        shape = " × ".join(map(str, x.shape)) or t("text.controls.scalar", "scalar")
         return f"{name} · {shape}"
 
     return label
@@ -156,12 +173,13 @@ def sidebar(
 ) -> None:
     """The whole sidebar (``on_page``: controls the page draws itself, left out here)."""
     hide = hidden(s) | set(on_page)
+    t = Tr(s["lang"])
     with st.sidebar:
-        st.markdown(f"### quantviz\n{Tr(s['lang'])('text.title', text.TITLE)}")
+        st.markdown(f"### quantviz\n{t('text.title', text.TITLE)}")
         if "lang" not in hide:
-            control("lang", t=Tr(s["lang"]))
+            control("lang", t=t)
         if s["lesson"] == "none" and "presets" not in hide:
-            lesson_buttons(state)
+            lesson_buttons(state, t)
         quantization_controls(s, fitted, data.shape, hide)
         st.divider()
         data_controls(s, data, state, hide)

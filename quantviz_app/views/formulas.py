@@ -11,6 +11,7 @@ import streamlit as st
 
 from quantviz_app import text
 from quantviz_app.data import Data
+from quantviz_app.i18n import Tr
 from quantviz_app.schema import Settings, quantize_kwargs
 
 
@@ -18,12 +19,17 @@ from quantviz_app.schema import Settings, quantize_kwargs
 def show(s: Settings, data: Data) -> None:
     """The formulas, one block per step."""
     r = data.quantized(quantize_kwargs(s), arrays=False)
-    st.subheader("How the numbers are made")
+    t = Tr(s["lang"])
+    st.subheader(t("text.formulas.title", "How the numbers are made"))
     if not r.per_tensor:
         st.caption(
-            f"Per {r.config.granularity}, each {r.config.granularity} has its own step size and "
-            "zero point; choose per tensor to see them worked out."
+            t(
+                "text.formulas.per_rows",
+                "Per {granularity}, each {granularity} has its own step size and zero point; "
+                "choose per tensor to see them worked out.",
+                granularity=t(f"text.granularity.{r.config.granularity}", r.config.granularity),
+            )
         )
-    st.latex(text.grid_formulas(r))
-    st.latex(text.mse_formula(r))
+    st.latex(text.grid_formulas(r, t))
+    st.latex(text.mse_formula(r, t))
     st.latex(text.sqnr_formula(r))

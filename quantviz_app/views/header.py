@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from quantviz_app.i18n import Tr
 from quantviz_app.presets import PRESETS, get_preset, settings_of
 from quantviz_app.widgets import read, write
 
@@ -22,18 +23,20 @@ def apply_scene(state: MutableMapping[str, Any]) -> None:
     state[SCENE] = None
 
 
-def scenes(state: MutableMapping[str, Any], *, label: str = "Scenes for class") -> None:
+def scenes(state: MutableMapping[str, Any], t: Tr) -> None:
     """One button per preset (the scene on screen says its own sentence in the lesson)."""
     st.pills(
-        label, [p.key for p in PRESETS], format_func=lambda k: get_preset(k).title, key=SCENE,
-        on_change=apply_scene, args=(state,), help="Each sets up a picture that teaches one "
-        "thing, with the sentence to say.",
+        t("text.scenes.label", "Scenes for class"), [p.key for p in PRESETS],
+        format_func=lambda k: t.preset(k, "title", get_preset(k).title), key=SCENE,
+        on_change=apply_scene, args=(state,),
+        help=t("text.scenes.help",
+               "Each sets up a picture that teaches one thing, with the sentence to say."),
     )  # fmt: skip
 
 
 def show(state: MutableMapping[str, Any], warnings: list[str], *, hide_scenes: bool) -> None:
     """The scenes, and what the user should know (a link, a file)."""
     if not hide_scenes:
-        scenes(state)
+        scenes(state, Tr(read(state)["lang"]))
     for warning in warnings:
         st.warning(warning)

@@ -81,7 +81,7 @@ def datasets(data: Data, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd.DataFram
                 used=f"{m['levels_used']:,}", available=f"{m['levels_available']:,}",
             )  # fmt: skip
         levels = lc.levels if lc.levels.size <= MAX_LEVEL_LINES else np.zeros(0)
-        clip = charts.clip_frame(float(r.clip_low), float(r.clip_high))
+        clip = charts.clip_frame(float(r.clip_low), float(r.clip_high), t)
         shade = charts.shade_frame(lo, hi, float(r.clip_low), float(r.clip_high))
     else:
         spikes = charts.spikes_frame(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
@@ -132,9 +132,8 @@ def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame]:
 
 def draw(sets: dict[str, pd.DataFrame], *, log: bool, height: int = 140, t: Tr = EN) -> None:
     """The original over the quantized histogram: two charts with the same value axis."""
-    titles = {"values": t("text.hist.axis_count", "values"), "value": t("text.hist.axis", "value")}
     for panel in ("original", "quantized"):
-        spec = charts.histogram_spec(panel, log=log, height=height, titles=titles)
+        spec = charts.histogram_spec(panel, log=log, height=height, t=t)
         st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
 
 
@@ -143,13 +142,16 @@ def show(s: Settings, data: Data, state: MutableMapping[str, Any], *, note: bool
     """The original over the quantized histogram, the log toggle, and (``note``) what to
     notice, which names the step and the levels used."""
     r = data.quantized(quantize_kwargs(s), arrays=False)
+    t = Tr(s["lang"])
     log = bool(state.get("log", s["log"]))  # the toggle below may have just changed it
-    draw(view_data(s, data), log=log, t=Tr(s["lang"]))
-    log = control("log")  # below the pictures: they come first on a small screen
+    draw(view_data(s, data), log=log, t=t)
+    log = control("log", t=t)  # below the pictures: they come first on a small screen
     link.sync(s.replace(log=log), st.query_params)
     if not note:
         return
-    strategy = qv.get_strategy(r.config.strategy).label
-    st.markdown(text.histogram_note(r, strategy))
+    name = r.config.strategy
+    strategy = t.option("strategy", name, qv.get_strategy(name).label)
+    st.markdown(text.histogram_note(r, strategy, t))
     if data.kind == "synthetic":
-        st.caption(qv.get_distribution(s["dist"]).lesson)
+        d = qv.get_distribution(s["dist"])
+        st.caption(t(f"dist.{d.name}.lesson", d.lesson))

@@ -33,9 +33,16 @@ LOCAL = {"bits", "log", "compare", "room"}
 
 def data_line(s: Settings, data: Data) -> str:
     """What is on screen, in one sentence (Markdown; names from files escaped)."""
-    name = md_escape(data.name) + (f"** of **{md_escape(data.file)}" if data.file else "")
-    strategy = qv.get_strategy(s["strategy"]).label
-    return text.data_line(name, data.shape, s["bits"], s["scheme"], strategy, s["granularity"])
+    t = Tr(s["lang"])
+    if data.file:
+        name = t("text.data.of_file", "{tensor}** of **{file}",
+                 tensor=md_escape(data.name), file=md_escape(data.file))  # fmt: skip
+    elif data.kind == "synthetic":
+        name = t.option("dist", s["dist"], data.name)
+    else:
+        name = md_escape(data.name)
+    strategy = t.option("strategy", s["strategy"], qv.get_strategy(s["strategy"]).label)
+    return text.data_line(name, data.shape, s["bits"], s["scheme"], strategy, s["granularity"], t=t)
 
 
 @st.fragment
@@ -53,11 +60,12 @@ def show(
     if [k for k in s.differs(full) if k not in LOCAL]:
         st.rerun()  # something outside the lesson must follow: a full run
     widgets.write(state, s, keys=["bits"])
+    t = Tr(s["lang"])
     try:
         data.quantized(quantize_kwargs(s), arrays=False)
     except qv.InputError as exc:  # a grid this tensor cannot have (a range near float32's max)
         if "bits" not in hide:
-            control("bits", t=Tr(s["lang"]))
+            control("bits", t=t)
         st.error(str(exc), icon=":material/error:")
         link.sync(s, st.query_params)
         return
@@ -66,10 +74,10 @@ def show(
     else:
         st.markdown(data_line(s, data))
         if "bits" not in hide:
-            control("bits", t=Tr(s["lang"]))
+            control("bits", t=t)
         preset = active_preset(s) if s["lesson"] == "none" else None  # a lesson says its own
         if preset is not None:
-            st.success(text.preset_line(preset, Tr(s["lang"])), icon=":material/school:")
+            st.success(text.preset_line(preset, t), icon=":material/school:")
         for note in dict.fromkeys([*notes, *fitted.notes]):
             st.info(note)
         if "answers" in hide:  # a lesson's question is open: the picture, not the numbers

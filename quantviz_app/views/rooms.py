@@ -16,8 +16,11 @@ import streamlit as st
 
 from quantviz_app import sources
 from quantviz_app.data import Data
+from quantviz_app.i18n import Tr
 from quantviz_app.schema import BY_KEY, Settings, quantize_kwargs
 from quantviz_app.views import channels, closeup, formulas, model, staircase, takehome, tradeoff
+
+TABS = "room_tab"  # widget key of the tabs: the open tab's name (the room is the ``room`` setting)
 
 
 def available(data: Data) -> list[str]:
@@ -30,12 +33,21 @@ def available(data: Data) -> list[str]:
     return rooms
 
 
+def open_room(state: MutableMapping[str, Any], rooms: dict[str, str]) -> None:
+    """Tabs callback: the room of the tab just opened (``rooms``: tab name → room)."""
+    state["room"] = rooms[state[TABS]]
+
+
 def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
-    """The tabs, and the open room's view."""
+    """The tabs, named in the page's language, and the open room's view (a link names the
+    room by its value, ``?room=Close-up``, in any language)."""
+    t = Tr(s["lang"])
     rooms = available(data)
     if state.get("room") not in rooms:
         state["room"] = rooms[0]
-    tabs = st.tabs(rooms, key="room", on_change="rerun")
+    names = {t.option("room", room, room): room for room in rooms}
+    state[TABS] = t.option("room", state["room"], state["room"])
+    tabs = st.tabs(list(names), key=TABS, on_change=open_room, args=(state, names))
     for room, tab in zip(rooms, tabs, strict=True):
         if not tab.open:
             continue
@@ -51,6 +63,7 @@ def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
             elif room == "Channels":
                 channels.show(s, data)
             elif room == "Whole model":
-                model.show(data, sources.weights_of(data, state), quantize_kwargs(s), state)
+                weights = sources.weights_of(data, state)
+                model.show(data, weights, quantize_kwargs(s), state, t)
             else:
                 takehome.show(s, data)

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from quantviz import QuantResult
 from quantviz_app import export, figures, snippets, text
 from quantviz_app.data import SAMPLE_FILE, Data
+from quantviz_app.i18n import Tr
 from quantviz_app.schema import Settings, distribution_params, quantize_kwargs, to_link
 from quantviz_app.views import channels, closeup, histograms, staircase, tradeoff
 
@@ -39,39 +40,46 @@ def code_snippets(s: Settings, data: Data, r: QuantResult) -> dict[str, str]:
 
 
 def pictures(s: Settings, data: Data) -> dict[str, Callable[[], Figure]]:
-    """Each view's figure, drawn from the view's own data when asked for."""
+    """Each view's figure, drawn from the view's own data when asked for, in the settings'
+    language."""
+    t = Tr(s["lang"])
 
     def hist() -> Figure:
-        return figures.histogram_figure(histograms.view_data(s, data), log=s["log"])
+        return figures.histogram_figure(histograms.view_data(s, data), log=s["log"], t=t)
 
     def trade() -> Figure:
         names, _, curves, _ = tradeoff.view_data(s, data)
         r = data.quantized(quantize_kwargs(s), arrays=False)
         sets = {"curves": curves, "current": tradeoff.star(r)}
-        return figures.tradeoff_figure(
-            sets, [tradeoff.LABELS[n] for n in names], tradeoff.REFERENCE
-        )
+        labels = [tradeoff.label(n, t) for n in names]
+        return figures.tradeoff_figure(sets, labels, tradeoff.reference(t), t)
 
     def stairs() -> Figure:
         ladder, errors, log = staircase.view_data(s, data)
-        return figures.staircase_figure(ladder, errors, log=log)
+        return figures.staircase_figure(ladder, errors, log=log, t=t)
 
     out = {"histograms": hist, "tradeoff": trade, "staircase": stairs}
     if data.quantized(quantize_kwargs(s), arrays=False).per_tensor:
-        out["closeup"] = lambda: figures.closeup_figure(closeup.view_data(s, data))
+        out["closeup"] = lambda: figures.closeup_figure(closeup.view_data(s, data), t)
     if len(data.shape) >= 2:
-        out["channels"] = lambda: figures.channel_figure(channels.view_data(s, data))
+        out["channels"] = lambda: figures.channel_figure(channels.view_data(s, data), t)
     return out
 
 
 @st.fragment
 def show(s: Settings, data: Data) -> None:
     """The download buttons and the code snippet."""
-    st.subheader("Take it home")
+    t = Tr(s["lang"])
+    st.subheader(t("text.takehome.title", "Take it home"))
     kwargs = quantize_kwargs(s)
     r = data.quantized(kwargs, arrays=False)
     link = to_link(s)
-    st.caption("Pictures, as on the page (PNG at 200 dpi for slides; SVG scales to any size):")
+    st.caption(
+        t(
+            "text.takehome.pictures",
+            "Pictures, as on the page (PNG at 200 dpi for slides; SVG scales to any size):",
+        )
+    )
     row = st.container(horizontal=True)
     for name, build in pictures(s, data).items():
         for kind, mime, save in (("png", "image/png", export.figure_png),
@@ -81,7 +89,7 @@ def show(s: Settings, data: Data) -> None:
                 file_name=f"{name}.{kind}", mime=mime, key=f"dl_{name}_{kind}",
                 on_click="ignore", icon=":material/download:",
             )  # fmt: skip
-    st.caption("Numbers:")
+    st.caption(t("text.takehome.numbers", "Numbers:"))
     row = st.container(horizontal=True)
     row.download_button(
         "metrics.csv", lambda: export.metrics_csv(r, link), file_name="metrics.csv",
@@ -98,7 +106,9 @@ def show(s: Settings, data: Data) -> None:
         mime="application/octet-stream", key="dl_npz", on_click="ignore",
         icon=":material/download:",
     )  # fmt: skip
-    st.caption("The same numbers in Python (the address bar restores this page):")
+    st.caption(
+        t("text.takehome.code", "The same numbers in Python (the address bar restores this page):")
+    )
     code = code_snippets(s, data, r)
     for tab, snippet in zip(st.tabs(list(code)), code.values(), strict=True):
         tab.code(snippet, language="python", wrap_lines=True)

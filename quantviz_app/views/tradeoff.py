@@ -17,12 +17,23 @@ from quantviz.fit import fit_settings
 from quantviz.sweep import ESTIMATE_VALUES, sqnr_uniform_db, sweep_estimate, sweep_method
 from quantviz_app import charts, link, text
 from quantviz_app.data import Data
+from quantviz_app.i18n import EN, Tr
 from quantviz_app.schema import BY_KEY, Settings, quantize_kwargs
 from quantviz_app.widgets import control
 
 BITS = range(1, 17)
 REFERENCE = "uniform data, 20·log10(2^b − 1)"
 LABELS = {s.name: s.label for s in qv.strategies()}
+
+
+def label(strategy: str, t: Tr = EN) -> str:
+    """A strategy's name in the legend, in ``t``'s language."""
+    return t.option("strategy", strategy, LABELS[strategy])
+
+
+def reference(t: Tr = EN) -> str:
+    """The reference curve's name in the legend, in ``t``'s language."""
+    return t("text.tradeoff.reference", REFERENCE)
 
 
 def sweep_options(s: Settings, shape: tuple[int, ...], strategy: str) -> dict:
@@ -49,25 +60,26 @@ def sweep_table(data: Data, options: dict) -> pd.DataFrame:
     return data.memo("sweep", tuple(sorted(options.items())), compute=compute)
 
 
-def summary(tables: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def summary(tables: list[pd.DataFrame], t: Tr = EN) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """What the view draws that does not depend on the bit width: the table, the curves
-    (one per strategy, and the reference) and each bit width's SQNR per strategy."""
+    (one per strategy, and the reference) and each bit width's SQNR per strategy (named in
+    ``t``'s language)."""
     table = pd.concat([t for t in tables if not t.empty], ignore_index=True)
     if table.empty:
         table = pd.DataFrame(columns=["strategy", "bits", "mse", "sqnr_db", "clipped_fraction"])
     curves = pd.DataFrame({
-        "series": table["strategy"].map(LABELS),
+        "series": table["strategy"].map(lambda name: label(name, t)),
         "bits": table["bits"],
         "mse": table["mse"].where(table["mse"] > 0),
         "sqnr_db": table["sqnr_db"].map(charts.finite),
         "clipped": 100.0 * table["clipped_fraction"],
     })  # fmt: skip
-    reference = pd.DataFrame({"series": REFERENCE, "bits": list(BITS),
-                              "sqnr_db": sqnr_uniform_db(list(BITS))})  # fmt: skip
+    uniform = pd.DataFrame({"series": reference(t), "bits": list(BITS),
+                            "sqnr_db": sqnr_uniform_db(list(BITS))})  # fmt: skip
     by_bits: dict[int, list[tuple[str, float]]] = {}
     for row in table.sort_values("sqnr_db", ascending=False).itertuples():
-        by_bits.setdefault(int(row.bits), []).append((LABELS[row.strategy], float(row.sqnr_db)))
-    return table, pd.concat([curves, reference], ignore_index=True), by_bits
+        by_bits.setdefault(int(row.bits), []).append((label(row.strategy, t), float(row.sqnr_db)))
+    return table, pd.concat([curves, uniform], ignore_index=True), by_bits
 
 
 def star(r: qv.QuantResult) -> pd.DataFrame:
@@ -79,9 +91,9 @@ def star(r: qv.QuantResult) -> pd.DataFrame:
     })  # fmt: skip
 
 
-def datasets(table: pd.DataFrame, r: qv.QuantResult) -> dict[str, pd.DataFrame]:
+def datasets(table: pd.DataFrame, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd.DataFrame]:
     """The curves and the star (for a table computed elsewhere)."""
-    return {"curves": summary([table])[1], "current": star(r)}
+    return {"curves": summary([table], t)[1], "current": star(r)}
 
 
 def allowed_strategies(granularity: str) -> tuple[str, ...]:
@@ -94,7 +106,8 @@ def allowed_strategies(granularity: str) -> tuple[str, ...]:
 
 def view_data(s: Settings, data: Data) -> tuple[list[str], pd.DataFrame, pd.DataFrame, dict]:
     """The strategies drawn at these settings (those compared, and the chosen one), and
-    :func:`summary` of their sweeps (cached per tensor and options, not per bit width)."""
+    :func:`summary` of their sweeps in the settings' language (cached per tensor, options and
+    language, not per bit width)."""
     granularity = fit_settings(data.shape, **quantize_kwargs(s))[0]["granularity"]
     allowed = allowed_strategies(granularity)
     names = [n for n in dict.fromkeys([*s["compare"], s["strategy"]]) if n in allowed]
@@ -102,8 +115,12 @@ def view_data(s: Settings, data: Data) -> tuple[list[str], pd.DataFrame, pd.Data
         return [], pd.DataFrame(), pd.DataFrame(), {}
     options = [sweep_options(s, data.shape, name) for name in names]
     key = tuple(tuple(sorted(o.items())) for o in options)
+    t = Tr(s["lang"])
     table, curves, by_bits = data.memo(
-        "trade-off", key, compute=lambda: summary([sweep_table(data, o) for o in options])
+        "trade-off",
+        key,
+        t.lang,
+        compute=lambda: summary([sweep_table(data, o) for o in options], t),
     )
     return names, table, curves, by_bits
 
@@ -111,23 +128,24 @@ def view_data(s: Settings, data: Data) -> tuple[list[str], pd.DataFrame, pd.Data
 @st.fragment
 def show(s: Settings, data: Data) -> None:
     """The strategies to compare, the chart and what to notice."""
-    st.subheader("Trade-off: error against bit width")
+    t = Tr(s["lang"])
+    st.subheader(t("text.tradeoff.title", "Trade-off: error against bit width"))
     r = data.quantized(quantize_kwargs(s), arrays=False)
-    compare = control("compare", options=allowed_strategies(r.config.granularity))
+    compare = control("compare", options=allowed_strategies(r.config.granularity), t=t)
     s = s.replace(compare=tuple(compare))
     link.sync(s, st.query_params)
     names, _, curves, by_bits = view_data(s, data)
     if not names:
-        st.info("Choose a strategy to compare.")
+        st.info(t("text.tradeoff.none", "Choose a strategy to compare."))
         return
     sets = {"curves": curves, "current": star(r)}
-    series = [LABELS[n] for n in names]
+    series = [label(n, t) for n in names]
     # SQNR only: MSE on a log axis is the same curve upside down (it is in the hover, in
     # the table and in the downloaded figure, which shows both).
-    spec = charts.tradeoff_spec(series, REFERENCE, field="sqnr_db", legend=True)
+    spec = charts.tradeoff_spec(series, reference(t), field="sqnr_db", legend=True, t=t)
     st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
-    st.markdown(text.tradeoff_note(by_bits.get(r.bits, []), r.bits))
+    st.markdown(text.tradeoff_note(by_bits.get(r.bits, []), r.bits, t))
     method = sweep_method(data.size, r.config.granularity, s["rounding"])
-    note = text.sweep_note(method, data.size, ESTIMATE_VALUES)
+    note = text.sweep_note(method, data.size, ESTIMATE_VALUES, t)
     if note:
         st.caption(note)

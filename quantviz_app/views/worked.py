@@ -20,6 +20,7 @@ import quantviz as qv
 from quantviz.mistakes import article_mistakes
 from quantviz.worked import WorkedExample, parse_values, worked_example
 from quantviz_app import charts, link, text, widgets
+from quantviz_app.i18n import EN, Tr
 from quantviz_app.schema import SETTINGS, Settings, quantize_kwargs
 from quantviz_app.widgets import control
 
@@ -54,9 +55,22 @@ def datasets(w: WorkedExample, followed: int) -> dict[str, pd.DataFrame]:
     }
 
 
-def table(w: WorkedExample) -> pd.DataFrame:
+def table(w: WorkedExample, t: Tr = EN) -> pd.DataFrame:
     """The table of steps, as texts (one column per step of the formula)."""
-    return pd.DataFrame(text.worked_rows(w), columns=list(text.WORKED_COLUMNS))
+    return pd.DataFrame(text.worked_rows(w, t), columns=list(text.worked_columns(t)))
+
+
+def mistakes(w: WorkedExample, t: Tr) -> None:
+    """The article's common mistakes on these values, or why there are none to show."""
+    st.markdown(f"### {t('text.mistakes.title', text.MISTAKES_TITLE)}")
+    try:
+        m = article_mistakes(w.x, w.bits, symmetric=w.symmetric, narrow_range=w.narrow_range)
+    except qv.InputError as exc:
+        st.caption(str(exc))
+        return
+    st.markdown(text.mistakes_intro(m, t))
+    rows = pd.DataFrame(text.mistakes_rows(m, t), columns=list(text.mistakes_columns(t)))
+    st.table(rows, hide_index=True, border="horizontal")  # long cells wrap
 
 
 @st.fragment
@@ -65,14 +79,17 @@ def show(full: Settings, state: MutableMapping[str, Any]) -> None:
     s = widgets.read(state)
     if s["scheme"] != full["scheme"]:
         st.rerun()
-    st.button("← Back to the page", key="worked_back", on_click=back, args=(state,))
-    st.markdown(f"## {text.WORKED_TITLE}")
-    st.markdown(text.WORKED_INTRO)
+    t = Tr(s["lang"])
+    st.button(
+        t("text.worked.back", "← Back to the page"), key="worked_back", on_click=back, args=(state,)
+    )
+    st.markdown(f"## {t('text.worked.title', text.WORKED_TITLE)}")
+    st.markdown(text.worked_intro(t))
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        control("values")
+        control("values", t=t)
     with right:
-        control("bits")
+        control("bits", t=t)
     try:
         values = parse_values(s["values"])
         kwargs = quantize_kwargs(s)
@@ -84,27 +101,19 @@ def show(full: Settings, state: MutableMapping[str, Any]) -> None:
         link.sync(s, st.query_params)
         return
     r = qv.quantize(w.x, w.bits, symmetric=w.symmetric, narrow_range=w.narrow_range)
-    st.markdown(text.worked_range(w))
+    st.markdown(text.worked_range(w, t))
     followed = min(s["follow"], w.x.size)
     formulas, picture = st.columns([2, 3], gap="medium")
     with formulas:
-        st.latex(text.worked_grid_formulas(r))
+        st.latex(text.worked_grid_formulas(r, t))
     with picture:
         if w.x.size > 1:
             state["follow"] = followed
-            followed = control("follow", bounds=(1, w.x.size))
-        spec = charts.number_line_spec()
+            followed = control("follow", bounds=(1, w.x.size), t=t)
+        spec = charts.number_line_spec(t=t)
         sets = datasets(w, followed)
         st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
-    st.markdown(text.worked_follow(w, followed - 1))
-    st.dataframe(table(w), hide_index=True, width="stretch")
-    st.markdown(f"### {text.MISTAKES_TITLE}")
-    try:
-        m = article_mistakes(w.x, w.bits, symmetric=w.symmetric, narrow_range=w.narrow_range)
-    except qv.InputError as exc:
-        st.caption(str(exc))
-    else:
-        st.markdown(text.mistakes_intro(m))
-        rows = pd.DataFrame(text.mistakes_rows(m), columns=list(text.MISTAKES_COLUMNS))
-        st.table(rows, hide_index=True, border="horizontal")  # long cells wrap
+    st.markdown(text.worked_follow(w, followed - 1, t))
+    st.dataframe(table(w, t), hide_index=True, width="stretch")
+    mistakes(w, t)
     link.sync(s.replace(follow=followed), st.query_params)

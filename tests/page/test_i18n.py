@@ -15,10 +15,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import quantviz as qv
-from quantviz_app.i18n import catalogue
+from quantviz.fit import fit_settings
+from quantviz.io import read_weights
+from quantviz_app.data import SAMPLE_FILE
+from quantviz_app.fitting import note
+from quantviz_app.i18n import Tr, catalogue
 from quantviz_app.lessonfile import lessons_in, placeholders
 from quantviz_app.presets import PRESETS
-from quantviz_app.schema import SETTINGS
+from quantviz_app.schema import BY_KEY, SCHEMES, SETTINGS
+from quantviz_app.views import rooms
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -36,21 +41,48 @@ def _strings(node: ast.AST) -> list[str]:
     ]
 
 
+def _literal_keys(node: ast.AST) -> list[str]:
+    """The keys a call's first argument names: a literal, or either literal of a
+    conditional (``"…_one" if k == 1 else "…_many"``)."""
+    options = [node.body, node.orelse] if isinstance(node, ast.IfExp) else [node]
+    return [
+        o.value
+        for o in options
+        if isinstance(o, ast.Constant)
+        and isinstance(o.value, str)
+        and re.fullmatch(r"(text|noun)\.[a-z0-9_.]+", o.value)
+    ]
+
+
+def _noun(node: ast.Call) -> str | None:
+    """The noun of a ``t.count(n, "noun")`` call (its key is ``noun.<noun>``)."""
+    if isinstance(node.func, ast.Attribute) and node.func.attr == "count":
+        noun = node.args[1]
+        if isinstance(noun, ast.Constant) and isinstance(noun.value, str):
+            return noun.value
+    return None
+
+
 def keys_in_code() -> dict[str, set[str]]:
-    """Every literal key the page passes to a translator, with its English's fields."""
+    """Every literal key the page passes to a translator, with its English's fields, and the
+    noun of every count."""
     found: dict[str, set[str]] = {}
     for path in (ROOT / "quantviz_app").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if not (isinstance(node, ast.Call) and len(node.args) >= 2):
                 continue
-            key = node.args[0]
-            if (
-                isinstance(key, ast.Constant)
-                and isinstance(key.value, str)
-                and re.fullmatch(r"(text|noun)\.[a-z0-9_.]+", key.value)
-            ):
-                found.setdefault(key.value, set()).update(*map(fields, _strings(node.args[1])))
+            for key in _literal_keys(node.args[0]):
+                found.setdefault(key, set()).update(*map(fields, _strings(node.args[1])))
+            noun = _noun(node)
+            if noun is not None:
+                found.setdefault(f"noun.{noun}", set())
     return found
+
+
+FIT_FIELDS = {"needs_rows": {"granularity", "ndim"}, "no_axis": {"axis"},
+              "group_size": {"wanted", "last", "size"},
+              "per_tensor_only": {"strategy", "granularity"}, "narrow_bits": set()}  # fmt: skip
+"""The fields of each ``text.fit.<reason>`` (``quantviz_app.fitting.note``)."""
 
 
 def keys_of_declarations() -> dict[str, set[str]]:
@@ -73,6 +105,12 @@ def keys_of_declarations() -> dict[str, set[str]]:
         keys[f"preset.{p.key}.title"] = keys[f"preset.{p.key}.lesson"] = set()
     for g in qv.GRANULARITIES:
         keys[f"text.granularity.{g}"] = set()
+    for scheme in SCHEMES:
+        keys[f"text.scheme.{scheme}"] = set()
+    for room in BY_KEY["room"].options:  # shown as the rooms' tabs
+        keys[f"setting.room.option.{room}"] = set()
+    for reason, names in FIT_FIELDS.items():
+        keys[f"text.fit.{reason}"] = names
     keys["noun.value"] = keys["noun.bit"] = set()
     return keys
 
@@ -107,35 +145,74 @@ def test_the_chinese_lessons_are_the_english_ones_translated():
                 assert set(placeholders(x)) == set(placeholders(y))
 
 
-# Latin words a Chinese page keeps: units, acronyms, names, the formula's letters.
+# Latin words a Chinese page keeps: units, acronyms, names, the formula's letters and functions
+# (log10, round), names of libraries and file formats.
 ALLOWED = {"SQNR", "MSE", "min", "max", "dB", "float32", "PyTorch", "TensorRT", "MinMaxObserver",
-           "KL", "ACIQ", "ModelOpt", "quantviz", "English", "log10"}  # fmt: skip
+           "KL", "ACIQ", "ModelOpt", "quantviz", "English", "log10", "round", "numpy", "RMSE",
+           "NaN", "Inf", "Python", "PNG", "SVG", "dpi"}  # fmt: skip
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{2,}")
+MATH = re.compile(r"\$[^$]*\$")
+TEX_TEXT = re.compile(r"\\text\{([^{}]*)\}")
+CHART_WORDS = ("text", "series", "grid", "what", "cause")  # data columns a chart writes out
 
 
 def english_words(texts: list[str]) -> list[str]:
     return sorted({w for t in texts for w in ENGLISH_WORD.findall(t) if w not in ALLOWED})
 
 
+def words_of_math(tex: str) -> str:
+    """The words a formula shows: what its ``\\text{…}`` say (the rest is math)."""
+    return " ".join(TEX_TEXT.findall(tex))
+
+
+def prose(markdown: str) -> str:
+    """Markdown with its inline math reduced to the math's words."""
+    return MATH.sub(lambda m: words_of_math(m.group(0)), markdown)
+
+
+def _titles(spec: object) -> list[str]:
+    """Every title in a chart's spec: axes, legends, hover labels."""
+    if isinstance(spec, dict):
+        own = [spec["title"]] if isinstance(spec.get("title"), str) else []
+        return own + [t for v in spec.values() for t in _titles(v)]
+    if isinstance(spec, list):
+        return [t for v in spec for t in _titles(v)]
+    return []
+
+
+def chart_texts(chart) -> list[str]:
+    """What a chart writes: its titles (in its data, as the browser draws them), axis titles,
+    legend entries and hover labels."""
+    texts = _titles(json.loads(chart.proto.spec))
+    for data in chart.proto.datasets:
+        table = pa.ipc.open_stream(data.data.data).read_all()
+        for column in set(CHART_WORDS) & set(table.column_names):
+            texts += [str(v) for v in table.column(column).to_pylist() if v is not None]
+    return texts
+
+
+def headers(frame) -> list[str]:
+    """A table's column headers as shown (a dataframe's column config may rename them)."""
+    config = json.loads(getattr(frame.proto, "columns", "") or "{}")
+    return [config.get(str(c), {}).get("label", str(c)) for c in frame.value.columns]
+
+
 def shown_texts(at: AppTest) -> list[str]:
-    """What a student reads in the main area: text, labels, numbers, chart titles."""
-    texts = [m.value for m in at.main.markdown] + [m.value for m in at.main.success]
-    texts += [w.label for w in [*at.main.slider, *at.main.selectbox, *at.main.text_input]]
-    texts += [f"{m.label} {m.value}" for m in at.main.metric]
-    texts += [b.label for b in at.main.button]
-    charts = at.main.get("vega_lite_chart")
+    """What a student reads in the main area: text, labels, numbers, notes, formulas' words,
+    tables' headers, charts' words (code blocks are code, and exempt)."""
+    main = at.main
+    texts = [prose(m.value) for m in [*main.markdown, *main.caption, *main.info, *main.warning]]
+    texts += [m.value for m in [*main.success, *main.subheader]]
+    texts += [words_of_math(m.value) for m in main.latex]
+    texts += [w.label for w in [*main.slider, *main.selectbox, *main.text_input, *main.toggle,
+                                *main.multiselect, *main.tabs]]  # fmt: skip
+    texts += [f"{m.label} {m.value}" for m in main.metric]
+    texts += [b.label for b in main.button]
+    texts += [h for frame in [*main.dataframe, *main.table] for h in headers(frame)]
+    charts = main.get("vega_lite_chart")
     assert charts, "no chart found: the check would see nothing"
     for chart in charts:
-        spec = json.loads(chart.proto.spec)
-        texts += [
-            layer["encoding"][axis]["title"]
-            for layer in spec["layer"]
-            for axis in ("x", "y")
-            if (layer.get("encoding", {}).get(axis) or {}).get("title")
-        ]
-        for data in chart.proto.datasets:
-            if data.name.startswith("title"):  # the chart's title, as the browser draws it
-                texts += pa.ipc.open_stream(data.data.data).read_all().column("text").to_pylist()
+        texts += chart_texts(chart)
     return texts
 
 
@@ -167,3 +244,69 @@ def test_a_chinese_lesson_step_shows_no_english_sentence(lesson, heading):
     box = [m.value for m in at.main.markdown][:3]  # heading, text, question
     assert box[0] == heading
     assert english_words(box + [b.label for b in at.main.button]) == []
+
+
+def test_the_chinese_page_shows_no_english_sentence():
+    at = open_zh()
+    texts = shown_texts(at)
+    assert "权衡：误差与位宽" in texts and "位宽（比特）" in texts
+    assert [t.label for t in at.main.tabs] == ["权衡", "公式", "特写", "阶梯", "带回家"]
+    assert english_words(texts) == []
+
+
+ROOMS = [r for r in BY_KEY["room"].options if r not in {"Channels", "Whole model"}]
+
+
+def open_room(**query: str) -> list[str]:
+    """The Chinese page with a room open (by the link's value): what it shows."""
+    at = open_zh(**query)
+    assert at.query_params.get("room", "Trade-off") == query["room"]  # the link's value stays
+    assert ZH[f"setting.room.option.{query['room']}"] in [t.label for t in at.main.tabs]
+    return shown_texts(at)
+
+
+@pytest.mark.parametrize(
+    "query", [*({"room": r} for r in ROOMS), {"room": "Channels", "dist": "layer"}],
+    ids=[*ROOMS, "Channels"],
+)  # fmt: skip
+def test_each_chinese_room_shows_no_english_sentence(query):
+    assert english_words(open_room(**query)) == []
+
+
+def test_the_chinese_whole_model_room_shows_no_english_sentence():
+    # the file's name and its tensors' names and types are data, not sentences
+    weights = read_weights(SAMPLE_FILE)
+    names = [SAMPLE_FILE.name, *(f"{i.name} {i.dtype}" for i in weights.infos)]
+    data_words = set(english_words(names))
+    texts = open_room(room="Whole model", source="sample")
+    assert [w for w in english_words(texts) if w not in data_words] == []
+
+
+def test_a_tab_opens_its_room_whatever_its_name():
+    state = {rooms.TABS: "特写"}
+    rooms.open_room(state, {"权衡": "Trade-off", "特写": "Close-up"})
+    assert state["room"] == "Close-up"
+
+
+def test_the_chinese_worked_example_shows_no_english_sentence():
+    at = open_zh(lesson="worked-example", bits="3", scheme="symmetric", follow="5")
+    texts = shown_texts(at)
+    assert "## 完整算例，逐步演算" in texts and "### 常见错误，用这些数字来看" in texts
+    assert list(at.dataframe[0].value.columns)[5] == "钳位 → q"
+    assert any(t.startswith("**第 5 个数值：x = 5.6。**") for t in texts)
+    assert english_words(texts) == []
+
+
+@pytest.mark.parametrize(
+    ("shape", "kwargs"),
+    [((100,), {"granularity": "channel"}), ((4, 8), {"granularity": "channel", "axis": 5}),
+     ((4, 96), {"granularity": "group", "group_size": 100}),
+     ((4, 8), {"granularity": "channel", "strategy": "entropy"}),
+     ((4, 8), {"bits": 1, "symmetric": True, "narrow_range": True})],
+)  # fmt: skip
+def test_what_fitting_changed_is_said_in_chinese(shape, kwargs):
+    fitted, (change,) = fit_settings(shape, **kwargs)
+    granularity = fitted.get("granularity", "tensor")
+    assert note(change, shape, granularity) == change.message  # English: the library's own
+    said = note(change, shape, granularity, Tr("zh"))
+    assert said.endswith("。") and english_words([said]) == []
