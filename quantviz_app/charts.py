@@ -564,7 +564,8 @@ def number_line_spec(*, height: int = 170, t: Tr = EN) -> dict:
     ``x̂`` it lands on (bottom row), the grid's levels as ticks with their codes.
 
     Datasets: ``levels`` (``level``, ``code``: the grid, when few enough to draw),
-    ``moves`` (``n``, ``x``, ``xhat``, ``followed``: one per value), ``domain`` (``x``:
+    ``moves`` (``n``, ``x``, ``xhat``, ``followed``: one per value; ``xhat`` missing while
+    the student predicts where the values land), ``domain`` (``x``:
     the axis ends).
     """
     w = words(t)
@@ -593,7 +594,7 @@ def number_line_spec(*, height: int = 170, t: Tr = EN) -> dict:
                                                        {"calculate": str(CODE_ROW), "as": "row"}],
              "mark": {"type": "text", "fontSize": TICK_FONT, "color": INK},
              "encoding": {"x": {"field": "level", **x}, "y": rows, "text": {"field": "label"}}},
-            {"data": {"name": "moves"}, "transform": [{"filter": "isValid(datum.x)"},
+            {"data": {"name": "moves"}, "transform": [{"filter": "isValid(datum.xhat)"},
                                                       {"calculate": "1", "as": "row"},
                                                       {"calculate": "0", "as": "row2"}],
              "mark": {"type": "rule", "strokeWidth": 2},
@@ -609,7 +610,7 @@ def number_line_spec(*, height: int = 170, t: Tr = EN) -> dict:
                                                                  "value #")},
                                       {"field": "x", "title": "x", "format": ".6~g"},
                                       {"field": "xhat", "title": "x̂", "format": ".6~g"}]}},
-            {"data": {"name": "moves"}, "transform": [{"filter": "isValid(datum.x)"},
+            {"data": {"name": "moves"}, "transform": [{"filter": "isValid(datum.xhat)"},
                                                       {"calculate": "0", "as": "row"}],
              "mark": {"type": "point", "filled": True, "color": QUANTIZED, "opacity": 1,
                       "shape": "square"},

@@ -709,6 +709,16 @@ def _clamp_step(w: WorkedExample, shifted: int, q: int, t: Tr) -> str:
     return t("text.worked.inside", "inside [{qmin}, {qmax}], so **q = {q}**", **grid)
 
 
+def worked_predict(w: WorkedExample, i: int, t: Tr = EN) -> str:
+    """The worked example's question about value ``i`` (from 0), asked before it is shown."""
+    return t(
+        "text.worked.predict",
+        "**Predict:** which code q does value {n}, x = {x}, land on? The grid's codes are "
+        "under its levels; the walk through the formula comes with the answer.",
+        n=i + 1, x=_n(w.x[i]),
+    )  # fmt: skip
+
+
 def worked_follow(w: WorkedExample, i: int, t: Tr = EN) -> str:
     """Value ``i`` (from 0) through every step, in one sentence (Markdown)."""
     x, s, z = w.x[i], w.scale, w.zero_point

@@ -19,7 +19,7 @@ import streamlit as st
 import quantviz as qv
 from quantviz.mistakes import article_mistakes
 from quantviz.worked import WorkedExample, parse_values, worked_example
-from quantviz_app import charts, link, text, widgets
+from quantviz_app import charts, course, link, text, widgets
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.schema import SETTINGS, Settings, quantize_kwargs
 from quantviz_app.widgets import control
@@ -37,8 +37,9 @@ def back(state: MutableMapping[str, Any]) -> None:
     state["lesson"] = "none"
 
 
-def datasets(w: WorkedExample, followed: int) -> dict[str, pd.DataFrame]:
-    """The number line's data: the grid's levels (when few enough), each value's move."""
+def datasets(w: WorkedExample, followed: int, *, landed: bool = True) -> dict[str, pd.DataFrame]:
+    """The number line's data: the grid's levels (when few enough), each value's move
+    (``landed=False``: the values only, while the student predicts where they land)."""
     n_levels = w.qmax - w.qmin + 1
     if n_levels <= MAX_DRAWN_LEVELS:
         codes = np.arange(w.qmin, w.qmax + 1)
@@ -50,7 +51,7 @@ def datasets(w: WorkedExample, followed: int) -> dict[str, pd.DataFrame]:
     pad = 0.04 * (hi - lo if hi > lo else 1.0)
     return {
         "levels": levels,
-        "moves": charts.moves_frame(w.x, w.dequantized, followed),
+        "moves": charts.moves_frame(w.x, w.dequantized if landed else w.x * np.nan, followed),
         "domain": charts.lines_frame("x", [lo - pad, hi + pad]),
     }
 
@@ -110,10 +111,52 @@ def show(full: Settings, state: MutableMapping[str, Any]) -> None:
         if w.x.size > 1:
             state["follow"] = followed
             followed = control("follow", bounds=(1, w.x.size), t=t)
+        question = (tuple(w.x.tolist()), w.bits, s["scheme"], followed)
+        given = state.get(ANSWERS, {}).get(question)
         spec = charts.number_line_spec(t=t)
-        sets = datasets(w, followed)
+        sets = datasets(w, followed, landed=given is not None)
         st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
-    st.markdown(text.worked_follow(w, followed - 1, t))
-    st.dataframe(table(w, t), hide_index=True, width="stretch")
-    mistakes(w, t)
+    if given is None:
+        predict(w, followed, question, state, t)
+    else:
+        verdict(w, followed, given, t)
+        st.dataframe(table(w, t), hide_index=True, width="stretch")
+        mistakes(w, t)
     link.sync(s.replace(follow=followed), st.query_params)
+
+
+ANSWERS = "_worked_answers"  # session key: (values, bits, scheme, value followed) → answer
+
+
+def _commit(state: MutableMapping[str, Any], question: tuple, key: str, given: str) -> None:
+    """Check/show callback: keep the student's answer ("" when they only asked to see)."""
+    answer = given if given is not None else str(state.get(key) or "")
+    state[ANSWERS] = {**state.get(ANSWERS, {}), question: answer}
+
+
+def predict(
+    w: WorkedExample, followed: int, question: tuple, state: MutableMapping[str, Any], t: Tr
+) -> None:
+    """Ask which code the followed value gets, before anything shows where it lands."""
+    st.markdown(text.worked_predict(w, followed - 1, t))
+    key = f"worked_guess_{hash(question)}"
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    row.text_input(t("text.lesson.your_answer", text.YOUR_ANSWER), key=key, width=160,
+                   placeholder=t("text.lesson.number", text.NUMBER_PLACEHOLDER))  # fmt: skip
+    row.button(t("text.lesson.check", text.CHECK), key=f"check_{key}", type="primary",
+               on_click=_commit, args=(state, question, key, None))  # fmt: skip
+    row.button(t("text.worked.show_all", "Show me"), key=f"show_{key}",
+               on_click=_commit, args=(state, question, key, ""))  # fmt: skip
+
+
+def verdict(w: WorkedExample, followed: int, given: str, t: Tr) -> None:
+    """The followed value's walk through the formula, after the student's prediction."""
+    walk = text.worked_follow(w, followed - 1, t)
+    number = course.parse_number(given) if given else None
+    q = int(w.codes[followed - 1])
+    if number is None:
+        st.markdown(walk)
+    elif number == q:
+        st.success(text.right_answer(f"q = {q}", walk, t), icon=":material/check:")
+    else:
+        st.warning(text.wrong_answer(given, f"q = {q}", walk, t), icon=":material/lightbulb:")

@@ -16,13 +16,26 @@ def rerun(at: AppTest) -> AppTest:
     return at
 
 
+def show_all(at: AppTest) -> AppTest:
+    """Press "Show me": the walk-through and the table without a prediction."""
+    next(b for b in at.button if b.key.startswith("show_worked_guess_")).click()
+    return rerun(at)
+
+
+def predict(at: AppTest, given: str) -> AppTest:
+    """Type a prediction of the followed value's code and check it."""
+    next(w for w in at.text_input if w.key.startswith("worked_guess_")).set_value(given)
+    next(b for b in at.button if b.key.startswith("check_worked_guess_")).click()
+    return rerun(at)
+
+
 def table(at: AppTest) -> dict[str, list[str]]:
     df = at.dataframe[0].value
     return {column: df[column].tolist() for column in df.columns}
 
 
 def test_the_article_values_at_3_bits(open_app):
-    at = open_app(lesson="worked-example", bits="3")
+    at = show_all(open_app(lesson="worked-example", bits="3"))
     assert at.text_input(key="values").value == "1.2, 2.3, 3.4, 4.5, 5.6"
     t = table(at)
     assert t["x / s"] == ["1.5", "2.875", "4.25", "5.625", "7"]
@@ -46,7 +59,7 @@ def test_the_article_values_at_3_bits(open_app):
 
 
 def test_following_another_value_and_the_symmetric_clamp(open_app):
-    at = open_app(lesson="worked-example", bits="3", scheme="symmetric", follow="5")
+    at = show_all(open_app(lesson="worked-example", bits="3", scheme="symmetric", follow="5"))
     assert table(at)["clamp → q"] == ["1", "1", "2", "3", "4 → 3 (clamped)"]
     assert (
         "**Value 5: x = 5.6.** x / s = 5.6 / 1.6 = 3.5 → round (half to even) = 4 → + z = "
@@ -61,7 +74,7 @@ def test_typed_values_and_bits_change_every_column(open_app):
     at = open_app(lesson="worked-example", bits="3")
     at.text_input(key="values").set_value("-1, 0.5, 2")
     at.slider(key="bits").set_value(2)
-    rerun(at)
+    show_all(rerun(at))  # new values: a new question
     # ℓ = −1, h = 2, s = 3 / 3 = 1, z = 0 − round(−1 / 1) = 1; 0.5 / 1 = 0.5 rounds to 0.
     t = table(at)
     assert t["x / s"] == ["−1", "0.5", "2"]
@@ -81,7 +94,7 @@ def test_values_that_are_not_numbers_get_a_sentence(open_app):
 def test_the_lesson_button_opens_it_and_back_returns_to_the_page(open_app):
     at = open_app(n="1000")
     at.selectbox(key="lesson_button").set_value("worked-example")
-    rerun(at)
+    show_all(rerun(at))
     assert at.dataframe and at.query_params["lesson"] == "worked-example"
     at.button(key="worked_back").click()
     rerun(at)
@@ -93,7 +106,7 @@ def test_the_article_s_mistakes_on_the_values_at_3_bits(open_app):
     # Range 5.6 − 1.2 = 4.4: 4.4 / 3 = 1.46667 against 4.4 / 7 = 0.628571 (7/3 = 2.33333×);
     # 4.4 / 8 = 0.55 puts 5.6 at code round(10.18) = 10, and 8 = round(8.18) too, past 7;
     # (x − 1.2) / 2.2 = 0 … 2; round(x_q / 0.55) · 0.55 + 1.2 = x + 1.1.
-    at = open_app(lesson="worked-example", bits="3")
+    at = show_all(open_app(lesson="worked-example", bits="3"))
     assert "### Common mistakes, on these numbers" in [m.value for m in at.markdown]
     df = at.table[0].value
     rows = {r["mistake"]: r for r in df.to_dict("records")}
@@ -126,9 +139,28 @@ def test_the_article_s_mistakes_on_the_values_at_3_bits(open_app):
 def test_equal_values_say_why_there_are_no_mistakes_to_show(open_app):
     at = open_app(lesson="worked-example")
     at.text_input(key="values").set_value("2, 2")
-    rerun(at)
+    show_all(rerun(at))
     assert len(at.dataframe) == 1 and not at.table  # the steps' table only
     assert [c.value for c in at.caption if "max − min" in c.value] == [
         "The article's formulas divide by its range, max − min, which is 0 when every value "
         "is the same: type at least two different values to see its mistakes."
     ]
+
+
+def test_predict_the_code_before_the_walk_through(open_app):
+    # value 4, x = 4.5, at 3 bits: 4.5 / 0.8 = 5.625 → q = 6. Nothing shows it before.
+    at = open_app(lesson="worked-example", bits="3", follow="4")
+    assert not at.dataframe and not at.success
+    assert any(
+        m.value.startswith("**Predict:** which code q does value 4, x = 4.5, land on?")
+        for m in at.main.markdown
+    )
+    at = predict(at, "5")
+    assert at.warning[0].value.startswith(
+        "**Not quite:** you said 5; the page says **q = 6**. **Value 4: x = 4.5.** x / s = "
+        "4.5 / 0.8 = 5.625 → round (half to even) = 6"
+    )
+    assert at.dataframe  # the answer is in: the table follows
+    at.slider(key="follow").set_value(1)
+    at = predict(rerun(at), "2")  # another value: a new question
+    assert at.success[0].value.startswith("**Right: q = 2.** **Value 1: x = 1.2.**")

@@ -171,6 +171,14 @@ def test_the_worked_example_at_the_projectors_width(page: Page, app_url: str, tm
     show(page, f"{app_url}/?lesson=worked-example&bits=3&follow=4", PROJECTOR)
     assert overflowing(page, ", ".join(CUT)) == []
     main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("Value 4: x = 4.5.")).to_have_count(0)  # predict first
+    guess = main.locator("[class*='st-key-worked_guess_'] input")
+    guess.fill("6")
+    guess.press("Enter")
+    wait_for_app_run(page)
+    main.get_by_role("button", name="Check").click()
+    wait_for_app_run(page)
+    expect(main.get_by_text("Right: q = 6.")).to_be_visible()
     expect(main.get_by_text("Value 4: x = 4.5.")).to_be_visible()
     expect(main.get_by_text("x̂ = (6 − 0) × 0.8 =")).to_be_visible()
     chart = box(page, "[data-testid='stVegaLiteChart']")
@@ -225,3 +233,31 @@ def test_the_chinese_class_view_fits_the_projector(page: Page, app_url: str, tmp
     expect(metric_value(page, "用到的量化级")).to_have_text("4 / 4")
     expect(main.get_by_text("两个比特给出四个量化级", exact=False).first).to_be_visible()
     save_screenshot(page, tmp_path, "class-zh-1024x768.png")
+
+
+def test_a_lesson_walked_in_chinese(page: Page, app_url: str, tmp_path):
+    """离群值与裁剪, in Chinese: a wrong prediction, then a right one."""
+    show(page, f"{app_url}/?lesson=outliers-and-clipping&step=1&lang=zh", PROJECTOR)
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("离群值与裁剪 · 第 1 步，共 2 步")).to_be_visible()
+    expect(page.get_by_test_id("stMetric")).to_have_count(0)
+    main.get_by_text("下降").click()
+    wait_for_app_run(page)
+    main.get_by_role("button", name="核对").click()
+    wait_for_app_run(page)
+    expect(main.get_by_text("不太对：")).to_be_visible()
+    expect(main.get_by_text("只有 0.1 % 的数值被裁剪。", exact=False)).to_be_visible()
+    expect(metric_value(page, "SQNR")).to_have_text("2.2 dB")
+    main.get_by_role("button", name="下一步").click()
+    wait_for_app_run(page)
+    expect(main.get_by_text("离群值与裁剪 · 第 2 步，共 2 步")).to_be_visible()
+    answer = main.locator(".st-key-lesson_box input")
+    answer.fill("0.236")
+    answer.press("Enter")
+    wait_for_app_run(page)
+    main.get_by_role("button", name="核对").click()
+    wait_for_app_run(page)
+    expect(main.get_by_text("答对了：0.2361。")).to_be_visible()
+    assert overflowing(page, ", ".join(CUT)) == []
+    save_screenshot(page, tmp_path, "lesson-zh-1024x768.png")
+    assert_no_errors(page)

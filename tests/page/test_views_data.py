@@ -138,3 +138,6 @@ def test_the_number_line_draws_each_value_its_level_and_the_codes():
     six = worked.datasets(worked_example([1.2, 5.6], 6), followed=1)["levels"]
     assert len(six) == 64 and six["label"].isna().all()
     assert worked.datasets(worked_example([1.2, 5.6], 9), followed=1)["levels"].empty
+    # while the student predicts, the values are drawn but not where they land
+    hidden = worked.datasets(worked_example([1.2, 5.6], 3), followed=1, landed=False)["moves"]
+    assert hidden["x"].notna().all() and hidden["xhat"].isna().all()
