@@ -41,7 +41,7 @@ warnings = [text.ignored_from_link(note, t) for note in link_notes + source_note
 if data.dropped:
     warnings.append(text.dropped_warning(data.dropped, t))
 if upload_error:
-    st.error(upload_error, icon=":material/error:")
+    st.error(text.upload_error(upload_error, t), icon=":material/error:")
 if settings["view"] != "class" and settings["lesson"] == "none":
     header.show(state, warnings, hide_scenes="presets" in hide)
 else:

@@ -97,31 +97,6 @@ class WorkedExample:
         return ((q - self.zero_point).astype(F32) * F32(self.scale)).astype(F32)
 
 
-def parse_values(text: str) -> np.ndarray:
-    """Numbers typed by a person (commas, spaces or semicolons between them) as float32.
-
-    Raises :class:`InputError` with one sentence for anything else: no numbers, more than
-    :data:`MAX_VALUES`, a word, NaN or infinity.
-    """
-    items = [t for t in str(text).replace(";", " ").replace(",", " ").split() if t]
-    if not items:
-        raise InputError("Type a few numbers, separated by commas (for example 1.2, 2.3, 3.4).")
-    if len(items) > MAX_VALUES:
-        raise InputError(
-            f"A worked example takes up to {MAX_VALUES} values; {len(items)} were given."
-        )
-    values = []
-    for item in items:
-        try:
-            v = float(item)
-        except ValueError:
-            raise InputError(f"'{item[:20]}' is not a number.") from None
-        if not np.isfinite(v) or abs(v) > float(np.finfo(np.float32).max):
-            raise InputError(f"'{item[:20]}' is not a finite float32 number.")
-        values.append(v)
-    return np.asarray(values, dtype=F32)
-
-
 def worked_example(
     values: object, bits: int, *, symmetric: bool = False, narrow_range: bool = False
 ) -> WorkedExample:

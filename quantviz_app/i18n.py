@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,20 @@ def catalogue(lang: str) -> Mapping[str, str]:
 
 
 @dataclass(frozen=True)
+class Message:
+    """A sentence to be said later, in whatever language the page is in: its key, its
+    English template and its fields (a field may be a message itself). ``str()`` is the
+    English."""
+
+    key: str
+    english: str
+    fields: Mapping[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return EN.say(self)
+
+
+@dataclass(frozen=True)
 class Tr:
     """A translator into one language (``"en"`` or ``"zh"``)."""
 
@@ -61,6 +75,14 @@ class Tr:
         """The string ``key`` (written ``english`` in English), with ``fields`` filled in."""
         template = english if self.lang == "en" else catalogue(self.lang)[key]
         return template.format(**fields) if fields else template
+
+    def say(self, message: Message | str) -> str:
+        """A :class:`Message` in this language (a plain string as it is)."""
+        if not isinstance(message, Message):
+            return str(message)
+        fields = {k: self.say(v) if isinstance(v, Message) else v
+                  for k, v in message.fields.items()}  # fmt: skip
+        return self(message.key, message.english, **fields)
 
     def setting(self, key: str, part: str, english: str) -> str:
         """A setting's ``"label"`` or ``"help"``."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+from quantviz_app.i18n import Message
 from quantviz_app.presets import PRESETS, get_preset, settings_of
 from quantviz_app.schema import Settings, parse_link, to_link
 from quantviz_app.widgets import write
@@ -18,7 +19,7 @@ from quantviz_app.widgets import write
 OPENED = "_opened"  # session key: the link has been read
 
 
-def open_link(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> list[str]:
+def open_link(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> list[Message]:
     """On a session's first run, put the link's settings into the session.
 
     Returns one sentence per value the link gets wrong (an empty list on later
@@ -35,7 +36,9 @@ def open_link(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> list
             s = settings_of(get_preset(str(preset)), base=s)
         except KeyError:
             keys = ", ".join(p.key for p in PRESETS)
-            notes.append(f"preset must be one of {keys}; the link says '{str(preset)[:40]}'.")
+            notes.append(Message("text.link.preset",
+                                 "preset must be one of {keys}; the link says '{said}'.",
+                                 {"keys": keys, "said": str(preset)[:40]}))  # fmt: skip
     write(state, s)
     state[OPENED] = True
     return notes

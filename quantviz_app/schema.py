@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import quantviz as qv
-from quantviz_app.i18n import LANGUAGES
+from quantviz_app.i18n import LANGUAGES, Message
 from quantviz_app.lessonfile import all_lessons
 
 Value = Any
@@ -141,7 +141,8 @@ class Setting:
             for option in self.options:  # a link's "1000" is the option 1000
                 if value == option or str(value) == str(option):
                     return option
-            raise ValueError("one of " + ", ".join(map(str, self.options)))
+            raise Invalid("text.valid.one_of", "one of {options}",
+                          options=", ".join(map(str, self.options)))  # fmt: skip
         if self.kind == "choices":
             items = value.split(",") if isinstance(value, str) else list(value)
             items = [str(v).strip() for v in items if str(v).strip()]
@@ -149,19 +150,21 @@ class Setting:
             if bad:
                 names = list(map(str, self.options))
                 shown = ", ".join(names) if len(names) <= 8 else ", ".join(names[:6]) + ", …"
-                raise ValueError(f"a comma-separated list of {shown} ('{bad[0][:40]}' is not one)")
+                raise Invalid("text.valid.list_of",
+                              "a comma-separated list of {shown} ('{bad}' is not one)",
+                              shown=shown, bad=bad[0][:40])  # fmt: skip
             return tuple(dict.fromkeys(items))
         if self.kind == "range":
             if value is None:
                 return None
             low, high = (_number(v) for v in value)
             if not low < high:
-                raise ValueError("two numbers, the first smaller")
+                raise Invalid("text.valid.range", "two numbers, the first smaller")
             return (low, high)
         if self.kind == "text":
             text = str(value)
             if not 1 <= len(text) <= 500:
-                raise ValueError("a name of 1 to 500 characters")
+                raise Invalid("text.valid.text", "a name of 1 to 500 characters")
             return text
         raise AssertionError(self.kind)
 
@@ -177,7 +180,7 @@ class Setting:
         name = self.url_keys[0]
         value = self.check(query[name])
         if self.link_options and value not in self.link_options:
-            raise Refused(self.link_refusal)
+            raise Refused(Message(f"setting.{self.key}.refusal", self.link_refusal))
         return value
 
     def write(self, value: Value) -> dict[str, str]:
@@ -191,9 +194,22 @@ class Setting:
         return {self.url_keys[0]: _text(value)}
 
 
+class Invalid(ValueError):
+    """A value a setting cannot take; its :class:`Message` says what is valid (``str()``:
+    the English)."""
+
+    def __init__(self, key: str, english: str, **fields: object) -> None:
+        self.message = Message(key, english, fields)
+        super().__init__(str(self.message))
+
+
 class Refused(ValueError):
     """A link value that is valid on the page but cannot come from a link (its message is
-    the whole sentence)."""
+    the whole sentence, a :class:`Message`)."""
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+        super().__init__(str(message))
 
 
 # -------------------------------------------------------- value helpers --
@@ -207,35 +223,40 @@ def _parse_bool(text: str) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise ValueError("true or false")
+    raise Invalid("text.valid.bool", "true or false")
 
 
 def _whole(value: Value, low: int, high: int) -> int:
-    valid = f"a whole number from {low:,} to {high:,}"
+    def invalid() -> Invalid:
+        return Invalid("text.valid.whole", "a whole number from {low} to {high}",
+                       low=f"{low:,}", high=f"{high:,}")  # fmt: skip
+
     if isinstance(value, bool):
-        raise ValueError(valid)
+        raise invalid()
     try:
         number = float(str(value).strip()) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
-        raise ValueError(valid) from None
+        raise invalid() from None
     if not (math.isfinite(number) and number.is_integer() and low <= number <= high):
-        raise ValueError(valid)
+        raise invalid()
     return int(number)
 
 
 def _number(value: Value, low: float | None = None, high: float | None = None) -> float:
-    if low is None:
-        valid = "a finite number"
-    else:
-        valid = f"a number from {_text(float(low))} to {_text(float(high))}"
+    def invalid() -> Invalid:
+        if low is None:
+            return Invalid("text.valid.finite", "a finite number")
+        return Invalid("text.valid.number", "a number from {low} to {high}",
+                       low=_text(float(low)), high=_text(float(high)))  # fmt: skip
+
     if isinstance(value, bool):
-        raise ValueError(valid)
+        raise invalid()
     try:
         number = float(str(value).strip()) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
-        raise ValueError(valid) from None
+        raise invalid() from None
     if not math.isfinite(number) or (low is not None and not low <= number <= high):
-        raise ValueError(valid)
+        raise invalid()
     return clean_float(number)
 
 
@@ -729,7 +750,22 @@ def distribution_params(s: Settings) -> dict[str, float]:
 # ----------------------------------------------------------------- links --
 
 
-def parse_link(query: Mapping[str, object]) -> tuple[Settings, list[str]]:
+def _bad_value(keys: tuple[str, ...], flat: Mapping[str, str], exc: ValueError) -> Message:
+    """``"bits must be a whole number from 1 to 16; the link says 'abc'."``, as a message."""
+    valid = exc.message if isinstance(exc, Invalid) else str(exc)
+    if len(keys) == 1:
+        return Message("text.link.must_be", "{name} must be {valid}; the link says '{said}'.",
+                       {"name": keys[0], "valid": valid, "said": flat[keys[0]][:40]})  # fmt: skip
+    first, second = keys
+    return Message(
+        "text.link.must_be_two",
+        "{first} and {second} must be {valid}; the link says {first}='{a}' and {second}='{b}'.",
+        {"first": first, "second": second, "valid": valid,
+         "a": flat.get(first, "")[:40], "b": flat.get(second, "")[:40]},
+    )  # fmt: skip
+
+
+def parse_link(query: Mapping[str, object]) -> tuple[Settings, list[Message]]:
     """Settings from a link's query, and one sentence for every value it gets wrong.
 
     ``query`` maps names to strings (or lists of strings: the last counts, as in
@@ -737,8 +773,9 @@ def parse_link(query: Mapping[str, object]) -> tuple[Settings, list[str]]:
     it applies to the settings the link gives (a distribution's parameter only for that
     distribution, the seed only for a synthetic tensor or stochastic rounding). A bad
     value keeps the default and adds a note such as
-    ``"bits must be a whole number from 1 to 16; the link says 'abc'."``. Unknown
-    names are ignored. Never raises.
+    ``"bits must be a whole number from 1 to 16; the link says 'abc'."`` (a
+    :class:`~quantviz_app.i18n.Message`: ``str()`` is the English). Unknown names are
+    ignored. Never raises.
     """
     flat: dict[str, str] = {}
     for name, value in query.items():
@@ -758,13 +795,9 @@ def parse_link(query: Mapping[str, object]) -> tuple[Settings, list[str]]:
         except KeyError:
             continue
         except Refused as exc:
-            problems[setting.key] = str(exc)
+            problems[setting.key] = exc.message
         except ValueError as exc:
-            keys = setting.url_keys
-            said = " and ".join(f"{k}='{flat.get(k, '')[:40]}'" for k in keys)
-            if len(keys) == 1:
-                said = f"'{flat[keys[0]][:40]}'"
-            problems[setting.key] = f"{' and '.join(keys)} must be {exc}; the link says {said}."
+            problems[setting.key] = _bad_value(setting.url_keys, flat, exc)
     # What applies depends on what was read (a parameter of the chosen distribution,
     # the seed of stochastic rounding): keep only the values and the problems of
     # settings that apply to the settings the link gives.

@@ -14,6 +14,7 @@ import quantviz as qv
 from quantviz.io import LoadedWeights, is_quantizable
 from quantviz.model_table import default_tensor
 from quantviz_app import data
+from quantviz_app.i18n import Message
 from quantviz_app.schema import Settings, distribution_params
 
 UPLOAD = "_upload"  # session key: (file id, LoadedWeights) of the file being shown
@@ -77,7 +78,7 @@ def current(s: Settings, state: MutableMapping[str, Any]) -> tuple[Data, Setting
     A tensor name the file does not have (an old link) falls back to the file's
     largest matrix, with a note.
     """
-    notes: list[str] = []
+    notes: list[Message] = []
     held = uploaded(state)
     if s["source"] == "file" and held is None:
         s = s.replace(source="synthetic")
@@ -94,10 +95,11 @@ def current(s: Settings, state: MutableMapping[str, Any]) -> tuple[Data, Setting
     if s[key] not in choices:
         fallback = default_tensor(weights.tensors)
         if s[key]:
-            notes.append(
-                f"{weights.filename} has no floating-point tensor called '{s[key][:80]}'; "
-                f"showing {fallback}."
-            )
+            notes.append(Message(
+                "text.link.no_tensor",
+                "{file} has no floating-point tensor called '{name}'; showing {fallback}.",
+                {"file": weights.filename, "name": s[key][:80], "fallback": fallback},
+            ))  # fmt: skip
         s = s.replace(**{key: fallback})
     return data.from_file(s["source"], file_id, weights, s[key], store), s, notes
 

@@ -24,7 +24,7 @@ from quantviz.mistakes import ArticleMistakes
 from quantviz.pipeline import QuantResult
 from quantviz.worked import WorkedExample
 from quantviz_app.format import MINUS, count, db, num, operand_digits, percent, tex
-from quantviz_app.i18n import EN, Tr
+from quantviz_app.i18n import EN, Message, Tr
 from quantviz_app.presets import Preset
 
 TITLE = "Watch quantization happen"
@@ -526,9 +526,15 @@ def channel_note(stats: ChannelStats, labels: tuple[str, str], t: Tr = EN) -> st
     )  # fmt: skip
 
 
-def ignored_from_link(note: str, t: Tr = EN) -> str:
-    """A link value the page could not use, and why (the why is still English)."""
-    return t("text.ignored_from_link", "Ignored from the link: {note}", note=note)
+def upload_error(detail: str, t: Tr = EN) -> str:
+    """Why a file was refused: the reader's sentence (the library speaks English; the
+    Chinese page says in Chinese that the file was refused, then gives it)."""
+    return t("text.upload_error", "{detail}", detail=detail)
+
+
+def ignored_from_link(note: Message | str, t: Tr = EN) -> str:
+    """A link value the page could not use, and why."""
+    return t("text.ignored_from_link", "Ignored from the link: {note}", note=t.say(note))
 
 
 def dropped_warning(dropped: int, t: Tr = EN) -> str:

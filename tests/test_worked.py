@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import quantviz as qv
-from quantviz.worked import MAX_VALUES, parse_values, worked_example
+from quantviz.worked import MAX_VALUES, worked_example
 
 ARTICLE = [1.2, 2.3, 3.4, 4.5, 5.6]
 
@@ -70,27 +70,3 @@ def test_the_steps_give_quantize_s_codes_and_values(x, bits, scheme):
     assert w.codes.tolist() == r.codes.astype(np.int64).tolist()
     np.testing.assert_array_equal(w.dequantized, r.dequantized)
     assert w.clamped.tolist() == r.clipped.tolist()
-
-
-@pytest.mark.parametrize(
-    "text, expected",
-    [("1.2, 2.3, 3.4", [1.2, 2.3, 3.4]), ("1 2;3", [1, 2, 3]), (" -0.5 ,1e3 ", [-0.5, 1000])],
-)
-def test_parse_values(text, expected):
-    np.testing.assert_allclose(parse_values(text), expected, rtol=1e-7)
-
-
-@pytest.mark.parametrize(
-    "text, message",
-    [
-        ("", "Type a few numbers, separated by commas (for example 1.2, 2.3, 3.4)."),
-        ("1, two, 3", "'two' is not a number."),
-        ("1, nan", "'nan' is not a finite float32 number."),
-        ("1e39", "'1e39' is not a finite float32 number."),
-        (",".join(["1"] * 17), "A worked example takes up to 16 values; 17 were given."),
-    ],
-)
-def test_parse_values_says_what_is_wrong(text, message):
-    with pytest.raises(qv.InputError) as err:
-        parse_values(text)
-    assert str(err.value) == message

@@ -18,10 +18,11 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.mistakes import article_mistakes
-from quantviz.worked import WorkedExample, parse_values, worked_example
+from quantviz.worked import WorkedExample, worked_example
 from quantviz_app import charts, course, link, text, widgets
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.schema import SETTINGS, Settings, quantize_kwargs
+from quantviz_app.typed import Mistyped, parse_values
 from quantviz_app.widgets import control
 
 MAX_LABELLED_LEVELS = 16  # codes written under the ticks up to this many levels
@@ -97,8 +98,8 @@ def show(full: Settings, state: MutableMapping[str, Any]) -> None:
         w = worked_example(
             values, s["bits"], symmetric=kwargs["symmetric"], narrow_range=kwargs["narrow_range"]
         )
-    except qv.InputError as exc:
-        st.error(str(exc), icon=":material/error:")
+    except (Mistyped, qv.InputError) as exc:
+        st.error(t.say(getattr(exc, "message", str(exc))), icon=":material/error:")
         link.sync(s, st.query_params)
         return
     r = qv.quantize(w.x, w.bits, symmetric=w.symmetric, narrow_range=w.narrow_range)

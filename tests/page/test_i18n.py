@@ -101,6 +101,9 @@ def keys_of_declarations() -> dict[str, set[str]]:
         keys[f"strategy.{s.name}.description"] = set()
     for d in qv.distributions():
         keys[f"dist.{d.name}.description"] = set()
+    for s in SETTINGS:
+        if s.link_refusal:
+            keys[f"setting.{s.key}.refusal"] = set()
     for p in PRESETS:
         keys[f"preset.{p.key}.title"] = keys[f"preset.{p.key}.lesson"] = set()
     for g in qv.GRANULARITIES:
@@ -313,3 +316,17 @@ def test_what_fitting_changed_is_said_in_chinese(shape, kwargs):
     assert note(change, shape, granularity) == change.message  # English: the library's own
     said = note(change, shape, granularity, Tr("zh"))
     assert said.endswith("。") and english_words([said]) == []
+
+
+def test_a_bad_link_is_explained_in_chinese():
+    at = open_zh(bits="abc", preset="nope")
+    assert [w.value for w in at.warning] == [
+        "链接中的这一项未被采用：bits 必须是1 到 16 之间的整数；链接里写的是“abc”。",
+        "链接中的这一项未被采用：preset 必须是以下之一：eight_bits, one_outlier, "
+        "clip_heavy_tails, per_channel, two_bits, symmetric_positive；链接里写的是“nope”。",
+    ]
+
+
+def test_mistyped_values_are_explained_in_chinese():
+    at = open_zh(lesson="worked-example", values="1, two, 3")
+    assert [e.value for e in at.error] == ["“two”不是一个数。"]
