@@ -60,7 +60,7 @@ from browser_helpers import (  # noqa: E402
     wait_for_app_run,
     wait_for_charts,
 )
-from report import machine, write_section  # noqa: E402
+from report import machine, publish  # noqa: E402
 
 SECTION_TITLE = "App: slider to settled page"
 VIEWPORT = {"width": 1280, "height": 800}
@@ -331,10 +331,7 @@ def main() -> int:
         finally:
             browser.close()
     body = render(cases, upload, args, version)
-    print(f"## {SECTION_TITLE}\n\n{body}")
-    if args.write:
-        write_section(SECTION_TITLE, body)
-    return 0
+    return publish(SECTION_TITLE, body, write=args.write)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from report import machine, write_section  # noqa: E402
+from report import machine, publish  # noqa: E402
 
 import quantviz as qv  # noqa: E402
 
@@ -76,10 +76,7 @@ def main() -> int:
         "Reproduce: `.venv/bin/python benchmarks/bench_formats.py --write`.",
     ]
     body = "\n".join(lines)
-    print(f"## {SECTION_TITLE}\n\n{body}")
-    if args.write:
-        write_section(SECTION_TITLE, body)
-    return 0
+    return publish(SECTION_TITLE, body, write=args.write)
 
 
 if __name__ == "__main__":

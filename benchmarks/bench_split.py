@@ -42,7 +42,7 @@ from browser_helpers import (  # noqa: E402
     missing_browser_tools,
     slider_thumb,
 )
-from report import machine, write_section  # noqa: E402
+from report import machine, publish  # noqa: E402
 
 SECTION_TITLE = "App: where a cached move's time goes"
 INTERVALS = ("key → request", "request → last message", "last message → numbers",
@@ -140,10 +140,7 @@ def main() -> int:
         finally:
             browser.close()
     body = render(app, bare, args.moves, version)
-    print(f"## {SECTION_TITLE}\n\n{body}")
-    if args.write:
-        write_section(SECTION_TITLE, body)
-    return 0
+    return publish(SECTION_TITLE, body, write=args.write)
 
 
 if __name__ == "__main__":

@@ -32,3 +32,11 @@ def write_section(title: str, body: str) -> None:
     pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(lambda _: section, text) if pattern.search(text) else text + "\n" + section
     BENCHMARKS.write_text(re.sub(r"\n{3,}", "\n\n", text))
+
+
+def publish(title: str, body: str, *, write: bool) -> int:
+    """Print the section, and with ``write`` put it into docs/BENCHMARKS.md; exit code 0."""
+    print(f"## {title}\n\n{body}")
+    if write:
+        write_section(title, body)
+    return 0

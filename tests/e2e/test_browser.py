@@ -192,36 +192,55 @@ def test_the_worked_example_at_the_projectors_width(page: Page, app_url: str, tm
     assert_no_errors(page)
 
 
-def test_a_lesson_walked_from_start_to_end(page: Page, app_url: str, tmp_path):
-    """The lesson on outliers and clipping: a wrong prediction, then a right one, the numbers
-    appearing only once the student has answered."""
-    show(page, f"{app_url}/?lesson=outliers-and-clipping&step=1", PROJECTOR)
+# What a student reads, in each language, walking "Outliers and clipping".
+WALK = {
+    "en": {"step1": "Outliers and clipping · step 1 of 2", "wrong": "goes down",
+           "check": "Check", "not_quite": "Not quite:",
+           "why": "Only 0.1 % of the values are clipped.", "next": "Next",
+           "step2": "Outliers and clipping · step 2 of 2", "right": "Right: 0.2361.",
+           "leave": "Leave the lesson", "heading": "Outliers and clipping · step"},
+    "zh": {"step1": "离群值与裁剪 · 第 1 步，共 2 步", "wrong": "下降", "check": "核对",
+           "not_quite": "不太对：", "why": "只有 0.1 % 的数值被裁剪。", "next": "下一步",
+           "step2": "离群值与裁剪 · 第 2 步，共 2 步", "right": "答对了：0.2361。",
+           "leave": "离开课程", "heading": "离群值与裁剪 · 第"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", list(WALK))
+def test_a_lesson_walked_from_start_to_end(page: Page, app_url: str, lang: str, tmp_path):
+    """The lesson on outliers and clipping, in each language: a wrong prediction, then a
+    right one, the numbers appearing only once the student has answered."""
+    w = WALK[lang]
+    show(page, f"{app_url}/?lesson=outliers-and-clipping&step=1&lang={lang}", PROJECTOR)
     main = page.get_by_test_id("stMain")
-    expect(main.get_by_text("Outliers and clipping · step 1 of 2")).to_be_visible()
+    expect(main.get_by_text(w["step1"])).to_be_visible()
     expect(page.get_by_test_id("stMetric")).to_have_count(0)
-    main.get_by_text("goes down").click()
+    main.get_by_text(w["wrong"]).click()
     wait_for_app_run(page)
-    main.get_by_role("button", name="Check").click()
+    main.get_by_role("button", name=w["check"]).click()
     wait_for_app_run(page)
-    expect(main.get_by_text("Not quite:")).to_be_visible()
-    expect(main.get_by_text("Only 0.1 % of the values are clipped.", exact=False)).to_be_visible()
+    expect(main.get_by_text(w["not_quite"])).to_be_visible()
+    expect(main.get_by_text(w["why"], exact=False)).to_be_visible()
     expect(metric_value(page, "SQNR")).to_have_text("2.2 dB")
-    save_screenshot(page, tmp_path, "lesson-1024x768.png")
-    main.get_by_role("button", name="Next").click()
+    if lang == "en":
+        save_screenshot(page, tmp_path, "lesson-1024x768.png")
+    main.get_by_role("button", name=w["next"]).click()
     wait_for_app_run(page)
-    expect(main.get_by_text("Outliers and clipping · step 2 of 2")).to_be_visible()
+    expect(main.get_by_text(w["step2"])).to_be_visible()
     expect(page).to_have_url(re.compile(r"[?&]step=2(?:&|#|$)"), timeout=5_000)
-    box_ = main.locator(".st-key-lesson_box input")
-    box_.fill("0.236")
-    box_.press("Enter")
+    answer = main.locator(".st-key-lesson_box input")
+    answer.fill("0.236")
+    answer.press("Enter")
     wait_for_app_run(page)
-    main.get_by_role("button", name="Check").click()
+    main.get_by_role("button", name=w["check"]).click()
     wait_for_app_run(page)
-    expect(main.get_by_text("Right: 0.2361.")).to_be_visible()
+    expect(main.get_by_text(w["right"])).to_be_visible()
     assert overflowing(page, ", ".join(CUT)) == []
-    main.get_by_role("button", name="Leave the lesson").click()
+    if lang == "zh":
+        save_screenshot(page, tmp_path, "lesson-zh-1024x768.png")
+    main.get_by_role("button", name=w["leave"]).click()
     wait_for_app_run(page)
-    expect(main.get_by_text("Outliers and clipping · step")).to_have_count(0)
+    expect(main.get_by_text(w["heading"])).to_have_count(0)
     assert_no_errors(page)
 
 
@@ -233,31 +252,3 @@ def test_the_chinese_class_view_fits_the_projector(page: Page, app_url: str, tmp
     expect(metric_value(page, "用到的量化级")).to_have_text("4 / 4")
     expect(main.get_by_text("两个比特给出四个量化级", exact=False).first).to_be_visible()
     save_screenshot(page, tmp_path, "class-zh-1024x768.png")
-
-
-def test_a_lesson_walked_in_chinese(page: Page, app_url: str, tmp_path):
-    """离群值与裁剪, in Chinese: a wrong prediction, then a right one."""
-    show(page, f"{app_url}/?lesson=outliers-and-clipping&step=1&lang=zh", PROJECTOR)
-    main = page.get_by_test_id("stMain")
-    expect(main.get_by_text("离群值与裁剪 · 第 1 步，共 2 步")).to_be_visible()
-    expect(page.get_by_test_id("stMetric")).to_have_count(0)
-    main.get_by_text("下降").click()
-    wait_for_app_run(page)
-    main.get_by_role("button", name="核对").click()
-    wait_for_app_run(page)
-    expect(main.get_by_text("不太对：")).to_be_visible()
-    expect(main.get_by_text("只有 0.1 % 的数值被裁剪。", exact=False)).to_be_visible()
-    expect(metric_value(page, "SQNR")).to_have_text("2.2 dB")
-    main.get_by_role("button", name="下一步").click()
-    wait_for_app_run(page)
-    expect(main.get_by_text("离群值与裁剪 · 第 2 步，共 2 步")).to_be_visible()
-    answer = main.locator(".st-key-lesson_box input")
-    answer.fill("0.236")
-    answer.press("Enter")
-    wait_for_app_run(page)
-    main.get_by_role("button", name="核对").click()
-    wait_for_app_run(page)
-    expect(main.get_by_text("答对了：0.2361。")).to_be_visible()
-    assert overflowing(page, ", ".join(CUT)) == []
-    save_screenshot(page, tmp_path, "lesson-zh-1024x768.png")
-    assert_no_errors(page)
