@@ -636,3 +636,60 @@ def moves_frame(x: np.ndarray, xhat: np.ndarray, followed: int) -> pd.DataFrame:
     n = np.arange(1, len(x) + 1)
     return pd.DataFrame({"n": n, "x": np.asarray(x, float), "xhat": np.asarray(xhat, float),
                          "followed": n == followed})  # fmt: skip
+
+
+# ------------------------------------------------------------ formats --
+
+
+def formats_spec(series: list[str], line: str, *, height: int = 300, t: Tr = EN) -> dict:
+    """Every number format as a point (bits per weight, every stored scale counted, against
+    SQNR), coloured by family; the integer grid over 2–8 bits as a line with points; the
+    current setting as a star.
+
+    ``series`` are the families' labels in order and ``line`` the integer line's label (they
+    fix colours and shapes); datasets ``formats`` (``name``, ``series``, ``bpw``, ``sqnr_db``,
+    ``mse``), ``int`` (``series``, ``bits``, ``bpw``, ``sqnr_db``, ``mse``) and ``current``
+    (``bits``, ``bpw``, ``sqnr_db``). Hover a point for its numbers.
+    """
+    domain = [*series, line]
+    colours = [SERIES_COLOURS[i % len(SERIES_COLOURS)] for i in range(len(series))]
+    shapes = [SERIES_SHAPES[i % len(SERIES_SHAPES)] for i in range(len(series))]
+    colour = {"field": "series", "type": "nominal", "title": None,
+              "scale": {"domain": domain, "range": [*colours, LEVEL]}}  # fmt: skip
+    shape = {"field": "series", "type": "nominal", "title": None,
+             "scale": {"domain": domain, "range": [*shapes, "circle"]}}  # fmt: skip
+    bpw = t("text.formats.bpw_axis", "bits per weight (scales included)")
+    sqnr = t("text.chart.sqnr_axis", "SQNR, dB (higher is better)")
+    x = {"field": "bpw", "type": "quantitative", "title": bpw,
+         "scale": {"zero": True, "nice": True}}  # fmt: skip
+    y = {"field": "sqnr_db", "type": "quantitative", "title": sqnr,
+         "scale": {"zero": True}, "axis": {"format": "~r", "tickCount": 5}}  # fmt: skip
+    common = [
+        {"field": "bpw", "type": "quantitative", "title": bpw, "format": ".4~f"},
+        {"field": "sqnr_db", "type": "quantitative", "title": "SQNR (dB)", "format": ".2f"},
+        {"field": "mse", "type": "quantitative", "title": "MSE", "format": ".4~g"},
+    ]
+    name = {"field": "name", "title": t("text.formats.format", "format")}
+    family = {"field": "series", "title": t("text.formats.family", "family")}
+    bits = {"field": "bits", "type": "quantitative", "title": words(t)["bits"]}
+    valid = "isValid(datum.sqnr_db)"
+    return {
+        "$schema": SCHEMA,
+        "height": height,
+        "layer": [
+            {"data": {"name": "int"}, "transform": [{"filter": valid}],
+             "mark": {"type": "line", "strokeWidth": 2, "point": {"filled": True, "size": 40}},
+             "encoding": {"x": x, "y": y, "color": colour,
+                          "tooltip": [family, bits, *common]}},
+            {"data": {"name": "formats"}, "transform": [{"filter": valid}],
+             "mark": {"type": "point", "filled": True, "size": 90, "opacity": 0.9},
+             "encoding": {"x": x, "y": y, "color": colour, "shape": shape,
+                          "tooltip": [name, family, *common]}},
+            {"data": {"name": "current"}, "transform": [{"filter": valid}],
+             "mark": {"type": "point", "shape": STAR, "size": 480, "filled": True,
+                      "fill": YELLOW, "stroke": INK, "strokeWidth": 1.5, "opacity": 1},
+             "encoding": {"x": x, "y": y, "tooltip": [bits, *common]}},
+        ],
+        "padding": {"top": 8, "left": 4, "right": 8, "bottom": 4},
+        "config": {**config(), "legend": {**config()["legend"], "columns": 3}},
+    }  # fmt: skip

@@ -566,6 +566,7 @@ SETTINGS: tuple[Setting, ...] = (
         "The view below the histograms.",
         options=(
             "Trade-off",
+            "Formats",
             "Formulas",
             "Close-up",
             "Staircase",

@@ -863,3 +863,80 @@ def mistakes_rows(m: ArticleMistakes, t: Tr = EN) -> list[list[str]]:
            b=b),
          t("text.mistakes.stops", "no number: the code stops")],
     ]  # fmt: skip
+
+
+# ---------------------------------------------------------------- formats --
+
+
+def family_label(family: str, t: Tr = EN) -> str:
+    """A number format family's name in the legend and the table."""
+    labels = {
+        "float": t("text.formats.family_float", "FP, one scale per tensor"),
+        "mx": t("text.formats.family_mx", "MX, blocks of 32"),
+        "nvfp4": t("text.formats.family_nvfp4", "NVFP4, blocks of 16"),
+        "codebook": t("text.formats.family_codebook", "NF4 codebook, blocks of 64"),
+        "binary": t("text.formats.family_binary", "binary and ternary"),
+        "ggml": t("text.formats.family_ggml", "GGML blocks of 32"),
+    }
+    return labels.get(family, family)
+
+
+def int_line_label(group_size: int | None, t: Tr = EN) -> str:
+    """The integer grid's line: per group of ``group_size`` values, or per tensor (None)."""
+    if group_size is None:
+        return t("text.formats.int_tensor", "INT, per tensor")
+    return t("text.formats.int_groups", "INT, groups of {size}", size=group_size)
+
+
+def formats_note(steps: list[tuple[str, float, float]], low: tuple[str, float, float] | None,
+                 t: Tr = EN) -> str | None:  # fmt: skip
+    """The best format per bit budget near 4 bits (``steps``: each budget's best as
+    ``(name, bits per weight, SQNR)``, fewest bits first) and the one that keeps the least
+    there (``low``), as one sentence (Markdown); None when no format is near 4 bits."""
+    if not steps:
+        return None
+    parts = "; ".join(
+        t("text.formats.budget", "at {bits} bits per weight, `{name}` keeps the most: {sqnr}",
+          bits=num(bits, 3), name=name, sqnr=db(sqnr))
+        for name, bits, sqnr in steps
+    )  # fmt: skip
+    sentence = t("text.formats.note", "Near 4 bits: {parts}.", parts=parts)
+    if low is not None and low[0] not in {name for name, _, _ in steps}:
+        sentence += " " + t(
+            "text.formats.least", "`{name}` keeps the least there: {sqnr} at {bits} bits.",
+            name=low[0], sqnr=db(low[2]), bits=num(low[1], 3),
+        )  # fmt: skip
+    return sentence
+
+
+def formats_refused(refused: list[tuple[str, int | None]], last: int, t: Tr = EN) -> str | None:
+    """The formats left out, in one line: ``(name, block)`` for a format whose block does not
+    divide the last dimension (``last``), ``(name, None)`` for one whose scale cannot hold the
+    tensor."""
+    blocks = [f"`{name}` ({block})" for name, block in refused if block is not None]
+    other = [f"`{name}`" for name, block in refused if block is None]
+    parts = []
+    if blocks:
+        parts.append(t(
+            "text.formats.refused_blocks",
+            "Left out: {names}; they store blocks of consecutive values along the last "
+            "dimension, and this tensor's ({last}) is not a multiple of the block.",
+            names=", ".join(blocks), last=f"{last:,}",
+        ))  # fmt: skip
+    if other:
+        parts.append(t(
+            "text.formats.refused_other",
+            "Left out: {names}; their scales cannot hold this tensor's largest value.",
+            names=", ".join(other),
+        ))  # fmt: skip
+    return " ".join(parts) or None
+
+
+def formats_sample(size: int, sample: int, t: Tr = EN) -> str:
+    """How a big tensor's formats are measured."""
+    return t(
+        "text.formats.sample",
+        "This tensor has {values}: the formats and the integer line are measured on a sample "
+        "of {sample} of them, in whole rows (the star uses every value).",
+        values=t.count(size, "value"), sample=f"{sample:,}",
+    )  # fmt: skip

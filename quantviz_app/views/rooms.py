@@ -1,8 +1,8 @@
 """The rooms below the lesson: one tab per view, and only the open one is computed and drawn.
 
-Trade-off against bits, the formulas with this setting's numbers, a close-up of the
-levels, the staircase and its error, the channels (tensors with rows), the whole model
-(weight files), and what to take home.
+Trade-off against bits, the number formats compared on this tensor, the formulas with
+this setting's numbers, a close-up of the levels, the staircase and its error, the
+channels (tensors with rows), the whole model (weight files), and what to take home.
 A link opens a room with ``?room=Close-up``. The histograms and the numbers above
 stay on screen whatever room is open.
 """
@@ -18,7 +18,16 @@ from quantviz_app import sources
 from quantviz_app.data import Data
 from quantviz_app.i18n import Tr
 from quantviz_app.schema import BY_KEY, Settings, quantize_kwargs
-from quantviz_app.views import channels, closeup, formulas, model, staircase, takehome, tradeoff
+from quantviz_app.views import (
+    channels,
+    closeup,
+    formats,
+    formulas,
+    model,
+    staircase,
+    takehome,
+    tradeoff,
+)
 
 TABS = "room_tab"  # widget key of the tabs: the open tab's name (the room is the ``room`` setting)
 
@@ -54,6 +63,8 @@ def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
         with tab:
             if room == "Trade-off":
                 tradeoff.show(s, data)
+            elif room == "Formats":
+                formats.show(s, data)
             elif room == "Close-up":
                 closeup.show(s, data)
             elif room == "Formulas":

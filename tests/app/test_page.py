@@ -59,6 +59,7 @@ def test_first_open_tells_the_default_story(open_app):
     assert len(at.get("vega_lite_chart")) == 3
     assert [t.label for t in at.tabs] == [
         "Trade-off",
+        "Formats",
         "Formulas",
         "Close-up",
         "Staircase",
@@ -198,7 +199,7 @@ def test_a_link_opens_a_room_and_only_that_room_is_drawn(open_app, room, charts,
 
 def test_a_matrix_has_a_channel_room(open_app):
     at = open_app(dist="layer", n="10000", room="Channels")
-    rooms = ["Trade-off", "Formulas", "Close-up", "Staircase", "Channels", "Take home"]
+    rooms = ["Trade-off", "Formats", "Formulas", "Close-up", "Staircase", "Channels", "Take home"]
     assert [t.label for t in at.tabs] == rooms
     assert "Channel by channel" in [h.value for h in at.subheader]
 

@@ -156,6 +156,9 @@ ALLOWED = {"SQNR", "MSE", "min", "max", "dB", "float32", "PyTorch", "TensorRT", 
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{2,}")
 MATH = re.compile(r"\$[^$]*\$")
 TEX_TEXT = re.compile(r"\\text\{([^{}]*)\}")
+# The number formats' names (fp8_e4m3, nvfp4, NF4, …) are names too, kept as they are.
+ALLOWED |= {w for f in qv.formats() for name in (f.name, f.name.upper())
+            for w in ENGLISH_WORD.findall(name)} | {"GGML"}  # fmt: skip
 CHART_WORDS = ("text", "series", "grid", "what", "cause")  # data columns a chart writes out
 
 
@@ -253,7 +256,7 @@ def test_the_chinese_page_shows_no_english_sentence():
     at = open_zh()
     texts = shown_texts(at)
     assert "权衡：误差与位宽" in texts and "位宽（比特）" in texts
-    assert [t.label for t in at.main.tabs] == ["权衡", "公式", "特写", "阶梯", "带回家"]
+    assert [t.label for t in at.main.tabs] == ["权衡", "格式", "公式", "特写", "阶梯", "带回家"]
     assert english_words(texts) == []
 
 

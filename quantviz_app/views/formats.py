@@ -1,0 +1,168 @@
+"""The formats room: which number format for this tensor?
+
+Every format of ``qv.formats()`` stored and measured on the tensor (bits per weight with
+every stored scale counted, against SQNR), beside the integer grid per group of 32 (per
+tensor when the last dimension does not allow groups) over 2–8 bits, and the page's own
+setting as a star. The table is computed once per tensor (not per bit width: only the star
+moves). A tensor over ``SAMPLE_VALUES`` values is measured on a sample of whole rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import quantviz as qv
+from quantviz.sweep import search_sample
+from quantviz_app import charts, text
+from quantviz_app.data import Data
+from quantviz_app.format import db, num
+from quantviz_app.i18n import EN, Tr
+from quantviz_app.schema import Settings, quantize_kwargs
+
+SAMPLE_VALUES = 1 << 20  # values: past this, a sample of whole rows
+CHUNK = 4096  # a 1-D tensor's "rows" when sampled (a multiple of every block size)
+INT_BITS = range(2, 9)
+INT_GROUP = 32
+NEAR_4 = (3.5, 4.75)  # bits per weight counted as "near 4 bits"
+
+
+@dataclass(frozen=True)
+class FormatsTable:
+    """What the room shows that does not depend on the bit width.
+
+    ``rows``: one per format that took the tensor (``name``, ``family``, ``bpw``,
+    ``sqnr_db``, ``mse``), best SQNR first; ``line``: the integer grid at 2–8 bits
+    (``bits``, ``bpw``, ``sqnr_db``, ``mse``), per group of ``group_size`` values (None: per
+    tensor); ``refused``: ``(name, block)`` of each format left out (block None: its scale
+    overflowed); ``measured``: how many values were measured.
+    """
+
+    rows: pd.DataFrame
+    line: pd.DataFrame
+    group_size: int | None
+    refused: list[tuple[str, int | None]]
+    measured: int
+
+
+def sample(x: np.ndarray, max_values: int = SAMPLE_VALUES) -> np.ndarray:
+    """``x``, or for a bigger tensor a sample of whole rows of about ``max_values`` values
+    (``quantviz.sweep.search_sample``): a 1-D tensor is cut into rows of ``CHUNK`` values
+    and keeps its tail, so its length leaves the same remainder for every block size."""
+    if x.size <= max_values:
+        return x
+    if x.ndim >= 2:
+        return search_sample(x, max_values, granularity="group")
+    whole = x.size - x.size % CHUNK
+    rows = search_sample(x[:whole].reshape(-1, CHUNK), max_values, granularity="group")
+    return np.concatenate([rows.reshape(-1), x[whole:]])
+
+
+def int_line(x: np.ndarray) -> tuple[pd.DataFrame, int | None]:
+    """The integer grid (min-max, asymmetric) at 2–8 bits, per group of 32 values when the
+    last dimension allows it, else per tensor."""
+    group: int | None = INT_GROUP if x.shape and x.shape[-1] % INT_GROUP == 0 else None
+    kwargs = {"granularity": "group", "group_size": INT_GROUP} if group else {}
+    rows = []
+    for b in INT_BITS:
+        m = qv.quantize(x, b, arrays=False, **kwargs).metrics
+        rows.append({"bits": b, "bpw": m["bits_per_weight"], "sqnr_db": m["sqnr_db"],
+                     "mse": m["mse"]})  # fmt: skip
+    return pd.DataFrame(rows), group
+
+
+def formats_table(x: np.ndarray) -> FormatsTable:
+    """Every format on ``x`` (a sample of it when big), and the integer line."""
+    xs = sample(x)
+    rows, refused = [], []
+    for fmt in qv.formats():
+        try:
+            m = qv.quantize_format(xs, fmt.name).metrics
+        except qv.InputError:
+            last = xs.shape[-1] if xs.shape else 1
+            block = fmt.block_size if fmt.block_size and last % fmt.block_size else None
+            refused.append((fmt.name, block))
+            continue
+        rows.append({"name": fmt.name, "family": fmt.family, "bpw": m["bits_per_weight"],
+                     "sqnr_db": m["sqnr_db"], "mse": m["mse"]})  # fmt: skip
+    table = pd.DataFrame(rows, columns=["name", "family", "bpw", "sqnr_db", "mse"])
+    table = table.sort_values("sqnr_db", ascending=False, kind="stable").reset_index(drop=True)
+    line, group = int_line(xs)
+    return FormatsTable(table, line, group, refused, int(xs.size))
+
+
+def view_data(data: Data) -> FormatsTable:
+    """:func:`formats_table` of the tensor on the page (cached per tensor)."""
+    return data.memo("formats", compute=lambda: formats_table(data.x))
+
+
+def near_4_bits(rows: pd.DataFrame) -> tuple[list[tuple[str, float, float]], tuple | None]:
+    """The best format per bit budget near 4 bits (each budget at which the best SQNR
+    improves, fewest bits first) and the format that keeps the least there."""
+    near = rows[(rows["bpw"] >= NEAR_4[0]) & (rows["bpw"] < NEAR_4[1])]
+    near = near.sort_values(["bpw", "sqnr_db"], ascending=[True, False], kind="stable")
+    budgets = near.assign(budget=near["bpw"].round(2)).groupby("budget", sort=True)
+    steps: list[tuple[str, float, float]] = []
+    for _, group in budgets:  # formats that cost the same as shown: the best of them
+        best = group.loc[group["sqnr_db"].idxmax()]
+        if not steps or round(best["sqnr_db"], 1) > round(steps[-1][2], 1):
+            steps.append((str(best["name"]), float(best["bpw"]), float(best["sqnr_db"])))
+    if near.empty:
+        return steps, None
+    low = near.loc[near["sqnr_db"].idxmin()]
+    return steps, (str(low["name"]), float(low["bpw"]), float(low["sqnr_db"]))
+
+
+def chart_sets(table: FormatsTable, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd.DataFrame]:
+    """The chart's datasets: the formats, the integer line and the star."""
+    rows = table.rows
+    formats = pd.DataFrame({
+        "name": rows["name"], "series": [text.family_label(f, t) for f in rows["family"]],
+        "bpw": rows["bpw"], "sqnr_db": rows["sqnr_db"].map(charts.finite),
+        "mse": rows["mse"],
+    })  # fmt: skip
+    line = table.line.assign(series=text.int_line_label(table.group_size, t),
+                             sqnr_db=table.line["sqnr_db"].map(charts.finite))  # fmt: skip
+    m = r.metrics
+    current = pd.DataFrame({
+        "bits": [r.bits], "bpw": [m["bits_per_weight"]],
+        "sqnr_db": [charts.finite(m["sqnr_db"])], "mse": [m["mse"]],
+    })  # fmt: skip
+    return {"formats": formats, "int": line, "current": current}
+
+
+def shown_table(table: FormatsTable, t: Tr = EN) -> pd.DataFrame:
+    """The table as shown: best SQNR first, numbers as a student reads them."""
+    rows = table.rows
+    return pd.DataFrame({
+        t("text.formats.format", "format"): rows["name"],
+        t("text.formats.family", "family"): [text.family_label(f, t) for f in rows["family"]],
+        t("text.formats.bpw", "bits/weight"): [num(v, 4) for v in rows["bpw"]],
+        "SQNR (dB)": [db(v, 2).removesuffix(" dB") for v in rows["sqnr_db"]],
+        "MSE": [num(v, 3) for v in rows["mse"]],
+    })  # fmt: skip
+
+
+@st.fragment
+def show(s: Settings, data: Data) -> None:
+    """The chart, what to notice, and the table."""
+    t = Tr(s["lang"])
+    st.subheader(t("text.formats.title", "Formats: which number format for this tensor?"))
+    table = view_data(data)
+    r = data.quantized(quantize_kwargs(s), arrays=False)
+    families = list(dict.fromkeys(text.family_label(f.family, t) for f in qv.formats()))
+    spec = charts.formats_spec(families, text.int_line_label(table.group_size, t), t=t)
+    sets = chart_sets(table, r, t)
+    st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
+    note = text.formats_note(*near_4_bits(table.rows), t=t)
+    if note:
+        st.markdown(note)
+    refused = text.formats_refused(table.refused, data.shape[-1] if data.shape else 1, t)
+    if refused:
+        st.caption(refused)
+    if table.measured < data.size:
+        st.caption(text.formats_sample(data.size, table.measured, t))
+    st.dataframe(shown_table(table, t), hide_index=True, width="stretch")

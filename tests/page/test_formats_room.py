@@ -1,0 +1,55 @@
+"""The formats room's data: every format on a small tensor, the integer line, the sentence."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import quantviz as qv
+from quantviz_app import text
+from quantviz_app.views import formats
+
+
+def test_every_format_once_sorted_by_sqnr_with_bits_that_hold_by_construction():
+    x = qv.sample("laplace", n=4096, seed=0)
+    table = formats.formats_table(x)
+    assert sorted(table.rows["name"]) == sorted(f.name for f in qv.formats())
+    assert table.refused == [] and table.measured == x.size
+    assert list(table.rows["sqnr_db"]) == sorted(table.rows["sqnr_db"], reverse=True)
+    bpw = dict(zip(table.rows["name"], table.rows["bpw"], strict=True))
+    assert bpw["q8_0"] == 8.5  # 8-bit codes + one fp16 scale per 32 values
+    assert bpw["mxfp4"] == 4.25  # 4-bit elements + one 8-bit exponent per 32
+    assert bpw["nf4"] == 4.5  # 4-bit codes + one float32 absmax per 64
+    assert list(table.line["bits"]) == list(range(2, 9)) and table.group_size == 32
+    # a float32 scale and a b-bit zero point per group of 32
+    assert list(table.line["bpw"]) == [b + (32 + b) / 32 for b in range(2, 9)]
+
+
+def test_block_formats_refuse_a_last_dimension_they_do_not_divide():
+    table = formats.formats_table(qv.sample("laplace", n=1000, seed=0))
+    refused = dict(table.refused)
+    assert refused["mxfp4"] == 32 and refused["nvfp4"] == 16 and refused["q4_0"] == 32
+    assert "nf4" in set(table.rows["name"]) and table.group_size is None  # INT per tensor
+    assert len(table.rows) + len(table.refused) == len(qv.formats())
+    line = text.formats_refused(table.refused, 1000)
+    assert line.startswith("Left out: `mxfp8_e4m3` (32)") and "(1,000)" in line
+
+
+def test_the_sentence_names_the_best_format_per_budget_near_4_bits():
+    table = formats.formats_table(qv.sample("normal", n=100_000, seed=0))
+    steps, low = formats.near_4_bits(table.rows)
+    near = table.rows[(table.rows["bpw"] >= 3.5) & (table.rows["bpw"] < 4.75)]
+    assert steps[-1][0] == near.loc[near["sqnr_db"].idxmax(), "name"]
+    assert [b for _, b, _ in steps] == sorted(b for _, b, _ in steps)
+    assert low[0] == near.loc[near["sqnr_db"].idxmin(), "name"]
+    note = text.formats_note(steps, low)
+    assert note.startswith("Near 4 bits: at 4 bits per weight, `fp4_e2m1` keeps the most")
+
+
+def test_a_big_tensor_is_sampled_in_whole_rows_and_keeps_its_remainder():
+    x = np.arange(3000 * 400, dtype=np.float32).reshape(3000, 400)
+    s = formats.sample(x, 100_000)
+    assert s.shape[1] == 400 and s.size <= 100_000
+    assert np.array_equal(s[0], x[s[0, 0].astype(int) // 400])  # a whole row
+    flat = np.arange(2_000_007, dtype=np.float32)
+    s1 = formats.sample(flat)
+    assert s1.ndim == 1 and s1.size <= 1 << 20 and s1.size % 32 == flat.size % 32
