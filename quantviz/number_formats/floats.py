@@ -43,6 +43,7 @@ EMAX = {"e4m3": 8, "e5m2": 15, "e2m3": 2, "e3m2": 4, "e2m1": 2, "int8": 0}
 """OCP MX: the exponent of each element format's largest power of two (emax_elem)."""
 
 BITS = {"e4m3": 8, "e5m2": 8, "e2m3": 6, "e3m2": 6, "e2m1": 4, "int8": 8}
+SATURATING = {"e2m3", "e3m2", "e2m1"}  # ml_dtypes casts these to ±max (e4m3fn: NaN; e5m2: inf)
 
 
 def max_finite(element: str) -> float:
@@ -65,25 +66,29 @@ def stored(v: np.ndarray, element: str) -> np.ndarray:
     """``v`` (float32 or float64) cast to the element format, saturating at ±max: the
     ml_dtypes array (MXINT8: the integers k of k/64)."""
     top = max_finite(element)
-    clamped = np.clip(v, -top, top)
     if element == "int8":
-        return np.rint(clamped * 64).astype(np.int16)
-    return clamped.astype(ELEMENTS[element])
+        return np.rint(np.clip(v, -top, top) * 64).astype(np.int16)
+    if element in SATURATING:  # ml_dtypes saturates FP6/FP4 casts itself
+        return v.astype(ELEMENTS[element])
+    return np.clip(v, -top, top).astype(ELEMENTS[element])
 
 
 @cache
-def _code_table(element: str) -> np.ndarray:
-    """Bit pattern (0…255) → index in :func:`element_grid` (−1 for NaN/inf patterns)."""
+def _pattern_tables(element: str) -> tuple[np.ndarray, np.ndarray]:
+    """Bit pattern (0…255) → its float32 value, and its index in :func:`element_grid`
+    (−1 for NaN/inf patterns): decoding is then a lookup."""
     values = np.arange(256, dtype=np.uint8).view(ELEMENTS[element]).astype(F32)
     index = np.searchsorted(element_grid(element), values).astype(np.int16)
-    return np.where(np.isfinite(values), index, -1).astype(np.int16)
+    return values, np.where(np.isfinite(values), index, -1).astype(np.int16)
 
 
 def decoded(q: np.ndarray, element: str) -> tuple[np.ndarray, np.ndarray]:
     """The float32 values of stored elements ``q``, and each one's index in the grid."""
     if element == "int8":
         return (q / 64).astype(F32), (q + 127).astype(np.int16)
-    return q.astype(F32), _code_table(element)[q.view(np.uint8)]
+    values, index = _pattern_tables(element)
+    pattern = q.view(np.uint8)
+    return values[pattern], index[pattern]
 
 
 # ---------------------------------------------------------------- element floats --
@@ -118,10 +123,12 @@ def mx_encode(element: str) -> Callable[[np.ndarray], Encoded]:
 
     def encode(rows: np.ndarray) -> Encoded:
         amax = np.max(np.abs(rows), axis=1, keepdims=True)
-        scale = np.ldexp(1.0, mx_exponent(amax, element))  # float64, a power of two
-        q, codes = decoded(stored(rows.astype(np.float64) / scale, element), element)
-        x_hat = (q.astype(np.float64) * scale).astype(F32)
-        return Encoded(x_hat, codes, scale.reshape(-1).astype(F32), 8 * rows.shape[0])
+        # a power of two from 2^-127 (a float32 subnormal) to 2^127: dividing and multiplying
+        # by it is exact in float32 for every value the element can tell apart
+        scale = np.ldexp(F32(1), mx_exponent(amax, element)).astype(F32)
+        q, codes = decoded(stored(rows / scale, element), element)
+        x_hat = q * scale
+        return Encoded(x_hat, codes, scale.reshape(-1), 8 * rows.shape[0])
 
     return encode
 
@@ -144,12 +151,12 @@ def nvfp4_encode(rows: np.ndarray) -> Encoded:
     with np.errstate(over="ignore"):
         inv_t = F32(1) / t
     if np.isfinite(inv_t):
-        elements = stored((rows * (inv_t / b)).astype(F32), "e2m1")
+        elements = stored(rows * (inv_t / b), "e2m1")  # float32 throughout
     else:  # a tensor below ~1e-35: 1/t overflows float32 (torchao gives NaN); divide instead
         elements = stored(rows.astype(np.float64) / (np.float64(t) * b), "e2m1")
     q, codes = decoded(elements, "e2m1")
-    x_hat = (q * b * t).astype(F32)
-    return Encoded(x_hat, codes, (b * t).reshape(-1).astype(F32), 8 * rows.shape[0] + 32)
+    x_hat = q * b * t
+    return Encoded(x_hat, codes, (b * t).reshape(-1), 8 * rows.shape[0] + 32)
 
 
 # ---------------------------------------------------------------------- formats --
