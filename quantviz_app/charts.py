@@ -693,3 +693,28 @@ def formats_spec(series: list[str], line: str, *, height: int = 300, t: Tr = EN)
         "padding": {"top": 8, "left": 4, "right": 8, "bottom": 4},
         "config": {**config(), "legend": {**config()["legend"], "columns": 3}},
     }  # fmt: skip
+
+
+def grids_spec(*, height: int = 230, t: Tr = EN) -> dict:
+    """Each format's representable values, scaled to its largest, as ticks on one axis
+    (one row per format): evenly spaced integers against floats dense near 0.
+
+    Dataset ``grids`` (``format``, ``value``: in [−1, 1]).
+    """
+    return {
+        "$schema": SCHEMA,
+        "height": height,
+        "data": {"name": "grids"},
+        "mark": {"type": "tick", "thickness": 1.5, "color": QUANTIZED},
+        "encoding": {
+            "x": {"field": "value", "type": "quantitative", "scale": {"domain": [-1, 1]},
+                  "title": t("text.formats.grid_axis", "value ÷ the format's largest value"),
+                  "axis": {"format": "~r", "tickCount": 5}},
+            "y": {"field": "format", "type": "nominal", "title": None, "sort": None,
+                  "axis": {"labelFontSize": TICK_FONT}},
+            "tooltip": [{"field": "format", "title": t("text.formats.format", "format")},
+                        {"field": "value", "title": "x / max", "format": ".6~g"}],
+        },
+        "padding": {"top": 8, "left": 4, "right": 10, "bottom": 4},
+        "config": config(),
+    }  # fmt: skip

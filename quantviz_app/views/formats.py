@@ -146,6 +146,20 @@ def shown_table(table: FormatsTable, t: Tr = EN) -> pd.DataFrame:
     })  # fmt: skip
 
 
+GRID_FORMATS = ("fp4_e2m1", "nf4", "fp6_e2m3", "fp6_e3m2", "fp8_e4m3")
+"""The formats whose grids are drawn beside INT4 (the others repeat one of them)."""
+
+
+def grids() -> pd.DataFrame:
+    """INT4's 16 evenly spaced levels and each of :data:`GRID_FORMATS`' values, every one
+    divided by its format's largest value (``format``, ``value`` in [−1, 1])."""
+    rows = [pd.DataFrame({"format": "int4", "value": np.arange(-8, 8) / 8.0})]
+    for name in GRID_FORMATS:
+        grid = qv.get_format(name).grid().astype(np.float64)
+        rows.append(pd.DataFrame({"format": name, "value": grid / np.abs(grid).max()}))
+    return pd.concat(rows, ignore_index=True)
+
+
 @st.fragment
 def show(s: Settings, data: Data) -> None:
     """The chart, what to notice, and the table."""
@@ -166,3 +180,12 @@ def show(s: Settings, data: Data) -> None:
     if table.measured < data.size:
         st.caption(text.formats_sample(data.size, table.measured, t))
     st.dataframe(shown_table(table, t), hide_index=True, width="stretch")
+    st.markdown(f"**{t('text.formats.grids_title', 'The grids, side by side')}**")
+    spec = charts.grids_spec(t=t)
+    st.vega_lite_chart(charts.with_data(spec, {"grids": grids()}), width="stretch", theme=None)
+    st.caption(t(
+        "text.formats.grids_note",
+        "Each format's values divided by its largest. INT4 spaces its 16 levels evenly; the "
+        "float formats crowd theirs near 0 and spread them out towards the ends; NF4 puts "
+        "its 16 values at the quantiles of a normal distribution.",
+    ))  # fmt: skip

@@ -9,7 +9,7 @@ from tests.page.test_i18n import english_words, shown_texts
 def test_the_formats_room_shows_the_chart_the_sentence_and_the_table(open_app):
     at = open_app(room="Formats", n="1000")
     assert "Formats: which number format for this tensor?" in [h.value for h in at.subheader]
-    assert len(at.get("vega_lite_chart")) == 3  # the histograms and the room's chart
+    assert len(at.get("vega_lite_chart")) == 4  # the histograms, the room's chart, the grids
     (table,) = at.dataframe
     refused = [c.value for c in at.caption if c.value.startswith("Left out:")]
     assert len(refused) == 1 and "`nvfp4` (16)" in refused[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import quantviz as qv
-from quantviz_app import text
+from quantviz_app import charts, text
 from quantviz_app.views import formats
 
 
@@ -53,3 +53,15 @@ def test_a_big_tensor_is_sampled_in_whole_rows_and_keeps_its_remainder():
     flat = np.arange(2_000_007, dtype=np.float32)
     s1 = formats.sample(flat)
     assert s1.ndim == 1 and s1.size <= 1 << 20 and s1.size % 32 == flat.size % 32
+
+
+def test_the_grids_drawn_side_by_side():
+    g = formats.grids()
+    counts = g.groupby("format", sort=False).size().to_dict()
+    # INT4: 16 levels; E2M1: 15 values (±0 once); NF4: 16; E2M3 and E3M2: 63; E4M3: 253
+    assert counts == {"int4": 16, "fp4_e2m1": 15, "nf4": 16, "fp6_e2m3": 63,
+                      "fp6_e3m2": 63, "fp8_e4m3": 253}  # fmt: skip
+    assert g["value"].between(-1, 1).all()
+    fp4 = sorted(g.loc[g["format"] == "fp4_e2m1", "value"] * 6)
+    assert fp4 == [-6, -4, -3, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3, 4, 6]
+    assert charts.data_names(charts.grids_spec()) == {"grids"}

@@ -150,8 +150,9 @@ def test_the_chinese_lessons_are_the_english_ones_translated():
 
 # Latin words a Chinese page keeps: units, acronyms, names, the formula's letters and functions
 # (log10, round), names of libraries and file formats.
-ALLOWED = {"SQNR", "MSE", "min", "max", "dB", "float32", "PyTorch", "TensorRT", "MinMaxObserver",
-           "KL", "ACIQ", "ModelOpt", "quantviz", "English", "log10", "round", "numpy", "RMSE",
+ALLOWED = {"SQNR", "MSE", "INT4", "min", "max", "dB", "float32", "PyTorch", "TensorRT",
+           "MinMaxObserver", "KL", "ACIQ", "ModelOpt", "quantviz", "English", "log10", "round",
+           "numpy", "RMSE",
            "NaN", "Inf", "Python", "PNG", "SVG", "dpi"}  # fmt: skip
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{2,}")
 MATH = re.compile(r"\$[^$]*\$")
