@@ -51,6 +51,6 @@ if settings["lesson"] == "worked-example":
     worked.show(settings, state)
 else:
     lessonbox.show(settings, data, state)  # a lesson's step and its question, if one is open
-    if course.hides_answers(state, settings):
-        hide = hide | {"answers"}  # predict first: the numbers come with the answer
-    lesson.show(settings, data, state, hide, fitted.notes)
+    # predict first: while a question is open the numbers wait for the answer
+    reveal = not course.hides_answers(state, settings)
+    lesson.show(settings, data, state, hide, fitted.notes, reveal=reveal)

@@ -106,6 +106,15 @@ def with_data(spec: dict, datasets: Mapping[str, pd.DataFrame]) -> dict:
     return {**spec, "datasets": sets, "autosize": {"type": "fit-x", "contains": "padding"}}
 
 
+def title_layer(dataset: str) -> dict:
+    """A chart's title as a text layer drawn from ``dataset`` (column ``text``), so a title
+    that changes with the data updates the chart in place (a spec title would rebuild it)."""
+    return {"data": {"name": dataset},
+            "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": FONT,
+                     "x": 0, "y": -8, "color": INK},
+            "encoding": {"text": {"field": "text"}}}  # fmt: skip
+
+
 def _x(title: str | None, *, labels: bool = True) -> dict:
     return {
         "type": "quantitative",
@@ -209,12 +218,7 @@ def histogram_spec(panel: str, *, log: bool, height: int = 150, t: Tr = EN) -> d
                           "tooltip": [{"field": "what", "title": " "},
                                       {"field": "x", "title": w["value"], "format": ".4~g"}]}}
         )  # fmt: skip
-    layers.append(
-        {"data": {"name": f"title_{panel}"},
-         "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": FONT,
-                  "x": 0, "y": -8, "color": INK},
-         "encoding": {"text": {"field": "text"}}}
-    )  # fmt: skip
+    layers.append(title_layer(f"title_{panel}"))
     return {
         "$schema": SCHEMA,
         "height": height,
@@ -308,10 +312,7 @@ def closeup_spec(*, height: int = 150, t: Tr = EN) -> dict:
                  "encoding": {"x": {"field": "level", **_x(w["value"])}, "y": spike_y,
                               "y2": {"datum": 0}, "tooltip": tooltip}},
             ], "resolve": {"scale": {"y": "independent"}}},
-            {"data": {"name": "titles"},
-             "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": FONT,
-                      "x": 0, "y": -8, "color": INK},
-             "encoding": {"text": {"field": "text"}}},
+            title_layer("titles"),
         ],
         "padding": {"top": 24, "left": 4, "right": 8, "bottom": 4},
         "config": config(),
@@ -354,10 +355,7 @@ def staircase_spec(*, height: int = 260, t: Tr = EN) -> dict:
                           "tooltip": [{"field": "what", "title": " "},
                                       {"field": "x", "title": words(t)["value"],
                                        "format": ".4~g"}]}},
-            {"data": {"name": "titles"},
-             "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": FONT,
-                      "x": 0, "y": -8, "color": INK},
-             "encoding": {"text": {"field": "text"}}},
+            title_layer("titles"),
         ],
         "padding": {"top": 24, "left": 4, "right": 8, "bottom": 4},
         "config": config(),
@@ -402,10 +400,7 @@ def error_spec(*, log: bool, height: int = 260, t: Tr = EN) -> dict:
              "encoding": {"x": {"field": "x", **x},
                           "tooltip": [{"field": "what", "title": " "},
                                       {"field": "x", "title": w["error"], "format": ".4~g"}]}},
-            {"data": {"name": "titles"},
-             "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": FONT,
-                      "x": 0, "y": -8, "color": INK},
-             "encoding": {"text": {"field": "text"}}},
+            title_layer("titles"),
         ],
         "padding": {"top": 24, "left": 4, "right": 8, "bottom": 4},
         "config": config(),
@@ -427,10 +422,7 @@ def channel_spec(*, height: int = 150, t: Tr = EN) -> dict:
     x = {"field": "channel", "type": "quantitative", "title": w["channel"],
          "scale": {"nice": False, "zero": False},
          "axis": {"format": "d", "tickCount": 8}}  # fmt: skip
-    title = {"data": {"name": "titles"},
-             "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": FONT,
-                      "x": 0, "y": -8, "color": INK},
-             "encoding": {"text": {"field": "text"}}}  # fmt: skip
+    title = title_layer("titles")
     ranges = {
         "height": height,
         "layer": [

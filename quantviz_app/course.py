@@ -15,12 +15,11 @@ from typing import Any
 from quantviz_app import facts
 from quantviz_app.data import Data
 from quantviz_app.lessonfile import PLACEHOLDER, Lesson, Question, Step, lessons_in
-from quantviz_app.schema import BY_KEY, Settings
+from quantviz_app.schema import PAGE_KEYS, Settings
 from quantviz_app.widgets import write
 
 ENTERED = "_lesson_at"  # session key: the (lesson, step) whose settings were put on the page
 ANSWERS = "_answers"  # session key: (lesson, step) → what the student answered
-KEEP = ("view", "hide", "lesson", "step", "lang")  # settings a step leaves as they are
 
 
 def lesson_of(s: Settings) -> Lesson | None:
@@ -35,7 +34,7 @@ def step_number(s: Settings, lesson: Lesson) -> int:
 
 def step_settings(step: Step, base: Settings) -> Settings:
     """The page a step opens: its settings on top of the defaults (the page's own kept)."""
-    keep = {k: base[k] for k in KEEP}
+    keep = {k: base[k] for k in PAGE_KEYS}
     return Settings.of({**keep, **step.settings})
 
 
@@ -151,8 +150,3 @@ def hides_answers(state: MutableMapping[str, Any], s: Settings) -> bool:
         return False
     step = lesson.steps[step_number(s, lesson) - 1]
     return step.question is not None and answered(state, s) is None
-
-
-def lesson_setting_keys() -> tuple[str, ...]:
-    """The settings a lesson file may set (every setting of the page but its own)."""
-    return tuple(k for k in BY_KEY if k not in KEEP)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from quantviz_app.schema import Settings
+from quantviz_app.schema import PAGE_KEYS, Settings
 
 
 @dataclass(frozen=True)
@@ -91,10 +91,10 @@ def get_preset(key: str) -> Preset:
 def settings_of(preset: Preset, base: Settings | None = None) -> Settings:
     """The settings a preset stands for: its own on top of the defaults.
 
-    From ``base`` only the page's own settings are kept (the view and the hidden
-    controls of a teacher's link), so the picture is always the same.
+    From ``base`` only the page's own settings are kept (``schema.PAGE_KEYS``: the language,
+    the view and the hidden controls of a teacher's link), so the picture is always the same.
     """
-    keep = {} if base is None else {k: base[k] for k in ("view", "hide", "lang")}
+    keep = {} if base is None else {k: base[k] for k in PAGE_KEYS}
     return Settings.of({**keep, **preset.settings})
 
 

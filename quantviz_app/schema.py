@@ -656,6 +656,9 @@ SETTINGS: tuple[Setting, ...] = (
 """Every setting, in the order a link is read and the controls are drawn."""
 
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
+PAGE_KEYS: tuple[str, ...] = tuple(s.key for s in SETTINGS if s.group == "page")
+"""The page's own settings (language, view, hidden controls, lesson and step): a scene or a
+lesson step sets everything else and leaves these as they are."""
 HIDEABLE: tuple[str, ...] = (
     "data", "quantization", "view", "presets",
     *(s.key for s in SETTINGS if s.widget is not None),

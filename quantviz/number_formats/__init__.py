@@ -143,7 +143,7 @@ def quantize_format(
     """
     fmt = get_format(format)
     x = as_weights(x)
-    if fmt.family == "codebook" and granularity in (None, "group"):
+    if fmt.flattened and granularity in (None, "group"):
         return _flat_blocks(x, fmt, group_size)
     lay = _layout(fmt, x.shape, granularity, axis, group_size)
     rows = np.ascontiguousarray(lay.to_rows(x.reshape(lay.shape)), dtype=np.float32)

@@ -73,6 +73,9 @@ class NumberFormat:
     grid : callable
         ``grid()``: the element's representable values before scaling, sorted (for
         pictures), or an empty array where the grid depends on the block (ternary).
+    flattened : bool
+        True if its blocks run over the flattened tensor, the last one shorter (NF4, as
+        bitsandbytes stores it), rather than along the last axis.
     """
 
     name: str
@@ -85,3 +88,4 @@ class NumberFormat:
     reference: str
     encode: Callable[[np.ndarray], Encoded]
     grid: Callable[[], np.ndarray]
+    flattened: bool = False

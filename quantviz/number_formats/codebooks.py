@@ -25,6 +25,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from quantviz.errors import InputError
@@ -318,22 +320,18 @@ NF4 = NumberFormat(
     reference=f"{_BNB}, quant_type='nf4': nearest code by midpoints, ties to the lower code",
     encode=nf4_encode,
     grid=nf4_grid,
+    flattened=True,
 )
 
-NF4_DOUBLE = NumberFormat(
+NF4_DOUBLE = replace(
+    NF4,
     name="nf4_double",
-    family="codebook",
-    element_bits=4,
-    block_size=None,
-    default_block=64,
-    allowed_blocks=NF4_BLOCKS,
     description="NF4 with double quantization: each block's absmax stored in 8 bits (QLoRA)",
     reference=(
         f"{_BNB}, compress_statistics=True: absmax − mean in the 8-bit dynamic map, blocks "
         "of 256 (offset = float64 mean rounded to float32)"
     ),
     encode=nf4_double_encode,
-    grid=nf4_grid,
 )
 
 BINARY = NumberFormat(

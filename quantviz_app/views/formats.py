@@ -9,6 +9,7 @@ moves). A tensor over ``SAMPLE_VALUES`` values is measured on a sample of whole 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,9 +151,11 @@ GRID_FORMATS = ("fp4_e2m1", "nf4", "fp6_e2m3", "fp6_e3m2", "fp8_e4m3")
 """The formats whose grids are drawn beside INT4 (the others repeat one of them)."""
 
 
+@functools.cache
 def grids() -> pd.DataFrame:
     """INT4's 16 evenly spaced levels and each of :data:`GRID_FORMATS`' values, every one
-    divided by its format's largest value (``format``, ``value`` in [−1, 1])."""
+    divided by its format's largest value (``format``, ``value`` in [−1, 1]); the same for
+    every tensor, so built once."""
     rows = [pd.DataFrame({"format": "int4", "value": np.arange(-8, 8) / 8.0})]
     for name in GRID_FORMATS:
         grid = qv.get_format(name).grid().astype(np.float64)

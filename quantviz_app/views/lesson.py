@@ -52,8 +52,11 @@ def show(
     state: MutableMapping[str, Any],
     hide: set[str],
     notes: list[str],
+    *,
+    reveal: bool = True,
 ) -> None:
-    """The lesson at the session's settings. ``full`` and ``notes``: the settings of the
+    """The lesson at the session's settings (``reveal=False``: the picture only, while a
+    lesson's question waits for the student). ``full`` and ``notes``: the settings of the
     last full run and what fitting them to the tensor changed."""
     fitted = fitting.fit(widgets.read(state), data.shape, data.low, data.high)
     s = fitted.settings
@@ -80,7 +83,7 @@ def show(
             st.success(text.preset_line(preset, t), icon=":material/school:")
         for note in dict.fromkeys([*notes, *fitted.notes]):
             st.info(note)
-        if "answers" in hide:  # a lesson's question is open: the picture, not the numbers
+        if not reveal:
             histograms.show(s, data, state, note=False)
         else:
             picture, figures = st.columns([3, 2], gap="medium")

@@ -32,6 +32,23 @@ from quantviz_app.views import (
 TABS = "room_tab"  # widget key of the tabs: the open tab's name (the room is the ``room`` setting)
 
 
+def _model(s: Settings, data: Data, state: MutableMapping[str, Any], t: Tr) -> None:
+    model.show(data, sources.weights_of(data, state), quantize_kwargs(s), state, t)
+
+
+VIEWS = {
+    "Trade-off": lambda s, data, state, t: tradeoff.show(s, data),
+    "Formats": lambda s, data, state, t: formats.show(s, data),
+    "Formulas": lambda s, data, state, t: formulas.show(s, data),
+    "Close-up": lambda s, data, state, t: closeup.show(s, data),
+    "Staircase": lambda s, data, state, t: staircase.show(s, data),
+    "Channels": lambda s, data, state, t: channels.show(s, data),
+    "Whole model": _model,
+    "Take home": lambda s, data, state, t: takehome.show(s, data),
+}
+"""Each room's view (a room is one option of the ``room`` setting)."""
+
+
 def available(data: Data) -> list[str]:
     """The rooms this tensor has (channels need rows; the whole model needs a file)."""
     rooms = list(BY_KEY["room"].options)
@@ -61,20 +78,4 @@ def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
         if not tab.open:
             continue
         with tab:
-            if room == "Trade-off":
-                tradeoff.show(s, data)
-            elif room == "Formats":
-                formats.show(s, data)
-            elif room == "Close-up":
-                closeup.show(s, data)
-            elif room == "Formulas":
-                formulas.show(s, data)
-            elif room == "Staircase":
-                staircase.show(s, data)
-            elif room == "Channels":
-                channels.show(s, data)
-            elif room == "Whole model":
-                weights = sources.weights_of(data, state)
-                model.show(data, weights, quantize_kwargs(s), state, t)
-            else:
-                takehome.show(s, data)
+            VIEWS[room](s, data, state, t)
