@@ -16,7 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from quantviz.granularity import DEFAULT_GROUP_SIZE
+from quantviz.number_formats import get_format
 from quantviz.ranges import get_strategy
+
+FORMAT_DECIDES = {
+    "bits": None, "symmetric": False, "narrow_range": False, "strategy": "minmax",
+    "rounding": "nearest", "seed": None, "low": None, "high": None,
+}  # fmt: skip
+"""Integer-grid settings a number format decides itself, and their neutral values: fitting
+drops them (noting any that asked for something else)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,10 @@ def fit_settings(
     * a channel axis the tensor does not have → axis 0;
     * a group size that does not divide the last dimension → :func:`nearest_group_size`;
     * a strategy that does not support the granularity (entropy) → min-max;
-    * a narrow range at 1 bit → 2 bits.
+    * a narrow range at 1 bit → 2 bits;
+    * with a number ``format``: the integer grid's ``bits``, ``symmetric``, ``narrow_range``
+      and ``strategy`` dropped; a block format's own blocks (MX 32, NVFP4 16, GGML 32);
+      NF4's flat blocks of an allowed size; the other formats fitted like the grid.
 
     Returns the fitted keywords (a new dict; ``axis`` / ``group_size`` are kept only
     for the granularity that uses them) and one :class:`Adjustment` per change.
@@ -89,6 +100,42 @@ def fit_settings(
         kw[setting] = now
 
     ndim = len(shape)
+    if kw.get("format", "int") != "int":
+        fmt = get_format(str(kw["format"]))
+        for setting in FORMAT_DECIDES:  # a format chooses these itself
+            same = setting == "bits" and kw.get("bits") == fmt.element_bits
+            if setting in kw and kw[setting] != FORMAT_DECIDES[setting] and not same:
+                change(
+                    setting, FORMAT_DECIDES[setting], "format_decides",
+                    f"{fmt.name} takes its scale from each block's largest |value| and its "
+                    f"own {fmt.element_bits}-bit elements, so {setting} does not apply.",
+                )  # fmt: skip
+            kw.pop(setting, None)
+        if fmt.block_size is not None:  # MX, NVFP4, GGML: their own blocks, always
+            if kw.get("granularity") not in (None, "group") or kw.get("group_size") not in (
+                None, fmt.block_size,
+            ):  # fmt: skip
+                change(
+                    "granularity", "group", "format_blocks",
+                    f"{fmt.name} stores blocks of {fmt.block_size} consecutive values; it takes "
+                    f"no other granularity or group size.",
+                )  # fmt: skip
+            kw["granularity"], kw["group_size"] = "group", fmt.block_size
+            kw.pop("axis", None)
+            return kw, changes
+        if fmt.flattened and kw.get("granularity", "group") == "group":  # NF4: flat blocks
+            wanted = kw.get("group_size")
+            size = fmt.default_block if wanted is None else int(wanted)
+            if size not in fmt.allowed_blocks:
+                size = max([b for b in fmt.allowed_blocks if b <= size] or [fmt.allowed_blocks[0]])
+                change(
+                    "group_size", size, "format_block_size",
+                    f"{fmt.name} takes blocks of {', '.join(map(str, fmt.allowed_blocks))} "
+                    f"values; using {size}.",
+                )  # fmt: skip
+            kw["granularity"], kw["group_size"] = "group", size
+            kw.pop("axis", None)
+            return kw, changes
     granularity = kw.get("granularity", "tensor")
     if granularity != "tensor" and ndim < 2:
         change(
@@ -116,6 +163,8 @@ def fit_settings(
     else:
         kw.pop("group_size", None)
     strategy = get_strategy(str(kw.get("strategy", "minmax")))
+    if kw.get("format", "int") != "int":
+        return kw, changes
     if granularity not in strategy.granularities:
         change(
             "strategy", "minmax", "per_tensor_only",

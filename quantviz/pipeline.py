@@ -23,6 +23,7 @@ from quantviz.metrics import (
     size_metrics,
     uniform_rounding_mse,
 )
+from quantviz.number_formats import FormatResult, get_format, quantize_format
 from quantviz.quantizer import (
     ROUNDINGS,
     QParams,
@@ -241,6 +242,27 @@ def apply_grid(
     return codes, x_hat, clipped, sums, patterns
 
 
+_FORMAT_NEUTRAL = {"symmetric": False, "narrow_range": False, "strategy": "minmax",
+                   "rounding": "nearest", "seed": None, "low": None, "high": None}  # fmt: skip
+
+
+def _check_format_keywords(format: str, **given: object) -> None:
+    """A number format decides its own grid: refuse integer-grid settings that ask otherwise."""
+    fmt = get_format(str(format))
+    bits = given.pop("bits")
+    if bits is not None and bits != fmt.element_bits:
+        raise InputError(
+            f"{fmt.name} stores {fmt.element_bits}-bit elements; "
+            f"leave bits out (got bits={bits!r})."
+        )
+    wrong = [k for k, v in given.items() if k not in _FORMAT_NEUTRAL or v != _FORMAT_NEUTRAL[k]]
+    if wrong:
+        raise InputError(
+            f"{fmt.name} takes its scale from each block's largest |value|, so "
+            f"{', '.join(wrong)} does not apply; give only granularity, axis and group_size."
+        )
+
+
 def _as_flag(value: object, name: str) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise InputError(f"{name} must be True or False, not {value!r}.")
@@ -249,12 +271,13 @@ def _as_flag(value: object, name: str) -> bool:
 
 def quantize(
     x: object,
-    bits: int = 8,
+    bits: int | None = None,
     *,
+    format: str = "int",
     symmetric: bool = False,
     narrow_range: bool = False,
     strategy: str = "minmax",
-    granularity: str = "tensor",
+    granularity: str | None = None,
     axis: int = 0,
     group_size: int | None = None,
     rounding: str = "nearest",
@@ -263,8 +286,9 @@ def quantize(
     high: float | None = None,
     arrays: bool = True,
     **strategy_params: float,
-) -> QuantResult:
-    """Quantize ``x`` onto a ``bits``-bit integer grid and measure what was lost.
+) -> QuantResult | FormatResult:
+    """Quantize ``x`` onto a ``bits``-bit integer grid (or a number ``format``) and measure
+    what was lost.
 
     Parameters
     ----------
@@ -272,7 +296,17 @@ def quantize(
         The weights: any shape (a single number keeps the shape ``()``), float /
         integer / bool; finite values only.
     bits : int
-        1 to 16: ``2**bits`` codes.
+        1 to 16: ``2**bits`` codes (default 8). With a ``format``, leave it out or give the
+        format's element bits.
+    format : str
+        ``"int"`` (the default): the integer grid these parameters describe. Any other
+        name from ``quantviz.formats()`` (``"fp8_e4m3"``, ``"mxfp4"``, ``"nvfp4"``,
+        ``"nf4"``, ``"q4_0"``, ``"binary"``, …) stores ``x`` in that format and returns a
+        :class:`~quantviz.number_formats.FormatResult` (``dequantized``, ``codes``,
+        ``scales``, ``levels()``, the same ``metrics`` keys). A format takes its scale from
+        each block's largest |value|: only ``granularity``, ``axis`` and ``group_size``
+        apply (block formats take their own blocks; see
+        :func:`~quantviz.number_formats.quantize_format`).
     symmetric : bool
         False: affine grid, codes ``0 … 2**bits − 1``, zero point where 0.0 lands.
         True: codes ``−2**(bits−1) … 2**(bits−1) − 1``, zero point 0.
@@ -285,7 +319,7 @@ def quantize(
         ``"aciq_laplace"``, ``"aciq_gaussian"`` or ``"manual"`` (``low``, ``high``).
         See ``quantviz.strategies()``.
     granularity : str
-        ``"tensor"``: one scale; ``"channel"``: one per slice along ``axis``;
+        ``"tensor"`` (the default): one scale; ``"channel"``: one per slice along ``axis``;
         ``"group"``: one per ``group_size`` consecutive values of the last axis
         (default 128).
     rounding : str
@@ -309,8 +343,18 @@ def quantize(
     >>> round(r.scale, 7), r.zero_point, r.codes.tolist()
     (0.0117647, 85, [0, 127, 255])
     """
+    if format != "int":
+        _check_format_keywords(
+            format, bits=bits, symmetric=symmetric, narrow_range=narrow_range,
+            strategy=strategy, rounding=rounding, seed=seed, low=low, high=high,
+            **strategy_params,
+        )  # fmt: skip
+        _as_flag(arrays, "arrays")  # a format's result always holds its arrays
+        return quantize_format(x, format, granularity=granularity, axis=axis,
+                               group_size=group_size)  # fmt: skip
+    granularity = "tensor" if granularity is None else granularity
     x = as_weights(x)
-    bits = check_bits(bits)
+    bits = check_bits(8 if bits is None else bits)
     symmetric = _as_flag(symmetric, "symmetric")
     narrow_range = _as_flag(narrow_range, "narrow_range")
     qmin, qmax = code_range(bits, symmetric=symmetric, narrow_range=narrow_range)

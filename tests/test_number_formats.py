@@ -79,7 +79,7 @@ def test_nvfp4_two_level_scales_by_hand():
     x[0], x[16] = 6.0, 0.6
     r = quantize_format(x, "nvfp4")
     t = F32(6) / F32(2688)
-    assert r.scales.tolist() == [float(F32(448) * t), float(F32(44) * t)]
+    assert r.scales.tolist() == [448.0, 44.0] and r.tensor_scale == float(t)
     assert r.dequantized[0] == pytest.approx(6.0, rel=1e-6)
     assert r.dequantized[16] == pytest.approx(6 * 44 * 6 / 2688, rel=1e-6)
     assert r.metrics["bits_per_weight"] == 4 + (8 * 2 + 32) / 32

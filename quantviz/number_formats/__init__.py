@@ -61,10 +61,22 @@ class FormatResult:
         The stored element of each value (see :attr:`NumberFormat.encode`).
     scales : np.ndarray
         float32, one per row in the layout's parameter shape (per tensor: shape ``()``).
+    clipped : np.ndarray of bool
+        The input's shape: True for a value beyond its block's lowest or highest level
+        (saturated: stored as that end level). Float grids scaled to the block's largest
+        |value| clip nothing; MX's power-of-two scale and Q4_0's one-sided level −8 do.
+    offsets : np.ndarray or None
+        float32, like ``scales``: the stored minimum of GGML's ``_1`` types (the value is
+        ``grid[code] · scale + offset``); None for every other format.
+    tensor_scale : float or None
+        NVFP4's float32 per-tensor scale (``scales`` are then its E4M3 block scales, and a
+        value is ``grid[code] · scale · tensor_scale``); None for one-level formats.
     metrics : dict
         ``mse``, ``rmse``, ``sqnr_db``, ``signal_power``, ``max_abs_error``, ``mean_error``,
+        ``clipped_count``, ``clipped_fraction``, ``mse_clipping``, ``mse_rounding``,
         ``levels_used`` (distinct elements stored), ``levels_available`` (the element's
-        values), ``bits_per_weight`` (element bits + every stored scale's bits / values).
+        values), ``bits_per_weight`` (element bits + every stored scale's bits / values),
+        ``compression_ratio`` (32 / bits_per_weight), ``size_bytes``, ``float32_bytes``.
     """
 
     format: NumberFormat
@@ -73,11 +85,51 @@ class FormatResult:
     codes: np.ndarray
     scales: np.ndarray
     metrics: dict
+    clipped: np.ndarray | None = None
+    offsets: np.ndarray | None = None
+    tensor_scale: float | None = None
 
     @property
     def block_size(self) -> int:
         """How many values share one scale."""
         return int(np.prod(self.layout.shape, dtype=np.int64)) // max(self.layout.n_rows, 1)
+
+    @property
+    def bits(self) -> int:
+        """Bits per stored element (scales not counted: see ``metrics["bits_per_weight"]``)."""
+        return self.format.element_bits
+
+    @property
+    def per_tensor(self) -> bool:
+        """True if one scale serves the whole tensor (one set of levels)."""
+        return self.layout.n_rows == 1
+
+    @property
+    def n_blocks(self) -> int:
+        """How many scales are stored (blocks, groups, channels; 1 per tensor)."""
+        return int(np.size(self.scales))
+
+    def levels(self, index: int | None = None) -> np.ndarray:
+        """The values block ``index`` can store, lowest first: ``grid · scale (+ offset)``.
+
+        ``index`` counts blocks in storage order (``scales.ravel()``); per tensor it may
+        be left out. Float32, like the dequantized values.
+        """
+        scales = np.ravel(self.scales)
+        if index is None:
+            if scales.size != 1:
+                raise InputError(
+                    f"This result has {scales.size:,} blocks, each with its own levels: "
+                    f"pass an index."
+                )
+            index = 0
+        if not 0 <= int(index) < scales.size:
+            raise InputError(f"Block index must be 0 to {scales.size - 1}; not {index!r}.")
+        offset = 0.0 if self.offsets is None else np.ravel(self.offsets)[int(index)]
+        values = self.format.grid().astype(np.float32) * scales[int(index)]
+        if self.tensor_scale is not None:  # NVFP4: (grid · block scale) · tensor scale
+            values = values * np.float32(self.tensor_scale)
+        return np.unique((values + np.float32(offset)).astype(np.float32))
 
 
 def _layout(
@@ -153,21 +205,43 @@ def quantize_format(
             f"{fmt.name} cannot store this tensor: its largest value, "
             f"{float(np.abs(x).max()):.3g}, overflows the format's scale."
         )
-    x_hat = lay.from_rows(enc.dequantized).reshape(x.shape)
-    codes = lay.from_rows(enc.codes).reshape(x.shape)
+
+    def back(a: np.ndarray) -> np.ndarray:
+        return lay.from_rows(a).reshape(x.shape)
+
+    x_hat, codes, clipped = back(enc.dequantized), back(enc.codes), back(saturated(rows, fmt, enc))
+    offsets = None if enc.offsets is None else lay.to_params(enc.offsets)
     return FormatResult(fmt, lay, x_hat, codes, lay.to_params(enc.scales),
-                        _measure(x, x_hat, codes, fmt, enc.scale_bits))  # fmt: skip
+                        _measure(x, x_hat, codes, clipped, fmt, enc.scale_bits), clipped,
+                        offsets, enc.tensor_scale)  # fmt: skip
+
+
+def saturated(rows: np.ndarray, fmt: NumberFormat, enc: Encoded) -> np.ndarray:
+    """True where a value lies beyond its row's lowest or highest level (more than float
+    rounding: a relative 1e-6 of the end), so it was stored as that end level."""
+    grid = fmt.grid().astype(np.float64)
+    scale = enc.scales.astype(np.float64)[:, None] * (enc.tensor_scale or 1.0)
+    offset = 0.0 if enc.offsets is None else enc.offsets.astype(np.float64)[:, None]
+    a, b = grid.min() * scale + offset, grid.max() * scale + offset
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    slack = 1e-6 * np.maximum(np.abs(low), np.abs(high))
+    return (rows > high + slack) | (rows < low - slack)
 
 
 def _measure(
-    x: np.ndarray, x_hat: np.ndarray, codes: np.ndarray, fmt: NumberFormat, scale_bits: int
-) -> dict:
+    x: np.ndarray, x_hat: np.ndarray, codes: np.ndarray, clipped: np.ndarray,
+    fmt: NumberFormat, scale_bits: int,
+) -> dict:  # fmt: skip
     """The error figures, the levels used and the bits per weight (scales included)."""
-    m = error_metrics(x, x_hat)
+    m = error_metrics(x, x_hat, clipped)
     grid = fmt.grid()
     m["levels_used"] = levels_used(codes)
     m["levels_available"] = int(grid.size) if grid.size else 2**fmt.element_bits
-    m["bits_per_weight"] = fmt.element_bits + scale_bits / max(x.size, 1)
+    total_bits = fmt.element_bits * x.size + scale_bits
+    m["bits_per_weight"] = total_bits / max(x.size, 1)
+    m["compression_ratio"] = 32.0 / m["bits_per_weight"]
+    m["size_bytes"] = total_bits / 8.0
+    m["float32_bytes"] = x.size * 4.0
     return m
 
 
@@ -181,9 +255,14 @@ def _flat_blocks(x: np.ndarray, fmt: NumberFormat, group_size: int | None) -> Fo
         raise InputError(f"{fmt.name} takes a block size of {allowed}; not {size!r}.")
     flat = x.reshape(-1)
     padded = np.concatenate([flat, np.zeros((-flat.size) % size, np.float32)])
-    enc = fmt.encode(padded.reshape(-1, size))
-    x_hat = enc.dequantized.reshape(-1)[: flat.size].reshape(x.shape)
-    codes = enc.codes.reshape(-1)[: flat.size].reshape(x.shape)
+    rows = padded.reshape(-1, size)
+    enc = fmt.encode(rows)
+
+    def back(a: np.ndarray) -> np.ndarray:
+        return a.reshape(-1)[: flat.size].reshape(x.shape)
+
+    x_hat, codes, clipped = back(enc.dequantized), back(enc.codes), back(saturated(rows, fmt, enc))
     lay = Layout("group", (padded.size,), group_size=size)
     return FormatResult(fmt, lay, x_hat, codes, enc.scales,
-                        _measure(x, x_hat, codes, fmt, enc.scale_bits))  # fmt: skip
+                        _measure(x, x_hat, codes, clipped, fmt, enc.scale_bits), clipped,
+                        enc.offsets, enc.tensor_scale)  # fmt: skip

@@ -31,16 +31,25 @@ class Encoded:
         the format's ``grid()``, or the integer the file stores, as the format says).
     scales : np.ndarray
         float32, one per row: the row's scale as stored, decoded (E8M0 as 2^e, fp16 as
-        its float value, …).
+        its float value, NVFP4's E4M3 block scale, …).
     scale_bits : int
         The bits all stored scales and per-row metadata take together (a per-tensor
         scale included), for bits per weight.
+    offsets : np.ndarray or None
+        float32, one per row, for formats whose value is ``grid[code] · scale + offset``
+        (GGML's ``_1`` types store a minimum ``m``); None where the offset is 0.
+    tensor_scale : float or None
+        A second, per-tensor float32 scale by which every row's scale is multiplied
+        (NVFP4's two levels: the value is ``grid[code] · scale · tensor_scale``); None
+        for one-level formats.
     """
 
     dequantized: np.ndarray
     codes: np.ndarray
     scales: np.ndarray
     scale_bits: int
+    offsets: np.ndarray | None = None
+    tensor_scale: float | None = None
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,8 @@ def nvfp4_encode(rows: np.ndarray) -> Encoded:
     if tensor_amax == 0:
         zeros = np.zeros_like(rows, dtype=F32)
         codes = decoded(stored(zeros, "e2m1"), "e2m1")[1]
-        return Encoded(zeros, codes, np.zeros(rows.shape[0], F32), 8 * rows.shape[0] + 32)
+        zero = np.zeros(rows.shape[0], F32)
+        return Encoded(zeros, codes, zero, 8 * rows.shape[0] + 32, tensor_scale=0.0)
     t = F32(tensor_amax / F32(448 * 6))
     block = (np.max(np.abs(rows), axis=1, keepdims=True) / F32(6)).astype(F32)
     b = np.clip(block / t, E4M3_TINY, 448).astype(ml_dtypes.float8_e4m3fn).astype(F32)
@@ -156,7 +157,7 @@ def nvfp4_encode(rows: np.ndarray) -> Encoded:
         elements = stored(rows.astype(np.float64) / (np.float64(t) * b), "e2m1")
     q, codes = decoded(elements, "e2m1")
     x_hat = q * b * t
-    return Encoded(x_hat, codes, (b * t).reshape(-1), 8 * rows.shape[0] + 32)
+    return Encoded(x_hat, codes, b.reshape(-1), 8 * rows.shape[0] + 32, tensor_scale=float(t))
 
 
 # ---------------------------------------------------------------------- formats --

@@ -182,7 +182,7 @@ def ggml_encode(name: str) -> Callable[[np.ndarray], Encoded]:
             values = np.asarray(dequantize(packed, qtype[t.name]), dtype=F32)
         blocks = unpack(packed, name)
         x_hat = values.reshape(packed.shape[0], GGML_BLOCK)
-        return Encoded(x_hat, blocks.codes, blocks.d, t.scale_bits * packed.shape[0])
+        return Encoded(x_hat, blocks.codes, blocks.d, t.scale_bits * packed.shape[0], blocks.m)
 
     encode.__doc__ = f"{t.name}: blocks of 32 values, as gguf.quants quantizes and dequantizes."
     return encode
