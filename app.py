@@ -30,7 +30,7 @@ widgets.write(state, settings)
 hide = controls.hidden(settings)
 
 # ---- the controls (the lesson draws the bit slider, and in class view the strategy) -------
-on_page = {"bits", "strategy"} if settings["view"] == "class" else {"bits"}
+on_page = {"bits", "strategy"} if settings["view"] == "class" else {"bits", "format"}
 if settings["lesson"] == "worked-example":
     on_page = worked.ON_PAGE  # the lesson draws its own controls; the sidebar keeps the scheme
 controls.sidebar(settings, fitted, data, state, on_page=on_page)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from quantviz.number_formats import FormatResult
 from quantviz.pipeline import QuantResult
 from quantviz.quantizer import dequantize, fake_quantize
 
@@ -101,12 +102,17 @@ class LevelCounts:
         return self.counts > 0
 
 
-def level_counts(r: QuantResult) -> LevelCounts:
-    """Every level of a per-tensor grid and how many values it holds."""
+def level_counts(r: QuantResult | FormatResult) -> LevelCounts:
+    """Every level of a per-tensor grid (or a number format with one scale) and how many
+    values it holds."""
+    if isinstance(r, FormatResult):
+        levels = r.levels()
+        where = np.searchsorted(levels, np.ravel(r.dequantized))  # every value is a level
+        return LevelCounts(levels.astype(np.float64), np.bincount(where, minlength=levels.size))
     return LevelCounts(r.levels().astype(np.float64), np.asarray(r.code_counts, np.int64))
 
 
-def quantized_histogram(r: QuantResult, edges: np.ndarray) -> Histogram:
+def quantized_histogram(r: QuantResult | FormatResult, edges: np.ndarray) -> Histogram:
     """The quantized values ``r.dequantized`` counted on ``edges``.
 
     Per tensor this is exact and cheap (each level's count goes to the bin the

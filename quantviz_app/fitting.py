@@ -70,10 +70,12 @@ def fit(s: Settings, shape: tuple[int, ...], low: float, high: float) -> Fitted:
     kwargs, changes = fit_settings(shape, **quantize_kwargs(s))
     updates = {}
     granularity = str(kwargs.get("granularity", "tensor"))
+    if not s.applies("granularity"):  # a format's own blocks: the setting keeps its value
+        granularity = s["granularity"]
     notes = [note(c, shape, granularity, Tr(s["lang"])) for c in changes]
     for change in changes:
         updates[_SETTING_OF.get(change.setting, change.setting)] = change.now
-    if "group_size" in kwargs:
+    if "group_size" in kwargs and s.applies("group_size"):  # not a format's own blocks
         updates["group_size"] = kwargs["group_size"]
     lo_end, hi_end = manual_bounds(low, high)
     chosen = s["manual_range"] or (low, high)

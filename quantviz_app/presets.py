@@ -77,6 +77,39 @@ PRESETS: tuple[Preset, ...] = (
         "numbers: only about half the levels are used. Switch to asymmetric.",
         {"dist": "lognormal", "bits": 4, "scheme": "symmetric"},
     ),
+    # ---- formats people ship, on real MiniLM-L6 weights -------------------------------
+    Preset(
+        "fp8_per_tensor",
+        "FP8 E4M3",
+        "FP8 E4M3 with one scale for the whole matrix: its 253 levels crowd near 0 and spread "
+        "out towards the ends, so the many small weights keep their precision — about 31 dB "
+        "at 8 bits. FP4 with one scale keeps only 5 dB: open the Formats room.",
+        {"source": "sample", "format": "fp8_e4m3"},
+    ),
+    Preset(
+        "ocp_mxfp4",
+        "OCP MXFP4",
+        "MXFP4 gives every 32 weights one power-of-two scale: 4.25 bits per weight and 19 dB "
+        "where FP4 with one scale keeps 5 dB. The scale is rounded down to a power of two, so a "
+        "block's largest values can pass FP4's 6 and saturate: watch the Saturated card.",
+        {"source": "sample", "format": "mxfp4"},
+    ),
+    Preset(
+        "qlora_nf4",
+        "QLoRA NF4",
+        "NF4 puts its 16 values at a normal distribution's quantiles and scales each block of "
+        "64 by its largest |value|. On these bell-shaped weights it keeps about 1 dB more "
+        "than a symmetric INT4 grid per group of 64, at the same 4.5 bits per weight.",
+        {"source": "sample", "format": "nf4"},
+    ),
+    Preset(
+        "llama_q4_0",
+        "llama.cpp Q4_0",
+        "llama.cpp's Q4_0: 32 weights share an fp16 scale d = M/−8, where M is the value of "
+        "largest magnitude, so M lands exactly on code 0. A value on the other side beyond 7·d "
+        "saturates. Open the Block room to see one block's bytes.",
+        {"source": "sample", "format": "q4_0"},
+    ),
 )
 """The presets, in the order the page shows them."""
 
@@ -98,7 +131,7 @@ def settings_of(preset: Preset, base: Settings | None = None) -> Settings:
     return Settings.of({**keep, **preset.settings})
 
 
-SCENE = ("source", "dist", "bits", "scheme", "strategy", "granularity")
+SCENE = ("source", "dist", "format", "bits", "scheme", "strategy", "granularity")
 """Settings that make a scene besides those a preset names (they take their defaults)."""
 
 

@@ -286,6 +286,37 @@ SAMPLE_TENSOR_DEFAULT = "encoder.layer.0.intermediate.dense.weight"
 
 _DISTRIBUTIONS = {d.name: d for d in qv.distributions()}
 _STRATEGIES = {s.name: s for s in qv.strategies()}
+_FORMATS = {f.name: f for f in qv.formats()}
+FORMAT_LABELS = {
+    "fp8_e4m3": "FP8 E4M3", "fp8_e5m2": "FP8 E5M2", "fp6_e2m3": "FP6 E2M3",
+    "fp6_e3m2": "FP6 E3M2", "fp4_e2m1": "FP4 E2M1", "mxfp8_e4m3": "MXFP8 E4M3",
+    "mxfp8_e5m2": "MXFP8 E5M2", "mxfp6_e2m3": "MXFP6 E2M3", "mxfp6_e3m2": "MXFP6 E3M2",
+    "mxfp4": "MXFP4", "mxint8": "MXINT8", "nvfp4": "NVFP4", "nf4": "NF4 (QLoRA)",
+    "nf4_double": "NF4 + double quant", "binary": "Binary (XNOR-Net)",
+    "ternary": "Ternary (TWN)", "q8_0": "Q8_0 (llama.cpp)", "q4_0": "Q4_0 (llama.cpp)",
+    "q4_1": "Q4_1 (llama.cpp)", "q5_0": "Q5_0 (llama.cpp)", "q5_1": "Q5_1 (llama.cpp)",
+}  # fmt: skip
+"""How each number format is named on the page."""
+assert set(FORMAT_LABELS) == set(_FORMATS)
+
+
+def integer_grid(s: Settings) -> bool:
+    """True when the page shows the integer grid (its bits, scheme, strategy, rounding)."""
+    return s["format"] == "int"
+
+
+def own_granularity(s: Settings) -> bool:
+    """True when the granularity is the user's to choose: the integer grid and the element
+    floats, binary and ternary. MX, NVFP4 and GGML take their fixed blocks; NF4 takes the
+    flattened blocks of 64 that bitsandbytes stores."""
+    if integer_grid(s):
+        return True
+    fmt = _FORMATS[s["format"]]
+    return fmt.block_size is None and not fmt.flattened
+
+
+def _int_only(applies: Predicate) -> Predicate:
+    return lambda s: integer_grid(s) and applies(s)
 
 
 def _when(key: str, *values: Value) -> Predicate:
@@ -404,7 +435,7 @@ SETTINGS: tuple[Setting, ...] = (
         widget="number",
         pinned=True,
         group="data",
-        applies=lambda s: _synthetic(s) or s["rounding"] == "stochastic",
+        applies=lambda s: _synthetic(s) or (s["rounding"] == "stochastic" and integer_grid(s)),
     ),
     Setting(
         "tensor",
@@ -429,6 +460,18 @@ SETTINGS: tuple[Setting, ...] = (
         group="data",
     ),
     # ---- the quantization -------------------------------------------------
+    Setting(
+        "format",
+        "choice",
+        "int",
+        "Number format",
+        "INT: the integer grid the settings below describe. The others store each value in "
+        "a small float, a codebook or llama.cpp's blocks, with their own bits and scales.",
+        options=("int", *_FORMATS),
+        option_labels={"int": "INT (integer grid)", **{f: FORMAT_LABELS[f] for f in _FORMATS}},
+        widget="selectbox",
+        quantize=lambda v: {} if v == "int" else {"format": v},
+    ),
     Setting(
         "bits",
         "int",
@@ -497,6 +540,7 @@ SETTINGS: tuple[Setting, ...] = (
         option_labels={"tensor": "tensor", "channel": "channel (row)", "group": "group"},
         widget="selectbox",
         pinned=True,
+        applies=own_granularity,
         quantize=lambda v: {"granularity": v},
     ),
     Setting(
@@ -509,7 +553,7 @@ SETTINGS: tuple[Setting, ...] = (
         high=7,
         step=1,
         widget="selectbox",
-        applies=_when("granularity", "channel"),
+        applies=lambda s: own_granularity(s) and s["granularity"] == "channel",
         quantize=lambda v: {"axis": v},
     ),
     Setting(
@@ -522,7 +566,7 @@ SETTINGS: tuple[Setting, ...] = (
         high=2**31,
         step=1,
         widget="selectbox",
-        applies=_when("granularity", "group"),
+        applies=lambda s: own_granularity(s) and s["granularity"] == "group",
         quantize=lambda v: {"group_size": v},
     ),
     Setting(
@@ -567,6 +611,7 @@ SETTINGS: tuple[Setting, ...] = (
         options=(
             "Trade-off",
             "Formats",
+            "Block",
             "Formulas",
             "Close-up",
             "Staircase",
@@ -574,6 +619,19 @@ SETTINGS: tuple[Setting, ...] = (
             "Whole model",
             "Take home",
         ),
+        group="view",
+    ),
+    Setting(
+        "block",
+        "int",
+        0,
+        "Block",
+        "Which block to open: 1 is the first; 0 opens the one with the largest error.",
+        low=0,
+        high=2**31,
+        step=1,
+        widget="number",
+        applies=lambda s: not integer_grid(s) and s["room"] == "Block",
         group="view",
     ),
     # ---- the worked example ------------------------------------------------------
@@ -656,6 +714,10 @@ SETTINGS: tuple[Setting, ...] = (
 """Every setting, in the order a link is read and the controls are drawn."""
 
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
+for _key in ("bits", "scheme", "strategy", "manual_range", "rounding",
+             *(p.name for x in _STRATEGIES.values() for p in x.params)):  # fmt: skip
+    # a number format decides these itself: they apply to the integer grid only
+    BY_KEY[_key] = dataclasses.replace(BY_KEY[_key], applies=_int_only(BY_KEY[_key].applies))
 PAGE_KEYS: tuple[str, ...] = tuple(s.key for s in SETTINGS if s.group == "page")
 """The page's own settings (language, view, hidden controls, lesson and step): a scene or a
 lesson step sets everything else and leaves these as they are."""
@@ -740,7 +802,7 @@ def quantize_kwargs(s: Settings) -> dict:
     for setting in SETTINGS:
         if setting.quantize is not None and setting.applies(s):
             kwargs.update(setting.quantize(s[setting.key]))
-    if s["rounding"] == "stochastic":
+    if s["rounding"] == "stochastic" and s.applies("rounding"):
         kwargs["seed"] = s["seed"]
     return kwargs
 

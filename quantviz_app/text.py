@@ -21,6 +21,7 @@ import numpy as np
 
 from quantviz.channels import ChannelStats
 from quantviz.mistakes import ArticleMistakes
+from quantviz.number_formats import FormatResult
 from quantviz.pipeline import QuantResult
 from quantviz.worked import WorkedExample
 from quantviz_app.format import MINUS, count, db, num, operand_digits, percent, tex
@@ -940,3 +941,168 @@ def formats_sample(size: int, sample: int, t: Tr = EN) -> str:
         "of {sample} of them, in whole rows (the star uses every value).",
         values=t.count(size, "value"), sample=f"{sample:,}",
     )  # fmt: skip
+
+
+# ------------------------------------------------- a number format on the page --
+
+
+def scale_words(r: FormatResult, t: Tr = EN) -> str:
+    """What a format stores beside its elements: which scales, how many values share one."""
+    fmt, lay = r.format, r.layout
+    block = r.block_size
+    if fmt.family in ("float", "binary"):
+        where = {
+            "tensor": t("text.fmt.per_tensor", "per tensor"),
+            "channel": t("text.fmt.per_channel", "per channel ({n})", n=f"{r.n_blocks:,}"),
+            "group": t("text.fmt.per_group", "per group of {size}", size=lay.group_size),
+        }[lay.granularity]
+        if fmt.family == "binary":
+            return t("text.fmt.scale_alpha", "a float32 α = mean |x| {where}", where=where)
+        return t("text.fmt.scale_float", "a float32 scale {where}", where=where)
+    if fmt.family == "mx":
+        return t("text.fmt.scale_mx", "an E8M0 scale (a power of two) per block of {size}",
+                 size=block)  # fmt: skip
+    if fmt.family == "nvfp4":
+        return t("text.fmt.scale_nvfp4",
+                 "an E4M3 scale per block of {size} and a float32 scale per tensor",
+                 size=block)  # fmt: skip
+    if fmt.family == "codebook":
+        if fmt.name == "nf4_double":
+            return t("text.fmt.scale_nf4_double",
+                     "an 8-bit absmax per block of {size} (double quantization)",
+                     size=block)  # fmt: skip
+        return t("text.fmt.scale_nf4", "a float32 absmax per block of {size}", size=block)
+    if r.offsets is not None:
+        return t("text.fmt.scale_ggml_min", "an fp16 scale and an fp16 minimum per block of {size}",
+                 size=block)  # fmt: skip
+    return t("text.fmt.scale_ggml", "an fp16 scale per block of {size}", size=block)
+
+
+def format_data_line(name: str, shape: tuple[int, ...], label: str, r: FormatResult,
+                     *, t: Tr = EN) -> str:  # fmt: skip
+    """The first sentence of the page when a number format is chosen (Markdown)."""
+    size = int(np.prod(shape, dtype=np.int64))
+    as_matrix = (
+        t("text.data.matrix", " as a {shape} matrix", shape=" × ".join(map(str, shape)))
+        if len(shape) > 1
+        else ""
+    )
+    return t(
+        "text.fmt.data_line",
+        "**{name}**: {values}{as_matrix}, stored as **{format}**: {bits}-bit elements and "
+        "{scales}, **{bpw} bits per weight**.",
+        name=name, values=t.count(size, "value"), as_matrix=as_matrix, format=label,
+        bits=r.bits, scales=scale_words(r, t),
+        bpw=f"{r.metrics['bits_per_weight']:.3g}",
+    )  # fmt: skip
+
+
+def format_cards(r: FormatResult, previous: Mapping[str, float] | None = None,
+                 t: Tr = EN) -> list[Card]:  # fmt: skip
+    """The numbers beside the picture for a number format: scale, SQNR, MSE, max error,
+    saturated share, element codes used, bits per weight (keys as :func:`cards`)."""
+    m = r.metrics
+    prev = previous or {}
+    n = int(np.size(r.dequantized))
+    k = m["clipped_count"]
+    bpw = m["bits_per_weight"]
+    scales = np.ravel(r.scales).astype(np.float64) * (r.tensor_scale or 1.0)
+    if k:
+        saturated = t(
+            "text.fmt.saturated_some",
+            "{k} of {n} lay beyond the largest level their block can store and were stored as "
+            "it (saturated).", k=count(k, "value"), n=f"{n:,}",
+        )  # fmt: skip
+    else:
+        saturated = t("text.fmt.saturated_none",
+                      "No value lay beyond the largest level its block can store.")  # fmt: skip
+    return [
+        Card(
+            t("text.fmt.scale.label", "Scale"),
+            num(scales[0]) if scales.size == 1 else _spread(np.abs(scales)),
+            _delta(float(scales[0]), prev.get("scale"), num) if scales.size == 1 else None,
+            "off",
+            t("text.fmt.scale.help", "What multiplies the element values: {scales}.",
+              scales=scale_words(r, t)),
+            "scale",
+        ),
+        Card("SQNR", db(m["sqnr_db"]), _delta(m["sqnr_db"], prev.get("sqnr_db"),
+             lambda v: f"{v:.1f} dB"), "normal",
+             t("text.card.sqnr.help",
+               "Signal-to-quantization-noise ratio, 10·log10(mean x² / MSE): how far the error "
+               "lies below the values. The mean counts as signal (it is x², not the variance)."),
+             "sqnr"),
+        Card("MSE", num(m["mse"], 3), _delta(m["mse"], prev.get("mse"), lambda v: num(v, 2)),
+             "inverse", t("text.fmt.mse.help", "Mean squared error, mean of (x̂ − x)²."), "mse"),
+        Card(
+            t("text.card.max_error.label", "Max error"),
+            num(m["max_abs_error"], 3),
+            _delta(m["max_abs_error"], prev.get("max_abs_error"), lambda v: num(v, 2)),
+            "inverse",
+            t("text.card.max_error.help", "The largest |x̂ − x| of any value."),
+            "max_error",
+        ),
+        Card(t("text.fmt.saturated.label", "Saturated"), percent(m["clipped_fraction"]), None,
+             "off", saturated, "clipped"),
+        Card(
+            t("text.fmt.levels.label", "Codes used"),
+            levels_value(m["levels_used"], m["levels_available"], t),
+            None,
+            "off",
+            t("text.fmt.levels.help",
+              "Element codes at least one value is stored as, of the {available} a {bits}-bit "
+              "element has.", available=m["levels_available"], bits=r.bits),
+            "levels",
+        ),
+        Card(
+            t("text.card.bits.label", "Bits/weight"),
+            f"{bpw:.2f}" if bpw < 10 else f"{bpw:.1f}",
+            None,
+            "off",
+            t("text.fmt.bits.help",
+              "{bits} bits per element plus the scales: {bpw} bits per weight, {ratio}× smaller "
+              "than float32 ({size} instead of {float32} bytes).",
+              bits=r.bits, bpw=f"{bpw:.4g}", ratio=num(m["compression_ratio"], 3),
+              size=f"{m['size_bytes']:,.0f}", float32=f"{m['float32_bytes']:,.0f}"),
+            "bits",
+        ),
+    ]  # fmt: skip
+
+
+def format_card_values(r: FormatResult) -> dict[str, float]:
+    """The numbers behind a format's cards, kept for the next deltas."""
+    values = {k: float(v) for k, v in r.metrics.items() if np.ndim(v) == 0}
+    if np.size(r.scales) == 1:
+        values["scale"] = float(np.ravel(r.scales)[0]) * (r.tensor_scale or 1.0)
+    return values
+
+
+def format_histogram_note(r: FormatResult, label: str, t: Tr = EN) -> str:
+    """What to notice in the histograms when a number format is chosen (Markdown)."""
+    m = r.metrics
+    k = m["clipped_count"]
+    clipped = {"values": t.count(k, "value"), "share": percent(m["clipped_fraction"])}
+    if r.per_tensor:
+        text = t(
+            "text.fmt.note_one",
+            "{format} has one scale here, so every value lands on the same **{levels} levels**: "
+            "dense near 0 and far apart at the ends for a float format, at a normal "
+            "distribution's quantiles for NF4, even steps only for an integer. ",
+            format=label, levels=r.levels().size,
+        )  # fmt: skip
+    else:
+        text = t(
+            "text.fmt.note_blocks",
+            "{format} stores {scales}: {blocks} blocks, each with its own levels, so the "
+            "quantized values spread over many more than {available} values. The **Block** room "
+            "opens one of them. ",
+            format=label, scales=scale_words(r, t), blocks=f"{r.n_blocks:,}",
+            available=m["levels_available"],
+        )  # fmt: skip
+    if k:
+        return text + t(
+            "text.fmt.note_saturated",
+            "{values} ({share}) lay beyond their block's largest level and were saturated.",
+            **clipped,
+        )
+    return text + t("text.fmt.note_unsaturated", "No value was saturated.")

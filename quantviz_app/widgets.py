@@ -58,8 +58,8 @@ def control(
     """Draw the widget of the setting ``key``; return its value.
 
     ``options`` replaces a choice's options (those that fit the tensor);
-    ``bounds`` a number's or a range's ends (the manual range slider); ``format_func``
-    how the options are shown, when the setting's own labels will not do; ``t`` the
+    ``bounds`` a number's or a range's ends (the manual range slider, the block number);
+    ``format_func`` how the options are shown, when the setting's own labels will not do; ``t`` the
     language of its label, help and options.
     """
     s: Setting = BY_KEY[key]
@@ -99,7 +99,8 @@ def control(
     if s.widget == "toggle":
         return where.toggle(text, **common)
     if s.widget == "number":
-        return where.number_input(text, int(s.low), int(s.high), step=int(s.step or 1),
+        low, high = bounds if bounds is not None else (s.low, s.high)
+        return where.number_input(text, int(low), int(high), step=int(s.step or 1),
                                   persist_state="session", **common)  # fmt: skip
     if s.widget == "text_input":
         return where.text_input(text, max_chars=500, **common)

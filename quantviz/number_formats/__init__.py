@@ -109,6 +109,17 @@ class FormatResult:
         """How many scales are stored (blocks, groups, channels; 1 per tensor)."""
         return int(np.size(self.scales))
 
+    def rows(self, a: np.ndarray) -> np.ndarray:
+        """``a`` (the input's shape: the original values, ``dequantized`` or ``codes``) cut
+        into this result's blocks, ``(n_blocks, block_size)`` in storage order (NF4's last
+        flat block padded with zeros)."""
+        a = np.asarray(a)
+        if self.format.flattened and self.layout.granularity == "group":
+            flat = a.reshape(-1)
+            pad = np.zeros(self.layout.shape[0] - flat.size, a.dtype)
+            return np.concatenate([flat, pad]).reshape(self.n_blocks, -1)
+        return self.layout.to_rows(a.reshape(self.layout.shape))
+
     def levels(self, index: int | None = None) -> np.ndarray:
         """The values block ``index`` can store, lowest first: ``grid · scale (+ offset)``.
 

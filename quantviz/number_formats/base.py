@@ -85,6 +85,12 @@ class NumberFormat:
     flattened : bool
         True if its blocks run over the flattened tensor, the last one shorter (NF4, as
         bitsandbytes stores it), rather than along the last axis.
+    element : str
+        The element float an ml_dtypes type stores (``"e4m3"``, ``"e2m1"``, …; MXINT8's
+        ``"int8"``), ``""`` for codebooks and integers.
+    code_is_value : bool
+        True if a code is the element's value itself (Q8_0's int8, ternary's −1/0/1);
+        False if it is an index into ``grid()``.
     """
 
     name: str
@@ -98,3 +104,5 @@ class NumberFormat:
     encode: Callable[[np.ndarray], Encoded]
     grid: Callable[[], np.ndarray]
     flattened: bool = False
+    element: str = ""
+    code_is_value: bool = False

@@ -358,6 +358,7 @@ TERNARY = NumberFormat(
     reference="Ternary Weight Networks (Li & Liu 2016): Δ = 0.7·mean|w|, α = mean|w| over |w| > Δ",
     encode=ternary_encode,
     grid=ternary_grid,
+    code_is_value=True,
 )
 
 CODEBOOK_FORMATS: tuple[NumberFormat, ...] = (NF4, NF4_DOUBLE, BINARY, TERNARY)

@@ -171,7 +171,7 @@ def _float(name: str, element: str, description: str) -> NumberFormat:
     return NumberFormat(
         name, "float", BITS[element], None, None, (), description,
         "ml_dtypes casts (round to nearest even, saturating) with a float32 scale max|x|/max",
-        scaled_encode(element), _grid(element),
+        scaled_encode(element), _grid(element), element=element,
     )  # fmt: skip
 
 
@@ -179,7 +179,7 @@ def _mx(name: str, element: str, description: str) -> NumberFormat:
     return NumberFormat(
         name, "mx", BITS[element], 32, 32, (32,), description,
         "OCP Microscaling Formats (MX) v1.0: E8M0 scale 2^(floor(log2 amax) − emax) per 32",
-        mx_encode(element), _grid(element),
+        mx_encode(element), _grid(element), element=element,
     )  # fmt: skip
 
 
@@ -206,5 +206,6 @@ FLOAT_FORMATS: tuple[NumberFormat, ...] = (
         "torchao NVFP4 (two-level): t = amax/(448·6), b = e4m3(clamp(amax_block/6/t, 2^-6, 448))",
         nvfp4_encode,
         _grid("e2m1"),
+        element="e2m1",
     ),
 )

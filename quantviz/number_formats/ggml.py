@@ -215,6 +215,7 @@ def _format(name: str, description: str) -> NumberFormat:
         "the numpy port of llama.cpp's ggml-quants.c",
         encode=ggml_encode(name),
         grid=ggml_grid(name),
+        code_is_value=t.bits == 8,  # Q8_0 stores the int8 itself; the others a grid index
     )
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+import quantviz as qv
 from quantviz_app import text
 from quantviz_app.data import Data
 from quantviz_app.fitting import Fitted
 from quantviz_app.i18n import Tr
 from quantviz_app.presets import active_preset
-from quantviz_app.schema import Settings, quantize_kwargs
+from quantviz_app.schema import FORMAT_LABELS, Settings, quantize_kwargs
 from quantviz_app.views import histograms
 from quantviz_app.views.numbers import show_cards
 from quantviz_app.widgets import control
@@ -30,10 +31,12 @@ def controls(s: Settings, fitted: Fitted, hide: set[str], t: Tr) -> None:
     """The bit slider and the range strategy, side by side."""
     wide, narrow = st.columns([3, 2], vertical_alignment="bottom")
     with wide:
-        if "bits" not in hide:
+        if "bits" not in hide and s.applies("bits"):
             control("bits", t=t)
+        elif not s.applies("bits"):  # a number format: its name and bits, chosen in the sidebar
+            st.markdown(f"### {t.option('format', s['format'], FORMAT_LABELS[s['format']])}")
     with narrow:
-        if "strategy" not in hide:
+        if "strategy" not in hide and s.applies("strategy"):
             control("strategy", options=fitted.options["strategy"], t=t)
 
 
@@ -51,4 +54,7 @@ def show(s: Settings, data: Data, fitted: Fitted, hide: set[str]) -> None:
             sets = histograms.view_data(s, data)
             histograms.draw(sets, log=s["log"], height=CHART_HEIGHT, t=t)
         with numbers:
-            show_cards([c for c in text.cards(r, t=t) if c.key in BIG_NUMBERS])
+            cards = (
+                text.format_cards(r, t=t) if isinstance(r, qv.FormatResult) else text.cards(r, t=t)
+            )
+            show_cards([c for c in cards if c.key in BIG_NUMBERS])

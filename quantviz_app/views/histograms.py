@@ -22,7 +22,7 @@ from quantviz_app import charts, link, text
 from quantviz_app.data import Data
 from quantviz_app.format import num
 from quantviz_app.i18n import EN, Tr
-from quantviz_app.schema import Settings, quantize_kwargs
+from quantviz_app.schema import FORMAT_LABELS, Settings, quantize_kwargs
 from quantviz_app.widgets import control
 
 MAX_LEVEL_LINES = 64  # up to this many levels, each is drawn as a faint line
@@ -56,6 +56,59 @@ def axis_ends(data: Data, r: qv.QuantResult) -> tuple[float, float]:
         lo = min(lo, reach_lo - 0.02 * (reach_hi - reach_lo))
         hi = max(hi, reach_hi + 0.02 * (reach_hi - reach_lo))
     return lo, hi
+
+
+def format_datasets(data: Data, r: qv.FormatResult, label: str,
+                    t: Tr = EN) -> dict[str, pd.DataFrame]:  # fmt: skip
+    """:func:`datasets` for a number format: its levels when one scale serves the tensor
+    (spikes, the saturation boundaries at the end levels), else the values per bin."""
+    original = original_counts(data)
+    span = data.high - data.low if data.high > data.low else max(abs(data.low), 1.0)
+    lo, hi = data.low - AXIS_PAD * span, data.high + AXIS_PAD * span
+    m = r.metrics
+    no_spikes = charts.spikes_frame(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
+    if r.per_tensor:
+        lc = counts.level_counts(r)
+        spikes = charts.spikes_frame(lc.levels, np.arange(lc.levels.size), lc.counts)
+        qbins = charts.bins_frame(np.zeros(1), np.zeros(0, np.int64))
+        levels = lc.levels if lc.levels.size <= MAX_LEVEL_LINES else np.zeros(0)
+        low_end, high_end = float(lc.levels[0]), float(lc.levels[-1])
+        lo, hi = min(lo, low_end), max(hi, high_end)
+        clip = charts.clip_frame(low_end, high_end, t)
+        shade = charts.shade_frame(lo, hi, low_end, high_end)
+        grid = t("text.hist.levels_used", "{used} of {available} levels used",
+                 used=int(lc.used.sum()), available=lc.levels.size)  # fmt: skip
+    else:
+        spikes = no_spikes
+        q = counts.quantized_histogram(r, original.edges)
+        qbins = charts.bins_frame(q.edges, q.counts)
+        levels = np.zeros(0)
+        clip = pd.DataFrame({"x": [], "what": []})
+        shade = charts.shade_frame(lo, hi, lo, hi)
+        grid = t("text.fmt.hist_blocks", "{n} blocks, each with its own levels",
+                 n=f"{r.n_blocks:,}")  # fmt: skip
+    title_original = t(
+        "text.hist.original",
+        "Original: {values} (bins {width} wide)",
+        values=t.count(original.total, "value"),
+        width=num(original.width, 2),
+    )
+    title_quantized = t("text.fmt.hist_quantized", "After {format}: {grid}", format=label,
+                        grid=grid)  # fmt: skip
+    if m["clipped_count"]:
+        title_quantized += t("text.fmt.hist_saturated", "; {values} saturated",
+                             values=t.count(m["clipped_count"], "value"))  # fmt: skip
+    return {
+        "original": charts.bins_frame(original.edges, original.counts),
+        "qbins": qbins,
+        "spikes": spikes,
+        "levels": charts.lines_frame("level", levels),
+        "clip": clip,
+        "shade": shade,
+        "title_original": pd.DataFrame({"text": [title_original]}),
+        "title_quantized": pd.DataFrame({"text": [title_quantized]}),
+        "domain": charts.lines_frame("x", [lo, hi]),
+    }
 
 
 def datasets(data: Data, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd.DataFrame]:
@@ -127,6 +180,10 @@ def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame]:
     r = data.quantized(kwargs, arrays=False)
     key = tuple(sorted(kwargs.items()))
     t = Tr(s["lang"])
+    if isinstance(r, qv.FormatResult):
+        label = t.option("format", s["format"], FORMAT_LABELS[s["format"]])
+        return data.memo("histogram view", key, t.lang,
+                         compute=lambda: format_datasets(data, r, label, t))  # fmt: skip
     return data.memo("histogram view", key, t.lang, compute=lambda: datasets(data, r, t))
 
 
@@ -148,6 +205,11 @@ def show(s: Settings, data: Data, state: MutableMapping[str, Any], *, note: bool
     log = control("log", t=t)  # below the pictures: they come first on a small screen
     link.sync(s.replace(log=log), st.query_params)
     if not note:
+        return
+    if isinstance(r, qv.FormatResult):
+        label = t.option("format", s["format"], FORMAT_LABELS[s["format"]])
+        st.markdown(text.format_histogram_note(r, label, t))
+        st.caption(t(f"format.{r.format.name}.description", r.format.description))
         return
     name = r.config.strategy
     strategy = t.option("strategy", name, qv.get_strategy(name).label)

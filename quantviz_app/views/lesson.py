@@ -23,7 +23,7 @@ from quantviz_app.data import Data
 from quantviz_app.format import md_escape
 from quantviz_app.i18n import Tr
 from quantviz_app.presets import active_preset
-from quantviz_app.schema import Settings, quantize_kwargs
+from quantviz_app.schema import FORMAT_LABELS, Settings, integer_grid, quantize_kwargs
 from quantviz_app.views import classroom, histograms, numbers, rooms
 from quantviz_app.widgets import control
 
@@ -41,8 +41,33 @@ def data_line(s: Settings, data: Data) -> str:
         name = t.option("dist", s["dist"], data.name)
     else:
         name = md_escape(data.name)
+    if not integer_grid(s):
+        r = data.quantized(quantize_kwargs(s), arrays=False)
+        label = t.option("format", s["format"], FORMAT_LABELS[s["format"]])
+        return text.format_data_line(name, data.shape, label, r, t=t)
     strategy = t.option("strategy", s["strategy"], qv.get_strategy(s["strategy"]).label)
     return text.data_line(name, data.shape, s["bits"], s["scheme"], strategy, s["granularity"], t=t)
+
+
+def bit_width(s: Settings, hide: set[str], t: Tr) -> None:
+    """The bit slider beside the number format (a format decides its own bits)."""
+    if "format" in hide:
+        if "bits" not in hide and integer_grid(s):
+            control("bits", t=t)
+        return
+    bits, fmt = st.columns([3, 2], vertical_alignment="bottom")
+    with fmt:
+        control("format", t=t)
+    with bits:
+        if integer_grid(s):
+            if "bits" not in hide:
+                control("bits", t=t)
+        else:
+            f = qv.get_format(s["format"])
+            st.caption(t("text.fmt.bits_fixed",
+                         "{format} stores {bits}-bit elements; choose INT for the bit slider.",
+                         format=t.option("format", f.name, FORMAT_LABELS[f.name]),
+                         bits=f.element_bits))  # fmt: skip
 
 
 @st.fragment
@@ -66,9 +91,8 @@ def show(
     t = Tr(s["lang"])
     try:
         data.quantized(quantize_kwargs(s), arrays=False)
-    except qv.InputError as exc:  # a grid this tensor cannot have (a range near float32's max)
-        if "bits" not in hide:
-            control("bits", t=t)
+    except qv.InputError as exc:  # a grid this tensor cannot have (a range near float32's max,
+        bit_width(s, hide, t)  # a block format whose blocks do not divide its rows)
         st.error(str(exc), icon=":material/error:")
         link.sync(s, st.query_params)
         return
@@ -76,8 +100,7 @@ def show(
         classroom.show(s, data, fitted, hide)
     else:
         st.markdown(data_line(s, data))
-        if "bits" not in hide:
-            control("bits", t=t)
+        bit_width(s, hide, t)
         preset = active_preset(s) if s["lesson"] == "none" else None  # a lesson says its own
         if preset is not None:
             st.success(text.preset_line(preset, t), icon=":material/school:")

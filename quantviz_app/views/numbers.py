@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+import quantviz as qv
 from quantviz_app import text
 from quantviz_app.data import Data
 from quantviz_app.i18n import Tr
@@ -51,6 +52,12 @@ def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
     kwargs = quantize_kwargs(s)
     r = data.quantized(kwargs, arrays=False)
     qkey = tuple(sorted(kwargs.items()))
-    before = previous_values(state, data.key, qkey, text.card_values(r))
+    t = Tr(s["lang"])
+    if isinstance(r, qv.FormatResult):
+        before = previous_values(state, data.key, qkey, text.format_card_values(r))
+        cards = text.format_cards(r, before, t=t)
+    else:
+        before = previous_values(state, data.key, qkey, text.card_values(r))
+        cards = text.cards(r, before, t=t)
     with st.container(key="numbers"):
-        show_cards(text.cards(r, before, t=Tr(s["lang"])))
+        show_cards(cards)

@@ -17,8 +17,9 @@ import streamlit as st
 from quantviz_app import sources
 from quantviz_app.data import Data
 from quantviz_app.i18n import Tr
-from quantviz_app.schema import BY_KEY, Settings, quantize_kwargs
+from quantviz_app.schema import BY_KEY, Settings, integer_grid, quantize_kwargs
 from quantviz_app.views import (
+    block,
     channels,
     closeup,
     formats,
@@ -39,6 +40,7 @@ def _model(s: Settings, data: Data, state: MutableMapping[str, Any], t: Tr) -> N
 VIEWS = {
     "Trade-off": lambda s, data, state, t: tradeoff.show(s, data),
     "Formats": lambda s, data, state, t: formats.show(s, data),
+    "Block": lambda s, data, state, t: block.show(s, data, state),
     "Formulas": lambda s, data, state, t: formulas.show(s, data),
     "Close-up": lambda s, data, state, t: closeup.show(s, data),
     "Staircase": lambda s, data, state, t: staircase.show(s, data),
@@ -49,10 +51,20 @@ VIEWS = {
 """Each room's view (a room is one option of the ``room`` setting)."""
 
 
-def available(data: Data) -> list[str]:
-    """The rooms this tensor has (channels need rows; the whole model needs a file)."""
+FORMAT_ROOMS = ("Formats", "Block", "Whole model")
+"""The rooms of a number format; the others explain the integer grid (step, zero point,
+codes, staircase, channels), and come back with INT."""
+
+
+def available(data: Data, s: Settings) -> list[str]:
+    """The rooms this tensor and setting have (channels need rows; the whole model needs a
+    file; a number format has its own rooms, the integer grid all the others)."""
     rooms = list(BY_KEY["room"].options)
-    if len(data.shape) < 2:
+    if integer_grid(s):
+        rooms.remove("Block")
+    else:
+        rooms = [room for room in rooms if room in FORMAT_ROOMS]
+    if len(data.shape) < 2 and "Channels" in rooms:
         rooms.remove("Channels")
     if data.kind == "synthetic":
         rooms.remove("Whole model")
@@ -68,7 +80,7 @@ def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
     """The tabs, named in the page's language, and the open room's view (a link names the
     room by its value, ``?room=Close-up``, in any language)."""
     t = Tr(s["lang"])
-    rooms = available(data)
+    rooms = available(data, s)
     if state.get("room") not in rooms:
         state["room"] = rooms[0]
     names = {t.option("room", room, room): room for room in rooms}

@@ -109,7 +109,8 @@ def test_a_new_tensor_shows_no_deltas(small_app):
          "An uploaded file cannot travel in a link: upload it again."),
         ({"n": "1000", "preset": "three_bits"},
          "preset must be one of eight_bits, one_outlier, clip_heavy_tails, per_channel, "
-         "two_bits, symmetric_positive; the link says 'three_bits'."),
+         "two_bits, symmetric_positive, fp8_per_tensor, ocp_mxfp4, qlora_nf4, llama_q4_0; "
+         "the link says 'three_bits'."),
     ],
 )  # fmt: skip
 def test_a_bad_link_says_what_is_wrong_in_plain_words(open_app, query, warning):

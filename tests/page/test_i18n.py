@@ -101,6 +101,8 @@ def keys_of_declarations() -> dict[str, set[str]]:
         keys[f"strategy.{s.name}.description"] = set()
     for d in qv.distributions():
         keys[f"dist.{d.name}.description"] = set()
+    for f in qv.formats():
+        keys[f"format.{f.name}.description"] = set()
     for s in SETTINGS:
         if s.link_refusal:
             keys[f"setting.{s.key}.refusal"] = set()
@@ -160,6 +162,8 @@ TEX_TEXT = re.compile(r"\\text\{([^{}]*)\}")
 # The number formats' names (fp8_e4m3, nvfp4, NF4, …) are names too, kept as they are.
 ALLOWED |= {w for f in qv.formats() for name in (f.name, f.name.upper())
             for w in ENGLISH_WORD.findall(name)} | {"GGML"}  # fmt: skip
+# … and their sources and encodings: names, not sentences
+ALLOWED |= {"INT", "QLoRA", "llama", "cpp", "XNOR", "Net", "TWN", "absmax", "fp16", "E8M0"}
 CHART_WORDS = ("text", "series", "grid", "what", "cause")  # data columns a chart writes out
 
 
@@ -261,7 +265,7 @@ def test_the_chinese_page_shows_no_english_sentence():
     assert english_words(texts) == []
 
 
-ROOMS = [r for r in BY_KEY["room"].options if r not in {"Channels", "Whole model"}]
+ROOMS = [r for r in BY_KEY["room"].options if r not in {"Channels", "Whole model", "Block"}]
 
 
 def open_room(**query: str) -> list[str]:
@@ -275,8 +279,11 @@ def open_room(**query: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "query", [*({"room": r} for r in ROOMS), {"room": "Channels", "dist": "layer"}],
-    ids=[*ROOMS, "Channels"],
+    "query",
+    [*({"room": r} for r in ROOMS), {"room": "Channels", "dist": "layer"},
+     {"room": "Block", "format": "nvfp4"}, {"room": "Block", "format": "q4_1"},
+     {"room": "Formats", "format": "nf4"}],
+    ids=[*ROOMS, "Channels", "Block-nvfp4", "Block-q4_1", "Formats-nf4"],
 )  # fmt: skip
 def test_each_chinese_room_shows_no_english_sentence(query):
     assert english_words(open_room(**query)) == []
@@ -329,7 +336,8 @@ def test_a_bad_link_is_explained_in_chinese():
     assert [w.value for w in at.warning] == [
         "链接中的这一项未被采用：bits 必须是1 到 16 之间的整数；链接里写的是“abc”。",
         "链接中的这一项未被采用：preset 必须是以下之一：eight_bits, one_outlier, "
-        "clip_heavy_tails, per_channel, two_bits, symmetric_positive；链接里写的是“nope”。",
+        "clip_heavy_tails, per_channel, two_bits, symmetric_positive, fp8_per_tensor, "
+        "ocp_mxfp4, qlora_nf4, llama_q4_0；链接里写的是“nope”。",
     ]
 
 

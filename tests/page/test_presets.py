@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import quantviz as qv
+from quantviz_app.data import SAMPLE_FILE
 from quantviz_app.presets import PRESETS, Preset, active_preset, get_preset, settings_of
 from quantviz_app.schema import Settings, distribution_params, quantize_kwargs
 
@@ -82,3 +84,42 @@ def test_symmetric_wastes_half_the_codes_on_positive_data():
     assert s.dist == "lognormal" and s.scheme == "symmetric"
     r = _result(p)
     assert r.metrics["levels_used"] <= r.metrics["levels_available"] // 2
+
+
+# ---- the formats people ship, on the shipped MiniLM-L6 tensor ----------------------------
+
+
+def _sample_result(key: str) -> tuple[qv.FormatResult, object]:
+    s = settings_of(get_preset(key))
+    assert s.source == "sample"
+    x = qv.read_weights(SAMPLE_FILE).tensors[s.tensor]
+    return qv.quantize(x, **quantize_kwargs(s)), x
+
+
+def test_fp8_keeps_31_db_where_fp4_per_tensor_keeps_5():
+    r, x = _sample_result("fp8_per_tensor")
+    assert r.format.name == "fp8_e4m3" and r.levels().size == 253
+    assert 30.5 < r.metrics["sqnr_db"] < 32.5  # "about 31 dB"
+    assert 4.5 < qv.quantize(x, format="fp4_e2m1").metrics["sqnr_db"] < 5.5  # "only 5 dB"
+
+
+def test_mxfp4_beats_fp4_per_tensor_and_saturates_some_values():
+    r, _ = _sample_result("ocp_mxfp4")
+    assert r.metrics["bits_per_weight"] == 4.25
+    assert 18.5 < r.metrics["sqnr_db"] < 19.5 and r.metrics["clipped_count"] > 0
+
+
+def test_nf4_keeps_about_1_db_more_than_int4_per_group_of_64():
+    r, x = _sample_result("qlora_nf4")
+    int4 = qv.quantize(x, bits=4, symmetric=True, granularity="group", group_size=64)
+    assert r.metrics["bits_per_weight"] == int4.metrics["bits_per_weight"] == 4.5
+    assert 0.5 < r.metrics["sqnr_db"] - int4.metrics["sqnr_db"] < 1.5
+
+
+def test_q4_0_stores_the_largest_magnitude_exactly_and_saturates_the_other_side():
+    r, x = _sample_result("llama_q4_0")
+    blocks, back = x.reshape(-1, 32), r.dequantized.reshape(-1, 32)
+    top = np.argmax(np.abs(blocks), axis=1)
+    rows = np.arange(blocks.shape[0])
+    np.testing.assert_allclose(back[rows, top], blocks[rows, top], rtol=1e-3)  # fp16 d
+    assert r.metrics["clipped_count"] > 0
