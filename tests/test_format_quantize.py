@@ -140,3 +140,55 @@ def test_fitting_an_element_float_follows_the_grid_rules():
     kw, changes = qv.fit_settings((64,), format="fp8_e4m3", granularity="channel")
     assert kw == {"format": "fp8_e4m3", "granularity": "tensor"}
     assert [c.reason for c in changes] == ["needs_rows"]
+
+
+# ---------------------------------------------------------------- one block, opened --
+
+from quantviz.number_formats.block import open_block, worst_block  # noqa: E402
+
+
+def test_an_mxfp4_block_opened_shows_its_e8m0_scale_codes_and_elements():
+    x = np.array([7.0, 1.0, -2.5, 0.2] + [0.0] * 28, F32)
+    b = open_block(qv.quantize(x, format="mxfp4"), x, 0)
+    (scale,) = b.scales
+    assert (scale.encoding, scale.value, scale.bit_string) == ("e8m0", 1.0, "01111111")  # 2^0
+    # E2M1 bit patterns: 6.0 = 0 11 1, 1.0 = 0 01 0, −2.0 = 1 10 0, 0.0 = 0 00 0
+    assert [b.code_string(i) for i in range(4)] == ["0111", "0010", "1100", "0000"]
+    assert b.elements[:4].tolist() == [6.0, 1.0, -2.0, 0.0]
+    assert b.scaled[:4].tolist() == [7.0, 1.0, -2.5, pytest.approx(0.2)]
+    assert b.clipped[:4].tolist() == [True, False, False, False]
+
+
+def test_a_q4_1_block_stores_an_fp16_scale_and_minimum():
+    x = np.linspace(1.0, 16.0, 32, dtype=F32)
+    b = open_block(qv.quantize(x, format="q4_1"), x, 0)
+    assert [(s.role, s.encoding, s.value) for s in b.scales] == [
+        ("scale", "fp16", 1.0), ("minimum", "fp16", 1.0),
+    ]  # fmt: skip
+    assert b.scales[0].bit_string == "0011110000000000"  # fp16 1.0
+    assert b.codes[[0, -1]].tolist() == [0, 15] and b.elements[[0, -1]].tolist() == [0.0, 15.0]
+
+
+def test_a_q8_0_code_is_its_int8_in_twos_complement():
+    x = np.zeros(32, F32)
+    x[0], x[1] = -1.0, 0.5  # d = 1/127: −1 → −127 = 0b10000001, 0.5 → 64 (63.5 rounds away)
+    b = open_block(qv.quantize(x, format="q8_0"), x, 0)
+    assert b.code_string(0) == "10000001" and b.elements[0] == -127.0
+    assert b.code_string(1) == "01000000" and b.elements[1] == 64.0
+
+
+def test_nf4_s_short_last_block_opens_without_its_padding():
+    x = qv.sample("normal", n=100, seed=0)  # blocks of 64: the second holds 36 values
+    r = qv.quantize(x, format="nf4")
+    assert r.n_blocks == 2 and open_block(r, x, 1).values.size == 36
+    np.testing.assert_array_equal(open_block(r, x, 1).values, x[64:])
+
+
+def test_the_worst_block_has_the_largest_squared_error():
+    x = np.zeros((2, 32), F32)
+    x[0, :] = 0.01
+    x[1, 0], x[1, 1] = 1.0, 0.3  # a coarse block: 0.3 lands between FP4 levels
+    r = qv.quantize(x, format="mxfp4")
+    assert worst_block(r, x) == 1
+    with pytest.raises(qv.InputError, match="Block index must be 0 to 1; not 2."):
+        open_block(r, x, 2)

@@ -166,10 +166,13 @@ def open_block(r: FormatResult, x: np.ndarray, index: int) -> Block:
     codes = r.rows(r.codes)[index, :keep]
     grid = r.format.grid().astype(F32)
     elements = codes.astype(F32) if r.format.code_is_value else grid[codes.astype(np.intp)]
+    values = r.rows(x)[index, :keep]
+    if r.format.element and r.format.element != "int8":  # a float's zero keeps the value's sign
+        elements = np.where(elements == 0, np.copysign(F32(0), values), elements).astype(F32)
     return Block(
         index=index,
         n_blocks=r.n_blocks,
-        values=r.rows(x)[index, :keep],
+        values=values,
         codes=_stored_codes(r, codes, elements),
         code_bits=r.format.element_bits,
         elements=elements,
