@@ -72,7 +72,7 @@ def quantization_controls(s: Settings, fitted: Fitted, shape: tuple[int, ...], h
     for p in _STRATEGIES[s["strategy"]].params:
         show(p.name)
     show("manual_range", bounds=fitted.bounds)
-    if "strategy" not in hide:
+    if "strategy" not in hide and s.applies("strategy"):
         spec = _STRATEGIES[s["strategy"]]
         st.caption(f"{t.strategy(spec.name, 'description', spec.description)} *({spec.reference})*")
     if len(shape) >= 2:
@@ -81,7 +81,7 @@ def quantization_controls(s: Settings, fitted: Fitted, shape: tuple[int, ...], h
              format_func=lambda a: t("text.controls.axis", "axis {axis} ({n} channels)",
                                      axis=a, n=f"{shape[a]:,}"))  # fmt: skip
         show("group_size", options=fitted.options["group_size"])
-    elif "granularity" not in hide:
+    elif "granularity" not in hide and s.applies("granularity"):
         st.caption(
             t(
                 "text.controls.no_rows",

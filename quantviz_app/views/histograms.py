@@ -85,8 +85,7 @@ def format_datasets(data: Data, r: qv.FormatResult, label: str,
         levels = np.zeros(0)
         clip = pd.DataFrame({"x": [], "what": []})
         shade = charts.shade_frame(lo, hi, lo, hi)
-        grid = t("text.fmt.hist_blocks", "{n} blocks, each with its own levels",
-                 n=f"{r.n_blocks:,}")  # fmt: skip
+        grid = t("text.fmt.hist_blocks", "{n} blocks", n=f"{r.n_blocks:,}")
     title_original = t(
         "text.hist.original",
         "Original: {values} (bins {width} wide)",
@@ -96,8 +95,8 @@ def format_datasets(data: Data, r: qv.FormatResult, label: str,
     title_quantized = t("text.fmt.hist_quantized", "After {format}: {grid}", format=label,
                         grid=grid)  # fmt: skip
     if m["clipped_count"]:
-        title_quantized += t("text.fmt.hist_saturated", "; {values} saturated",
-                             values=t.count(m["clipped_count"], "value"))  # fmt: skip
+        title_quantized += t("text.fmt.hist_saturated", "; {n} saturated",
+                             n=f"{m['clipped_count']:,}")  # fmt: skip
     return {
         "original": charts.bins_frame(original.edges, original.counts),
         "qbins": qbins,
@@ -180,8 +179,9 @@ def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame]:
     r = data.quantized(kwargs, arrays=False)
     key = tuple(sorted(kwargs.items()))
     t = Tr(s["lang"])
-    if isinstance(r, qv.FormatResult):
-        label = t.option("format", s["format"], FORMAT_LABELS[s["format"]])
+    if isinstance(r, qv.FormatResult):  # the short name in a title: "Q4_0", not "Q4_0 (…)"
+        label = t.option("format", s["format"], FORMAT_LABELS[s["format"]]).split(" (")[0]
+        label = label.split("（")[0]
         return data.memo("histogram view", key, t.lang,
                          compute=lambda: format_datasets(data, r, label, t))  # fmt: skip
     return data.memo("histogram view", key, t.lang, compute=lambda: datasets(data, r, t))
