@@ -34,6 +34,7 @@ back as inf or NaN.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -140,8 +141,22 @@ def pack(rows: np.ndarray, name: str) -> np.ndarray:
     t = get_type(name)
     blocks = _check_blocks(rows, name)
     quantize, _, qtype = _gguf()
+    wide = _wide(blocks.shape[0])
     with np.errstate(all="ignore"):  # an fp16 overflow of d is the format's, not an error
-        return np.asarray(quantize(blocks, qtype[t.name]), dtype=np.uint8)
+        packed = quantize(blocks.reshape(-1, GGML_BLOCK * wide), qtype[t.name])
+    return np.asarray(packed, dtype=np.uint8).reshape(blocks.shape[0], t.type_size)
+
+
+WIDE_BLOCKS = 128
+"""Blocks per row handed to gguf: it works on groups of 16 rows, so rows of 128 blocks (4,096
+values) let each numpy call see 65,536 values instead of 512 (the same bytes: every block is
+quantized on its own; 5–10x faster on a 10M-value tensor)."""
+
+
+def _wide(n_blocks: int) -> int:
+    """The number of blocks per row: the largest power of two up to :data:`WIDE_BLOCKS` that
+    divides ``n_blocks``."""
+    return math.gcd(n_blocks, WIDE_BLOCKS)
 
 
 def _fp16(two_bytes: np.ndarray) -> np.ndarray:
@@ -179,7 +194,8 @@ def ggml_encode(name: str) -> Callable[[np.ndarray], Encoded]:
         packed = pack(rows, name)
         _, dequantize, qtype = _gguf()
         with np.errstate(all="ignore"):  # inf · 0 = NaN where d overflowed fp16
-            values = np.asarray(dequantize(packed, qtype[t.name]), dtype=F32)
+            wide = packed.reshape(-1, t.type_size * _wide(packed.shape[0]))
+            values = np.asarray(dequantize(wide, qtype[t.name]), dtype=F32)
         blocks = unpack(packed, name)
         x_hat = values.reshape(packed.shape[0], GGML_BLOCK)
         return Encoded(x_hat, blocks.codes, blocks.d, t.scale_bits * packed.shape[0], blocks.m)
