@@ -617,6 +617,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Staircase",
             "Channels",
             "Whole model",
+            "Accuracy",
             "Take home",
         ),
         group="view",

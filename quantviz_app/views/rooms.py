@@ -1,8 +1,9 @@
 """The rooms below the lesson: one tab per view, and only the open one is computed and drawn.
 
-Trade-off against bits, the number formats compared on this tensor, the formulas with
-this setting's numbers, a close-up of the levels, the staircase and its error, the
-channels (tensors with rows), the whole model (weight files), and what to take home.
+Trade-off against bits, the number formats compared on this tensor (and one block of a
+format, opened), the formulas with this setting's numbers, a close-up of the levels, the
+staircase and its error, the channels (tensors with rows), the whole model (weight files),
+what to take home, and whether a real network still works at these settings (accuracy).
 A link opens a room with ``?room=Close-up``. The histograms and the numbers above
 stay on screen whatever room is open.
 """
@@ -19,6 +20,7 @@ from quantviz_app.data import Data
 from quantviz_app.i18n import Tr
 from quantviz_app.schema import BY_KEY, Settings, integer_grid, quantize_kwargs
 from quantviz_app.views import (
+    accuracy,
     block,
     channels,
     closeup,
@@ -47,11 +49,12 @@ VIEWS = {
     "Channels": lambda s, data, state, t: channels.show(s, data),
     "Whole model": _model,
     "Take home": lambda s, data, state, t: takehome.show(s, data),
+    "Accuracy": lambda s, data, state, t: accuracy.show(s, data, state, t),
 }
 """Each room's view (a room is one option of the ``room`` setting)."""
 
 
-FORMAT_ROOMS = ("Formats", "Block", "Whole model")
+FORMAT_ROOMS = ("Formats", "Block", "Whole model", "Accuracy")
 """The rooms of a number format; the others explain the integer grid (step, zero point,
 codes, staircase, channels), and come back with INT."""
 

@@ -1,0 +1,96 @@
+"""The accuracy room on its own (AppTest.from_function): charts, numbers, digits, the search."""
+
+from __future__ import annotations
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+import quantviz as qv
+from quantviz_app import accuracy_charts as ac
+from quantviz_app.views.accuracy import digit_order, model_settings
+
+
+def room(bits: int = 4, lang: str = "en", fmt: str = "int") -> None:
+    import streamlit as st
+
+    from quantviz_app.i18n import Tr
+    from quantviz_app.schema import Settings
+    from quantviz_app.views import accuracy
+
+    s = Settings({"bits": bits, "lang": lang, "format": fmt})
+    accuracy.show(s, None, st.session_state, Tr(lang))
+
+
+def open_room(**kwargs) -> AppTest:
+    at = AppTest.from_function(room, kwargs=kwargs, default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_the_room_shows_accuracy_charts_digits_and_the_search_button():
+    at = open_room(bits=4)
+    assert [h.value for h in at.subheader] == ["Does the model still work?"]
+    shown = metrics(at)
+    assert shown["float32 accuracy"] == "98.1 %"  # 530 of 540, as recorded at training
+    assert shown["quantized accuracy"] == "98.1 %"  # 4-bit affine per tensor: 530 of 540
+    assert shown["bits per weight"] == "4.26"  # (13,584·4 + 4·(32+4) + 122·32) / 13,706
+    # bits, layers, pruning, seeds (the search draws only when run)
+    assert len(at.get("vega_lite_chart")) == 4
+    assert len(at.image) == 1  # the twelve digits, one st.image
+    assert [b.label for b in at.button] == ["Search"]
+    assert any("test digits are misclassified" in c.value for c in at.caption)
+
+
+def test_the_search_runs_and_reports_its_answer():
+    at = open_room(bits=8)
+    at.select_slider(key="acc_drop").set_value(5.0).run()
+    at.button(key="acc_search_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    found = [m.value for m in at.markdown if m.value.startswith("Found after")]
+    assert len(found) == 1 and "bits per weight" in found[0]
+    assert len(at.get("vega_lite_chart")) == 5  # the search's chart joins the other four
+
+
+def test_moving_the_pruning_slider_moves_the_star():
+    at = open_room(bits=8)
+    at.slider(key="acc_prune").set_value(90).run()
+    assert not at.exception
+    at.radio(key="acc_scope").set_value("global").run()
+    assert not at.exception
+
+
+def test_a_number_format_is_evaluated_and_the_seeds_are_skipped():
+    at = open_room(fmt="fp8_e4m3")
+    assert metrics(at)["quantized accuracy"] == "98.1 %"
+    assert any("integer grid only" in c.value for c in at.caption)
+
+
+def test_model_settings_split_the_current_point_from_the_curves():
+    now, rest = model_settings({"bits": 4, "symmetric": True, "granularity": "channel"})
+    assert now == (("bits", 4), ("granularity", "channel"), ("symmetric", True))
+    assert rest == (("granularity", "channel"), ("symmetric", True))
+    _, rest = model_settings({"format": "nf4", "granularity": "group", "group_size": 64})
+    assert rest == (("granularity", "group"), ("group_size", 64))
+
+
+def test_digits_come_mistakes_first():
+    class R:  # predictions of five examples whose labels are 0..4
+        predictions = pd.Series([0, 9, 2, 9, 4]).to_numpy()
+        float_predictions = pd.Series([0, 1, 9, 9, 4]).to_numpy()
+
+    labels = pd.Series([0, 1, 2, 3, 4]).to_numpy()
+    # 1: wrong only quantized; 3: wrong both; 2: wrong only in float; then 0, 4
+    assert digit_order(R, labels).tolist() == [1, 3, 2, 0, 4]
+
+
+def test_search_frame_and_digit_image():
+    steps = list(qv.fewest_bits_steps("digits-cnn", max_drop=0.05, min_bits=7, max_bits=8))
+    frame = ac.search_frame(steps)
+    assert frame.loc[0, "kind"] == "kept" and frame.loc[0, "bits"] == "conv1:8 conv2:8 fc1:8 fc2:8"
+    img = ac.digit_image([[0, 16], [8, 0]], scale=2)
+    assert img.tolist() == [[255, 255, 0, 0], [255, 255, 0, 0],
+                            [128, 128, 255, 255], [128, 128, 255, 255]]  # fmt: skip
