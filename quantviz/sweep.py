@@ -178,7 +178,7 @@ def sweep_estimate(
     counts, width = _histogram(flat, low, high, ESTIMATE_BINS)
     edges = low + width * np.arange(ESTIMATE_BINS)
     keep = counts > 0
-    signal = sum(float(np.dot(part, part)) for part in _float64_parts(flat))
+    signal = sum(float(np.einsum("i,i->", part, part)) for part in _float64_parts(flat))
     narrow = bool(options.get("narrow_range", False))
     ordered = np.sort(sample)
     estimates = []
