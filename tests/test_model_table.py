@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import quantviz as qv
@@ -13,6 +14,7 @@ from quantviz.model_table import (
     COLUMNS,
     default_tensor,
     model_table,
+    model_totals,
     shape_text,
     table_kwargs,
 )
@@ -130,3 +132,94 @@ def test_default_tensor(minilm):
     m = {"v": np.zeros(100, np.float32), "m1": np.zeros((3, 3), np.float32)}
     m["m2"] = np.zeros((9, 1), np.float32)
     assert default_tensor(m) == "m1"
+
+
+# --- number formats (issue 9) ------------------------------------------------------------
+
+
+def block_model() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(1)
+    return {
+        "w": rng.normal(size=(4, 64)).astype(np.float32),
+        "b": rng.normal(size=30).astype(np.float32),
+        "s": np.array(2.0, np.float32),
+    }
+
+
+def test_a_block_format_takes_the_tensors_it_can_and_keeps_the_others_in_float32():
+    m = block_model()
+    table = model_table(m, format="q4_0").set_index("tensor")
+    assert list(table["format"]) == ["q4_0", "float32", "float32"]
+    w = table.loc["w"]
+    assert w["granularity"] == "group" and w["note"] == ""
+    assert w["bits_per_weight"] == 4.5  # 32 four-bit values and one fp16 scale per block
+    assert w["size_bytes"] == 144  # 8 blocks of 18 bytes
+    assert w["mse"] == qv.quantize(m["w"], format="q4_0").metrics["mse"]
+    b = table.loc["b"]
+    assert b["note"] == (
+        "Kept in float32 (not quantized): q4_0 stores blocks of 32 values and the last "
+        "dimension is 30."
+    )
+    assert (b["mse"], b["sqnr_db"], b["bits_per_weight"], b["size_bytes"]) == (
+        0.0, float("inf"), 32.0, 120,
+    )  # fmt: skip
+    assert table.loc["s", "note"].endswith("the last dimension is 1.")
+
+
+def test_totals_count_the_kept_tensors_at_32_bits():
+    totals = model_totals(model_table(block_model(), format="q4_0"))
+    assert totals["tensors"] == 3 and totals["kept"] == 2
+    assert totals["values"] == 256 + 30 + 1
+    assert totals["size_bytes"] == 144 + 120 + 4
+    assert totals["float32_bytes"] == 4 * 287
+    assert totals["bits_per_weight"] == pytest.approx(8 * 268 / 287)
+    assert totals["median_sqnr_db"] == model_table(block_model(), format="q4_0")["sqnr_db"][0]
+
+
+def test_a_granularity_a_block_format_cannot_take_is_noted():
+    table = model_table(block_model(), format="q4_0", granularity="channel")
+    assert table.loc[0, "note"] == (
+        "q4_0 stores blocks of 32 consecutive values; it takes no other granularity or group size."
+    )
+
+
+def test_nf4_on_the_sample(minilm):
+    table = model_table(minilm, format="nf4")
+    assert set(table["format"]) == {"nf4"} and set(table["granularity"]) == {"group"}
+    for row in table.itertuples():
+        m = qv.quantize(minilm[row.tensor], format="nf4", granularity="group", group_size=64)
+        assert row.mse == m.metrics["mse"] and row.bits_per_weight == m.metrics["bits_per_weight"]
+
+
+def test_the_integer_grid_names_its_bits():
+    assert list(model_table(tiny_model(), bits=3)["format"]) == ["int3", "int3", "int3"]
+
+
+def test_an_unknown_format_is_refused():
+    with pytest.raises(qv.InputError, match=r"^format must be one of fp8_e4m3, "):
+        model_table(tiny_model(), format="q5")
+
+
+# --- one tensor at a time, with progress ---------------------------------------------------
+
+
+def test_progress_is_reported_before_each_tensor_and_at_the_end():
+    calls = []
+    model = {"w": tiny_model()["w"], "ids": np.arange(3), "b": tiny_model()["bias"]}
+    model_table(model, bits=8, progress=lambda *a: calls.append(a))
+    assert calls == [(0, 3, "w"), (1, 3, "ids"), (2, 3, "b"), (3, 3, "")]
+
+
+def test_a_stream_of_pairs_gives_the_same_table_as_the_mapping(minilm):
+    seen = []
+
+    def pairs():
+        for name, x in minilm.items():
+            seen.append(name)
+            yield name, x
+
+    calls = []
+    streamed = model_table(pairs(), bits=4, progress=lambda *a: calls.append(a))
+    pd.testing.assert_frame_equal(streamed, model_table(minilm, bits=4))
+    assert calls[0] == (0, None, "embeddings.position_ids") and calls[-1] == (6, None, "")
+    assert len(seen) == 6

@@ -194,7 +194,7 @@ def parse_layout(data: bytes, ctx: ReadContext) -> tuple[list[TensorInfo], int, 
         The tensor table, the position of the data section in ``data`` and
         the alignment.
     """
-    if not data.startswith(GGUF_MAGIC):
+    if data[:4] != GGUF_MAGIC:  # (slicing, not startswith: ``data`` may be an mmap)
         raise ctx.error(misnamed("a GGUF file", data))
     cur = _Cursor(data, ctx)
     cur.skip(4)

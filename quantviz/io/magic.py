@@ -84,6 +84,11 @@ def _zip_kind(data: bytes) -> str:
             names = zf.namelist()[:10_000]
     except Exception:  # any broken archive: we only want a description
         return "zip"
+    return zip_kind(names)
+
+
+def zip_kind(names: list[str]) -> str:
+    """``"torchscript"``, ``"torch-zip"``, ``"npz"`` or ``"zip"`` from an archive's entry names."""
     if any(n.endswith("constants.pkl") for n in names) and any("/code/" in n for n in names):
         return "torchscript"
     if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):

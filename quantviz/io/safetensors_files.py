@@ -193,7 +193,45 @@ def read_safetensors(data: bytes, ctx: ReadContext) -> LoadedWeights:
         Wrong or corrupt header, offsets outside the file, overlapping tensors,
         byte counts that do not match a shape, too many values.
     """
-    header, start = _parse_header(data, ctx)
+    entries, start = parse_entries(data, len(data), ctx)
+    ctx.check_elements(sum(product(shape) for _, _, shape, _, _ in entries))
+    out = TensorCollector(ctx, "safetensors")
+    view = memoryview(data)  # slices of a memoryview do not copy the bytes
+    for name, dtype, shape, begin, end in entries:
+        try:
+            decoded = _decode(view[start + begin : start + end], dtype, shape)
+        except ValueError as exc:  # a shape NumPy refuses despite the checks above
+            raise ctx.error(f"is corrupt: tensor {name!r} does not fit its shape") from exc
+        if isinstance(decoded, str):
+            out.skip(name, tuple(shape), dtype, decoded)
+        else:
+            bf16 = dtype == "BF16"  # decoded into a new array; others are views of `data`
+            note = "converted from bfloat16 to float32" if bf16 else ""
+            out.add(name, decoded, stored_as=dtype, note=note, owned=bf16)
+    return out.finish()
+
+
+Entry = tuple[str, str, list[int], int, int]
+"""One checked header entry: (name, dtype, shape, begin, end), offsets into the data section."""
+
+
+def parse_entries(head: bytes, file_len: int, ctx: ReadContext) -> tuple[list[Entry], int]:
+    """Parse and check a safetensors header; return its entries and where the data starts.
+
+    Parameters
+    ----------
+    head : bytes
+        The file's first bytes: at least the 8-byte length and the whole JSON header
+        (the whole file does too).
+    file_len : int
+        The file's size in bytes: the entries must tile ``file_len - start`` exactly.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_safetensors`, except the element limit (the caller checks it).
+    """
+    header, start = _parse_header(head, ctx)
     entries = []
     spans = []
     for name, entry in header.items():
@@ -210,19 +248,5 @@ def read_safetensors(data: bytes, ctx: ReadContext) -> LoadedWeights:
             )
         spans.append((begin, end, name))
         entries.append((name, dtype, shape, begin, end))
-    _check_layout(spans, len(data) - start, ctx)
-    ctx.check_elements(sum(product(shape) for _, _, shape, _, _ in entries))
-    out = TensorCollector(ctx, "safetensors")
-    view = memoryview(data)  # slices of a memoryview do not copy the bytes
-    for name, dtype, shape, begin, end in entries:
-        try:
-            decoded = _decode(view[start + begin : start + end], dtype, shape)
-        except ValueError as exc:  # a shape NumPy refuses despite the checks above
-            raise ctx.error(f"is corrupt: tensor {name!r} does not fit its shape") from exc
-        if isinstance(decoded, str):
-            out.skip(name, tuple(shape), dtype, decoded)
-        else:
-            bf16 = dtype == "BF16"  # decoded into a new array; others are views of `data`
-            note = "converted from bfloat16 to float32" if bf16 else ""
-            out.add(name, decoded, stored_as=dtype, note=note, owned=bf16)
-    return out.finish()
+    _check_layout(spans, file_len - start, ctx)
+    return entries, start

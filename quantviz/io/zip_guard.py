@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+from typing import IO
 
 from quantviz.io._common import MAX_TENSORS, ReadContext, human_bytes
 
@@ -52,7 +53,13 @@ def directory_is_small(data: bytes) -> bool:
     return found is None or (found[0] <= MAX_TENSORS and found[1] <= MAX_ZIP_DIRECTORY)
 
 
-def open_zip(data: bytes, ctx: ReadContext, label: str, max_uncompressed: int) -> zipfile.ZipFile:
+def open_zip(
+    data: bytes,
+    ctx: ReadContext,
+    label: str,
+    max_uncompressed: int,
+    fileobj: IO[bytes] | None = None,
+) -> zipfile.ZipFile:
     """Open an archive for reading after checking its size claims.
 
     Parameters
@@ -65,6 +72,9 @@ def open_zip(data: bytes, ctx: ReadContext, label: str, max_uncompressed: int) -
         What the file should be, e.g. ``"a NumPy .npz archive"``.
     max_uncompressed : int
         Largest total decompressed size accepted, in bytes.
+    fileobj : binary file, optional
+        The archive as an open file, read by :mod:`zipfile` instead of ``data``
+        (then ``data`` may be a memory map of the same file: only its end is read).
 
     Raises
     ------
@@ -81,7 +91,7 @@ def open_zip(data: bytes, ctx: ReadContext, label: str, max_uncompressed: int) -
                 f"{human_bytes(MAX_ZIP_DIRECTORY)} quantviz reads"
             )
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = zipfile.ZipFile(fileobj if fileobj is not None else io.BytesIO(data))
         infos = zf.infolist()
     except NotImplementedError as exc:  # ZIP versions or methods zipfile lacks
         raise ctx.error(

@@ -3,6 +3,7 @@ that suffer most. A row opens its tensor in the views above."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -23,6 +24,7 @@ def columns(t: Tr = EN) -> dict:
     return {
         "tensor": st.column_config.TextColumn(t("text.model.tensor", "tensor"), pinned=True),
         "shape": st.column_config.TextColumn(t("text.model.shape", "shape")),
+        "format": st.column_config.TextColumn(t("text.model.format", "format")),
         "granularity": st.column_config.TextColumn(t("text.model.granularity", "granularity")),
         "values": number(t("text.model.values", "values"), format="localized"),
         "mse": number("MSE", format="%.3e"),
@@ -36,6 +38,39 @@ def columns(t: Tr = EN) -> dict:
         "dropped": number(t("text.model.dropped", "NaN/Inf dropped"), format="localized"),
         "note": st.column_config.TextColumn(t("text.model.note", "note (what had to change)")),
     }
+
+
+PROGRESS_EVERY = 0.1  # seconds between two redraws of the progress bar
+
+
+def compute_table(data: Data, weights: LoadedWeights, kwargs: dict, t: Tr = EN) -> pd.DataFrame:
+    """The whole-model table at ``kwargs``: from the cache at once, or computed with a progress
+    bar that names the tensor being quantized (a large file takes seconds)."""
+    key = tuple(sorted(kwargs.items()))
+    if (data.key, "model table", key) in data.store:
+        return data.memo("model table", key, compute=lambda: model_table(weights.tensors, **kwargs))
+    bar = st.progress(0.0, text=t("text.model.progress_start", "Quantizing every tensor…"))
+    last = [0.0]
+
+    def tick(done: int, total: int | None, name: str) -> None:
+        now = time.monotonic()
+        if total and name and now - last[0] >= PROGRESS_EVERY:
+            last[0] = now
+            text = t(
+                "text.model.progress",
+                "Quantizing tensor {done} of {total}: {name}",
+                done=done + 1, total=total, name=md_escape(name),
+            )  # fmt: skip
+            bar.progress(min(done / total, 1.0), text=text)
+
+    try:
+        return data.memo(
+            "model table",
+            key,
+            compute=lambda: model_table(weights.tensors, progress=tick, **kwargs),
+        )
+    finally:
+        bar.empty()
 
 
 def open_row(state: MutableMapping[str, Any], names: list[str], tensor_key: str) -> None:
@@ -64,10 +99,7 @@ def show(
             "(a 1-D bias has no channels), the *note* column says what was used instead.",
         )
     )
-    key = tuple(sorted(kwargs.items()))
-    table: pd.DataFrame = data.memo(
-        "model table", key, compute=lambda: model_table(weights.tensors, **kwargs)
-    )
+    table = compute_table(data, weights, kwargs, t)
     names = list(table["tensor"])
     tensor_key = "tensor" if data.kind == "sample" else "file_tensor"
     st.dataframe(

@@ -1,0 +1,388 @@
+"""``quantviz report``: the whole-model table, its figures and a one-page summary, as files.
+
+The same numbers as the page's "Whole model" room (:func:`quantviz.model_table.model_table`),
+computed without a browser: for slides, or for CI on a checkpoint. The file is read a
+tensor at a time (:func:`quantviz.io.iter_weights`, memory-mapped where the format
+allows), so a checkpoint larger than the machine's memory can be scanned.
+
+What :func:`write_report` writes into the output folder:
+
+* ``model_table.csv``: one row per floating-point tensor (:data:`quantviz.model_table.COLUMNS`);
+* ``sqnr_per_tensor.png`` / ``.svg``: SQNR of each tensor as a bar;
+* ``hist_1_<tensor>.png`` / ``.svg`` ...: original over quantized histogram of the layers
+  that suffer most;
+* ``summary.md`` and ``summary.html``: the settings, the totals (size, bits per weight)
+  and the layers that suffer most.
+
+The layers that suffer most are those with the lowest SQNR, which are also those with the
+highest relative error: ``rmse / rms(x) = 10 ** (−SQNR / 20)``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import quantviz as qv
+from quantviz.io import WeightStream, human_bytes, iter_weights
+from quantviz.model_table import (
+    KEPT,
+    Progress,
+    finite_tensor,
+    model_table,
+    model_totals,
+    table_kwargs,
+)
+from quantviz_app import report_figures
+
+CHECK_TENSOR = np.linspace(-1.0, 1.0, 4 * 64, dtype=np.float32).reshape(4, 64)
+"""A small tensor the settings are tried on before the file is read (so that bad settings
+fail at once, not after a long scan)."""
+
+
+def quantize_kwargs(
+    *,
+    bits: int | None = None,
+    format: str = "int",
+    strategy: str = "minmax",
+    granularity: str | None = None,
+    axis: int = 0,
+    group_size: int | None = None,
+    symmetric: bool = False,
+) -> dict[str, object]:
+    """The ``qv.quantize`` keywords of a report, checked on a small tensor.
+
+    With a number ``format``, ``bits`` may be left out or equal the format's element bits,
+    and ``strategy`` / ``symmetric`` must keep their defaults (a format takes its scale
+    from each block's largest |value|). ``granularity=None``: per tensor for the integer
+    grid, the format's own blocks for a format.
+
+    Raises
+    ------
+    InputError
+        For settings ``qv.quantize`` refuses, in its own sentence.
+    """
+    kw: dict[str, object] = {} if granularity is None else {"granularity": granularity}
+    if granularity == "channel":
+        kw["axis"] = axis
+    if group_size is not None:
+        kw["group_size"] = group_size
+    if format != "int":
+        fmt = qv.get_format(format)
+        if bits is not None and bits != fmt.element_bits:
+            raise qv.InputError(
+                f"{fmt.name} stores {fmt.element_bits}-bit elements; leave --bits out or give "
+                f"--bits {fmt.element_bits}."
+            )
+        if strategy != "minmax" or symmetric:
+            given = "--strategy" if strategy != "minmax" else "--symmetric"
+            raise qv.InputError(
+                f"{fmt.name} takes its scale from each block's largest |value|, so {given} "
+                "does not apply; give only --granularity, --axis and --group-size."
+            )
+        kw["format"] = format
+    else:
+        kw.update(bits=8 if bits is None else bits, symmetric=symmetric, strategy=strategy)
+    fitted, _ = table_kwargs(CHECK_TENSOR.shape, kw)
+    qv.quantize(CHECK_TENSOR, **fitted, arrays=False)  # raises InputError on bad settings
+    return kw
+
+
+def settings_text(kwargs: Mapping[str, object]) -> str:
+    """The settings in words: ``"int4, asymmetric, per channel (axis 0), range: Min-max"``,
+    ``"q4_0, per group of 32"`` (a format's own blocks)."""
+    kw = dict(kwargs)
+    if kw.get("format", "int") != "int":
+        kw, _ = table_kwargs(CHECK_TENSOR.shape, kw)  # a format's own blocks
+    granularity = str(kw.get("granularity") or "tensor")
+    if granularity == "channel":
+        where = f"per channel (axis {kw.get('axis', 0)})"
+    elif granularity == "group":
+        size = kw.get("group_size")
+        where = f"per group of {size}" if size is not None else "per group (default size)"
+    else:
+        where = "per tensor"
+    if kw.get("format", "int") != "int":
+        return f"{kw['format']}, {where}"
+    kind = "symmetric" if kw.get("symmetric") else "asymmetric"
+    strategy = qv.get_strategy(str(kw.get("strategy", "minmax"))).label
+    return f"int{kw.get('bits', 8)}, {kind}, {where}, range: {strategy}"
+
+
+def relative_error(sqnr_db: float) -> float:
+    """``rmse / rms(x)`` from the SQNR in dB: ``10 ** (−SQNR / 20)`` (0 for an exact tensor)."""
+    return 0.0 if math.isinf(sqnr_db) and sqnr_db > 0 else 10 ** (-sqnr_db / 20)
+
+
+def worst_layers(table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The ``n`` quantized tensors with the lowest SQNR (the highest relative error).
+
+    Tensors kept in float32 and exact ones (infinite SQNR) are not ranked; ties keep the
+    file's order. Adds ``rank`` (1 = worst) and ``relative_error``.
+    """
+    ranked = table[(table["format"] != KEPT) & np.isfinite(table["sqnr_db"])]
+    ranked = ranked.sort_values("sqnr_db", kind="stable").head(n).copy()
+    ranked.insert(0, "rank", range(1, len(ranked) + 1))
+    ranked["relative_error"] = [relative_error(v) for v in ranked["sqnr_db"]]
+    return ranked.reset_index(drop=True)
+
+
+def slug(name: str, limit: int = 60) -> str:
+    """A tensor name made safe for a file name: ``"layer.0/w"`` → ``"layer.0_w"``."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")[:limit] or "tensor"
+
+
+@dataclass
+class Report:
+    """What :func:`write_report` computed and wrote.
+
+    Attributes
+    ----------
+    source : str
+        The file's display name.
+    kwargs : dict
+        The ``qv.quantize`` keywords.
+    table : pandas.DataFrame
+        :func:`quantviz.model_table.model_table` of the file.
+    totals : dict
+        :func:`quantviz.model_table.model_totals` of the table.
+    worst : pandas.DataFrame
+        :func:`worst_layers` of the table.
+    files : list of Path
+        Every file written, in order.
+    """
+
+    source: str
+    kwargs: dict[str, object]
+    table: pd.DataFrame
+    totals: dict[str, float]
+    worst: pd.DataFrame
+    files: list[Path] = field(default_factory=list)
+
+
+def _save(fig: object, folder: Path, stem: str, files: list[Path]) -> tuple[Path, Path]:
+    png, svg = folder / f"{stem}.png", folder / f"{stem}.svg"
+    fig.savefig(png)  # type: ignore[attr-defined]
+    fig.savefig(svg)  # type: ignore[attr-defined]
+    files += [png, svg]
+    return png, svg
+
+
+def _histograms(
+    stream: WeightStream, worst: pd.DataFrame, kwargs: Mapping[str, object], folder: Path,
+    files: list[Path],
+) -> dict[str, Path]:  # fmt: skip
+    """Second pass over the file, reading only the worst tensors: one histogram each."""
+    ranks = {row.tensor: int(row.rank) for row in worst.itertuples()}
+    pngs: dict[str, Path] = {}
+    for name, x in stream.only(ranks):
+        values, _, _ = finite_tensor(x)
+        kw, _ = table_kwargs(values.shape, kwargs)
+        r = qv.quantize(values, **kw)
+        label = str(kw["format"]) if "format" in kw else f"{kw.get('bits', 8)}-bit"
+        fig = report_figures.histogram_figure(values, r, label, name)
+        pngs[name], _ = _save(fig, folder, f"hist_{ranks[name]}_{slug(name)}", files)
+        del x, values, r
+    return dict(sorted(pngs.items(), key=lambda item: ranks[item[0]]))
+
+
+def write_report(
+    path: str | Path,
+    kwargs: Mapping[str, object],
+    out: str | Path,
+    *,
+    worst: int = 10,
+    histograms: int = 3,
+    progress: Progress | None = None,
+    command: str = "",
+) -> Report:
+    """Scan a weight file at one setting and write the report into folder ``out``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The weight file (any format :func:`quantviz.io.iter_weights` reads).
+    kwargs : mapping
+        ``qv.quantize`` keywords (see :func:`quantize_kwargs`).
+    out : str or Path
+        The folder to write into (created if needed; files of the same names are replaced).
+    worst : int
+        How many of the layers that suffer most the summary lists.
+    histograms : int
+        How many of them get a histogram figure (read again from the file, one at a time).
+    progress : callable, optional
+        ``progress(done, total, name)`` while the table is computed.
+    command : str
+        The command line, quoted in the summary so the report can be made again.
+
+    Raises
+    ------
+    InputError
+        A file that cannot be read, settings that do not apply, a file with no
+        floating-point tensor, an output folder that cannot be written.
+    """
+    stream = iter_weights(path)
+    folder = Path(out)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise qv.InputError(
+            f"The output folder {folder} cannot be created ({exc.strerror or exc})."
+        ) from exc
+    table = model_table(stream, progress=progress, **kwargs)
+    if table.empty:
+        raise qv.InputError(f"{stream.filename} holds no floating-point tensor to quantize.")
+    report = Report(stream.filename, dict(kwargs), table, model_totals(table),
+                    worst_layers(table, worst))  # fmt: skip
+    try:
+        csv = folder / "model_table.csv"
+        table.to_csv(csv, index=False)
+        report.files.append(csv)
+        title = "SQNR of each tensor"
+        if len(report.table) - report.totals["kept"] > report_figures.MAX_BARS:
+            title += f" (the {report_figures.MAX_BARS} lowest)"
+        sqnr_png, _ = _save(report_figures.sqnr_figure(table, title=title), folder,
+                            "sqnr_per_tensor", report.files)  # fmt: skip
+        pngs = _histograms(stream, report.worst.head(histograms), kwargs, folder, report.files)
+        md = folder / "summary.md"
+        md.write_text(summary_markdown(report, sqnr_png.name, pngs, command), encoding="utf-8")
+        page = folder / "summary.html"
+        page.write_text(summary_html(report, sqnr_png.name, pngs, command), encoding="utf-8")
+        report.files += [md, page]
+    except OSError as exc:
+        raise qv.InputError(
+            f"The report cannot be written to {folder} ({exc.strerror or exc})."
+        ) from exc
+    return report
+
+
+def _bytes(n: int) -> str:
+    """``"769.0 MB (806,388,433 bytes)"``; below 1 KB just ``"240 bytes"``."""
+    return human_bytes(n) + (f" ({n:,} bytes)" if n >= 1024 else "")
+
+
+def _db(value: float) -> str:
+    return "—" if math.isnan(value) else f"{value:.1f} dB"
+
+
+def _totals_rows(report: Report) -> list[tuple[str, str]]:
+    t = report.totals
+    rows = [
+        ("Tensors quantized", f"{t['tensors'] - t['kept']:,} of {t['tensors']:,} float tensors"),
+        ("Values", f"{t['values']:,}"),
+        ("Size at these settings", _bytes(t["size_bytes"])),
+        ("Size in float32", _bytes(t["float32_bytes"])),
+        ("Bits per weight (scales counted)", f"{t['bits_per_weight']:.3f}"),
+        ("Compression against float32", f"{t['compression']:.2f}×"),
+        ("Median SQNR over the quantized tensors", _db(t["median_sqnr_db"])),
+    ]
+    if t["kept"]:
+        rows.insert(1, ("Kept in float32 (the format cannot take them)", f"{t['kept']:,}"))
+    return rows
+
+
+def _worst_rows(report: Report) -> list[list[str]]:
+    return [
+        [
+            str(row.rank), str(row.tensor), str(row.shape), f"{row.sqnr_db:.1f}",
+            f"{100 * row.relative_error:.2f} %", f"{row.max_abs_error:.3g}",
+            f"{100 * row.clipped_fraction:.2f} %", str(row.note),
+        ]
+        for row in report.worst.itertuples()
+    ]  # fmt: skip
+
+
+NOTHING_RANKED = (
+    "No quantized tensor lost anything at these settings (tensors kept in float32 are not ranked)."
+)
+
+WORST_HEADER = ["#", "tensor", "shape", "SQNR (dB)", "relative error", "max |error|",
+                "clipped", "note"]  # fmt: skip
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def summary_markdown(
+    report: Report, sqnr_png: str, pngs: Mapping[str, Path], command: str = ""
+) -> str:
+    """The one-page summary in Markdown (figures linked by file name, beside it)."""
+    lines = [f"# quantviz report: {_md_cell(report.source)}", ""]
+    lines += [f"**Settings:** {settings_text(report.kwargs)}  ", f"`qv.quantize` keywords: "
+              f"`{dict(report.kwargs)}`", ""]  # fmt: skip
+    if command:
+        lines += [f"Made with: `{command}`", ""]
+    lines += ["## The whole model", "", "| | |", "|---|---|"]
+    lines += [f"| {a} | {b} |" for a, b in _totals_rows(report)]
+    lines += ["", "## The layers that suffer most", ""]
+    if report.worst.empty:
+        lines += [NOTHING_RANKED, ""]
+    else:
+        first = report.worst.iloc[0]
+        lines += [
+            f"Lowest SQNR (highest relative error = rmse / rms of the tensor): "
+            f"**{_md_cell(str(first['tensor']))}** at {first['sqnr_db']:.1f} dB.",
+            "",
+            "| " + " | ".join(_md_cell(h) for h in WORST_HEADER) + " |",
+            "|" + "---|" * len(WORST_HEADER),
+        ]
+        lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in _worst_rows(report)]
+        lines.append("")
+    lines += ["## SQNR of each tensor", "", f"![SQNR of each tensor]({sqnr_png})", ""]
+    for name, png in pngs.items():
+        lines += [f"### {_md_cell(name)}", "", f"![{_md_cell(name)}]({png.name})", ""]
+    lines += ["Every tensor's numbers: `model_table.csv` (the page's *Whole model* table).", ""]
+    return "\n".join(lines)
+
+
+def summary_html(report: Report, sqnr_png: str, pngs: Mapping[str, Path], command: str = "") -> str:
+    """The one-page summary as a standalone HTML page (figures linked by file name)."""
+    e = html.escape
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>quantviz report: {e(report.source)}</title>",
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
+        "padding:.3em .6em;text-align:left}img{max-width:100%}</style></head><body>",
+        f"<h1>quantviz report: {e(report.source)}</h1>",
+        f"<p><b>Settings:</b> {e(settings_text(report.kwargs))}<br>",
+        f"<code>qv.quantize</code> keywords: <code>{e(str(dict(report.kwargs)))}</code></p>",
+    ]
+    if command:
+        parts.append(f"<p>Made with: <code>{e(command)}</code></p>")
+    parts.append("<h2>The whole model</h2><table>")
+    parts += [f"<tr><th>{e(a)}</th><td>{e(b)}</td></tr>" for a, b in _totals_rows(report)]
+    parts.append("</table><h2>The layers that suffer most</h2>")
+    if report.worst.empty:
+        parts.append(f"<p>{e(NOTHING_RANKED)}</p>")
+    else:
+        parts.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in WORST_HEADER) + "</tr>")
+        for row in _worst_rows(report):
+            parts.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
+        parts.append("</table>")
+    parts.append(f'<h2>SQNR of each tensor</h2><img src="{e(sqnr_png)}" alt="SQNR of each tensor">')
+    for name, png in pngs.items():
+        parts.append(f'<h3>{e(name)}</h3><img src="{e(png.name)}" alt="{e(name)}">')
+    parts.append("<p>Every tensor's numbers: <code>model_table.csv</code>.</p></body></html>")
+    return "\n".join(parts) + "\n"
+
+
+__all__ = [
+    "Report",
+    "quantize_kwargs",
+    "settings_text",
+    "slug",
+    "summary_html",
+    "summary_markdown",
+    "worst_layers",
+    "write_report",
+]
