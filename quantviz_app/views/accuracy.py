@@ -199,8 +199,9 @@ def _room(s: Settings, state: MutableMapping[str, Any], t: Tr) -> None:
     bits = int(dict(settings).get("bits") or 8)
     with st.container(horizontal=True):
         st.metric(t("text.accuracy.float_metric", "float32 accuracy"), pct(r.float_accuracy))
+        change = f"{100 * (r.accuracy - r.float_accuracy):+.1f}"  # points against float32
         st.metric(t("text.accuracy.quant_metric", "quantized accuracy"), pct(r.accuracy),
-                  delta=f"{100 * (r.accuracy - r.float_accuracy):+.1f}")  # fmt: skip
+                  delta=None if change in ("+0.0", "-0.0") else change)  # fmt: skip
         st.metric(t("text.accuracy.bpw_metric", "bits per weight"), f"{r.bits_per_weight:.2f}")
 
     frames = ac.bits_frames(curves(rest), r.float_accuracy, bits, r.accuracy, t)
