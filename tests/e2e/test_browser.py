@@ -118,7 +118,8 @@ def test_the_default_page_fits_and_shows_the_lesson_first(page: Page, app_url, s
 @pytest.mark.parametrize(
     "query",
     ["bits=16", "bits=1", "dist=layer&granularity=channel&strategy=mse",
-     "dist=outliers&scheme=narrow&strategy=percentile&bits=12", "preset=per_channel"],
+     "dist=outliers&scheme=narrow&strategy=percentile&bits=12", "preset=per_channel",
+     "preset=llama_q4_0", "format=nvfp4&room=Block"],
 )  # fmt: skip
 def test_nothing_is_cut_off_at_the_projectors_width(page: Page, app_url: str, query: str):
     show(page, f"{app_url}/?{query}", PROJECTOR)
@@ -144,6 +145,22 @@ def test_the_class_view_fits_one_screen(page: Page, app_url: str, size: str, tmp
     assert overflowing(page, ", ".join(CUT)) == []
     expect(metric_value(page, "Levels used")).to_have_text("4 of 4")
     save_screenshot(page, tmp_path, f"class-{size}.png")
+
+
+def test_a_number_format_chosen_in_the_page(page: Page, app_url: str, tmp_path):
+    """The format control beside the bit slider: the numbers, the link and the rooms follow."""
+    show(page, app_url, PROJECTOR)
+    page.locator(".st-key-format").click()
+    page.get_by_role("option", name="NF4 (QLoRA)").click()
+    wait_for_app_run(page)
+    expect(metric_value(page, "Bits/weight")).to_have_text("4.50")  # 4 + 32 bits per 64
+    expect(metric_value(page, "Saturated")).to_have_text("0 %")
+    expect(page).to_have_url(re.compile(r"[?&]format=nf4(?:&|#|$)"), timeout=5_000)
+    assert page.locator(".st-key-bits").count() == 0  # the format decides its bits
+    expect(page.get_by_role("tab", name="Block")).to_be_visible()
+    assert overflowing(page, ", ".join(CUT)) == []
+    assert_no_errors(page)
+    save_screenshot(page, tmp_path, "format-1024x768.png")
 
 
 def test_a_real_checkpoint_uploaded_through_the_page(page: Page, app_url: str, tmp_path):
