@@ -23,6 +23,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from quantviz.counts import Histogram
 from quantviz_app.i18n import EN, Tr
 
 ORIGINAL = "#0072B2"  # blue
@@ -225,6 +226,25 @@ def histogram_spec(panel: str, *, log: bool, height: int = 150, t: Tr = EN) -> d
         "layer": layers,
         "padding": {"top": 26, "left": 4, "right": 10, "bottom": 4},
         "config": config(),
+    }
+
+
+def histogram_frames(
+    original: Histogram, title_original: str, title_quantized: str, *,
+    qbins: pd.DataFrame, spikes: pd.DataFrame, levels: np.ndarray, clip: pd.DataFrame,
+    shade: pd.DataFrame, domain: tuple[float, float],
+) -> dict[str, pd.DataFrame]:  # fmt: skip
+    """The histogram chart's datasets by name (:func:`histogram_spec` reads them)."""
+    return {
+        "original": bins_frame(original.edges, original.counts),
+        "qbins": qbins,
+        "spikes": spikes,
+        "levels": lines_frame("level", levels),
+        "clip": clip,
+        "shade": shade,
+        "title_original": pd.DataFrame({"text": [title_original]}),
+        "title_quantized": pd.DataFrame({"text": [title_quantized]}),
+        "domain": lines_frame("x", list(domain)),
     }
 
 

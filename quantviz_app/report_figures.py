@@ -102,17 +102,10 @@ def histogram_sets(
         shade = charts.shade_frame(lo, hi, lo, hi)
     used = f"{m['levels_used']:,} of {m['levels_available']:,} levels used"
     title_q = f"After {label} quantization: {used}, SQNR {m['sqnr_db']:.1f} dB"
-    return {
-        "original": charts.bins_frame(original.edges, original.counts),
-        "qbins": qbins,
-        "spikes": spikes,
-        "levels": charts.lines_frame("level", levels),
-        "clip": clip,
-        "shade": shade,
-        "title_original": pd.DataFrame({"text": [f"Original: {original.total:,} values"]}),
-        "title_quantized": pd.DataFrame({"text": [title_q]}),
-        "domain": charts.lines_frame("x", [lo, hi]),
-    }
+    return charts.histogram_frames(
+        original, f"Original: {original.total:,} values", title_q, qbins=qbins, spikes=spikes,
+        levels=levels, clip=clip, shade=shade, domain=(lo, hi),
+    )  # fmt: skip
 
 
 def histogram_figure(

@@ -45,6 +45,13 @@ def in_sentence(label: str, t: Tr = EN) -> str:
     return label.lower() if t.lang == "en" else label
 
 
+def matrix_words(shape: tuple[int, ...], t: Tr = EN) -> str:
+    """`` as a 1536 × 384 matrix`` for a tensor with rows, ``""`` for a vector."""
+    if len(shape) < 2:
+        return ""
+    return t("text.data.matrix", " as a {shape} matrix", shape=" × ".join(map(str, shape)))
+
+
 def data_line(
     name: str,
     shape: tuple[int, ...],
@@ -56,12 +63,7 @@ def data_line(
     t: Tr = EN,
 ) -> str:
     """The first sentence of the page: which values, and how they are quantized (Markdown)."""
-    size = int(np.prod(shape, dtype=np.int64))
-    as_matrix = (
-        t("text.data.matrix", " as a {shape} matrix", shape=" × ".join(map(str, shape)))
-        if len(shape) > 1
-        else ""
-    )
+    size, as_matrix = int(np.prod(shape, dtype=np.int64)), matrix_words(shape, t)
     return t(
         "text.data.line",
         "**{name}**: {values}{as_matrix}, quantized to **{bits}**, {scheme}, {strategy} range, "
@@ -981,12 +983,7 @@ def scale_words(r: FormatResult, t: Tr = EN) -> str:
 def format_data_line(name: str, shape: tuple[int, ...], label: str, r: FormatResult,
                      *, t: Tr = EN) -> str:  # fmt: skip
     """The first sentence of the page when a number format is chosen (Markdown)."""
-    size = int(np.prod(shape, dtype=np.int64))
-    as_matrix = (
-        t("text.data.matrix", " as a {shape} matrix", shape=" × ".join(map(str, shape)))
-        if len(shape) > 1
-        else ""
-    )
+    size, as_matrix = int(np.prod(shape, dtype=np.int64)), matrix_words(shape, t)
     return t(
         "text.fmt.data_line",
         "**{name}**: {values}{as_matrix}, stored as **{format}**: {bits}-bit elements and "

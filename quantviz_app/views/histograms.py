@@ -58,6 +58,12 @@ def axis_ends(data: Data, r: qv.QuantResult) -> tuple[float, float]:
     return lo, hi
 
 
+def original_title(original: counts.Histogram, t: Tr = EN) -> str:
+    """The original panel's title: how many values, on bins how wide."""
+    return t("text.hist.original", "Original: {values} (bins {width} wide)",
+             values=t.count(original.total, "value"), width=num(original.width, 2))  # fmt: skip
+
+
 def format_datasets(data: Data, r: qv.FormatResult, label: str,
                     t: Tr = EN) -> dict[str, pd.DataFrame]:  # fmt: skip
     """:func:`datasets` for a number format: its levels when one scale serves the tensor
@@ -86,28 +92,16 @@ def format_datasets(data: Data, r: qv.FormatResult, label: str,
         clip = pd.DataFrame({"x": [], "what": []})
         shade = charts.shade_frame(lo, hi, lo, hi)
         grid = t("text.fmt.hist_blocks", "{n} blocks", n=f"{r.n_blocks:,}")
-    title_original = t(
-        "text.hist.original",
-        "Original: {values} (bins {width} wide)",
-        values=t.count(original.total, "value"),
-        width=num(original.width, 2),
-    )
+    title_original = original_title(original, t)
     title_quantized = t("text.fmt.hist_quantized", "After {format}: {grid}", format=label,
                         grid=grid)  # fmt: skip
     if m["clipped_count"]:
         title_quantized += t("text.fmt.hist_saturated", "; {n} saturated",
                              n=f"{m['clipped_count']:,}")  # fmt: skip
-    return {
-        "original": charts.bins_frame(original.edges, original.counts),
-        "qbins": qbins,
-        "spikes": spikes,
-        "levels": charts.lines_frame("level", levels),
-        "clip": clip,
-        "shade": shade,
-        "title_original": pd.DataFrame({"text": [title_original]}),
-        "title_quantized": pd.DataFrame({"text": [title_quantized]}),
-        "domain": charts.lines_frame("x", [lo, hi]),
-    }
+    return charts.histogram_frames(
+        original, title_original, title_quantized, qbins=qbins, spikes=spikes, levels=levels,
+        clip=clip, shade=shade, domain=(lo, hi),
+    )  # fmt: skip
 
 
 def datasets(data: Data, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd.DataFrame]:
@@ -149,28 +143,16 @@ def datasets(data: Data, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd.DataFram
             granularity=t(f"text.granularity.{r.config.granularity}", r.config.granularity),
         )
     k = m["clipped_count"]
-    title_original = t(
-        "text.hist.original",
-        "Original: {values} (bins {width} wide)",
-        values=t.count(original.total, "value"),
-        width=num(original.width, 2),
-    )
+    title_original = original_title(original, t)
     title_quantized = t(
         "text.hist.quantized", "After {bits}-bit quantization: {grid}", bits=r.bits, grid=grid
     )
     if k:
         title_quantized += t("text.hist.clipped", "; {values} clipped", values=t.count(k, "value"))
-    return {
-        "original": charts.bins_frame(original.edges, original.counts),
-        "qbins": qbins,
-        "spikes": spikes,
-        "levels": charts.lines_frame("level", levels),
-        "clip": clip,
-        "shade": shade,
-        "title_original": pd.DataFrame({"text": [title_original]}),
-        "title_quantized": pd.DataFrame({"text": [title_quantized]}),
-        "domain": charts.lines_frame("x", [lo, hi]),
-    }
+    return charts.histogram_frames(
+        original, title_original, title_quantized, qbins=qbins, spikes=spikes, levels=levels,
+        clip=clip, shade=shade, domain=(lo, hi),
+    )  # fmt: skip
 
 
 def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame]:

@@ -48,8 +48,8 @@ VIEWS = {
     "Staircase": lambda s, data, state, t: staircase.show(s, data),
     "Channels": lambda s, data, state, t: channels.show(s, data),
     "Whole model": _model,
-    "Take home": lambda s, data, state, t: takehome.show(s, data),
     "Accuracy": lambda s, data, state, t: accuracy.show(s, data, state, t),
+    "Take home": lambda s, data, state, t: takehome.show(s, data),
 }
 """Each room's view (a room is one option of the ``room`` setting)."""
 
