@@ -21,7 +21,7 @@ import numpy as np
 
 from quantviz.errors import InputError
 from quantviz.granularity import Layout, layout
-from quantviz.metrics import error_metrics
+from quantviz.metrics import code_patterns, error_metrics
 from quantviz.number_formats.base import Encoded, NumberFormat
 from quantviz.number_formats.codebooks import CODEBOOK_FORMATS
 from quantviz.number_formats.floats import FLOAT_FORMATS
@@ -176,6 +176,8 @@ def levels_used(codes: np.ndarray) -> int:
     flat = np.ravel(codes)
     if flat.size == 0:
         return 0
+    if flat.dtype.itemsize <= 2:  # 8- or 16-bit codes: count bit patterns, slice by slice
+        return int(np.count_nonzero(code_patterns(np.ascontiguousarray(flat))))
     low = int(flat.min())
     return int(np.count_nonzero(np.bincount(flat.astype(np.intp) - low)))
 
@@ -236,7 +238,11 @@ def saturated(rows: np.ndarray, fmt: NumberFormat, enc: Encoded) -> np.ndarray:
     a, b = grid.min() * scale + offset, grid.max() * scale + offset
     low, high = np.minimum(a, b), np.maximum(a, b)
     slack = 1e-6 * np.maximum(np.abs(low), np.abs(high))
-    return (rows > high + slack) | (rows < low - slack)
+    # thresholds in float32 (the slack is far above float32's rounding), so the rows are
+    # compared as they are, without a float64 copy
+    above = (high + slack).astype(np.float32)
+    below = (low - slack).astype(np.float32)
+    return (rows > above) | (rows < below)
 
 
 def _measure(
