@@ -192,3 +192,10 @@ def test_the_worst_block_has_the_largest_squared_error():
     assert worst_block(r, x) == 1
     with pytest.raises(qv.InputError, match=r"Block index must be 0 to 1; not 2\."):
         open_block(r, x, 2)
+
+
+def test_a_tensor_too_tiny_for_nvfp4_s_tensor_scale_is_stored_as_zeros():
+    # amax 1.4e-45 (the smallest float32): amax / 2688 underflows to 0, so no scale exists
+    x = np.full((1, 32), 1e-45, F32)
+    r = qv.quantize(x, format="nvfp4")
+    assert not r.dequantized.any() and r.tensor_scale == 0.0

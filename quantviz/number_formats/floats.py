@@ -141,12 +141,12 @@ E4M3_TINY = 2.0**-6  # the smallest normal E4M3 value: the block scale's floor
 def nvfp4_encode(rows: np.ndarray) -> Encoded:
     """NVFP4 (two-level): a float32 tensor scale and an E4M3 scale per block of 16."""
     tensor_amax = F32(np.max(np.abs(rows))) if rows.size else F32(0)
-    if tensor_amax == 0:
+    t = F32(tensor_amax / F32(448 * 6))
+    if t == 0:  # an all-zero tensor, or one so tiny (below ~4e-42) that its scale underflows
         zeros = np.zeros_like(rows, dtype=F32)
         codes = decoded(stored(zeros, "e2m1"), "e2m1")[1]
         zero = np.zeros(rows.shape[0], F32)
         return Encoded(zeros, codes, zero, 8 * rows.shape[0] + 32, tensor_scale=0.0)
-    t = F32(tensor_amax / F32(448 * 6))
     block = (np.max(np.abs(rows), axis=1, keepdims=True) / F32(6)).astype(F32)
     b = np.clip(block / t, E4M3_TINY, 448).astype(ml_dtypes.float8_e4m3fn).astype(F32)
     with np.errstate(over="ignore"):
