@@ -9,10 +9,14 @@ library, every sentence from ``quantviz_app/text.py``; every setting is declared
 """
 
 import streamlit as st
+from threadpoolctl import threadpool_limits
 
 from quantviz_app import course, fitting, i18n, layout, link, sources, text, widgets
 from quantviz_app.views import controls, header, lesson, lessonbox, worked
 
+# One BLAS thread: every session's rerun is a thread already, and OpenBLAS's own threads
+# spin against them (an 11.7M-value quantize: 0.2 s alone, 9-18 s on a busy 2-core machine).
+threadpool_limits(1, user_api="blas")
 state = st.session_state
 
 # ---- settings: from the link (first run), then from the controls ------------

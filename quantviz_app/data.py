@@ -30,8 +30,11 @@ T = TypeVar("T")
 
 SAMPLE_FILE = Path(__file__).resolve().parents[1] / "assets" / "minilm-l6-sample.safetensors"
 SAMPLE_NAME = "MiniLM-L6"
-SHARED_BYTES = 1_500_000_000  # results of synthetic and shipped tensors, all sessions together
-SESSION_BYTES = 600_000_000  # results of one session's upload
+# Bounds measured with benchmarks/bench_class.py (docs/BENCHMARKS.md): a result of a
+# 100,000-value tensor holds 0.6 MB, of 1,000,000 values 5.7 MB; an upload's largest
+# matrix (MiniLM-L6's embeddings, 11.7 M values) 45 MB of values and 67 MB per result.
+SHARED_BYTES = 512 * 2**20  # results of synthetic and shipped tensors, all sessions together
+SESSION_BYTES = 256 * 2**20  # results of one upload (its tensor and 3 results; more recompute)
 MEASURE_ONLY_ABOVE = 2_000_000  # values: past this, views that need no arrays skip them
 
 
@@ -112,13 +115,6 @@ class Data:
 def shared_store() -> Store:
     """The store of synthetic and shipped tensors' results, shared by every session."""
     return Store(SHARED_BYTES)
-
-
-def session_store(state: Any) -> Store:
-    """This session's own store (kept in its session state)."""
-    if "_store" not in state:
-        state["_store"] = Store(SESSION_BYTES)
-    return state["_store"]
 
 
 def _read_only(x: np.ndarray) -> np.ndarray:

@@ -1,8 +1,9 @@
 """Where the tensor comes from: a distribution, the shipped MiniLM-L6 sample, or an upload.
 
-:func:`take_upload` reads a file the moment it is uploaded (once per upload) and
-keeps it in the session only; :func:`current` gives the :class:`~quantviz_app.data.Data`
-the settings name. Neither draws anything.
+:func:`take_upload` reads a file the moment it is uploaded (once per upload, with a
+spinner while it is read) and holds it for its session only
+(:mod:`quantviz_app.uploads` decides how long); :func:`current` gives the
+:class:`~quantviz_app.data.Data` the settings name. Neither draws anything.
 """
 
 from __future__ import annotations
@@ -10,61 +11,83 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
+import streamlit as st
+
 import quantviz as qv
 from quantviz.io import LoadedWeights, is_quantizable
 from quantviz.model_table import default_tensor
-from quantviz_app import data
-from quantviz_app.i18n import Message
+from quantviz_app import data, text, uploads
+from quantviz_app.cache import Store
+from quantviz_app.i18n import Message, Tr
 from quantviz_app.schema import Settings, distribution_params
 
-UPLOAD = "_upload"  # session key: (file id, LoadedWeights) of the file being shown
+UPLOAD = "_upload"  # session key: the file id of the upload this session shows
 BAD_UPLOAD = "_bad_upload"  # session key: (file id, message) of a file that could not be read
 
 
 def take_upload(state: MutableMapping[str, Any]) -> str | None:
     """Read the file in the uploader, once per upload; return its problem, or None.
 
-    A good file is kept in this session (``state[UPLOAD]``), becomes the source and
+    A good file is held for this session (:func:`uploaded`), becomes the source and
     opens its largest matrix. A bad file changes nothing (the previous tensor stays)
     and its message comes back on every run while it sits in the uploader. An
     emptied uploader lets the file go.
     """
-    uploaded = state.get("upload")
-    if uploaded is None:
+    uploaded_file = state.get("upload")
+    session = uploads.session_id(state)
+    t = Tr(state.get("lang", "en"))
+    if uploaded_file is None:
+        uploads.release(session)
         state.pop(UPLOAD, None)
         state.pop(BAD_UPLOAD, None)
         if state.get("source") == "file":
             state["source"] = "synthetic"
         return None
-    file_id = uploaded.file_id
-    held = state.get(UPLOAD)
-    if held is not None and held[0] == file_id:
+    file_id = uploaded_file.file_id
+    if state.get(UPLOAD) == file_id and uploaded(state) is not None:
         return None
     bad = state.get(BAD_UPLOAD)
     if bad is not None and bad[0] == file_id:
         return bad[1]
+    uploads.release(session)  # the previous file goes before the next one is read
+    state.pop(UPLOAD, None)
+    if uploads.full():  # not remembered as bad: the same file may fit in a minute
+        return text.upload_busy(uploads.MAX_HELD, t)
+    size_mb = max(1, round(getattr(uploaded_file, "size", 0) / 2**20))
     try:
-        weights = data.read_upload(uploaded)
+        with st.spinner(text.upload_reading(getattr(uploaded_file, "name", ""), size_mb, t)):
+            weights = data.read_upload(uploaded_file)
     except qv.InputError as exc:
         state[BAD_UPLOAD] = (file_id, str(exc))
         return str(exc)
-    state[UPLOAD] = (file_id, weights)
-    data.session_store(state).clear()  # the previous upload's results go
+    uploads.hold(uploads.Held(session, file_id, weights, Store(data.SESSION_BYTES), uploaded_file))
+    state[UPLOAD] = file_id
     state["source"] = "file"
     state["file_tensor"] = default_tensor(weights.tensors)
     return None
 
 
 def uploaded(state: MutableMapping[str, Any]) -> tuple[str, LoadedWeights] | None:
-    """The uploaded file this session holds, if any."""
-    return state.get(UPLOAD)
+    """The uploaded file this session holds, if any: its file id and its tensors."""
+    held = uploads.held_by(uploads.session_id(state))
+    if held is None or held.file_id != state.get(UPLOAD):
+        return None
+    return held.file_id, held.weights
+
+
+def upload_store(state: MutableMapping[str, Any]) -> Store:
+    """The store of this session's upload's results."""
+    return uploads.held_by(uploads.session_id(state)).store
 
 
 def weights_of(x: Data, state: MutableMapping[str, Any]) -> LoadedWeights:
     """The weight file a file's tensor comes from (the shipped sample or the upload)."""
     if x.kind == "sample":
         return data.shipped_weights()
-    return uploaded(state)[1]
+    held = uploaded(state)
+    if held is None:
+        raise qv.InputError("The uploaded file is no longer held: upload it again.")
+    return held[1]
 
 
 def tensor_choices(weights: LoadedWeights) -> list[str]:
@@ -78,6 +101,7 @@ def current(s: Settings, state: MutableMapping[str, Any]) -> tuple[Data, Setting
     A tensor name the file does not have (an old link) falls back to the file's
     largest matrix, with a note.
     """
+    uploads.start_janitor()
     notes: list[Message] = []
     held = uploaded(state)
     if s["source"] == "file" and held is None:
@@ -90,7 +114,7 @@ def current(s: Settings, state: MutableMapping[str, Any]) -> tuple[Data, Setting
         store = data.shared_store()
     else:
         (file_id, weights), key = held, "file_tensor"
-        store = data.session_store(state)
+        store = upload_store(state)
     choices = tensor_choices(weights)
     if s[key] not in choices:
         fallback = default_tensor(weights.tensors)

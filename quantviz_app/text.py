@@ -529,6 +529,20 @@ def channel_note(stats: ChannelStats, labels: tuple[str, str], t: Tr = EN) -> st
     )  # fmt: skip
 
 
+def upload_reading(file: str, mb: int, t: Tr = EN) -> str:
+    """What the spinner says while an uploaded file is read."""
+    return t("text.upload.reading", "Reading {file} ({mb} MB)…", file=file, mb=mb)
+
+
+def upload_busy(n: int, t: Tr = EN) -> str:
+    """Why an upload is refused while the server holds its most uploads."""
+    return t(
+        "text.upload.busy",
+        "The server holds {n} uploaded files already, its limit; try again in a few minutes, "
+        "or use the shipped MiniLM-L6 sample.", n=n,
+    )  # fmt: skip
+
+
 def upload_error(detail: str, t: Tr = EN) -> str:
     """Why a file was refused: the reader's sentence (the library speaks English; the
     Chinese page says in Chinese that the file was refused, then gives it)."""
