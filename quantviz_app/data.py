@@ -24,12 +24,15 @@ import streamlit as st
 import quantviz as qv
 from quantviz.io import LoadedWeights, read_weights
 from quantviz.model_table import default_tensor, finite_tensor
+from quantviz.models.zoo import model_path
 from quantviz_app.cache import Store
 
 T = TypeVar("T")
 
 SAMPLE_FILE = Path(__file__).resolve().parents[1] / "assets" / "minilm-l6-sample.safetensors"
 SAMPLE_NAME = "MiniLM-L6"
+MODEL_NAME = "digits-cnn"  # the shipped model (quantviz.models), also a source of tensors
+MODEL_FILE = model_path(MODEL_NAME)
 # Bounds measured with benchmarks/bench_class.py (docs/BENCHMARKS.md): a result of a
 # 100,000-value tensor holds 0.6 MB, of 1,000,000 values 5.7 MB; an upload's largest
 # matrix (MiniLM-L6's embeddings, 11.7 M values) 45 MB of values and 67 MB per result.
@@ -46,7 +49,7 @@ class Data:
     ----------
     key : tuple
         What identifies it: ``("synthetic", dist, n, seed, params)``,
-        ``("sample", tensor)`` or ``("file", file_id, tensor)``.
+        ``("sample", tensor)``, ``("model", tensor)`` or ``("file", file_id, tensor)``.
     x : np.ndarray
         The values (float32, read-only). NaN/Inf of a file's tensor are left out,
         and the tensor is then flat (``dropped`` says how many).
@@ -139,12 +142,21 @@ def shipped_weights() -> LoadedWeights:
     return weights
 
 
+@st.cache_resource(show_spinner=False)
+def model_weights() -> LoadedWeights:
+    """The digits CNN's weights (``assets/models``), read once for every session."""
+    weights = read_weights(MODEL_FILE)
+    for x in weights.tensors.values():
+        _read_only(x)
+    return weights
+
+
 def from_file(kind: str, file_id: str, weights: LoadedWeights, tensor: str, store: Store) -> Data:
-    """One tensor of a weight file (``kind``: ``"sample"`` or ``"file"``).
+    """One tensor of a weight file (``kind``: ``"sample"``, ``"model"`` or ``"file"``).
 
     A tensor holding NaN or Inf is shown without them (flat); ``dropped`` counts them.
     """
-    key = (kind, tensor) if kind == "sample" else (kind, file_id, tensor)
+    key = (kind, tensor) if kind in ("sample", "model") else (kind, file_id, tensor)
 
     def finite() -> tuple[np.ndarray, int]:
         x, dropped, _ = finite_tensor(weights.tensors[tensor])

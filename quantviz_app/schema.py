@@ -281,7 +281,8 @@ MAX_SEED = 2**32 - 1
 VIEWS = ("main", "class")
 LESSONS = ("none", *(lesson.id for lesson in all_lessons()))
 LESSON_TITLES = {"none": "none", **{lesson.id: lesson.title for lesson in all_lessons()}}
-SOURCES = ("synthetic", "sample", "file")
+SOURCES = ("synthetic", "sample", "model", "file")
+MODEL_TENSOR_DEFAULT = "conv2.weight"
 SAMPLE_TENSOR_DEFAULT = "encoder.layer.0.intermediate.dense.weight"
 
 _DISTRIBUTIONS = {d.name: d for d in qv.distributions()}
@@ -384,15 +385,17 @@ SETTINGS: tuple[Setting, ...] = (
         "choice",
         "synthetic",
         "Data",
-        "A synthetic distribution, real MiniLM-L6 weights shipped with quantviz, or your file.",
+        "A synthetic distribution, real MiniLM-L6 weights shipped with quantviz, the digits "
+        "CNN trained here (the Accuracy room's model), or your file.",
         options=SOURCES,
         widget="radio",
         group="data",
-        link_options=("synthetic", "sample"),
+        link_options=("synthetic", "sample", "model"),
         link_refusal="An uploaded file cannot travel in a link: upload it again.",
         option_labels={
             "synthetic": "Synthetic distribution",
             "sample": "MiniLM-L6 (real)",
+            "model": "Digits CNN (trained here)",
             "file": "Your file",
         },
     ),
@@ -445,6 +448,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Which tensor of the file to show.",
         widget="selectbox",
         applies=_when("source", "sample"),
+        pinned=True,
+        group="data",
+    ),
+    Setting(
+        "model_tensor",
+        "text",
+        MODEL_TENSOR_DEFAULT,
+        "Layer",
+        "Which weight of the digits CNN to show (the Accuracy room runs the whole network).",
+        widget="selectbox",
+        url="layer",
+        applies=_when("source", "model"),
         pinned=True,
         group="data",
     ),

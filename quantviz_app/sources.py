@@ -1,4 +1,5 @@
-"""Where the tensor comes from: a distribution, the shipped MiniLM-L6 sample, or an upload.
+"""Where the tensor comes from: a distribution, the shipped MiniLM-L6 sample, the shipped
+digits CNN, or an upload.
 
 :func:`take_upload` reads a file the moment it is uploaded (once per upload, with a
 spinner while it is read) and holds it for its session only
@@ -84,6 +85,8 @@ def weights_of(x: Data, state: MutableMapping[str, Any]) -> LoadedWeights:
     """The weight file a file's tensor comes from (the shipped sample or the upload)."""
     if x.kind == "sample":
         return data.shipped_weights()
+    if x.kind == "model":
+        return data.model_weights()
     held = uploaded(state)
     if held is None:
         raise qv.InputError("The uploaded file is no longer held: upload it again.")
@@ -111,6 +114,9 @@ def current(s: Settings, state: MutableMapping[str, Any]) -> tuple[Data, Setting
         return x, s, notes
     if s["source"] == "sample":
         file_id, weights, key = "sample", data.shipped_weights(), "tensor"
+        store = data.shared_store()
+    elif s["source"] == "model":
+        file_id, weights, key = "model", data.model_weights(), "model_tensor"
         store = data.shared_store()
     else:
         (file_id, weights), key = held, "file_tensor"

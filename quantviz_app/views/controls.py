@@ -15,7 +15,7 @@ import streamlit as st
 import quantviz as qv
 from quantviz.io import MAX_FILE_BYTES, SUPPORTED_EXTENSIONS
 from quantviz_app import text
-from quantviz_app.data import Data, shipped_weights
+from quantviz_app.data import Data, model_weights, shipped_weights
 from quantviz_app.fitting import Fitted
 from quantviz_app.format import md_escape
 from quantviz_app.i18n import Tr
@@ -103,7 +103,7 @@ def data_controls(s: Settings, data: Data, state: MutableMapping[str, Any], hide
         return None
 
     held = uploaded(state)
-    sources = ("synthetic", "sample", "file") if held else ("synthetic", "sample")
+    sources = ("synthetic", "sample", "model", "file") if held else ("synthetic", "sample", "model")
     show("source", options=sources)
     if s["source"] == "synthetic":
         show("dist")
@@ -124,6 +124,18 @@ def data_controls(s: Settings, data: Data, state: MutableMapping[str, Any], hide
         )
         weights = shipped_weights()
         show("tensor", options=tensor_choices(weights), format_func=_tensor_label(weights, t))
+    elif s["source"] == "model":
+        st.caption(
+            t(
+                "text.controls.model",
+                "The digits CNN trained here on the UCI handwritten digits (CC BY 4.0); the "
+                "Accuracy room shows what quantizing it does to its predictions. See "
+                "assets/models/README.md.",
+            )
+        )
+        weights = model_weights()
+        show("model_tensor", options=tensor_choices(weights),
+             format_func=_tensor_label(weights, t))  # fmt: skip
     elif held is not None:
         weights = held[1]
         st.caption(

@@ -101,7 +101,7 @@ def show(
     )
     table = compute_table(data, weights, kwargs, t)
     names = list(table["tensor"])
-    tensor_key = "tensor" if data.kind == "sample" else "file_tensor"
+    tensor_key = {"sample": "tensor", "model": "model_tensor"}.get(data.kind, "file_tensor")
     st.dataframe(
         table, hide_index=True, width="stretch", column_config=columns(t), key="model_rows",
         on_select=lambda: open_row(state, names, tensor_key), selection_mode="single-row",

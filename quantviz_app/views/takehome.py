@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from quantviz import QuantResult
 from quantviz_app import export, figures, snippets, text
-from quantviz_app.data import SAMPLE_FILE, Data
+from quantviz_app.data import MODEL_FILE, SAMPLE_FILE, Data
 from quantviz_app.i18n import Tr
 from quantviz_app.schema import Settings, distribution_params, quantize_kwargs, to_link
 from quantviz_app.views import channels, closeup, histograms, staircase, tradeoff
@@ -24,7 +24,8 @@ def source_of(s: Settings, data: Data) -> dict:
     if data.kind == "synthetic":
         return {"dist": s["dist"], "n": s["n"], "seed": s["seed"],
                 "params": distribution_params(s)}  # fmt: skip
-    path = f"assets/{SAMPLE_FILE.name}" if data.kind == "sample" else data.file
+    path = {"sample": f"assets/{SAMPLE_FILE.name}",
+            "model": f"assets/models/{MODEL_FILE.name}"}.get(data.kind, data.file)  # fmt: skip
     return {"file": path, "tensor": data.name}
 
 

@@ -94,3 +94,28 @@ def test_search_frame_and_digit_image():
     img = ac.digit_image([[0, 16], [8, 0]], scale=2)
     assert img.tolist() == [[255, 255, 0, 0], [255, 255, 0, 0],
                             [128, 128, 255, 255], [128, 128, 255, 255]]  # fmt: skip
+
+
+def test_the_model_s_layers_open_in_the_histograms(open_app):
+    """The digits CNN is a source of tensors too: a link names a layer (?layer=)."""
+    at = open_app(source="model", layer="conv1.weight")
+    assert any(
+        m.value.startswith(
+            "**conv1\\.weight** of **digits\\-cnn\\.safetensors**: 144 values "
+            "as a 16 × 1 × 3 × 3 matrix"
+        )
+        for m in at.markdown
+    )  # 16 filters of 1 × 3 × 3
+    assert at.selectbox(key="model_tensor").value == "conv1.weight"
+    assert at.query_params["layer"] in ("conv1.weight", ["conv1.weight"])
+    tabs = [t.label for t in at.main.tabs]
+    assert "Whole model" in tabs and "Accuracy" in tabs
+
+
+def test_the_whole_model_room_lists_the_model_s_eight_tensors(open_app):
+    at = open_app(source="model", room="Whole model")
+    table = next(d for d in at.dataframe if "tensor" in d.value.columns)
+    assert sorted(table.value["tensor"]) == [
+        "conv1.bias", "conv1.weight", "conv2.bias", "conv2.weight",
+        "fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight",
+    ]  # fmt: skip
