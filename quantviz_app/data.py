@@ -109,9 +109,18 @@ class Data:
             "quantize", key, full, compute=lambda: qv.quantize(self.x, **kwargs, arrays=full)
         )
 
-    def memo(self, what: str, *args: Any, compute: Callable[[], T]) -> T:
-        """``compute()`` once per ``(this tensor, what, *args)``; kept in this tensor's store."""
-        return self.store.get((self.key, what, *args), compute)
+    def memo(self, what: str, *args: Any, compute: Callable[[], T], busy: str | None = None) -> T:
+        """``compute()`` once per ``(this tensor, what, *args)``; kept in this tensor's store.
+
+        ``busy``: what a spinner says while a computation that is not kept yet runs (for
+        work that can take a second or more: sweeps, tables over every format or channel),
+        so the page shows progress instead of standing still.
+        """
+        key = (self.key, what, *args)
+        if busy is None or key in self.store:
+            return self.store.get(key, compute)
+        with st.spinner(busy):
+            return self.store.get(key, compute)
 
 
 @st.cache_resource(show_spinner=False)

@@ -95,9 +95,10 @@ def formats_table(x: np.ndarray) -> FormatsTable:
     return FormatsTable(table, line, group, refused, int(xs.size))
 
 
-def view_data(data: Data) -> FormatsTable:
+def view_data(data: Data, t: Tr = EN) -> FormatsTable:
     """:func:`formats_table` of the tensor on the page (cached per tensor)."""
-    return data.memo("formats", compute=lambda: formats_table(data.x))
+    busy = t("text.formats.busy", "Storing this tensor in every format…")
+    return data.memo("formats", compute=lambda: formats_table(data.x), busy=busy)
 
 
 def near_4_bits(rows: pd.DataFrame) -> tuple[list[tuple[str, float, float]], tuple | None]:
@@ -168,7 +169,7 @@ def show(s: Settings, data: Data) -> None:
     """The chart, what to notice, and the table."""
     t = Tr(s["lang"])
     st.subheader(t("text.formats.title", "Formats: which number format for this tensor?"))
-    table = view_data(data)
+    table = view_data(data, t)
     r = data.quantized(quantize_kwargs(s), arrays=False)
     families = list(dict.fromkeys(text.family_label(f.family, t) for f in qv.formats()))
     spec = charts.formats_spec(families, text.int_line_label(table.group_size, t), t=t)

@@ -121,6 +121,7 @@ def view_data(s: Settings, data: Data) -> tuple[list[str], pd.DataFrame, pd.Data
         key,
         t.lang,
         compute=lambda: summary([sweep_table(data, o) for o in options], t),
+        busy=t("text.tradeoff.busy", "Measuring every bit width from 1 to 16…"),
     )
     return names, table, curves, by_bits
 

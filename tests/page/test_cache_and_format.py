@@ -91,3 +91,22 @@ def test_operand_digits_makes_the_shown_arithmetic_come_out():
 
 def test_md_escape_shows_a_file_name_literally():
     assert md_escape("a_b*[x](y)$z") == r"a\_b\*\[x\]\(y\)\$z"
+
+
+def test_a_slow_first_computation_says_what_it_does_and_a_kept_one_does_not(monkeypatch):
+    import contextlib
+
+    from quantviz_app import data as data_module
+
+    said = []
+
+    @contextlib.contextmanager
+    def spinner(text):
+        said.append(text)
+        yield
+
+    monkeypatch.setattr(data_module.st, "spinner", spinner)
+    d = data_module.Data(("test", 1), np.zeros(4, np.float32), "x", None, 0, Store(2**20))
+    assert d.memo("sweep", compute=lambda: 1, busy="Measuring…") == 1
+    assert d.memo("sweep", compute=lambda: 2, busy="Measuring…") == 1  # kept: no spinner
+    assert said == ["Measuring…"]
