@@ -22,6 +22,7 @@ from quantviz_app.charts import (
     config,
 )
 from quantviz_app.i18n import EN, Tr
+from quantviz_app.schema import BY_KEY
 
 PCT = ".1f"
 
@@ -137,8 +138,9 @@ def layers_frame(per_layer: pd.DataFrame) -> pd.DataFrame:
 
 
 def scope_labels(t: Tr = EN) -> dict[str, str]:
-    return {"layer": t("text.accuracy.scope_layer", "each layer alike"),
-            "global": t("text.accuracy.scope_global", "one threshold for the model")}  # fmt: skip
+    """The pruning scopes as the ``prune_scope`` setting names them, in ``t``'s language."""
+    setting = BY_KEY["prune_scope"]
+    return {scope: t.option("prune_scope", scope, setting.show(scope)) for scope in setting.options}
 
 
 def prune_spec(*, height: int = 260, t: Tr = EN) -> dict:

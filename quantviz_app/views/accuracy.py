@@ -22,19 +22,21 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz_app import accuracy_charts as ac
+from quantviz_app import link, widgets
 from quantviz_app.charts import with_data
 from quantviz_app.data import Data, shared_store
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.schema import Settings, quantize_kwargs
+from quantviz_app.widgets import control
 
 MODEL = "digits-cnn"
 BITS = range(2, 9)
 PRUNE_STEPS = tuple(round(0.1 * i, 1) for i in range(10))  # 0 … 0.9
 SEEDS = range(10)
 N_DIGITS = 12
-MAX_DROPS = (0.5, 1.0, 2.0, 5.0)  # points offered to the search
 DRAW_EVERY = 4  # search steps between redraws of its chart
-PRUNE_KEY, SCOPE_KEY, DROP_KEY, SEARCH_KEY = "acc_prune", "acc_scope", "acc_drop", "acc_search"
+ROOM_SETTINGS = ("prune", "prune_scope", "max_drop")  # the room's own controls (schema)
+SEARCH_KEY = "acc_search"  # session key: the last search's settings, steps and answer
 
 Frozen = tuple[tuple[str, object], ...]
 
@@ -126,10 +128,7 @@ def _show_search(
         "costs, as long as the accuracy stays within the allowed drop. Integer grid, the "
         "page's other settings.",
     ))  # fmt: skip
-    drop = st.select_slider(
-        t("text.accuracy.max_drop", "accuracy you may lose (points)"),
-        options=list(MAX_DROPS), value=1.0, key=DROP_KEY,
-    )  # fmt: skip
+    drop = float(control("max_drop", t=t))
     key = (rest, drop)
     spec = ac.search_spec(t=t)
     chart = st.empty()
@@ -227,10 +226,8 @@ def _room(s: Settings, state: MutableMapping[str, Any], t: Tr) -> None:
     st.markdown(f"**{t('text.accuracy.prune_title', 'Prune, then quantize')}**")
     labels = ac.scope_labels(t)
     with st.container(horizontal=True):
-        prune = st.slider(t("text.accuracy.prune_slider", "weights removed, %"), 0, 90, 50, 10,
-                          key=PRUNE_KEY)  # fmt: skip
-        scope = st.radio(t("text.accuracy.scope", "pruning"), list(labels),
-                         format_func=labels.get, key=SCOPE_KEY, horizontal=True)  # fmt: skip
+        prune = control("prune", t=t)
+        scope = control("prune_scope", t=t)
     table = prune_table(settings)
     now = table[(table["scope"] == scope) & np.isclose(table["prune"], prune / 100)]
     frames = {
@@ -271,6 +268,8 @@ def _room(s: Settings, state: MutableMapping[str, Any], t: Tr) -> None:
 
     _show_digits(r, t)
     _show_search(rest, r.float_accuracy, state, t)
+    live = widgets.read(state)  # this fragment's own controls, as they are now
+    link.sync(s.replace(**{k: live[k] for k in ROOM_SETTINGS}), st.query_params)
 
 
 def show(s: Settings, data: Data | None, state: MutableMapping[str, Any], t: Tr = EN) -> None:

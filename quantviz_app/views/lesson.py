@@ -27,7 +27,7 @@ from quantviz_app.schema import FORMAT_LABELS, Settings, integer_grid, quantize_
 from quantviz_app.views import classroom, histograms, numbers, rooms
 from quantviz_app.widgets import control
 
-LOCAL = {"bits", "log", "compare", "room"}
+LOCAL = {"bits", "log", "compare", "room", "block", "prune", "prune_scope", "max_drop"}
 """Settings the lesson's own controls change (no control outside the lesson shows them)."""
 
 

@@ -17,7 +17,7 @@ def room(bits: int = 4, lang: str = "en", fmt: str = "int") -> None:
     from quantviz_app.schema import Settings
     from quantviz_app.views import accuracy
 
-    s = Settings({"bits": bits, "lang": lang, "format": fmt})
+    s = Settings({"bits": bits, "lang": lang, "format": fmt, "room": "Accuracy"})
     accuracy.show(s, None, st.session_state, Tr(lang))
 
 
@@ -47,7 +47,7 @@ def test_the_room_shows_accuracy_charts_digits_and_the_search_button():
 
 def test_the_search_runs_and_reports_its_answer():
     at = open_room(bits=8)
-    at.select_slider(key="acc_drop").set_value(5.0).run()
+    at.select_slider(key="max_drop").set_value(5).run()
     at.button(key="acc_search_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     found = [m.value for m in at.markdown if m.value.startswith("Found after")]
@@ -57,10 +57,20 @@ def test_the_search_runs_and_reports_its_answer():
 
 def test_moving_the_pruning_slider_moves_the_star():
     at = open_room(bits=8)
-    at.slider(key="acc_prune").set_value(90).run()
+    at.slider(key="prune").set_value(90).run()
     assert not at.exception
-    at.radio(key="acc_scope").set_value("global").run()
+    at.radio(key="prune_scope").set_value("global").run()
     assert not at.exception
+    link = {k: at.query_params[k] for k in ("prune", "prune_scope")}
+    assert link in ({"prune": "90", "prune_scope": "global"},
+                    {"prune": ["90"], "prune_scope": ["global"]})  # fmt: skip
+
+
+def test_a_link_opens_the_room_with_its_pruning(open_app):
+    at = open_app(room="Accuracy", prune="70", prune_scope="global", max_drop="2")
+    assert at.slider(key="prune").value == 70
+    assert at.radio(key="prune_scope").value == "global"
+    assert at.select_slider(key="max_drop").value == 2
 
 
 def test_a_number_format_is_evaluated_and_the_seeds_are_skipped():
