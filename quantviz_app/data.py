@@ -142,22 +142,24 @@ def synthetic(dist: str, n: int, seed: int, params: Mapping[str, float]) -> Data
     return Data(key, x, qv.get_distribution(dist).label, None, 0, store)
 
 
-@st.cache_resource(show_spinner=False)
-def shipped_weights() -> LoadedWeights:
-    """The MiniLM-L6 tensors shipped in ``assets/``, read once for every session."""
-    weights = read_weights(SAMPLE_FILE)
+def _shipped(path: Path) -> LoadedWeights:
+    """A weight file shipped in ``assets/``, its tensors read-only."""
+    weights = read_weights(path)
     for x in weights.tensors.values():
         _read_only(x)
     return weights
+
+
+@st.cache_resource(show_spinner=False)
+def shipped_weights() -> LoadedWeights:
+    """The MiniLM-L6 tensors shipped in ``assets/``, read once for every session."""
+    return _shipped(SAMPLE_FILE)
 
 
 @st.cache_resource(show_spinner=False)
 def model_weights() -> LoadedWeights:
     """The digits CNN's weights (``assets/models``), read once for every session."""
-    weights = read_weights(MODEL_FILE)
-    for x in weights.tensors.values():
-        _read_only(x)
-    return weights
+    return _shipped(MODEL_FILE)
 
 
 def from_file(kind: str, file_id: str, weights: LoadedWeights, tensor: str, store: Store) -> Data:

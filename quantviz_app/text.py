@@ -122,6 +122,27 @@ def levels_value(used: int, available: int, t: Tr = EN) -> str:
     )
 
 
+def sqnr_card(m: Mapping[str, float], prev: Mapping[str, float], t: Tr = EN) -> Card:
+    """SQNR in dB, better when higher; its help names the signal's mean x²."""
+    helps = t(
+        "text.card.sqnr.help",
+        "Signal-to-quantization-noise ratio, 10·log10(mean x² / MSE): how far the error lies "
+        "below the values. The mean counts as signal (it is x², not the variance).",
+    )
+    if m.get("signal_power") is not None:
+        helps += t("text.card.sqnr.mean", " Here mean x² = {mean}.", mean=num(m["signal_power"]))
+    change = _delta(m["sqnr_db"], prev.get("sqnr_db"), lambda v: f"{v:.1f} dB")
+    return Card("SQNR", db(m["sqnr_db"]), change, "normal", helps, "sqnr")
+
+
+def max_error_card(m: Mapping[str, float], prev: Mapping[str, float], t: Tr = EN) -> Card:
+    """The largest |x̂ − x|, better when lower."""
+    change = _delta(m["max_abs_error"], prev.get("max_abs_error"), lambda v: num(v, 2))
+    return Card(t("text.card.max_error.label", "Max error"), num(m["max_abs_error"], 3), change,
+                "inverse", t("text.card.max_error.help", "The largest |x̂ − x| of any value."),
+                "max_error")  # fmt: skip
+
+
 def cards(r: QuantResult, previous: Mapping[str, float] | None = None, t: Tr = EN) -> list[Card]:
     """The eight numbers at the top of the page, with changes against ``previous``
     (the :func:`card_values` of the last setting of the same tensor), in ``t``'s language.
@@ -135,14 +156,6 @@ def cards(r: QuantResult, previous: Mapping[str, float] | None = None, t: Tr = E
     per_tensor = r.per_tensor
     grids = np.size(r.scale)
     k = m["clipped_count"]
-    signal = m.get("signal_power")
-    sqnr_help = t(
-        "text.card.sqnr.help",
-        "Signal-to-quantization-noise ratio, 10·log10(mean x² / MSE): how far the error lies "
-        "below the values. The mean counts as signal (it is x², not the variance).",
-    )
-    if signal is not None:
-        sqnr_help += t("text.card.sqnr.mean", " Here mean x² = {mean}.", mean=num(signal))
     if per_tensor:
         scale_help = t(
             "text.card.scale.help",
@@ -186,12 +199,7 @@ def cards(r: QuantResult, previous: Mapping[str, float] | None = None, t: Tr = E
               "z: the code that stands for the value 0.0 (0 on a symmetric grid)."),
             "zero_point",
         ),
-        Card(
-            "SQNR",
-            db(m["sqnr_db"]),
-            _delta(m["sqnr_db"], prev.get("sqnr_db"), lambda v: f"{v:.1f} dB"),
-            "normal", sqnr_help, "sqnr",
-        ),
+        sqnr_card(m, prev, t),
         Card(
             "MSE",
             num(m["mse"], 3),
@@ -202,14 +210,7 @@ def cards(r: QuantResult, previous: Mapping[str, float] | None = None, t: Tr = E
               rounding=num(m["mse_rounding"], 3), clipping=num(m["mse_clipping"], 3)),
             "mse",
         ),
-        Card(
-            t("text.card.max_error.label", "Max error"),
-            num(m["max_abs_error"], 3),
-            _delta(m["max_abs_error"], prev.get("max_abs_error"), lambda v: num(v, 2)),
-            "inverse",
-            t("text.card.max_error.help", "The largest |x̂ − x| of any value."),
-            "max_error",
-        ),
+        max_error_card(m, prev, t),
         Card(
             t("text.card.clipped.label", "Clipped"),
             percent(m["clipped_fraction"]),
@@ -1037,22 +1038,10 @@ def format_cards(r: FormatResult, previous: Mapping[str, float] | None = None,
               scales=scale_words(r, t)),
             "scale",
         ),
-        Card("SQNR", db(m["sqnr_db"]), _delta(m["sqnr_db"], prev.get("sqnr_db"),
-             lambda v: f"{v:.1f} dB"), "normal",
-             t("text.card.sqnr.help",
-               "Signal-to-quantization-noise ratio, 10·log10(mean x² / MSE): how far the error "
-               "lies below the values. The mean counts as signal (it is x², not the variance)."),
-             "sqnr"),
+        sqnr_card(m, prev, t),
         Card("MSE", num(m["mse"], 3), _delta(m["mse"], prev.get("mse"), lambda v: num(v, 2)),
              "inverse", t("text.fmt.mse.help", "Mean squared error, mean of (x̂ − x)²."), "mse"),
-        Card(
-            t("text.card.max_error.label", "Max error"),
-            num(m["max_abs_error"], 3),
-            _delta(m["max_abs_error"], prev.get("max_abs_error"), lambda v: num(v, 2)),
-            "inverse",
-            t("text.card.max_error.help", "The largest |x̂ − x| of any value."),
-            "max_error",
-        ),
+        max_error_card(m, prev, t),
         Card(t("text.fmt.saturated.label", "Saturated"), percent(m["clipped_fraction"]), None,
              "off", saturated, "clipped"),
         Card(

@@ -296,6 +296,20 @@ def _plan(info: TensorInfo, ctx: ReadContext, alignment: int, data_len: int) -> 
     return plan
 
 
+def decode_or_refuse(
+    ctx: ReadContext, data: bytes, offset: int, info: TensorInfo, plan: _Plan
+) -> tuple[np.ndarray | str, str, bool]:
+    """:func:`_decode`, with a tensor gguf cannot decode (a block shape gguf.quants does not
+    accept, say) reported as a corrupt file in one sentence."""
+    try:
+        return _decode(data, offset, info, plan)
+    except Exception as exc:
+        raise ctx.error(
+            f"is corrupt: tensor {info.name!r} ({plan.type_name}, shape "
+            f"{shape_text(info.shape)}) cannot be decoded"
+        ) from exc
+
+
 def _decode(
     data: bytes, start: int, info: TensorInfo, plan: _Plan
 ) -> tuple[np.ndarray | str, str, bool]:
@@ -345,13 +359,7 @@ def read_gguf(data: bytes, ctx: ReadContext) -> LoadedWeights:
         if plan.skip:
             out.skip(info.name, info.shape, plan.type_name, plan.skip)
             continue
-        try:
-            decoded, note, owned = _decode(data, data_start + info.offset, info, plan)
-        except Exception as exc:  # e.g. a block shape gguf.quants does not accept
-            raise ctx.error(
-                f"is corrupt: tensor {info.name!r} ({plan.type_name}, shape "
-                f"{shape_text(info.shape)}) cannot be decoded"
-            ) from exc
+        decoded, note, owned = decode_or_refuse(ctx, data, data_start + info.offset, info, plan)
         if isinstance(decoded, str):
             out.skip(info.name, info.shape, plan.type_name, decoded)
         else:

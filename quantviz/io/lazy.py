@@ -58,7 +58,6 @@ from quantviz.io._common import (
     human_bytes,
     human_count,
     product,
-    shape_text,
 )
 from quantviz.io.loader import SUPPORTED_EXTENSIONS, read_weights
 from quantviz.io.magic import (
@@ -70,7 +69,7 @@ from quantviz.io.magic import (
     misnamed,
     zip_kind,
 )
-from quantviz.io.tensors import LoadedTensorInfo, TensorCollector, convert, is_quantizable
+from quantviz.io.tensors import LoadedTensorInfo, TensorCollector, convert
 from quantviz.io.zip_guard import open_zip
 
 #: Largest number of values in one tensor read by :func:`iter_weights` (4 GB as float32).
@@ -123,16 +122,7 @@ class _OneAtATime(TensorCollector):
             key, k = f"{name} ({k})", k + 1
         self.names.add(key)
         self.ready.append((key, out))
-        self.result.infos.append(
-            LoadedTensorInfo(
-                name=key,
-                shape=tuple(int(d) for d in out.shape),
-                stored_as=stored_as,
-                dtype=out.dtype.name,
-                quantizable=is_quantizable(out),
-                note=note,
-            )
-        )
+        self.result.infos.append(LoadedTensorInfo.of(key, out, stored_as, note))
 
     def take(self) -> Pairs:
         """Yield the tensors queued since the last call, and forget them."""
@@ -288,13 +278,7 @@ def _gguf(path: str, size: int, ctx: ReadContext) -> WeightStream:
                 yield
                 continue
             raw = _map(path, data_start + info.offset, plan.n_bytes)
-            try:
-                decoded, note, owned = gguf_files._decode(raw, 0, info, plan)
-            except Exception as exc:  # e.g. a block shape gguf.quants does not accept
-                raise ctx.error(
-                    f"is corrupt: tensor {info.name!r} ({plan.type_name}, shape "
-                    f"{shape_text(info.shape)}) cannot be decoded"
-                ) from exc
+            decoded, note, owned = gguf_files.decode_or_refuse(ctx, raw, 0, info, plan)
             if isinstance(decoded, str):
                 out.skip(info.name, info.shape, plan.type_name, decoded)
             else:

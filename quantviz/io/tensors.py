@@ -49,6 +49,12 @@ class LoadedTensorInfo:
     quantizable: bool
     note: str = ""
 
+    @classmethod
+    def of(cls, name: str, out: np.ndarray, stored_as: str, note: str) -> LoadedTensorInfo:
+        """The record of a tensor returned as ``out``."""
+        return cls(name, tuple(int(d) for d in out.shape), stored_as, out.dtype.name,
+                   is_quantizable(out), note)  # fmt: skip
+
     @property
     def loaded(self) -> bool:
         """True when the tensor is in :attr:`LoadedWeights.tensors`."""
@@ -192,16 +198,7 @@ class TensorCollector:
             return
         key = self._unique(name)
         self.result.tensors[key] = out
-        self.result.infos.append(
-            LoadedTensorInfo(
-                name=key,
-                shape=tuple(int(d) for d in out.shape),
-                stored_as=stored_as,
-                dtype=out.dtype.name,
-                quantizable=is_quantizable(out),
-                note=note,
-            )
-        )
+        self.result.infos.append(LoadedTensorInfo.of(key, out, stored_as, note))
 
     def skip(
         self,
