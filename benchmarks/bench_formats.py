@@ -72,13 +72,14 @@ def main() -> int:
         f"Slowest: {worst:.2f}× — target ≤ {TARGET:g}×: {'met' if worst <= TARGET else 'missed'}.",
         "",
         "Where the time goes: every format's result also measures the error, the saturated "
-        "values and the codes used (about 0.1 s of 10M values). Past that, the element "
-        "floats spend most of their time in ml_dtypes' float32 → FP8/FP6/FP4 cast (about "
-        "0.25 s for FP4), the reference the issue names; GGML's in gguf.quants' own "
-        "quantize and dequantize, now handed rows of 128 blocks (Q4_0 went from 5.2 s to "
-        "0.3 s). NF4 counts midpoints below each value instead of a binary search (0.33 → "
-        "0.04 s, the same codes). Run to run the ratios move by about ±0.3× on this shared "
-        "machine, so formats near 2× are met in one run and missed in the next.",
+        "values and the codes used (about 0.1 s of 10M values). Past that, the FP8/FP6 "
+        "elements spend most of their time in ml_dtypes' float32 cast, the reference; FP4's "
+        "cast counts the midpoints below each value instead (0.17 → 0.04 s, every pattern "
+        "equal to ml_dtypes', tested at every tie); GGML's time is gguf.quants' own "
+        "quantize and dequantize, which the issue asks to call as they are, handed rows of "
+        "128 blocks (Q4_0 went from 5.2 s to 0.3 s; Q5's quantize alone is about 2× the "
+        "integer grid). NF4 counts midpoints too (0.33 → 0.04 s, the same codes). Run to run "
+        "the ratios move by about ±0.3× on this shared machine.",
         "",
         f"Machine: {machine()}.",
         "",

@@ -199,3 +199,44 @@ def test_a_tensor_too_tiny_for_nvfp4_s_tensor_scale_is_stored_as_zeros():
     x = np.full((1, 32), 1e-45, F32)
     r = qv.quantize(x, format="nvfp4")
     assert not r.dequantized.any() and r.tensor_scale == 0.0
+
+
+# ------------------------------------------- FP4's cast, counted instead of ml_dtypes' --
+
+import ml_dtypes  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+from quantviz.number_formats.floats import stored  # noqa: E402
+
+
+def _near_every_tie() -> np.ndarray:
+    """E2M1's midpoints and levels, each with its three float32 neighbours either side, ±."""
+    out = []
+    for m in (0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0):
+        below = above = F32(m)
+        out.append(below)
+        for _ in range(3):
+            below = np.nextafter(below, F32(-np.inf), dtype=F32)
+            above = np.nextafter(above, F32(np.inf), dtype=F32)
+            out += [below, above]
+    x = np.array([*out, 0.0, 1e-45, 6.5, 7.0, 1e30, np.inf], F32)
+    return np.concatenate([x, -x])
+
+
+def test_fp4_rounds_every_tie_and_saturates_as_ml_dtypes():
+    x = _near_every_tie()
+    expected = x.astype(ml_dtypes.float4_e2m1fn).view(np.uint8)  # the reference cast
+    np.testing.assert_array_equal(stored(x, "e2m1").view(np.uint8), expected)
+    # by hand: 0.25 → 0 and 0.75 → 1 (ties to the even mantissa), 5 → 4, 7 → 6, −0.1 → −0
+    hand = np.array([0.25, 0.75, 5.0, 7.0, -0.1], F32)
+    assert stored(hand, "e2m1").astype(F32).tolist() == [0.0, 1.0, 4.0, 6.0, -0.0]
+    assert np.signbit(stored(hand, "e2m1").astype(F32))[-1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(x=hnp.arrays(F32, st.integers(1, 300), elements=st.floats(-20, 20, width=32)))
+def test_fp4_s_counted_cast_is_ml_dtypes_cast(x):
+    expected = x.astype(ml_dtypes.float4_e2m1fn).view(np.uint8)
+    np.testing.assert_array_equal(stored(x, "e2m1").view(np.uint8), expected)
