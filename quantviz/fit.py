@@ -16,13 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from quantviz.granularity import DEFAULT_GROUP_SIZE
-from quantviz.number_formats import get_format
+from quantviz.number_formats import FORMAT_NEUTRAL, get_format
 from quantviz.ranges import get_strategy
 
-FORMAT_DECIDES = {
-    "bits": None, "symmetric": False, "narrow_range": False, "strategy": "minmax",
-    "rounding": "nearest", "seed": None, "low": None, "high": None,
-}  # fmt: skip
+FORMAT_DECIDES = {"bits": None, **FORMAT_NEUTRAL}
 """Integer-grid settings a number format decides itself, and their neutral values: fitting
 drops them (noting any that asked for something else)."""
 
@@ -162,9 +159,9 @@ def fit_settings(
         kw["group_size"] = size
     else:
         kw.pop("group_size", None)
-    strategy = get_strategy(str(kw.get("strategy", "minmax")))
     if kw.get("format", "int") != "int":
         return kw, changes
+    strategy = get_strategy(str(kw.get("strategy", "minmax")))
     if granularity not in strategy.granularities:
         change(
             "strategy", "minmax", "per_tensor_only",

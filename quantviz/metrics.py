@@ -50,7 +50,7 @@ def sqnr_db(signal_energy: float, noise_energy: float) -> float:
     return 10.0 * (math.log10(signal_energy) - math.log10(noise_energy))
 
 
-def _square_sum(a: np.ndarray) -> float:
+def square_sum(a: np.ndarray) -> float:
     """``Σ a²`` of a float64 vector, on this thread: ``np.dot`` would hand it to OpenBLAS,
     whose threads fight the page's other sessions for the cores (a 10x slowdown seen on a
     busy 2-core machine) and make the last bits depend on the thread count."""
@@ -89,7 +89,7 @@ class ErrorSums:
             x64 = xs[i : i + SLICE].astype(np.float64)
             err = hs[i : i + SLICE].astype(np.float64)  # two casts and a subtraction: a
             err -= x64  # mixed-type np.subtract(..., dtype=float64) is ten times slower
-            sums.signal += _square_sum(x64)
+            sums.signal += square_sum(x64)
             sums.sum_error += float(err.sum())
             sums.max_abs = max(sums.max_abs, float(err.max()), float(-err.min()))
             if ms is not None:
@@ -98,9 +98,9 @@ class ErrorSums:
                 if k:
                     out = err[mask]
                     sums.n_clipped += k
-                    sums.sse_clipped += _square_sum(out)
+                    sums.sse_clipped += square_sum(out)
                     err[mask] = 0.0
-            sums.sse_rounding += _square_sum(err)
+            sums.sse_rounding += square_sum(err)
         return sums
 
     def __add__(self, other: ErrorSums) -> ErrorSums:

@@ -23,7 +23,7 @@ from quantviz.metrics import (
     size_metrics,
     uniform_rounding_mse,
 )
-from quantviz.number_formats import FormatResult, get_format, quantize_format
+from quantviz.number_formats import FORMAT_NEUTRAL, FormatResult, get_format, quantize_format
 from quantviz.quantizer import (
     ROUNDINGS,
     QParams,
@@ -242,10 +242,6 @@ def apply_grid(
     return codes, x_hat, clipped, sums, patterns
 
 
-_FORMAT_NEUTRAL = {"symmetric": False, "narrow_range": False, "strategy": "minmax",
-                   "rounding": "nearest", "seed": None, "low": None, "high": None}  # fmt: skip
-
-
 def _check_format_keywords(format: str, **given: object) -> None:
     """A number format decides its own grid: refuse integer-grid settings that ask otherwise."""
     fmt = get_format(str(format))
@@ -255,7 +251,7 @@ def _check_format_keywords(format: str, **given: object) -> None:
             f"{fmt.name} stores {fmt.element_bits}-bit elements; "
             f"leave bits out (got bits={bits!r})."
         )
-    wrong = [k for k, v in given.items() if k not in _FORMAT_NEUTRAL or v != _FORMAT_NEUTRAL[k]]
+    wrong = [k for k, v in given.items() if k not in FORMAT_NEUTRAL or v != FORMAT_NEUTRAL[k]]
     if wrong:
         raise InputError(
             f"{fmt.name} takes its scale from each block's largest |value|, so "

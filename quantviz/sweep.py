@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from quantviz.errors import InputError
-from quantviz.metrics import sqnr_db, sqnr_rule_db
+from quantviz.metrics import sqnr_db, sqnr_rule_db, square_sum
 from quantviz.pipeline import quantize
 from quantviz.quantizer import QParams, qparams, quantize_codes
 from quantviz.ranges import _histogram, expected_sse, get_strategy
@@ -178,7 +178,7 @@ def sweep_estimate(
     counts, width = _histogram(flat, low, high, ESTIMATE_BINS)
     edges = low + width * np.arange(ESTIMATE_BINS)
     keep = counts > 0
-    signal = sum(float(np.einsum("i,i->", part, part)) for part in _float64_parts(flat))
+    signal = sum(square_sum(part) for part in _float64_parts(flat))
     narrow = bool(options.get("narrow_range", False))
     ordered = np.sort(sample)
     estimates = []

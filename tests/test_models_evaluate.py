@@ -146,7 +146,12 @@ def test_activation_strategies_and_batches_are_accepted(model):
         model, activations={"bits": 4, "strategy": "percentile", "percentile": 99.9}, **kw
     )
     batch = qv.evaluate(model, activations={"bits": 4, "mode": "dynamic", "batch": 100}, **kw)
-    assert 0.9 < pct.accuracy <= 1 and 0.9 < batch.accuracy <= 1
+    assert round(540 * pct.accuracy) == 528  # min-max ranges: 529 of 540
+    assert round(540 * batch.accuracy) == 527
+    # at 2 bits the batch's range shows: each digit its own range against one per 100 digits
+    two = {"bits": 2, "mode": "dynamic"}
+    assert round(540 * qv.evaluate(model, activations={**two, "batch": 1}, **kw).accuracy) == 511
+    assert round(540 * qv.evaluate(model, activations={**two, "batch": 100}, **kw).accuracy) == 493
 
 
 def test_bias_is_int32_on_the_scale_of_weight_times_input():
@@ -177,6 +182,7 @@ def test_stochastic_rounding_spread(model):
     assert np.array_equal(s.accuracies, again.accuracies)  # reproducible by seed
     assert s.high > s.low  # but not the same from seed to seed
     assert s.low <= s.mean <= s.high and s.std > 0
+    assert np.round(np.array(s.accuracies) * 540).tolist() == [502, 499, 503, 432]  # of 540
     assert s.table().columns.tolist() == ["seed", "accuracy"]
 
 

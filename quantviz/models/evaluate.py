@@ -242,10 +242,10 @@ def prune_masks(model: Model, fraction: float, scope: str) -> list[np.ndarray | 
     ``"global"`` the ``round(fraction · N)`` smallest of the whole model (one threshold,
     so small layers of large weights lose fewer). Ties are broken by position.
     """
-    if fraction == 0:
-        return [None] * len(model.layers)
     if scope not in PRUNE_SCOPES:
         raise InputError(f'prune_scope must be "layer" or "global", not {scope!r}.')
+    if fraction == 0:
+        return [None] * len(model.layers)
     mags = [np.abs(layer.weight).ravel() for layer in model.layers]
 
     def smallest(values: np.ndarray, k: int) -> np.ndarray:
@@ -476,8 +476,6 @@ def _session(
         for layer in model.layers
     ]
     masks = prune_masks(model, _fraction(prune, "prune"), prune_scope)
-    if prune == 0 and prune_scope not in PRUNE_SCOPES:
-        raise InputError(f'prune_scope must be "layer" or "global", not {prune_scope!r}.')
     return _Session(model, base, ActivationSpec.of(activations), masks), layer_settings
 
 

@@ -202,7 +202,7 @@ def fewest_bits(
         if on_step is not None:
             on_step(s)
     answer = [s for s in steps if s.accepted][-1]
-    again = evaluate(model, per_layer=answer.bits, **settings)
+    again = evaluate(model, per_layer=answer.bits, **{**settings, "layer_accuracy": False})
     max_drop = float(max_drop)
     return FewestBits(
         per_layer=dict(answer.bits),

@@ -68,15 +68,6 @@ class Layer:
     def n_weights(self) -> int:
         return int(self.weight.size)
 
-    @property
-    def matrix_shape(self) -> tuple[int, int]:
-        """The weight as a matrix, one row per output channel: ``(out, in · k · k)``.
-
-        Weights are quantized in this view (as GGML and GPTQ treat a conv's filters),
-        so channels are rows and groups run along a filter's inputs.
-        """
-        return int(self.weight.shape[0]), int(self.weight.size // self.weight.shape[0])
-
 
 @dataclass(frozen=True, eq=False)
 class Model:

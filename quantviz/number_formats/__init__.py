@@ -28,7 +28,17 @@ from quantviz.number_formats.floats import FLOAT_FORMATS
 from quantviz.number_formats.ggml import GGML_FORMATS
 from quantviz.tensor import as_weights
 
-__all__ = ["Encoded", "FormatResult", "NumberFormat", "formats", "get_format", "quantize_format"]
+__all__ = [
+    "FORMAT_NEUTRAL", "Encoded", "FormatResult", "NumberFormat", "formats", "get_format",
+    "quantize_format",
+]  # fmt: skip
+
+FORMAT_NEUTRAL = {
+    "symmetric": False, "narrow_range": False, "strategy": "minmax", "rounding": "nearest",
+    "seed": None, "low": None, "high": None,
+}  # fmt: skip
+"""Integer-grid settings a number format decides itself (its scale comes from each block's
+largest |value|), at the values that ask for nothing."""
 
 _ALL: tuple[NumberFormat, ...] = (*FLOAT_FORMATS, *CODEBOOK_FORMATS, *GGML_FORMATS)
 

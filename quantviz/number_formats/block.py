@@ -159,8 +159,8 @@ def open_block(r: FormatResult, x: np.ndarray, index: int) -> Block:
             f"x must be the tensor that was quantized (shape {r.dequantized.shape}), not "
             f"shape {x.shape}."
         )
-    size = r.rows(r.dequantized).shape[1]
-    keep = size
+    back = r.rows(r.dequantized)
+    size = keep = back.shape[1]
     if r.format.flattened and index == r.n_blocks - 1:  # NF4's short last block
         keep = x.size - size * (r.n_blocks - 1)
     codes = r.rows(r.codes)[index, :keep]
@@ -176,7 +176,7 @@ def open_block(r: FormatResult, x: np.ndarray, index: int) -> Block:
         codes=_stored_codes(r, codes, elements),
         code_bits=r.format.element_bits,
         elements=elements,
-        dequantized=r.rows(r.dequantized)[index, :keep],
+        dequantized=back[index, :keep],
         clipped=r.rows(r.clipped)[index, :keep],
         levels=r.levels(index if r.n_blocks > 1 else None),
         scales=_scales(r, index),
