@@ -21,8 +21,7 @@ state = st.session_state
 
 # ---- settings: from the link (first run), then from the controls ------------
 link_notes = link.open_link(state, st.query_params.to_dict())
-course.enter(state, widgets.read(state))  # a lesson step sets the page up, once
-first = widgets.read(state)
+first = course.enter(state, widgets.read(state))  # a lesson step sets the page up, once
 layout.frame(first["view"], i18n.Tr(first["lang"]))
 upload_error = sources.take_upload(state)
 

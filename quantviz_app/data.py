@@ -117,10 +117,14 @@ class Data:
         so the page shows progress instead of standing still.
         """
         key = (self.key, what, *args)
-        if busy is None or key in self.store:
+        if busy is None or self.has(what, *args):
             return self.store.get(key, compute)
         with st.spinner(busy):
             return self.store.get(key, compute)
+
+    def has(self, what: str, *args: Any) -> bool:
+        """Whether ``(this tensor, what, *args)`` is kept already (its :meth:`memo` is instant)."""
+        return (self.key, what, *args) in self.store
 
 
 @st.cache_resource(show_spinner=False)

@@ -28,6 +28,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from quantviz_app.format import count
+
 LANGUAGES = {"en": "English", "zh": "简体中文"}
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
@@ -100,8 +102,7 @@ class Tr:
         """``75 values`` in English; in Chinese the number and the catalogue's
         ``noun.<noun>`` (Chinese nouns have no plural: ``75 个值``)."""
         if self.lang == "en":
-            word = noun if n == 1 else (plural or noun + "s")
-            return f"{n:,} {word}"
+            return count(n, noun, plural)
         return f"{n:,} {catalogue(self.lang)[f'noun.{noun}']}"
 
     def preset(self, key: str, part: str, english: str) -> str:

@@ -367,7 +367,7 @@ def _strategy_settings() -> list[Setting]:
                     p,
                     p.name,
                     group="quantization",
-                    applies=lambda s, name=strategy.name: s["strategy"] == name,
+                    applies=_int_only(lambda s, name=strategy.name: s["strategy"] == name),
                     quantize=lambda v, name=p.name: {name: v},
                 )
             )
@@ -498,6 +498,7 @@ SETTINGS: tuple[Setting, ...] = (
         step=1,
         widget="slider",
         pinned=True,
+        applies=integer_grid,
         quantize=lambda v: {"bits": v},
     ),
     Setting(
@@ -510,6 +511,7 @@ SETTINGS: tuple[Setting, ...] = (
         options=SCHEMES,
         widget="selectbox",
         pinned=True,
+        applies=integer_grid,
         quantize=_scheme_kwargs,
         option_labels={
             "asymmetric": "asymmetric (zero point)",
@@ -531,6 +533,7 @@ SETTINGS: tuple[Setting, ...] = (
         widget="selectbox",
         pinned=True,
         option_labels={s.name: s.label for s in _STRATEGIES.values()},
+        applies=integer_grid,
         quantize=lambda v: {"strategy": v},
     ),
     *_strategy_settings(),
@@ -542,7 +545,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Too narrow: many values clipped. Too wide: coarse steps.",
         widget="range_slider",
         url=("low", "high"),
-        applies=_when("strategy", "manual"),
+        applies=_int_only(_when("strategy", "manual")),
         quantize=lambda v: {} if v is None else {"low": v[0], "high": v[1]},
     ),
     Setting(
@@ -594,6 +597,7 @@ SETTINGS: tuple[Setting, ...] = (
         options=qv.quantizer.ROUNDINGS,
         option_labels={"nearest": "nearest", "stochastic": "stochastic"},
         widget="segmented",
+        applies=integer_grid,
         quantize=lambda v: {"rounding": v},
     ),
     # ---- the views ----------------------------------------------------------
@@ -766,10 +770,6 @@ SETTINGS: tuple[Setting, ...] = (
 """Every setting, in the order a link is read and the controls are drawn."""
 
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
-for _key in ("bits", "scheme", "strategy", "manual_range", "rounding",
-             *(p.name for x in _STRATEGIES.values() for p in x.params)):  # fmt: skip
-    # a number format decides these itself: they apply to the integer grid only
-    BY_KEY[_key] = dataclasses.replace(BY_KEY[_key], applies=_int_only(BY_KEY[_key].applies))
 PAGE_KEYS: tuple[str, ...] = tuple(s.key for s in SETTINGS if s.group == "page")
 """The page's own settings (language, view, hidden controls, lesson and step): a scene or a
 lesson step sets everything else and leaves these as they are."""

@@ -24,7 +24,7 @@ from quantviz.mistakes import ArticleMistakes
 from quantviz.number_formats import FormatResult
 from quantviz.pipeline import QuantResult
 from quantviz.worked import WorkedExample
-from quantviz_app.format import MINUS, count, db, num, operand_digits, percent, tex
+from quantviz_app.format import MINUS, db, num, operand_digits, percent, tex
 from quantviz_app.i18n import EN, Message, Tr
 from quantviz_app.presets import Preset
 
@@ -173,7 +173,7 @@ def cards(r: QuantResult, previous: Mapping[str, float] | None = None, t: Tr = E
             "text.card.clipped.help_one" if k == 1 else "text.card.clipped.help_many",
             "{k} of {n} lay at or beyond the clipping boundaries and "
             + ("was" if k == 1 else "were") + " clamped to the end levels.",
-            k=count(k, "value"), n=f"{n:,}",
+            k=t.count(k, "value"), n=f"{n:,}",
         )  # fmt: skip
     else:
         clipped_help = t(
@@ -1023,7 +1023,7 @@ def format_cards(r: FormatResult, previous: Mapping[str, float] | None = None,
         saturated = t(
             "text.fmt.saturated_some",
             "{k} of {n} lay beyond the largest level their block can store and were stored as "
-            "it (saturated).", k=count(k, "value"), n=f"{n:,}",
+            "it (saturated).", k=t.count(k, "value"), n=f"{n:,}",
         )  # fmt: skip
     else:
         saturated = t("text.fmt.saturated_none",

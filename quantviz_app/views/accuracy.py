@@ -24,12 +24,12 @@ import quantviz as qv
 from quantviz_app import accuracy_charts as ac
 from quantviz_app import link, widgets
 from quantviz_app.charts import with_data
-from quantviz_app.data import Data, shared_store
+from quantviz_app.data import MODEL_NAME, Data, shared_store
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.schema import Settings, quantize_kwargs
 from quantviz_app.widgets import control
 
-MODEL = "digits-cnn"
+MODEL = MODEL_NAME  # the shipped model, the one the page also opens as a source
 BITS = range(2, 9)
 PRUNE_STEPS = tuple(round(0.1 * i, 1) for i in range(10))  # 0 … 0.9
 SEEDS = range(10)

@@ -47,7 +47,7 @@ def compute_table(data: Data, weights: LoadedWeights, kwargs: dict, t: Tr = EN) 
     """The whole-model table at ``kwargs``: from the cache at once, or computed with a progress
     bar that names the tensor being quantized (a large file takes seconds)."""
     key = tuple(sorted(kwargs.items()))
-    if (data.key, "model table", key) in data.store:
+    if data.has("model table", key):
         return data.memo("model table", key, compute=lambda: model_table(weights.tensors, **kwargs))
     bar = st.progress(0.0, text=t("text.model.progress_start", "Quantizing every tensor…"))
     last = [0.0]

@@ -180,3 +180,16 @@ def test_the_sweep_note_says_how_a_big_tensor_was_measured():
         "whole rows. An estimate: where the clipping of a few rows dominates (high bit "
         "widths) it can be off by several dB. The numbers at the top quantize every value."
     )
+
+
+def test_a_count_inside_a_chinese_card_is_counted_in_chinese():
+    import numpy as np
+
+    import quantviz as qv
+    from quantviz_app import text
+    from quantviz_app.i18n import Tr
+
+    x = np.array([7.0, 1.0, -2.5, 0.2] + [0.0] * 28, np.float32)  # 7 saturates in MXFP4
+    saturated = next(c for c in text.format_cards(qv.quantize(x, format="mxfp4"), t=Tr("zh"))
+                     if c.key == "clipped")  # fmt: skip
+    assert "1 个值" in saturated.help and "value" not in saturated.help
