@@ -254,6 +254,9 @@ def test_torch_manual_range(torch):
     r = qv.quantize(tensor(LAPLACE), 4, strategy="manual", low=-0.5, high=0.5)
     snippet = snippets.torch_snippet(r, text.load_lines(LAPLACE))
     assert "# Your range (the manual strategy)" in snippet
+    # by hand: scale = (0.5 − (−0.5)) / 15; −0.5 / scale = −7.4999996 rounds to −7, so z = 7
+    assert "scale = torch.tensor([0.06666667014360428], dtype=torch.float32)" in snippet
+    assert "zero_point = torch.tensor([7])" in snippet
     assert_same_numbers(run(snippet), r)
 
 
