@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import quantviz as qv
-from quantviz_app.i18n import LANGUAGES, Message
+from quantviz_app.i18n import LANGUAGES, Message, Tr
 from quantviz_app.lessonfile import all_lessons
 
 Value = Any
@@ -846,6 +847,17 @@ class Settings(Mapping):
     def differs(self, other: Settings) -> list[str]:
         """Keys whose values differ from ``other``'s."""
         return [k for k, v in self._items if other[k] != v]
+
+
+def option_label(key: str, value: Value, t: Tr) -> str:
+    """How ``value`` of the setting ``key`` is shown, in ``t``'s language."""
+    return t.option(key, value, BY_KEY[key].show(value))
+
+
+def format_name(name: str, t: Tr) -> str:
+    """A number format's name without its source, for titles: ``Q4_0``, not ``Q4_0
+    (llama.cpp)``."""
+    return re.split(r" \(|（", option_label("format", name, t))[0]
 
 
 def quantize_kwargs(s: Settings) -> dict:

@@ -22,7 +22,7 @@ from quantviz_app import charts
 from quantviz_app.data import Data
 from quantviz_app.format import num
 from quantviz_app.i18n import EN, Tr
-from quantviz_app.schema import FORMAT_LABELS, Settings, quantize_kwargs
+from quantviz_app.schema import Settings, option_label, quantize_kwargs
 from quantviz_app.widgets import control
 
 MAX_ROWS = 64  # values of a block shown (a per-tensor "block" is the whole tensor)
@@ -93,7 +93,7 @@ def chart_sets(b: Block) -> dict[str, pd.DataFrame]:
 def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
     """The block chooser, the block's scales, its number line and its table."""
     t = Tr(s["lang"])
-    label = t.option("format", s["format"], FORMAT_LABELS[s["format"]])
+    label = option_label("format", s["format"], t)
     st.subheader(t("text.block.title", "One block of {format}, opened", format=label))
     try:
         b = opened(s, data)

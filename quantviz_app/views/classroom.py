@@ -18,7 +18,7 @@ from quantviz_app.data import Data
 from quantviz_app.fitting import Fitted
 from quantviz_app.i18n import Tr
 from quantviz_app.presets import active_preset
-from quantviz_app.schema import FORMAT_LABELS, Settings, quantize_kwargs
+from quantviz_app.schema import Settings, option_label, quantize_kwargs
 from quantviz_app.views import histograms
 from quantviz_app.views.numbers import show_cards
 from quantviz_app.widgets import control
@@ -34,7 +34,7 @@ def controls(s: Settings, fitted: Fitted, hide: set[str], t: Tr) -> None:
         if "bits" not in hide and s.applies("bits"):
             control("bits", t=t)
         elif not s.applies("bits"):  # a number format: its name and bits, chosen in the sidebar
-            st.markdown(f"### {t.option('format', s['format'], FORMAT_LABELS[s['format']])}")
+            st.markdown(f"### {option_label('format', s['format'], t)}")
     with narrow:
         if "strategy" not in hide and s.applies("strategy"):
             control("strategy", options=fitted.options["strategy"], t=t)

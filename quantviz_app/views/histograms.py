@@ -22,7 +22,7 @@ from quantviz_app import charts, link, text
 from quantviz_app.data import Data
 from quantviz_app.format import num
 from quantviz_app.i18n import EN, Tr
-from quantviz_app.schema import FORMAT_LABELS, Settings, quantize_kwargs
+from quantviz_app.schema import Settings, format_name, option_label, quantize_kwargs
 from quantviz_app.widgets import control
 
 MAX_LEVEL_LINES = 64  # up to this many levels, each is drawn as a faint line
@@ -41,6 +41,12 @@ def original_counts(data: Data) -> counts.Histogram:
 AXIS_PAD = 0.08  # of the data's range, each side: room for the grid's ends at most bit widths
 
 
+def padded_range(data: Data) -> tuple[float, float]:
+    """The data's range padded 8 % each side (a constant tensor: around its value)."""
+    span = data.high - data.low if data.high > data.low else max(abs(data.low), 1.0)
+    return data.low - AXIS_PAD * span, data.high + AXIS_PAD * span
+
+
 def axis_ends(data: Data, r: qv.QuantResult) -> tuple[float, float]:
     """The value axis: the data's range padded 8 % each side, widened only where the grid or
     its clipping boundaries reach further (few bits, a wide manual range).
@@ -48,8 +54,7 @@ def axis_ends(data: Data, r: qv.QuantResult) -> tuple[float, float]:
     Past a few bits it is the same for every bit width, so the original histogram's
     picture does not change when the slider moves (and the browser has nothing to redraw).
     """
-    span = data.high - data.low if data.high > data.low else max(abs(data.low), 1.0)
-    lo, hi = data.low - AXIS_PAD * span, data.high + AXIS_PAD * span
+    lo, hi = padded_range(data)
     if r.per_tensor:
         reach_lo = min(float(r.clip_low), float(r.levels()[0]))
         reach_hi = max(float(r.clip_high), float(r.levels()[-1]))
@@ -64,78 +69,80 @@ def original_title(original: counts.Histogram, t: Tr = EN) -> str:
              values=t.count(original.total, "value"), width=num(original.width, 2))  # fmt: skip
 
 
+def no_spikes() -> pd.DataFrame:
+    """The spikes dataset when the levels are not drawn one by one."""
+    return charts.spikes_frame(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
+
+
+def per_bin(r: qv.QuantResult | qv.FormatResult, original: counts.Histogram,
+            domain: tuple[float, float]) -> dict[str, object]:  # fmt: skip
+    """The quantized panel's frames when its values are counted on the original's bins (many
+    grids or blocks): no spikes, no level lines, no clipping boundaries."""
+    q = counts.quantized_histogram(r, original.edges)
+    return {"qbins": charts.bins_frame(q.edges, q.counts), "spikes": no_spikes(),
+            "levels": np.zeros(0), "clip": pd.DataFrame({"x": [], "what": []}),
+            "shade": charts.shade_frame(*domain, *domain)}  # fmt: skip
+
+
+def spikes(levels: np.ndarray, codes: np.ndarray, counted: np.ndarray, ends: tuple[float, float],
+           domain: tuple[float, float], t: Tr) -> dict[str, object]:  # fmt: skip
+    """The quantized panel's frames for one set of levels: a spike per used level, the level
+    lines (up to :data:`MAX_LEVEL_LINES`), the clipping boundaries at ``ends``, shaded beyond."""
+    return {
+        "qbins": charts.bins_frame(np.zeros(1), np.zeros(0, np.int64)),
+        "spikes": charts.spikes_frame(levels, codes, counted),
+        "levels": levels if levels.size <= MAX_LEVEL_LINES else np.zeros(0),
+        "clip": charts.clip_frame(*ends, t),
+        "shade": charts.shade_frame(*domain, *ends),
+    }
+
+
 def format_datasets(data: Data, r: qv.FormatResult, label: str,
                     t: Tr = EN) -> dict[str, pd.DataFrame]:  # fmt: skip
     """:func:`datasets` for a number format: its levels when one scale serves the tensor
     (spikes, the saturation boundaries at the end levels), else the values per bin."""
     original = original_counts(data)
-    span = data.high - data.low if data.high > data.low else max(abs(data.low), 1.0)
-    lo, hi = data.low - AXIS_PAD * span, data.high + AXIS_PAD * span
-    m = r.metrics
-    no_spikes = charts.spikes_frame(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
+    lo, hi = padded_range(data)
     if r.per_tensor:
         lc = counts.level_counts(r)
-        spikes = charts.spikes_frame(lc.levels, np.arange(lc.levels.size), lc.counts)
-        qbins = charts.bins_frame(np.zeros(1), np.zeros(0, np.int64))
-        levels = lc.levels if lc.levels.size <= MAX_LEVEL_LINES else np.zeros(0)
-        low_end, high_end = float(lc.levels[0]), float(lc.levels[-1])
-        lo, hi = min(lo, low_end), max(hi, high_end)
-        clip = charts.clip_frame(low_end, high_end, t)
-        shade = charts.shade_frame(lo, hi, low_end, high_end)
+        ends = float(lc.levels[0]), float(lc.levels[-1])
+        lo, hi = min(lo, ends[0]), max(hi, ends[1])
+        parts = spikes(lc.levels, np.arange(lc.levels.size), lc.counts, ends, (lo, hi), t)
         grid = t("text.hist.levels_used", "{used} of {available} levels used",
                  used=int(lc.used.sum()), available=lc.levels.size)  # fmt: skip
     else:
-        spikes = no_spikes
-        q = counts.quantized_histogram(r, original.edges)
-        qbins = charts.bins_frame(q.edges, q.counts)
-        levels = np.zeros(0)
-        clip = pd.DataFrame({"x": [], "what": []})
-        shade = charts.shade_frame(lo, hi, lo, hi)
+        parts = per_bin(r, original, (lo, hi))
         grid = t("text.fmt.hist_blocks", "{n} blocks", n=f"{r.n_blocks:,}")
-    title_original = original_title(original, t)
     title_quantized = t("text.fmt.hist_quantized", "After {format}: {grid}", format=label,
                         grid=grid)  # fmt: skip
-    if m["clipped_count"]:
+    if r.metrics["clipped_count"]:
         title_quantized += t("text.fmt.hist_saturated", "; {n} saturated",
-                             n=f"{m['clipped_count']:,}")  # fmt: skip
-    return charts.histogram_frames(
-        original, title_original, title_quantized, qbins=qbins, spikes=spikes, levels=levels,
-        clip=clip, shade=shade, domain=(lo, hi),
-    )  # fmt: skip
+                             n=f"{r.metrics['clipped_count']:,}")  # fmt: skip
+    return charts.histogram_frames(original, original_title(original, t), title_quantized,
+                                   domain=(lo, hi), **parts)  # fmt: skip
 
 
 def datasets(data: Data, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd.DataFrame]:
     """Everything the histogram chart draws, for one result (a few hundred rows)."""
     original = original_counts(data)
     lo, hi = axis_ends(data, r)
-    empty_bins = charts.bins_frame(np.zeros(1), np.zeros(0, np.int64))
     m = r.metrics
     if r.per_tensor:
         lc = counts.level_counts(r)
-        codes = np.arange(r.qmin, r.qmax + 1)
+        ends = float(r.clip_low), float(r.clip_high)
+        parts = spikes(lc.levels, np.arange(r.qmin, r.qmax + 1), lc.counts, ends, (lo, hi), t)
         if lc.levels.size <= counts.MAX_LEVELS_DRAWN:
-            spikes = charts.spikes_frame(lc.levels, codes, lc.counts)
-            qbins = empty_bins
             grid = t("text.hist.levels_used", "{used} of {available} levels used",
                      used=m["levels_used"], available=m["levels_available"])  # fmt: skip
-        else:
-            spikes = charts.spikes_frame(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
+        else:  # past 8 bits: counted on the original's bins, the boundaries still drawn
             q = counts.quantized_histogram(r, original.edges)
-            qbins = charts.bins_frame(q.edges, q.counts)
+            parts.update(spikes=no_spikes(), qbins=charts.bins_frame(q.edges, q.counts))
             grid = t(
                 "text.hist.levels_per_bin", "{used} of {available} levels used, counted per bin",
                 used=f"{m['levels_used']:,}", available=f"{m['levels_available']:,}",
             )  # fmt: skip
-        levels = lc.levels if lc.levels.size <= MAX_LEVEL_LINES else np.zeros(0)
-        clip = charts.clip_frame(float(r.clip_low), float(r.clip_high), t)
-        shade = charts.shade_frame(lo, hi, float(r.clip_low), float(r.clip_high))
     else:
-        spikes = charts.spikes_frame(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
-        q = counts.quantized_histogram(r, original.edges)
-        qbins = charts.bins_frame(q.edges, q.counts)
-        levels = np.zeros(0)
-        clip = pd.DataFrame({"x": [], "what": []})
-        shade = charts.shade_frame(lo, hi, lo, hi)
+        parts = per_bin(r, original, (lo, hi))
         grid = t(
             "text.hist.grids",
             "{n} grids, one per {granularity}",
@@ -143,16 +150,13 @@ def datasets(data: Data, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd.DataFram
             granularity=t(f"text.granularity.{r.config.granularity}", r.config.granularity),
         )
     k = m["clipped_count"]
-    title_original = original_title(original, t)
     title_quantized = t(
         "text.hist.quantized", "After {bits}-bit quantization: {grid}", bits=r.bits, grid=grid
     )
     if k:
         title_quantized += t("text.hist.clipped", "; {values} clipped", values=t.count(k, "value"))
-    return charts.histogram_frames(
-        original, title_original, title_quantized, qbins=qbins, spikes=spikes, levels=levels,
-        clip=clip, shade=shade, domain=(lo, hi),
-    )  # fmt: skip
+    return charts.histogram_frames(original, original_title(original, t), title_quantized,
+                                   domain=(lo, hi), **parts)  # fmt: skip
 
 
 def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame]:
@@ -161,9 +165,8 @@ def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame]:
     r = data.quantized(kwargs, arrays=False)
     key = tuple(sorted(kwargs.items()))
     t = Tr(s["lang"])
-    if isinstance(r, qv.FormatResult):  # the short name in a title: "Q4_0", not "Q4_0 (…)"
-        label = t.option("format", s["format"], FORMAT_LABELS[s["format"]]).split(" (")[0]
-        label = label.split("（")[0]
+    if isinstance(r, qv.FormatResult):
+        label = format_name(s["format"], t)
         return data.memo("histogram view", key, t.lang,
                          compute=lambda: format_datasets(data, r, label, t))  # fmt: skip
     return data.memo("histogram view", key, t.lang, compute=lambda: datasets(data, r, t))
@@ -189,7 +192,7 @@ def show(s: Settings, data: Data, state: MutableMapping[str, Any], *, note: bool
     if not note:
         return
     if isinstance(r, qv.FormatResult):
-        label = t.option("format", s["format"], FORMAT_LABELS[s["format"]])
+        label = option_label("format", s["format"], t)
         st.markdown(text.format_histogram_note(r, label, t))
         st.caption(t(f"format.{r.format.name}.description", r.format.description))
         return

@@ -23,7 +23,12 @@ from quantviz_app.data import Data
 from quantviz_app.format import md_escape
 from quantviz_app.i18n import Tr
 from quantviz_app.presets import active_preset
-from quantviz_app.schema import FORMAT_LABELS, Settings, integer_grid, quantize_kwargs
+from quantviz_app.schema import (
+    Settings,
+    integer_grid,
+    option_label,
+    quantize_kwargs,
+)
 from quantviz_app.views import classroom, histograms, numbers, rooms
 from quantviz_app.widgets import control
 
@@ -43,7 +48,7 @@ def data_line(s: Settings, data: Data) -> str:
         name = md_escape(data.name)
     if not integer_grid(s):
         r = data.quantized(quantize_kwargs(s), arrays=False)
-        label = t.option("format", s["format"], FORMAT_LABELS[s["format"]])
+        label = option_label("format", s["format"], t)
         return text.format_data_line(name, data.shape, label, r, t=t)
     strategy = t.option("strategy", s["strategy"], qv.get_strategy(s["strategy"]).label)
     return text.data_line(name, data.shape, s["bits"], s["scheme"], strategy, s["granularity"], t=t)
@@ -66,7 +71,7 @@ def bit_width(s: Settings, hide: set[str], t: Tr) -> None:
             f = qv.get_format(s["format"])
             st.caption(t("text.fmt.bits_fixed",
                          "{format} stores {bits}-bit elements; choose INT for the bit slider.",
-                         format=t.option("format", f.name, FORMAT_LABELS[f.name]),
+                         format=option_label("format", f.name, t),
                          bits=f.element_bits))  # fmt: skip
 
 
