@@ -153,6 +153,15 @@ class FormatResult:
         return np.unique((values + np.float32(offset)).astype(np.float32))
 
 
+def _block_size(fmt: NumberFormat, size: int | None) -> int | None:
+    """The block size asked for (the format's default when None), if the format allows it."""
+    size = size if size is not None else fmt.default_block
+    if fmt.allowed_blocks and size not in fmt.allowed_blocks:
+        allowed = ", ".join(map(str, fmt.allowed_blocks))
+        raise InputError(f"{fmt.name} takes a block size of {allowed}; not {size!r}.")
+    return size
+
+
 def _layout(
     fmt: NumberFormat, shape: tuple[int, ...], granularity: str | None, axis: int,
     group_size: int | None,
@@ -174,10 +183,7 @@ def _layout(
     if granularity is None:
         granularity = "group" if fmt.default_block is not None else "tensor"
     if granularity == "group":
-        group_size = group_size if group_size is not None else fmt.default_block
-        if fmt.allowed_blocks and group_size not in fmt.allowed_blocks:
-            allowed = ", ".join(map(str, fmt.allowed_blocks))
-            raise InputError(f"{fmt.name} takes a block size of {allowed}; not {group_size!r}.")
+        group_size = _block_size(fmt, group_size)
     return layout(shape or (1,), granularity, axis=axis, group_size=group_size)
 
 
@@ -219,19 +225,29 @@ def quantize_format(
     fmt = get_format(format)
     x = as_weights(x)
     if fmt.flattened and granularity in (None, "group"):
-        return _flat_blocks(x, fmt, group_size)
-    lay = _layout(fmt, x.shape, granularity, axis, group_size)
-    rows = np.ascontiguousarray(lay.to_rows(x.reshape(lay.shape)), dtype=np.float32)
+        # NF4 as bitsandbytes stores it: the flattened tensor in blocks, the last one padded
+        # with zeros (which change neither its absmax nor its other codes), then cut off
+        size = _block_size(fmt, group_size)
+        flat = x.reshape(-1)
+        padded = np.concatenate([flat, np.zeros((-flat.size) % size, np.float32)])
+        lay = Layout("group", (padded.size,), group_size=size)
+        rows = padded.reshape(-1, size)
+
+        def back(a: np.ndarray) -> np.ndarray:
+            return a.reshape(-1)[: flat.size].reshape(x.shape)
+    else:
+        lay = _layout(fmt, x.shape, granularity, axis, group_size)
+        rows = np.ascontiguousarray(lay.to_rows(x.reshape(lay.shape)), dtype=np.float32)
+
+        def back(a: np.ndarray) -> np.ndarray:
+            return lay.from_rows(a).reshape(x.shape)
+
     enc = fmt.encode(rows)
     if not np.isfinite(enc.dequantized).all():  # e.g. a GGML fp16 scale past 65504
         raise InputError(
             f"{fmt.name} cannot store this tensor: its largest value, "
             f"{float(np.abs(x).max()):.3g}, overflows the format's scale."
         )
-
-    def back(a: np.ndarray) -> np.ndarray:
-        return lay.from_rows(a).reshape(x.shape)
-
     x_hat, codes, clipped = back(enc.dequantized), back(enc.codes), back(saturated(rows, fmt, enc))
     offsets = None if enc.offsets is None else lay.to_params(enc.offsets)
     return FormatResult(fmt, lay, x_hat, codes, lay.to_params(enc.scales),
@@ -270,26 +286,3 @@ def _measure(
     m["size_bytes"] = total_bits / 8.0
     m["float32_bytes"] = x.size * 4.0
     return m
-
-
-def _flat_blocks(x: np.ndarray, fmt: NumberFormat, group_size: int | None) -> FormatResult:
-    """NF4 as bitsandbytes stores it: the flattened tensor in blocks of ``group_size``, the
-    last block shorter if the size does not divide (it is padded with zeros, which change
-    neither its absmax nor its other codes, and the padding is dropped again)."""
-    size = group_size if group_size is not None else fmt.default_block
-    if fmt.allowed_blocks and size not in fmt.allowed_blocks:
-        allowed = ", ".join(map(str, fmt.allowed_blocks))
-        raise InputError(f"{fmt.name} takes a block size of {allowed}; not {size!r}.")
-    flat = x.reshape(-1)
-    padded = np.concatenate([flat, np.zeros((-flat.size) % size, np.float32)])
-    rows = padded.reshape(-1, size)
-    enc = fmt.encode(rows)
-
-    def back(a: np.ndarray) -> np.ndarray:
-        return a.reshape(-1)[: flat.size].reshape(x.shape)
-
-    x_hat, codes, clipped = back(enc.dequantized), back(enc.codes), back(saturated(rows, fmt, enc))
-    lay = Layout("group", (padded.size,), group_size=size)
-    return FormatResult(fmt, lay, x_hat, codes, enc.scales,
-                        _measure(x, x_hat, codes, clipped, fmt, enc.scale_bits), clipped,
-                        enc.offsets, enc.tensor_scale)  # fmt: skip
