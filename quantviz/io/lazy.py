@@ -409,13 +409,7 @@ def _torch(path: str, size: int, ctx: ReadContext) -> WeightStream:
         open_zip(whole, ctx, "a PyTorch checkpoint", size, fileobj=f) as zf,
     ):
         kind = zip_kind(zf.namelist()[:10_000])
-    if kind == "torchscript":
-        raise ctx.error(
-            "is a TorchScript archive (torch.jit.save), which contains code; save the "
-            "model's state_dict() with torch.save or safetensors instead"
-        )
-    if kind == "npz":
-        raise ctx.error(misnamed("a PyTorch checkpoint", head))
+    torch_files.refuse_zip_kind(kind, ctx, head)
     torch = torch_files._import_torch()
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)

@@ -49,17 +49,24 @@ def _import_torch() -> Any:
     return torch
 
 
+TORCHSCRIPT_REFUSED = (
+    "is a TorchScript archive (torch.jit.save), which contains code; save the model's "
+    "state_dict() with torch.save or safetensors instead"
+)
+
+
+def refuse_zip_kind(kind: str | None, ctx: ReadContext, head: bytes) -> None:
+    """Refuse a ZIP that is not a checkpoint: a TorchScript archive (code) or a NumPy .npz."""
+    if kind == "torchscript":
+        raise ctx.error(TORCHSCRIPT_REFUSED)
+    if kind == "npz":
+        raise ctx.error(misnamed("a PyTorch checkpoint", head))
+
+
 def _check_container(data: bytes, ctx: ReadContext) -> None:
     """Accept only a ZIP checkpoint with honest sizes, or an old-format checkpoint."""
     if data.startswith(ZIP_MAGICS):
-        kind = sniff(data)
-        if kind == "torchscript":
-            raise ctx.error(
-                "is a TorchScript archive (torch.jit.save), which contains code; save the "
-                "model's state_dict() with torch.save or safetensors instead"
-            )
-        if kind == "npz":
-            raise ctx.error(misnamed("a PyTorch checkpoint", data))
+        refuse_zip_kind(sniff(data), ctx, data)
         # torch.save stores entries uncompressed, so a genuine checkpoint never
         # expands beyond its own size limit.
         open_zip(data, ctx, "a PyTorch checkpoint", ctx.max_bytes).close()
@@ -90,10 +97,7 @@ def _explain_failure(exc: Exception, ctx: ReadContext) -> Exception:
             "tensors) is corrupt or uses instructions quantviz refuses to run for safety"
         )
     if "TorchScript" in text:
-        return ctx.error(
-            "is a TorchScript archive (torch.jit.save), which contains code; save the "
-            "model's state_dict() with torch.save or safetensors instead"
-        )
+        return ctx.error(TORCHSCRIPT_REFUSED)
     return ctx.error("is not a readable PyTorch checkpoint: it is truncated or corrupt")
 
 
