@@ -17,7 +17,8 @@ from quantviz.errors import InputError
 from quantviz.metrics import sqnr_db, sqnr_rule_db, square_sum
 from quantviz.pipeline import quantize
 from quantviz.quantizer import QParams, qparams, quantize_codes
-from quantviz.ranges import _histogram, expected_sse, get_strategy
+from quantviz.ranges import expected_sse, get_strategy
+from quantviz.ranges.histogram import histogram
 from quantviz.tensor import as_weights
 
 ESTIMATE_VALUES = 1 << 18
@@ -175,7 +176,7 @@ def sweep_estimate(
     table = swept(sample, **options).copy()
     flat = np.ravel(x)
     low, high = float(flat.min()), float(flat.max())
-    counts, width = _histogram(flat, low, high, ESTIMATE_BINS)
+    counts, width = histogram(flat, low, high, ESTIMATE_BINS)
     edges = low + width * np.arange(ESTIMATE_BINS)
     keep = counts > 0
     signal = sum(square_sum(part) for part in _float64_parts(flat))

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 import quantviz as qv
+import quantviz.ranges.mse
 from quantviz import ranges
 
 
@@ -125,7 +126,7 @@ def test_denormal_data_is_quantized_not_refused(strategy, symmetric):
 def test_the_histogram_search_of_long_rows_survives_awkward_values(monkeypatch, name, symmetric):
     # Rows longer than EXACT_ROW_MAX (131,072 values) are searched on a histogram; shorten
     # the limit so that these small tensors take that path too.
-    monkeypatch.setattr(ranges, "EXACT_ROW_MAX", 100)
+    monkeypatch.setattr(ranges.mse, "EXACT_ROW_MAX", 100)
     x = TENSORS[name]
     with warnings.catch_warnings():
         warnings.simplefilter("error")

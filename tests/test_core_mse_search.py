@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import quantviz as qv
+import quantviz.ranges.mse
 from quantviz import ranges
 
 F32 = np.float32
@@ -111,7 +112,7 @@ def test_long_rows_searched_on_a_histogram_are_within_half_a_percent(
 ):
     # Rows over EXACT_ROW_MAX (131,072 values) are searched on a 2048-bin histogram;
     # lower the limit so that a tensor small enough for brute force takes that path.
-    monkeypatch.setattr(ranges, "EXACT_ROW_MAX", 1000)
+    monkeypatch.setattr(ranges.mse, "EXACT_ROW_MAX", 1000)
     # the asymmetric brute force tries every (ℓ, h) pair: 6,000 values keep it to a second
     x = qv.sample(dist, n=20_000 if symmetric else 6_000, seed=bits)
     sse = qv.quantize(x, bits, symmetric=symmetric, strategy="mse").metrics["mse"] * x.size

@@ -1,0 +1,182 @@
+"""MSE-optimal clipping: the range with the least squared error at this bit width.
+
+For each row (a tensor, a channel or a group)::
+
+    [ℓ*, h*] = argmin over [ℓ, h] of  Σ_i (x_i − Q_ℓ,h(x_i))²
+
+where ``Q_ℓ,h`` is the integer grid built from ``[ℓ, h]`` by PyTorch's observer formula
+(:func:`quantviz.quantizer.grid_params`). A narrow range rounds finely but clips the
+tails; a wide one keeps every value but rounds coarsely: the minimum is the best trade
+(PyTorch's ``HistogramObserver`` and ModelOpt's MSE calibrator search the same thing).
+
+Rows of up to :data:`EXACT_ROW_MAX` values are scored on the values themselves
+(:func:`exact_sse`, exactly as ``quantize`` measures); longer ones on a 2048-bin
+histogram whose expected error has a closed form (:func:`expected_sse`). The search
+itself (which candidates, how fast) is :mod:`quantviz.ranges.search`. The answer is
+never worse than min-max on the real values.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from quantviz.quantizer import code_range
+from quantviz.ranges.histogram import HIST_BINS, histogram
+from quantviz.ranges.search import (
+    HIST_EFFORT,
+    Grid,
+    Range,
+    Rows,
+    blockwise,
+    exact_block_sse,
+    exact_sse_pairs,
+    search_rows,
+    search_values,
+    workers,
+)
+from quantviz.ranges.simple import minmax_range
+
+# Rows up to 131,072 values are searched on their values. Longer ones on a histogram: on
+# MiniLM's tensors and 500k-value samples its range is within 0.15 % of the values search
+# in MSE (mostly 0.00 %), in a quarter of the time.
+EXACT_ROW_MAX = 1 << 17
+_KEEP_MARGIN = 1e-9  # a searched range replaces min-max only if better by this relative margin
+
+
+def mse_range(rows: Rows, *, bits: int, symmetric: bool, narrow_range: bool) -> Range:
+    """The clipping range that minimizes the quantization MSE of each row at ``bits``.
+
+    The search starts from min-max (the grid's own range, widened to include 0) and
+    shrinks it: by factors ``2^-k`` until the error stops falling, then by golden-section
+    search; an asymmetric grid's ends then move on their own, and at ≤ 4 bits the zero
+    point and the step are searched together (:mod:`quantviz.ranges.search`). Rows of up
+    to :data:`EXACT_ROW_MAX` values are scored on the values, in the quantizer's float32
+    arithmetic; longer rows on a 2048-bin histogram (:func:`expected_sse`). The winner
+    replaces min-max only where it has the smaller error on the real values.
+    """
+    qmin, qmax = code_range(bits, symmetric=symmetric, narrow_range=narrow_range)
+    grid = Grid(qmin, qmax, symmetric)
+    minmax = minmax_range(rows)
+    # the grid's own range at min-max: widened to include 0 (symmetric: ±max|x|)
+    lo, hi = np.minimum(minmax[0], 0.0), np.maximum(minmax[1], 0.0)
+    if symmetric:
+        amax = np.maximum(-lo, hi)
+        lo, hi = -amax, amax
+    start = lo, hi
+    with workers(rows) as pool:
+        if rows.shape[1] > EXACT_ROW_MAX:
+            found = _histogram_search(rows, minmax, start, grid, pool)
+        else:
+            found = search_values(rows, start, grid, pool)
+        sse = exact_sse_pairs(rows, found, start, grid, pool)
+    # keep min-max wherever the search did not beat it on the real values
+    better = sse[:, 0] < sse[:, 1] * (1.0 - _KEEP_MARGIN)
+    return np.where(better, found[0], start[0]), np.where(better, found[1], start[1])
+
+
+def exact_sse(
+    rows: Rows, lo: np.ndarray, hi: np.ndarray, bits: int, symmetric: bool, narrow: bool
+) -> np.ndarray:
+    """Sum of squared quantization errors of each row on the grid built from ``[lo, hi]``.
+
+    Exactly as :func:`quantviz.quantize` measures it: float32 codes and
+    dequantized values, float64 errors and sums.
+    """
+    qmin, qmax = code_range(bits, symmetric=symmetric, narrow_range=narrow)
+    grid = Grid(qmin, qmax, symmetric)
+    lo2 = np.broadcast_to(np.asarray(lo, dtype=np.float64), (rows.shape[0],))[:, None]
+    hi2 = np.broadcast_to(np.asarray(hi, dtype=np.float64), (rows.shape[0],))[:, None]
+
+    def fn(block: Rows, b_lo: np.ndarray, b_hi: np.ndarray) -> np.ndarray:
+        return exact_block_sse(block, b_lo[:, 0], b_hi[:, 0], grid)[:, None]
+
+    return blockwise(fn, rows, lo2, hi2, None)[:, 0]
+
+
+def _sawtooth_integral(t: np.ndarray) -> np.ndarray:
+    """Antiderivative of ``(t − round(t))²``: each whole step adds 1/12."""
+    n = np.floor(t + 0.5)
+    r = t - n
+    return n / 12.0 + (r**3 + 0.125) / 3.0
+
+
+def expected_sse(
+    hist: np.ndarray,
+    edges: np.ndarray,
+    width: np.ndarray,
+    grid_low: np.ndarray,
+    step: np.ndarray,
+    levels: int,
+) -> np.ndarray:
+    """Expected sum of squared errors of a histogram quantized onto candidate grids.
+
+    Each bin's values are taken as spread evenly over the bin, and the squared
+    error ``(x − Q(x))²`` is integrated over it in closed form: below the lowest
+    level it is ``(x − grid_low)²`` (clipping), above the highest
+    ``(x − grid_high)²``, in between the rounding sawtooth of height ``step/2``.
+    This is the same model PyTorch's ``HistogramObserver`` uses.
+
+    Parameters
+    ----------
+    hist : (S, B) counts per row and bin; edges : (S, B) left edge of each bin;
+    width : (S,) bin width (bins may be any subset, e.g. only the non-empty ones).
+    grid_low, step : (S, K) lowest level and step of K candidate grids per row.
+    levels : number of levels, ``qmax − qmin + 1``.
+
+    Returns
+    -------
+    (S, K) expected sum of squared errors.
+    """
+    a = edges[:, None, :]  # (S, 1, B)
+    b = a + width[:, None, None]
+    g0, s = grid_low[..., None], step[..., None]  # (S, K, 1)
+    g1 = g0 + (levels - 1) * s
+
+    def below(v: np.ndarray) -> np.ndarray:
+        return np.minimum(v, g0) - g0
+
+    def above(v: np.ndarray) -> np.ndarray:
+        return np.maximum(v, g1) - g1
+
+    clip = (below(b) ** 3 - below(a) ** 3 + above(b) ** 3 - above(a) ** 3) / 3.0
+    u, v = np.clip(a, g0, g1), np.clip(b, g0, g1)
+    rnd = s**3 * (_sawtooth_integral((v - g0) / s) - _sawtooth_integral((u - g0) / s))
+    density = (hist / width[:, None])[:, None, :]
+    return ((clip + rnd) * density).sum(axis=2)
+
+
+def _histogram_search(
+    rows: Rows, minmax: Range, start: Range, grid: Grid, pool: ThreadPoolExecutor | None
+) -> Range:
+    """MSE search of each row on its 2048-bin histogram (rows too long to search on the values).
+
+    The same search as on the values (:func:`search_rows`), but each candidate
+    is scored by the closed-form expected error of the histogram
+    (:func:`expected_sse`), which costs the same for 10 values or 10 million.
+    """
+    levels = grid.qmax - grid.qmin + 1
+    (mn, mx), (mn_neg, mx_pos) = minmax, start
+    lo, hi = mn_neg.copy(), mx_pos.copy()
+    for i in range(rows.shape[0]):
+        counts, width = histogram(rows[i], float(mn[i]), float(mx[i]), HIST_BINS, pool)
+        keep = counts > 0  # empty bins add nothing: leave them out
+        hist = counts[keep][None, :]
+        edges = (float(mn[i]) + width * np.arange(HIST_BINS))[keep][None, :]
+        widths = np.array([width])
+
+        def score(
+            c_lo: np.ndarray, c_hi: np.ndarray, hist: np.ndarray = hist, edges: np.ndarray = edges,
+            widths: np.ndarray = widths,
+        ) -> np.ndarray:  # fmt: skip
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                qp, fits = grid.params(c_lo, c_hi)
+                sse = expected_sse(
+                    hist, edges, widths, qp.grid_low_exact, qp.scale.astype(np.float64), levels
+                )
+            return np.where(fits & np.isfinite(sse), sse, np.inf)
+
+        found = search_rows(score, mn_neg[i : i + 1], mx_pos[i : i + 1], grid, HIST_EFFORT)
+        lo[i], hi[i] = found[0][0], found[1][0]
+    return lo, hi
