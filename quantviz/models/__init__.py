@@ -9,6 +9,7 @@ as an ONNX file.
 Numpy only: the forward pass is :mod:`quantviz.models.forward`.
 """
 
+from quantviz.models.costs import InferenceCosts, inference_costs
 from quantviz.models.evaluate import Evaluation, Spread, accuracy_spread, evaluate, layer_inputs
 from quantviz.models.fewest import FewestBits, SearchStep, fewest_bits, fewest_bits_steps
 from quantviz.models.integer import IntegerModel, IntegerRun, integer_model
@@ -18,6 +19,7 @@ from quantviz.models.zoo import Layer, Model, load_model, models
 __all__ = [
     "Evaluation",
     "FewestBits",
+    "InferenceCosts",
     "IntegerModel",
     "IntegerRun",
     "Layer",
@@ -29,6 +31,7 @@ __all__ = [
     "export_onnx",
     "fewest_bits",
     "fewest_bits_steps",
+    "inference_costs",
     "integer_model",
     "layer_inputs",
     "load_model",

@@ -1,8 +1,8 @@
 """Export the integer network as a standard ONNX model that ONNX Runtime runs in integers.
 
 >>> import quantviz as qv
->>> data = qv.export_onnx("digits-cnn", "digits-int8.onnx", bits=8, granularity="channel",
-...                       symmetric=True, activations={"bits": 8, "mode": "static"})
+>>> data = qv.export_onnx("digits-cnn", "digits-int8.onnx", bits=8,  # doctest: +SKIP
+...     granularity="channel", symmetric=True, activations={"bits": 8, "mode": "static"})
 
 Then, with ``pip install onnxruntime``::
 
