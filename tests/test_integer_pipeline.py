@@ -43,6 +43,8 @@ def test_fixed_point_multiplier_by_hand():
     assert fixed_point_multiplier(0.75) == (1_610_612_736, 31)  # 0.75 · 2^31
     # f · 2^31 rounds up to 2^31: M0 is halved and n lowered, so M0 stays below 2^31
     assert fixed_point_multiplier(1 - 2**-40) == (2**30, 30)
+    assert fixed_point_multiplier(2.0**-40) == (0, 31)  # a dead channel: every result 0
+    assert requantize_fixed(np.array([2**31 - 1]), 0, 31).tolist() == [0]
     with pytest.raises(qv.InputError, match="positive"):
         fixed_point_multiplier(0.0)
 

@@ -82,7 +82,7 @@ def fixed_point_multiplier(m: float) -> tuple[int, int]:
 
     ``M = f · 2^e`` with ``f`` in [0.5, 1) (``frexp``); ``M0 = round(f · 2^31)`` (half away
     from zero) and ``n = 31 − e``. If ``f · 2^31`` rounds up to 2^31, ``M0`` is halved and
-    ``n`` lowered by one. E.g. ``M = 0.0003 = 0.6144 · 2^−11`` → ``M0 = 1319413953``,
+    ``n`` lowered by one; below 2^−32, ``M0 = 0`` (TFLite's rule). E.g. ``M = 0.0003 = 0.6144 · 2^−11`` → ``M0 = 1319413953``,
     ``n = 42`` (``1319413953 / 2^42 = 0.000299999999924``).
     """
     m = float(m)
@@ -94,6 +94,8 @@ def fixed_point_multiplier(m: float) -> tuple[int, int]:
     if m0 == 2**31:
         m0 //= 2
         n -= 1
+    if n > 31 + 31:  # M < 2^−32 (a channel of zeros): TFLite's M0 = 0, every result 0
+        return 0, 31
     return int(m0), int(n)
 
 
