@@ -46,8 +46,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.torch import save_file
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 from torch import nn
 
 SEED = 0
@@ -83,6 +81,10 @@ class DigitsCNN(nn.Module):
 
 
 def splits() -> dict[str, np.ndarray]:
+    # imported here: scripts/train_qat.py's network and inputs need no scikit-learn
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
     digits = load_digits()
     images = digits.images.astype(np.uint8)  # counts 0..16
     labels = digits.target.astype(np.uint8)

@@ -3,25 +3,36 @@
 :func:`models` names the shipped models and :func:`load_model` opens one (layers, test set,
 calibration set); :func:`evaluate` runs the test set with the weights (and optionally the
 activations) quantized; :func:`accuracy_spread` repeats it across seeds of stochastic
-rounding; :func:`fewest_bits` searches for the smallest model that keeps its accuracy.
+rounding; :func:`fewest_bits` searches for the smallest model that keeps its accuracy;
+:func:`integer_model` runs it as an integer engine does and :func:`export_onnx` writes that
+as an ONNX file.
 Numpy only: the forward pass is :mod:`quantviz.models.forward`.
 """
 
+from quantviz.models.costs import InferenceCosts, inference_costs
 from quantviz.models.evaluate import Evaluation, Spread, accuracy_spread, evaluate, layer_inputs
 from quantviz.models.fewest import FewestBits, SearchStep, fewest_bits, fewest_bits_steps
+from quantviz.models.integer import IntegerModel, IntegerRun, integer_model
+from quantviz.models.onnx_export import export_onnx
 from quantviz.models.zoo import Layer, Model, load_model, models
 
 __all__ = [
     "Evaluation",
     "FewestBits",
+    "InferenceCosts",
+    "IntegerModel",
+    "IntegerRun",
     "Layer",
     "Model",
     "SearchStep",
     "Spread",
     "accuracy_spread",
     "evaluate",
+    "export_onnx",
     "fewest_bits",
     "fewest_bits_steps",
+    "inference_costs",
+    "integer_model",
     "layer_inputs",
     "load_model",
     "models",

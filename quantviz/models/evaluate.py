@@ -42,7 +42,7 @@ plus a bitmap index of 1 bit per weight (position kept or not).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,7 +54,7 @@ from quantviz.model_table import table_kwargs
 from quantviz.models.forward import LayerPlan, float_inputs, run
 from quantviz.models.zoo import Model, load_model
 from quantviz.number_formats import get_format
-from quantviz.pipeline import quantize
+from quantviz.pipeline import QuantResult, quantize
 from quantviz.quantizer import F32, check_bits, dequantize, qparams, quantize_codes
 from quantviz.ranges import clipping_range, get_strategy
 
@@ -133,6 +133,7 @@ class LayerQuant:
     kept: int  # weights not pruned
     setting: str  # "4 bits", "fp8_e4m3", "float32"
     note: str
+    grid: QuantResult | None = None  # the integer grid's codes, scales and zero points
 
 
 # ---------------------------------------------------------------- settings --
@@ -308,7 +309,8 @@ def quantize_layer(
         out_scales = np.full(out, r.scale, dtype=F32)
     elif fmt_name == "int" and kw.get("granularity") == "channel" and kw.get("axis", 0) in (0, -2):
         out_scales = np.asarray(r.scale, dtype=F32).reshape(out)
-    return LayerQuant(x_hat.astype(F32), out_scales, stored, kept, setting, note)
+    grid = r if fmt_name == "int" else None
+    return LayerQuant(x_hat.astype(F32), out_scales, stored, kept, setting, note, grid)
 
 
 def _fake_quant(a: np.ndarray, scale: np.ndarray, zero_point: np.ndarray, qmin: int, qmax: int):
@@ -323,11 +325,18 @@ def bias_int32(bias: np.ndarray, out_scales: np.ndarray, s_x: np.ndarray) -> np.
     zero point 0. ``s_x`` is one input scale (shape ``()``) or one per example (``(n,)``,
     dynamic): then the result is ``(n, out)``.
     """
+    codes, scale = bias_codes(bias, out_scales, s_x)
+    return dequantize(codes, scale, 0)
+
+
+def bias_codes(
+    bias: np.ndarray, out_scales: np.ndarray, s_x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`bias_int32`'s int32 codes (as float64 whole numbers) and their scale ``s_w · s_x``."""
     s_x = np.asarray(s_x, dtype=F32)
     scale = (s_x[..., None] * out_scales).astype(F32) if s_x.ndim else F32(s_x) * out_scales
     v = np.rint(np.multiply(bias, F32(1) / scale, dtype=F32)).astype(np.float64)
-    codes = np.clip(v, INT32_MIN, INT32_MAX)
-    return dequantize(codes, scale, 0)
+    return np.clip(v, INT32_MIN, INT32_MAX), scale
 
 
 class _Session:
@@ -488,6 +497,7 @@ def evaluate(
     prune_scope: str = "layer",
     per_layer: Mapping[str, object] | None = None,
     layer_accuracy: bool = True,
+    integer: bool = False,
     **settings: object,
 ) -> Evaluation:
     """The test accuracy of ``model`` with every weight tensor quantized by ``settings``.
@@ -519,17 +529,50 @@ def evaluate(
     layer_accuracy : bool
         False skips the per-layer accuracies (the table's ``accuracy``/``drop`` are NaN),
         for a quicker answer.
+    integer : bool
+        True runs the network as an integer engine does instead of simulating it
+        (:mod:`quantviz.models.integer`: int8 codes, int32 accumulators and biases,
+        requantization as ONNX Runtime's CPU kernels, ReLU and pooling on codes);
+        activations default to 8-bit static ranges and must be static. The per-layer
+        accuracy then has only that layer in integers.
 
     Returns
     -------
     Evaluation
     """
+    if integer:
+        from quantviz.models.integer import evaluate_integer  # it builds on this module
+
+        return evaluate_integer(
+            model, bits, activations=activations, prune=prune, prune_scope=prune_scope,
+            per_layer=per_layer, layer_accuracy=layer_accuracy, **settings,
+        )  # fmt: skip
     session, layer_settings = _session(
         model, bits, per_layer=per_layer, activations=activations, prune=prune,
         prune_scope=prune_scope, **settings,
     )  # fmt: skip
-    model = session.model
+    given = {
+        "bits": session.settings.get("bits"), **settings, "activations": activations,
+        "prune": prune, "prune_scope": prune_scope, "per_layer": dict(per_layer or {}),
+    }  # fmt: skip
+
+    def only(i: int) -> float:
+        return session.accuracy(layer_settings, only=i)
+
     logits = session.logits(layer_settings)
+    return evaluation(session, layer_settings, logits, only if layer_accuracy else None, given)
+
+
+def evaluation(
+    session: _Session,
+    layer_settings: list[dict | None],
+    logits: np.ndarray,
+    layer_accuracy: Callable[[int], float] | None,
+    given: dict,
+) -> Evaluation:
+    """An :class:`Evaluation` from the test logits; ``layer_accuracy(i)`` is the accuracy with
+    only layer ``i`` quantized (None: NaN in the table)."""
+    model = session.model
     pred = logits.argmax(axis=1)
     float_pred = session.float_test[-1].argmax(axis=1)
     float_acc = float(np.mean(float_pred == model.y_test))
@@ -537,7 +580,7 @@ def evaluate(
     for i, layer in enumerate(model.layers):
         q = session.layer(i, layer_settings[i])
         fig = error_figures(layer.weight, q.weight)
-        acc = session.accuracy(layer_settings, only=i) if layer_accuracy else float("nan")
+        acc = layer_accuracy(i) if layer_accuracy is not None else float("nan")
         rows.append({
             "layer": layer.name, "shape": tuple(layer.weight.shape), "weights": layer.n_weights,
             "setting": q.setting, "bits_per_weight": q.total_bits / layer.n_weights,
@@ -546,10 +589,6 @@ def evaluate(
         })  # fmt: skip
     total = session.size_bits(layer_settings)
     n_params = model.n_weights + model.n_biases
-    given = {
-        "bits": session.settings.get("bits"), **settings, "activations": activations,
-        "prune": prune, "prune_scope": prune_scope, "per_layer": dict(per_layer or {}),
-    }  # fmt: skip
     return Evaluation(
         accuracy=float(np.mean(pred == model.y_test)),
         float_accuracy=float_acc,
