@@ -487,9 +487,10 @@ WORST_HEADER = ["#", "tensor", "shape", "SQNR (dB)", "relative error", "max |err
 
 
 def _md_row(cells: list[str]) -> str:
-    """A Markdown table row; the tensor (second cell) as a code span, the others as text."""
-    cells = [c if i == 1 else printable(c).replace("|", "\\|") for i, c in enumerate(cells)]
-    return "| " + " | ".join(cells) + " |"
+    """A row of the worst-layers table: the tensor (second cell) as a code span."""
+    shown = [md_code(printable(c), in_table=True) if i == 1 else printable(c).replace("|", "\\|")
+             for i, c in enumerate(cells)]  # fmt: skip
+    return "| " + " | ".join(shown) + " |"
 
 
 def _md_note(note: FigureNote) -> str:
@@ -526,9 +527,7 @@ def summary_markdown(
             "| " + " | ".join(h.replace("|", "\\|") for h in WORST_HEADER) + " |",
             "|" + "---|" * len(WORST_HEADER),
         ]
-        for row in _worst_rows(report):
-            row[1] = md_code(printable(row[1]), in_table=True)
-            lines.append(_md_row(row))
+        lines += [_md_row(row) for row in _worst_rows(report)]
         lines.append("")
     lines += ["## SQNR of each tensor", ""]
     if sqnr_png is not None:
