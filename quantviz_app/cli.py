@@ -4,9 +4,13 @@
     quantviz report model.gguf --format q4_0 --out report/
     python -m quantviz_app.cli report model.pt --bits 8 --out report/ --quiet
 
-Exit status: 0 when the report is written; 2 for a file or settings quantviz refuses
-(the reason in one sentence on stderr, no traceback) and for wrong arguments; 130
-when interrupted.
+Exit status: 0 when the report is written (a figure that could not be drawn is said on
+stderr and in the summary); 2 for a file, an output folder or settings quantviz refuses
+(the reason in one sentence on stderr, no traceback) and for wrong arguments; 1 for an
+error quantviz did not foresee (a bug: one sentence too, never a traceback); 130 when
+interrupted. Every name from the file reaches the terminal through
+:func:`quantviz_app.untrusted.printable`: a tensor name cannot clear the screen, set the
+window title or write the clipboard.
 """
 
 from __future__ import annotations
@@ -30,6 +34,15 @@ from typing import TextIO  # noqa: E402
 import quantviz as qv  # noqa: E402
 from quantviz.io import human_bytes  # noqa: E402
 from quantviz_app import report  # noqa: E402
+from quantviz_app.untrusted import error_text, printable, shorten  # noqa: E402
+
+NAME_CHARS = 100
+"""A tensor name longer than this is cut in the middle on the terminal (files keep it whole)."""
+
+
+def shown(name: object) -> str:
+    """A name from the file as the terminal shows it: printable, at most ``NAME_CHARS``."""
+    return shorten(printable(name), NAME_CHARS)
 
 
 class TerminalProgress:
@@ -37,7 +50,8 @@ class TerminalProgress:
 
     ``[#########           ] 12/37 tensors  3.1 s  encoder.layer.1.attention.self.query.weight``
 
-    redrawn in place (``\\r``) on a terminal; elsewhere (a CI log) one line per tenth.
+    redrawn in place (``\\r``) on a terminal; elsewhere (a CI log) one line per tenth. The
+    name is :func:`shown` (printable, shortened).
     """
 
     WIDTH = 24
@@ -51,6 +65,7 @@ class TerminalProgress:
     def line(self, done: int, total: int | None, name: str) -> str:
         """The progress line (without ``\\r`` or newline)."""
         elapsed = f"{time.perf_counter() - self.start:.1f} s"
+        name = shown(name)
         if total:
             filled = round(self.WIDTH * done / total)
             bar = "[" + "#" * filled + " " * (self.WIDTH - filled) + "]"
@@ -152,15 +167,18 @@ def run_report(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if not args.quiet:
         t = r.totals
         print(
-            f"{r.source}: {t['tensors']} tensors at {report.settings_text(kwargs)}; "
+            f"{shown(r.source)}: {t['tensors']} tensors at {report.settings_text(kwargs)}; "
             f"{t['bits_per_weight']:.3f} bits per weight, {human_bytes(t['size_bytes'])} "
             f"(float32: {human_bytes(t['float32_bytes'])}); {time.perf_counter() - start:.1f} s",
             file=sys.stderr,
         )
         if not r.worst.empty:
             w = r.worst.iloc[0]
-            print(f"Suffers most: {w['tensor']} ({w['sqnr_db']:.1f} dB)", file=sys.stderr)
-        print(f"Wrote {len(r.files)} files to {args.out}", file=sys.stderr)
+            print(f"Suffers most: {shown(w['tensor'])} ({w['sqnr_db']:.1f} dB)", file=sys.stderr)
+    for note in r.notes:
+        print(note.sentence(), file=sys.stderr)
+    if not args.quiet:
+        print(f"Wrote {len(r.files)} files to {printable(args.out)}", file=sys.stderr)
     return 0
 
 
@@ -171,11 +189,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run_report(args, argv)
     except qv.InputError as exc:
-        print(str(exc), file=sys.stderr)
+        print(printable(str(exc)), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: one sentence, and no name from the file printed raw
+        print(f"quantviz report stopped on an error it did not foresee ({error_text(exc)}); please "
+              "report it, with the command and what the file holds.", file=sys.stderr)  # fmt: skip
+        return 1
 
 
 if __name__ == "__main__":

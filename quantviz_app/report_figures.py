@@ -21,16 +21,31 @@ from quantviz.model_table import KEPT
 from quantviz_app import charts, figures
 from quantviz_app.figures import FONT, TICK_FONT, WIDTH, with_fonts
 from quantviz_app.i18n import EN, Tr
+from quantviz_app.untrusted import printable, shorten
 
 MAX_BARS = 80
 """More tensors than this: the SQNR figure shows the ``MAX_BARS`` lowest only."""
+
+NAME_CHARS = 60
+"""A tensor name longer than this is cut in the middle in a figure (60 characters of a title
+fit the histogram's 9 inches at 17 pt)."""
+
+AS_TEXT = {"parse_math": False, "usetex": False}
+"""A tensor name is text: never mathtext (``$\\foo$`` or 500 nested ``x^{`` would raise) and
+never LaTeX, whatever the user's matplotlibrc says."""
+
+
+def name_label(name: object) -> str:
+    """A tensor name as a figure shows it: printable, at most :data:`NAME_CHARS` long."""
+    return shorten(printable(name), NAME_CHARS)
 
 
 @with_fonts
 def sqnr_figure(table: pd.DataFrame, *, title: str) -> Figure:
     """SQNR (dB) of each quantized tensor as a horizontal bar, in file order.
 
-    Tensors kept in float32 (no error) are left out. Past :data:`MAX_BARS` tensors only
+    Tensors kept in float32 (no error) are left out; names are labels as text
+    (:func:`name_label`). Past :data:`MAX_BARS` tensors only
     the lowest are drawn, lowest first (``title`` should say so). The lowest five bars
     are drawn in the page's "quantized" colour, the others in the "original" one.
     """
@@ -44,7 +59,8 @@ def sqnr_figure(table: pd.DataFrame, *, title: str) -> Figure:
     y = np.arange(len(rows))
     colours = [charts.QUANTIZED if name in worst else charts.ORIGINAL for name in rows["tensor"]]
     ax.barh(y, rows["sqnr_db"], color=colours, height=0.72)
-    ax.set_yticks(y, [str(n) for n in rows["tensor"]], fontsize=max(7, TICK_FONT - 6))
+    ax.set_yticks(y, [name_label(n) for n in rows["tensor"]], fontsize=max(7, TICK_FONT - 6),
+                  **AS_TEXT)  # fmt: skip
     ax.invert_yaxis()
     ax.set_xlabel("SQNR, dB (higher is better)", fontsize=FONT)
     ax.set_title(title, fontsize=FONT, loc="left")
@@ -111,10 +127,11 @@ def histogram_sets(
 def histogram_figure(
     x: np.ndarray, r: qv.QuantResult | qv.FormatResult, label: str, name: str
 ) -> Figure:
-    """The page's original-over-quantized histogram for one tensor, titled with its name."""
+    """The page's original-over-quantized histogram for one tensor, titled with its name
+    (:func:`name_label`, as text)."""
     fig = figures.histogram_figure(histogram_sets(x, r, label))
-    fig.suptitle(name, fontsize=FONT, x=0.01, ha="left")
+    fig.suptitle(name_label(name), fontsize=FONT, x=0.01, ha="left", **AS_TEXT)
     return fig
 
 
-__all__ = ["histogram_figure", "histogram_sets", "sqnr_figure"]
+__all__ = ["histogram_figure", "histogram_sets", "name_label", "sqnr_figure"]

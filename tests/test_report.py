@@ -38,6 +38,7 @@ def test_the_files_are_written(int4_report):
     out, status, _ = int4_report
     assert status == 0
     assert sorted(p.name for p in out.iterdir()) == [
+        ".quantviz-report",
         "hist_1_encoder.layer.0.intermediate.dense.weight.png",
         "hist_1_encoder.layer.0.intermediate.dense.weight.svg",
         "hist_2_encoder.layer.0.attention.self.query.weight.png",
@@ -69,12 +70,12 @@ def test_the_summary_names_the_layer_that_suffers_most(int4_report):
     out, _, _ = int4_report
     md = (out / "summary.md").read_text()
     assert "**Settings:** int4, asymmetric, per tensor, range: Min-max" in md
-    assert f"**{WORST}** at 2.9 dB." in md
-    assert f"| 1 | {WORST} | 1536 × 384 | 2.9 | 71.68 % |" in md
+    assert f"**`{WORST}`** at 2.9 dB." in md
+    assert f"| 1 | `{WORST}` | 1536 × 384 | 2.9 | 71.68 % |" in md
     assert "| Tensors quantized | 5 of 5 float tensors |" in md
     assert "| Bits per weight (scales counted) | 4.000 |" in md
     assert "| Compression against float32 | 8.00× |" in md
-    assert f"![{WORST}](hist_1_{WORST}.png)" in md
+    assert f"### `{WORST}`\n\n![`{WORST}`](hist_1_{WORST}.png)" in md
     page = (out / "summary.html").read_text()
     assert f"<td>{WORST}</td>" in page and f'<img src="hist_1_{WORST}.png"' in page
 
