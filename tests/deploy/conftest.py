@@ -47,6 +47,8 @@ def deployments(tmp_path_factory) -> Iterator[dict[str, Deployment]]:
         for dep in (plain, replicas):
             dep.stop()
         shutil.rmtree(trap, ignore_errors=True)
+        if replicas.run_dir is not None:  # run.sh leaves its run directory (the logs)
+            shutil.rmtree(replicas.run_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
