@@ -191,7 +191,7 @@ class Http:
     def __init__(self, base: str) -> None:
         self.base = base.rstrip("/")
         self.cookies: dict[str, str] = {}
-        self.replicas: list[str] = []  # X-Replica of each response (nginx of deploy/)
+        self.replicas: list[str] = []  # X-Replica: deploy/run.sh with QUANTVIZ_REPLICA_HEADER=1
 
     def request(self, path: str, method: str = "GET", body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> int:  # fmt: skip

@@ -8,11 +8,16 @@ view's large numbers.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from quantviz_app.i18n import EN, Tr
 
 SIDEBAR_WIDTH = 270  # px
+# The tab's icon, shipped: Streamlit sends an SVG file to the browser inline (a data: URL),
+# where a ":material/…:" icon or an emoji is fetched from a font CDN (no network in class).
+ICON = Path(__file__).resolve().parents[1] / "assets" / "favicon.svg"
 
 STYLE = """
 <style>
@@ -40,7 +45,7 @@ def frame(view: str, t: Tr = EN) -> None:
     """Page config (the class view starts with the sidebar closed) and the style rules."""
     st.set_page_config(
         page_title=t("text.page_title", "quantviz: watch quantization happen"),
-        page_icon=":material/equalizer:",
+        page_icon=ICON,
         layout="wide",
         initial_sidebar_state="collapsed" if view == "class" else SIDEBAR_WIDTH,
     )

@@ -1,165 +1,75 @@
 """deploy/run.sh: two replicas behind nginx, and a browser's requests all on one of them.
 
 Streamlit keeps a session in the process that accepted its websocket; an upload PUT or a
-websocket on another replica finds no session. nginx keys each browser by a cookie it sets
-on the first response (deploy/nginx.conf.template). Needs nginx (apt-get install nginx;
-.ci/run installs it): skipped without it, failed under QUANTVIZ_REQUIRE_ALL=1.
+websocket on another replica finds no session. nginx pins each browser to a replica by a
+cookie whose value is that replica's token for this run (deploy/nginx.conf.template).
+The ``replicas`` deployment runs with QUANTVIZ_REPLICA_HEADER=1, so every response says
+which replica answered, and listens on 127.0.0.2 (run.sh's ADDRESS argument).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
-import uuid
-from http.cookies import SimpleCookie
-from pathlib import Path
+import re
 
 import pytest
+from deploy_helpers import Browser, Deployment, Session, port_open
 
-from tests.conftest import REQUIRE_ALL
+pytest.importorskip("websockets")
 
-websockets = pytest.importorskip("websockets")
-from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
-NGINX = shutil.which("nginx") or next(
-    (p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None
-)
-if NGINX is None and not REQUIRE_ALL:
-    pytest.skip("nginx is not installed (apt-get install nginx)", allow_module_level=True)
+HEX32 = re.compile(r"[0-9a-f]{32}")
 
 
-def free_port_block(size: int) -> int:
-    """A port P with P … P+size-1 free."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + size < 65535 and all(_free(base + i) for i in range(size)):
-            return base
-    raise RuntimeError("no free block of ports")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) != 0
-
-
-def get(base: str, path: str, cookies: dict[str, str]) -> tuple[int, str]:
-    """GET ``path``; the status and the replica that answered (cookies set are kept)."""
-    req = urllib.request.Request(base + path)
-    if cookies:
-        req.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()))
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        resp.read()
-        for value in resp.headers.get_all("Set-Cookie") or []:
-            jar = SimpleCookie()
-            jar.load(value)
-            cookies.update({name: m.value for name, m in jar.items()})
-        return resp.status, resp.headers["X-Replica"]
-
-
-@pytest.fixture(scope="module")
-def deployment(tmp_path_factory):
-    if NGINX is None:
-        pytest.fail("QUANTVIZ_REQUIRE_ALL=1 but nginx is not installed", pytrace=False)
-    port = free_port_block(3)
-    env = {**os.environ, "QUANTVIZ_RUN_DIR": str(tmp_path_factory.mktemp("deploy"))}
-    proc = subprocess.Popen([str(ROOT / "deploy/run.sh"), "2", str(port)], cwd=ROOT, env=env,
-                            start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+async def session_replica_and_upload(browser: Browser) -> tuple[str, str, int]:
+    """Open the page's websocket and run the page; the replica that accepted the websocket,
+    the session id and the status of an upload PUT into that session."""
+    session = await Session.open(browser)
     try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                if get(base, "/_stcore/health", {})[0] == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError, OSError):
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                pytest.fail(f"deploy/run.sh did not come up:\n{out}", pytrace=False)
-            time.sleep(0.3)
-        yield base, port
+        assert await session.rerun() == []
+        url = await session.upload_url()
+        return session.replica, session.session_id, browser.upload(url)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+        await session.close()
 
 
-async def open_session(base: str, cookies: dict[str, str]) -> tuple[str, str, int]:
-    """Open the page's websocket with ``cookies``, run the page; the replica that accepted
-    the websocket, the session id, and the status of an upload PUT to that session."""
-    url = base.replace("http", "ws", 1) + "/_stcore/stream"
-    xsrf = cookies["_streamlit_xsrf"]
-    headers = {"Origin": base, "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
-    async with websockets.connect(url, subprotocols=["streamlit", xsrf], max_size=None,
-                                  additional_headers=headers) as ws:  # fmt: skip
-        replica = ws.response.headers["X-Replica"]
-        msg = BackMsg()
-        msg.rerun_script.query_string = ""
-        await ws.send(msg.SerializeToString())
-        session, urls = "", None
-        ask = BackMsg()
-        while urls is None:
-            fm = ForwardMsg()
-            fm.ParseFromString(await asyncio.wait_for(ws.recv(), 30))
-            kind = fm.WhichOneof("type")
-            if kind == "new_session" and fm.new_session.HasField("initialize") and not session:
-                session = fm.new_session.initialize.session_id
-                ask.file_urls_request.request_id = "1"
-                ask.file_urls_request.file_names.append("w.npy")
-                ask.file_urls_request.session_id = session
-                await ws.send(ask.SerializeToString())
-            elif kind == "file_urls_response":
-                urls = fm.file_urls_response.file_urls[0]
-        boundary = uuid.uuid4().hex
-        body = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="w.npy"\r\n'
-            f"Content-Type: application/octet-stream\r\n\r\n0123\r\n--{boundary}--\r\n"
-        ).encode()
-        req = urllib.request.Request(base + "/" + urls.upload_url.lstrip("/"), data=body,
-                                     method="PUT")  # fmt: skip
-        req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
-        req.add_header("X-Xsrftoken", xsrf)
-        req.add_header("Cookie", headers["Cookie"])
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                status = resp.status
-        except urllib.error.HTTPError as exc:  # another replica: 400, no such session
-            status = exc.code
-    return replica, session, status
-
-
-def test_a_new_browser_gets_a_cookie_and_all_its_requests_reach_one_replica(deployment):
-    base, port = deployment
-    cookies: dict[str, str] = {}
-    _, page = get(base, "/", cookies)  # the first visit: no cookie yet
-    assert len(cookies.get("qv_replica", "")) == 32  # nginx's $request_id
-    _, health = get(base, "/_stcore/health", cookies)  # sets Streamlit's XSRF cookie
-    replica, session, upload = asyncio.run(open_session(base, cookies))
-    assert page == health == replica
-    assert replica in {f"127.0.0.1:{port + 1}", f"127.0.0.1:{port + 2}"}
+def test_a_new_browser_gets_its_cookies_and_all_its_requests_reach_one_replica(
+    replicas: Deployment,
+):
+    browser = Browser(replicas.base)
+    _, page = browser.get("/")  # the first visit: no cookie yet
+    assert HEX32.fullmatch(browser.cookies["qv_replica"])  # this run's token of a replica
+    assert HEX32.fullmatch(browser.cookies["qv_browser"])  # the browser's own secret
+    _, health = browser.get("/_stcore/health")  # sets Streamlit's XSRF cookie
+    replica, session, upload = asyncio.run(session_replica_and_upload(browser))
+    assert page["X-Replica"] == health["X-Replica"] == replica
+    assert replica in {replicas.replica(1), replicas.replica(2)}
     assert session and upload == 204  # the upload found its session on that replica
 
 
-def test_browsers_spread_over_both_replicas_and_each_stays_on_its_own(deployment):
-    base, port = deployment
+def test_new_browsers_spread_over_both_replicas_and_each_stays_on_its_own(replicas: Deployment):
     seen = {}
     for n in range(16):
-        cookies = {"qv_replica": f"student-{n}"}
-        seen[n] = {get(base, path, cookies)[1] for path in ("/", "/_stcore/health", "/")}
-    assert all(len(replicas) == 1 for replicas in seen.values())
-    assert set().union(*seen.values()) == {f"127.0.0.1:{port + 1}", f"127.0.0.1:{port + 2}"}
+        browser = Browser(replicas.base)
+        seen[n] = {browser.get(path)[1]["X-Replica"] for path in ("/", "/_stcore/health", "/")}
+    assert all(len(answered) == 1 for answered in seen.values())
+    assert set().union(*seen.values()) == {replicas.replica(1), replicas.replica(2)}
+
+
+@pytest.mark.parametrize("made_up", ["student-0", "0" * 32, "f" * 32, "qv_r1", "../x"])
+def test_a_cookie_the_client_makes_up_does_not_choose_its_replica(
+    replicas: Deployment, made_up: str
+):
+    """A value that is not one of this run's tokens counts as no cookie: the first response
+    pins the browser to a replica of nginx's choice, and it stays there."""
+    browser = Browser(replicas.base, {"qv_replica": made_up})
+    answered = {browser.get("/")[1]["X-Replica"]}
+    pinned = browser.cookies["qv_replica"]
+    assert pinned != made_up and HEX32.fullmatch(pinned)
+    answered |= {browser.get(path)[1]["X-Replica"] for path in ("/_stcore/health", "/")}
+    assert len(answered) == 1
+
+
+def test_nginx_listens_only_on_the_address_it_was_given(replicas: Deployment):
+    assert replicas.address == "127.0.0.2"
+    assert Browser(replicas.base).get("/_stcore/health")[0] == 200
+    assert not port_open("127.0.0.1", replicas.port)

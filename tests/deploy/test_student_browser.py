@@ -1,0 +1,92 @@
+"""A student's browser behind nginx (issue 22, items 3 and 14), in headless Chromium.
+
+One page, opened through the ``replicas`` deployment:
+
+* it asks no server but its own (a classroom machine has no network, and a request to a
+  CDN tells a third party who opened the page); every request it makes while it loads is
+  recorded and must go to the page's own address (or be inline: data:, blob:). The tab's
+  icon was the one that did not: Streamlit fetches a ``:material/…:`` icon from
+  fonts.gstatic.com;
+* then its replica is killed: the page shows Streamlit's "connecting" state, reconnects
+  (to the other replica: a new session), and the next click runs the page there.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from urllib.parse import urlsplit
+
+from deploy_helpers import Deployment
+
+from tests.e2e.browser_helpers import (
+    CHROMIUM_ARGS,
+    FIRST_LOAD_TIMEOUT_MS,
+    open_app,
+    require_browser_tools,
+)
+
+require_browser_tools(collecting=True)
+
+# Every change of the page's connection state and script state, in order.
+WATCH_STATES = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  window.qvStates = [];
+  new MutationObserver(() => window.qvStates.push(
+      app.getAttribute("data-test-connection-state") + " " +
+      app.getAttribute("data-test-script-state")))
+    .observe(app, {attributes: true,
+                   attributeFilter: ["data-test-connection-state", "data-test-script-state"]});
+}"""
+CONNECTED_AGAIN = "() => window.qvStates.at(-1)?.startsWith('CONNECTED')"
+RAN = """(n) => window.qvStates.slice(n).some(s => s.endsWith('running'))
+               && window.qvStates.at(-1) === 'CONNECTED notRunning'"""
+
+
+def test_a_student_page_loads_offline_and_survives_its_replicas_death(replicas: Deployment):
+    from playwright.sync_api import expect, sync_playwright
+
+    exe = require_browser_tools()
+    requested: list[str] = []
+    answered: list[str] = []  # X-Replica of each response from the page's own server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.on("request", lambda request: requested.append(request.url))
+            page.on("response", lambda r: answered.append(r.headers.get("x-replica", "")))
+            open_app(page, replicas.base + "/")
+            page.wait_for_timeout(500)  # the tab's icon is set after the first run
+            icon = page.evaluate("() => document.querySelector(\"link[rel~='icon']\")?.href")
+            loaded = list(requested)
+
+            mine = answered[0]
+            i = 1 if mine == replicas.replica(1) else 2
+            page.evaluate(WATCH_STATES)
+            os.kill(replicas.replica_pid(i), signal.SIGKILL)
+            page.wait_for_function(CONNECTED_AGAIN, timeout=15_000)
+            reconnecting = page.evaluate("() => window.qvStates")
+
+            # The next action (a scene) reruns the page in the new session on the other
+            # replica: the first run of a replica that had no session yet, slow on a busy
+            # machine. (What the page then shows is the page's business: a new session
+            # does not call the scene's on_change; README, "When a replica dies".)
+            page.get_by_text("2 bits", exact=True).click()
+            page.wait_for_function(RAN, arg=len(reconnecting), timeout=FIRST_LOAD_TIMEOUT_MS * 2)
+            expect(page.get_by_test_id("stException")).to_have_count(0)
+        finally:
+            browser.close()
+
+    own = urlsplit(replicas.base).netloc
+    elsewhere = [
+        url for url in loaded
+        if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != own
+    ]  # fmt: skip
+    assert len(loaded) > 20  # the page, its scripts, the health check, the websocket ...
+    assert elsewhere == []
+    assert icon is not None and icon.startswith("data:image/svg+xml;base64,")
+
+    # It noticed (Streamlit's "connecting" state) and reconnected, to the other replica.
+    assert not reconnecting[0].startswith("CONNECTED")
+    assert reconnecting[-1].startswith("CONNECTED")
+    assert answered[-1].split(", ")[-1] == replicas.replica(3 - i)  # nginx tried both
