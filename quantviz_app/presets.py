@@ -52,8 +52,8 @@ PRESETS: tuple[Preset, ...] = (
         "clip_heavy_tails",
         "Heavy tails",
         "Heavy tails make min-max spend its levels on empty space. Clipping the rarest 0.1 % "
-        "of the values gives all the others finer steps: compare the SQNR with min-max in the "
-        "trade-off view.",
+        "of the values gives all the others finer steps: switch the range strategy to min-max "
+        "and watch the SQNR fall.",
         {"dist": "student_t", "bits": 4, "strategy": "percentile", "percentile": 99.9},
     ),
     Preset(

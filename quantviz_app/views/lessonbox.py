@@ -32,6 +32,8 @@ def question_box(q: Question, s: Settings, data: Data, state: MutableMapping[str
     st.markdown(f"**{t('text.lesson.predict', text.QUESTION)}** {course.fill(q.prompt, s, data)}")
     key = f"answer_{s['lesson']}_{s['step']}"
     given = course.answered(state, s)
+    if given is not None:  # the field keeps the answer the verdict speaks of
+        state[key] = given
     row = st.container(horizontal=True, vertical_alignment="bottom")
     if q.kind == "number":
         row.text_input(
