@@ -452,7 +452,8 @@ def error_spec(*, log: bool, height: int = 260, t: Tr = EN) -> dict:
 
 def channel_spec(*, height: int = 150, t: Tr = EN) -> dict:
     """Top: each channel's [min, max] with the one per-tensor range. Bottom: each channel's
-    MSE under each grid (log axis).
+    MSE under each grid (log axis). The top title has two lines (what is drawn; what the
+    bars and the dashed lines are).
 
     Datasets: ``ranges`` (``channel``, ``low``, ``high``), ``tensor_range`` (``y``),
     ``mse`` (``channel``, ``grid``, ``mse``), ``titles``.
@@ -462,7 +463,6 @@ def channel_spec(*, height: int = 150, t: Tr = EN) -> dict:
     x = {"field": "channel", "type": "quantitative", "title": w["channel"],
          "scale": {"nice": False, "zero": False},
          "axis": {"format": "d", "tickCount": 8}}  # fmt: skip
-    title = title_layer("titles")
     ranges = {
         "height": height,
         "layer": [
@@ -478,7 +478,8 @@ def channel_spec(*, height: int = 150, t: Tr = EN) -> dict:
             {"data": {"name": "tensor_range"},
              "mark": {"type": "rule", "color": INK, "strokeDash": [6, 4], "strokeWidth": 2},
              "encoding": {"y": {"field": "y", "type": "quantitative"}}},
-            {**title, "transform": [{"filter": "datum.panel === 'ranges'"}]},
+            {**title_layer("titles", lines=2),
+             "transform": [{"filter": "datum.panel === 'ranges'"}]},
         ],
     }  # fmt: skip
     mse = {
@@ -497,7 +498,7 @@ def channel_spec(*, height: int = 150, t: Tr = EN) -> dict:
                            "scale": {"range": ["circle", "square", "triangle-up"]}},
                  "tooltip": [{"field": "channel", "title": w["channel"]}, grid,
                              {"field": "mse", "title": "MSE", "format": ".3~e"}]}},
-            {**title, "transform": [{"filter": "datum.panel === 'mse'"}]},
+            {**title_layer("titles"), "transform": [{"filter": "datum.panel === 'mse'"}]},
         ],
     }  # fmt: skip
     return {
@@ -505,7 +506,7 @@ def channel_spec(*, height: int = 150, t: Tr = EN) -> dict:
         "vconcat": [ranges, mse],
         "spacing": 34,
         "resolve": {"scale": {"x": "shared", "y": "independent"}},
-        "padding": {"top": 24, "left": 4, "right": 8, "bottom": 4},
+        "padding": {"top": 24 + FONT + 3, "left": 4, "right": 8, "bottom": 4},  # 2 title lines
         "config": config(),
     }
 
