@@ -21,13 +21,14 @@ STYLE = """
 [data-testid="stMainBlockContainer"] { padding: 3rem 2rem 1rem 2rem; }
 [data-testid="stMetricValue"] { font-size: clamp(1.1rem, 2.05vw, 1.75rem); }
 /* a long number ("19,154 of 65,536") wraps inside its card instead of ending in "…" */
-[data-testid="stMetricValue"] > div { white-space: normal; }
+[data-testid="stMetricValue"] > div, [data-testid="stMetricValue"] p { white-space: normal; }
 /* the numbers beside the histogram: label and value on one line, wrapping if narrow */
 .st-key-numbers [data-testid="stMetric"] > div {
   display: flex; flex-flow: row wrap; align-items: baseline;
   justify-content: space-between; column-gap: 0.75rem; padding: 0.3rem 0.8rem;
 }
 .st-key-numbers [data-testid="stVerticalBlock"] { gap: 0.5rem; }
+.st-key-numbers [data-testid="stMetricValue"] { margin-left: auto; }  /* right, if wrapped */
 /* a list of choices (lessons, tensors) as wide as its longest choice, wrapping past 30rem */
 [data-testid="stSelectboxVirtualDropdown"] {
   width: max-content !important; min-width: var(--trigger-width); max-width: min(30rem, 90vw);
