@@ -39,9 +39,10 @@ def question_box(q: Question, s: Settings, data: Data, state: MutableMapping[str
         row.text_input(
             t("text.lesson.your_answer", text.YOUR_ANSWER),
             key=key,
-            width=220,
+            width="stretch",  # beside Check, in the column beside the picture
             disabled=given is not None,
             placeholder=t("text.lesson.number", text.NUMBER_PLACEHOLDER),
+            label_visibility="collapsed",  # the prompt above says what to enter
         )
     else:
         choices = course.options(q, s, data)
@@ -54,6 +55,7 @@ def question_box(q: Question, s: Settings, data: Data, state: MutableMapping[str
             index=None,
             disabled=given is not None,
             horizontal=True,
+            label_visibility="collapsed",
         )
     if given is None:
         row.button(
