@@ -12,7 +12,7 @@ import streamlit as st
 from threadpoolctl import threadpool_limits
 
 from quantviz_app import course, fitting, i18n, layout, link, sources, text, widgets
-from quantviz_app.views import controls, header, lesson, lessonbox, worked
+from quantviz_app.views import controls, header, lesson, worked
 
 # One BLAS thread: every session's rerun is a thread already, and OpenBLAS's own threads
 # spin against them (an 11.7M-value quantize: 0.2 s alone, 9-18 s on a busy 2-core machine).
@@ -33,7 +33,11 @@ widgets.write(state, settings)
 hide = controls.hidden(settings)
 
 # ---- the controls (the lesson draws the bit slider, and in class view the strategy) -------
-on_page = {"bits", "strategy"} if settings["view"] == "class" else {"bits", "format"}
+on_page = (
+    {"bits", "strategy"}
+    if settings["view"] == "class"
+    else {"bits", "format", *controls.TENSOR_KEYS.values()}  # a file's tensor: above the picture
+)
 if settings["lesson"] == "worked-example":
     on_page = worked.ON_PAGE  # the lesson draws its own controls; the sidebar keeps the scheme
 controls.sidebar(settings, fitted, data, state, on_page=on_page)
@@ -53,7 +57,6 @@ else:
 if settings["lesson"] == "worked-example":
     worked.show(settings, state)
 else:
-    lessonbox.show(settings, data, state)  # a lesson's step and its question, if one is open
-    # predict first: while a question is open the numbers wait for the answer
-    reveal = not course.hides_answers(state, settings)
-    lesson.show(settings, data, state, hide, fitted.notes, reveal=reveal)
+    # the picture, and beside it a lesson's step (predict first: while its question is open
+    # the numbers wait for the answer) or a scene's sentence; the numbers, the rooms
+    lesson.show(settings, data, state, hide, fitted.notes)

@@ -43,6 +43,7 @@ SERIES_DASHES = ([1, 0], [8, 4], [8, 3, 2, 3], [2, 3], [12, 3], [4, 4])
 COUNT_LABEL = "datum.value == 0 ? '0' : format(datum.value, '~s')"  # 0, 500, 5k, 1.2M
 FONT = 16  # px: axis titles and chart titles, readable from the back of a room
 TICK_FONT = 14
+PROJECTOR_FONT = 20  # px: the class view's titles (its ticks 18 px), for a whole room to read
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 # Vega has no star symbol: a five-pointed star as an SVG path in [-1, 1]².
 STAR = (
@@ -66,14 +67,15 @@ def words(t: Tr = EN) -> dict[str, str]:
     }
 
 
-def config() -> dict:
-    """Fonts and axes shared by every chart."""
+def config(font: int = FONT) -> dict:
+    """Fonts and axes shared by every chart: titles ``font`` px, tick labels 2 px smaller."""
+    tick = font - (FONT - TICK_FONT)
     return {
         "font": "sans-serif",
-        "axis": {"labelFontSize": TICK_FONT, "titleFontSize": FONT, "titleFontWeight": "normal",
+        "axis": {"labelFontSize": tick, "titleFontSize": font, "titleFontWeight": "normal",
                  "gridColor": "#E6E6E6", "labelLimit": 120},
-        "title": {"fontSize": FONT, "fontWeight": "normal", "anchor": "start"},
-        "legend": {"labelFontSize": TICK_FONT, "titleFontSize": TICK_FONT, "orient": "bottom",
+        "title": {"fontSize": font, "fontWeight": "normal", "anchor": "start"},
+        "legend": {"labelFontSize": tick, "titleFontSize": tick, "orient": "bottom",
                    "symbolSize": 140, "symbolStrokeWidth": 2.5, "labelLimit": 260},
         "view": {"stroke": None},
     }  # fmt: skip
@@ -107,12 +109,21 @@ def with_data(spec: dict, datasets: Mapping[str, pd.DataFrame]) -> dict:
     return {**spec, "datasets": sets, "autosize": {"type": "fit-x", "contains": "padding"}}
 
 
-def title_layer(dataset: str) -> dict:
+def title_layer(dataset: str, *, lines: int = 1, size: int = FONT) -> dict:
     """A chart's title as a text layer drawn from ``dataset`` (column ``text``), so a title
-    that changes with the data updates the chart in place (a spec title would rebuild it)."""
+    that changes with the data updates the chart in place (a spec title would rebuild it).
+
+    ``lines``: how many lines the title holds (split at ``\\n``), stacked upwards from just
+    above the plot, so the chart's padding must leave room for them. A line longer than
+    the plot is cut with "…" rather than allowed to widen the chart: a text wider than the
+    plot would make Vega shrink the plot to fit it.
+    """
+    line_height = size + 3
     return {"data": {"name": dataset},
-            "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": FONT,
-                     "x": 0, "y": -8, "color": INK},
+            "mark": {"type": "text", "align": "left", "baseline": "bottom", "fontSize": size,
+                     "lineHeight": line_height, "lineBreak": "\n", "x": 0,
+                     "y": -8 - (lines - 1) * line_height, "color": INK,
+                     "limit": {"expr": "width"}},
             "encoding": {"text": {"field": "text"}}}  # fmt: skip
 
 
@@ -141,7 +152,9 @@ def finite(value: object) -> float | None:
 AXIS_WIDTH = 40  # px kept for a count axis, so stacked charts line up
 
 
-def histogram_spec(panel: str, *, log: bool, height: int = 150, t: Tr = EN) -> dict:
+def histogram_spec(
+    panel: str, *, log: bool, height: int = 150, t: Tr = EN, font: int = FONT
+) -> dict:
     """One panel of the histogram view: ``panel`` is ``"original"`` (filled bars) or
     ``"quantized"`` (one spike per level, a dot on each used level, or bars of counts per
     bin when the levels are too many to draw; the grid's levels, its clipping boundaries
@@ -157,13 +170,15 @@ def histogram_spec(panel: str, *, log: bool, height: int = 150, t: Tr = EN) -> d
     (``level``: the grid, drawn faintly), ``clip`` (``x``, ``what``: the clipping
     boundaries), ``shade`` (``x0``, ``x1``: beyond them), ``title_original`` and
     ``title_quantized`` (``text``) and ``domain`` (``x``: the two ends of the value axis).
-    ``t``: the language of its axes and hover labels.
+    ``t``: the language of its axes and hover labels; ``font``: its titles' size in px
+    (:data:`PROJECTOR_FONT` in the class view), the ticks 2 px smaller.
     """
     y_scale = {"type": "log", "domainMin": 0.8} if log else {"type": "linear", "zero": True}
+    axis_width = AXIS_WIDTH * font // FONT
     w = words(t)
     y = {"field": "count", "type": "quantitative", "title": w["values"], "scale": y_scale,
-         "axis": {"labelExpr": COUNT_LABEL, "tickCount": 4, "minExtent": AXIS_WIDTH,
-                  "maxExtent": AXIS_WIDTH}}  # fmt: skip
+         "axis": {"labelExpr": COUNT_LABEL, "tickCount": 4, "minExtent": axis_width,
+                  "maxExtent": axis_width}}  # fmt: skip
     x = _x(w["value"] if panel == "quantized" else None)
     base = 0.8 if log else 0
     bins_tooltip = [
@@ -219,14 +234,19 @@ def histogram_spec(panel: str, *, log: bool, height: int = 150, t: Tr = EN) -> d
                           "tooltip": [{"field": "what", "title": " "},
                                       {"field": "x", "title": w["value"], "format": ".4~g"}]}}
         )  # fmt: skip
-    layers.append(title_layer(f"title_{panel}"))
+    lines = TITLE_LINES[panel]
+    layers.append(title_layer(f"title_{panel}", lines=lines, size=font))
     return {
         "$schema": SCHEMA,
         "height": height,
         "layer": layers,
-        "padding": {"top": 26, "left": 4, "right": 10, "bottom": 4},
-        "config": config(),
-    }
+        "padding": {"top": 10 + font + (lines - 1) * (font + 3), "left": 4, "right": 10,
+                    "bottom": 4},
+        "config": config(font),
+    }  # fmt: skip
+
+
+TITLE_LINES = {"original": 1, "quantized": 2}  # the quantized panel: what was done; the levels
 
 
 def histogram_frames(
@@ -432,7 +452,8 @@ def error_spec(*, log: bool, height: int = 260, t: Tr = EN) -> dict:
 
 def channel_spec(*, height: int = 150, t: Tr = EN) -> dict:
     """Top: each channel's [min, max] with the one per-tensor range. Bottom: each channel's
-    MSE under each grid (log axis).
+    MSE under each grid (log axis). The top title has two lines (what is drawn; what the
+    bars and the dashed lines are).
 
     Datasets: ``ranges`` (``channel``, ``low``, ``high``), ``tensor_range`` (``y``),
     ``mse`` (``channel``, ``grid``, ``mse``), ``titles``.
@@ -442,7 +463,6 @@ def channel_spec(*, height: int = 150, t: Tr = EN) -> dict:
     x = {"field": "channel", "type": "quantitative", "title": w["channel"],
          "scale": {"nice": False, "zero": False},
          "axis": {"format": "d", "tickCount": 8}}  # fmt: skip
-    title = title_layer("titles")
     ranges = {
         "height": height,
         "layer": [
@@ -458,7 +478,8 @@ def channel_spec(*, height: int = 150, t: Tr = EN) -> dict:
             {"data": {"name": "tensor_range"},
              "mark": {"type": "rule", "color": INK, "strokeDash": [6, 4], "strokeWidth": 2},
              "encoding": {"y": {"field": "y", "type": "quantitative"}}},
-            {**title, "transform": [{"filter": "datum.panel === 'ranges'"}]},
+            {**title_layer("titles", lines=2),
+             "transform": [{"filter": "datum.panel === 'ranges'"}]},
         ],
     }  # fmt: skip
     mse = {
@@ -477,7 +498,7 @@ def channel_spec(*, height: int = 150, t: Tr = EN) -> dict:
                            "scale": {"range": ["circle", "square", "triangle-up"]}},
                  "tooltip": [{"field": "channel", "title": w["channel"]}, grid,
                              {"field": "mse", "title": "MSE", "format": ".3~e"}]}},
-            {**title, "transform": [{"filter": "datum.panel === 'mse'"}]},
+            {**title_layer("titles"), "transform": [{"filter": "datum.panel === 'mse'"}]},
         ],
     }  # fmt: skip
     return {
@@ -485,7 +506,7 @@ def channel_spec(*, height: int = 150, t: Tr = EN) -> dict:
         "vconcat": [ranges, mse],
         "spacing": 34,
         "resolve": {"scale": {"x": "shared", "y": "independent"}},
-        "padding": {"top": 24, "left": 4, "right": 8, "bottom": 4},
+        "padding": {"top": 24 + FONT + 3, "left": 4, "right": 8, "bottom": 4},  # 2 title lines
         "config": config(),
     }
 

@@ -84,6 +84,16 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n:,} {word}"
 
 
+def decimals(largest: float, digits: int) -> int:
+    """The decimals that give ``largest`` (a magnitude) ``digits`` significant digits: the
+    place at which sums and differences of numbers up to ``largest`` are shown, so that
+    float32's noise does not (2.24 − 2.3 is −0.05999994 in float32; at 6 digits on 5.6 it
+    reads −0.06)."""
+    if largest == 0 or not math.isfinite(largest):
+        return digits - 1
+    return digits - 1 - math.floor(math.log10(abs(largest)))
+
+
 def operand_digits(
     compute: Callable[..., float],
     operands: Sequence[float],

@@ -21,14 +21,37 @@ ICON = Path(__file__).resolve().parents[1] / "assets" / "favicon.svg"
 
 STYLE = """
 <style>
-[data-testid="stMainBlockContainer"] { padding-left: 2rem; padding-right: 2rem; }
+/* a thinner header (its buttons are 28 px) and the page right under it: 20 px more picture */
+[data-testid="stHeader"] { height: 2.5rem; min-height: 2.5rem; }
+[data-testid="stMainBlockContainer"] { padding: 3rem 2rem 1rem 2rem; }
 [data-testid="stMetricValue"] { font-size: clamp(1.1rem, 2.05vw, 1.75rem); }
+/* a long number ("19,154 of 65,536") wraps inside its card instead of ending in "…" */
+[data-testid="stMetricValue"] > div, [data-testid="stMetricValue"] p { white-space: normal; }
 /* the numbers beside the histogram: label and value on one line, wrapping if narrow */
 .st-key-numbers [data-testid="stMetric"] > div {
   display: flex; flex-flow: row wrap; align-items: baseline;
   justify-content: space-between; column-gap: 0.75rem; padding: 0.3rem 0.8rem;
 }
 .st-key-numbers [data-testid="stVerticalBlock"] { gap: 0.5rem; }
+.st-key-numbers [data-testid="stMetricValue"] { margin-left: auto; }  /* right, if wrapped */
+/* a list of choices (lessons, tensors) as wide as its longest choice, wrapping past 30rem */
+[data-testid="stSelectboxVirtualDropdown"] {
+  width: max-content !important; min-width: var(--trigger-width); max-width: min(30rem, 90vw);
+}
+[data-testid="stSelectboxVirtualDropdown"] [role="option"] > div {
+  white-space: normal; overflow-wrap: anywhere;
+}
+/* the lesson box beside the picture: tight, so its question and Check stay on the screen */
+.st-key-lesson_box [data-testid="stVerticalBlock"] { gap: 0.6rem; }
+.st-key-lesson_box h4 { font-size: 1.05rem; padding-bottom: 0.25rem; }
+/* the scenes: their label in the row of buttons, not a row of its own */
+.st-key-scene [data-testid="stButtonGroup"] {
+  display: flex; flex-flow: row wrap; align-items: center; column-gap: 0.75rem;
+}
+.st-key-scene [data-testid="stWidgetLabel"] { margin: 0; }
+.st-key-scene [role="radiogroup"] { flex: 1 1 20rem; }
+/* the uploader's list of file types wraps instead of ending in "…" */
+[data-testid="stFileUploaderDropzoneInstructions"] span { white-space: normal; }
 .st-key-classroom [data-testid="stMetricValue"] { font-size: clamp(1.9rem, 4vw, 3.2rem); }
 .st-key-classroom [data-testid="stMetricLabel"] p { font-size: 1.2rem; }
 .st-key-classroom [data-testid="stMetric"] > div { padding: 0.5rem 0.9rem; }

@@ -52,8 +52,8 @@ PRESETS: tuple[Preset, ...] = (
         "clip_heavy_tails",
         "Heavy tails",
         "Heavy tails make min-max spend its levels on empty space. Clipping the rarest 0.1 % "
-        "of the values gives all the others finer steps: compare the SQNR with min-max in the "
-        "trade-off view.",
+        "of the values gives all the others finer steps: switch the range strategy to min-max "
+        "and watch the SQNR fall.",
         {"dist": "student_t", "bits": 4, "strategy": "percentile", "percentile": 99.9},
     ),
     Preset(
@@ -83,7 +83,7 @@ PRESETS: tuple[Preset, ...] = (
         "FP8 E4M3",
         "FP8 E4M3 with one scale for the whole matrix: its 253 levels crowd near 0 and spread "
         "out towards the ends, so the many small weights keep their precision — about 31 dB "
-        "at 8 bits. FP4 with one scale keeps only 5 dB: open the Formats room.",
+        "at 8 bits, where FP4 with one scale keeps only 5 dB.",
         {"source": "sample", "format": "fp8_e4m3"},
     ),
     Preset(
@@ -91,7 +91,8 @@ PRESETS: tuple[Preset, ...] = (
         "OCP MXFP4",
         "MXFP4 gives every 32 weights one power-of-two scale: 4.25 bits per weight and 19 dB "
         "where FP4 with one scale keeps 5 dB. The scale is rounded down to a power of two, so a "
-        "block's largest values can pass FP4's 6 and saturate: watch the Saturated card.",
+        "block's largest values can pass FP4's 6 and saturate: the quantized histogram's title "
+        "counts them.",
         {"source": "sample", "format": "mxfp4"},
     ),
     Preset(
@@ -107,7 +108,7 @@ PRESETS: tuple[Preset, ...] = (
         "llama.cpp Q4_0",
         "llama.cpp's Q4_0: 32 weights share an fp16 scale d = M/−8, where M is the value of "
         "largest magnitude, so M lands exactly on code 0. A value on the other side beyond 7·d "
-        "saturates. Open the Block room to see one block's bytes.",
+        "saturates: the quantized histogram's title counts them.",
         {"source": "sample", "format": "q4_0"},
     ),
 )

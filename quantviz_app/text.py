@@ -20,11 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from quantviz.channels import ChannelStats
+from quantviz.counts import MAX_LEVELS_DRAWN
 from quantviz.mistakes import ArticleMistakes
 from quantviz.number_formats import FormatResult
 from quantviz.pipeline import QuantResult
 from quantviz.worked import WorkedExample
-from quantviz_app.format import MINUS, db, num, operand_digits, percent, tex
+from quantviz_app.format import MINUS, db, decimals, num, operand_digits, percent, tex
 from quantviz_app.i18n import EN, Message, Tr
 from quantviz_app.presets import Preset
 
@@ -110,16 +111,9 @@ def _delta(new: float, old: float | None, show) -> str | None:
 
 
 def levels_value(used: int, available: int, t: Tr = EN) -> str:
-    """``16 of 16``; past 999 levels ``3.1k of 65.5k`` (short enough for a card)."""
-    if available <= 999:
-        return t("text.levels_of", "{used} of {available}", used=used, available=available)
-
-    def short(n: int) -> str:
-        return f"{n:,}" if n < 1000 else f"{n / 1000:.3g}k"
-
-    return t(
-        "text.levels_of", "{used} of {available}", used=short(used), available=short(available)
-    )
+    """``16 of 16``, ``19,154 of 65,536``: exact counts (a card wraps them if narrow)."""
+    return t("text.levels_of", "{used} of {available}", used=f"{used:,}",
+             available=f"{available:,}")  # fmt: skip
 
 
 def sqnr_card(m: Mapping[str, float], prev: Mapping[str, float], t: Tr = EN) -> Card:
@@ -375,13 +369,19 @@ def histogram_note(r: QuantResult, strategy_label: str, t: Tr = EN) -> str:
             grids=f"{np.size(r.scale):,}", steps=_spread(r.scale, num),
             used=f"{m['levels_used']:,}", available=f"{m['levels_available']:,}", **clipped,
         )  # fmt: skip
+    bottom = (
+        t("text.hist_note.dots", "bottom; every used level has a dot, however few values it holds")
+        if m["levels_available"] <= MAX_LEVELS_DRAWN
+        else t("text.hist_note.per_bin",
+               "bottom, counted on the original's bins: too many levels to draw one by one")
+    )  # fmt: skip
     text = t(
         "text.hist_note.grid",
-        "The {n} values (top) land on **{used} of {available} levels** (bottom; every used "
-        "level has a dot, however few values it holds). {strategy} chose the range "
-        "[{low}, {high}], so one step is **s = {scale}**. ",
-        n=f"{n:,}", used=m["levels_used"], available=m["levels_available"],
-        strategy=strategy_label, low=num(r.low), high=num(r.high), scale=num(r.scale),
+        "The {n} values (top) land on **{used} of {available} levels** ({bottom}). {strategy} "
+        "chose the range [{low}, {high}], so one step is **s = {scale}**. ",
+        n=f"{n:,}", used=f"{m['levels_used']:,}", available=f"{m['levels_available']:,}",
+        bottom=bottom, strategy=strategy_label, low=num(r.low), high=num(r.high),
+        scale=num(r.scale),
     )  # fmt: skip
     if k == 1:
         return text + t(
@@ -654,7 +654,9 @@ def worked_intro(t: Tr = EN) -> str:
         "A few numbers through the formula, one column at a time: {quantize}, then "
         "{dequantize}. The grid is the min-max grid of these values, one per tensor, rounding "
         "half to even (PyTorch's `MinMaxObserver`). Change the values, the bit width or the "
-        "scheme and watch every column follow.",
+        "scheme and watch every column follow. The values to start with are the example of "
+        "the Chinese blog article on quantization that this project grew from (“the article” "
+        "below).",
         quantize="$q = \\mathrm{clamp}(\\mathrm{round}(x / s) + z,\\ q_{min},\\ q_{max})$",
         dequantize="$\\hat{x} = (q - z) \\cdot s$",
     )
@@ -704,9 +706,16 @@ def _signed(value: float) -> str:
     return ("+" if value > 0 else "") + _n(value)
 
 
+def _errors(w: WorkedExample) -> np.ndarray:
+    """x̂ − x at the decimal place of the values and levels they come from: the difference a
+    student works out from the shown numbers (−0.06, not float32's −0.0599999)."""
+    top = float(np.max(np.abs(np.concatenate([w.x, w.dequantized]))))
+    return np.round(np.asarray(w.error, np.float64), decimals(top, WORKED_DIGITS)) + 0.0
+
+
 def worked_rows(w: WorkedExample, t: Tr = EN) -> list[list[str]]:
     """One row of texts per value, in :func:`worked_columns` order (a clamp says so)."""
-    rows = []
+    rows, errors = [], _errors(w)
     for i in range(w.x.size):
         shifted, q = int(w.shifted[i]), int(w.codes[i])
         clamp = (
@@ -716,7 +725,7 @@ def worked_rows(w: WorkedExample, t: Tr = EN) -> list[list[str]]:
         )
         rows.append([
             str(i + 1), _n(w.x[i]), _n(w.scaled[i]), _n(w.rounded[i]), _n(shifted),
-            clamp, _n(w.dequantized[i]), _signed(w.error[i]),
+            clamp, _n(w.dequantized[i]), _signed(errors[i]),
         ])  # fmt: skip
     return rows
 
@@ -762,7 +771,7 @@ def worked_follow(w: WorkedExample, i: int, t: Tr = EN) -> str:
         "Error x̂ − x = {error}: {bound}.",
         n=i + 1, x=_n(x), s=_n(s), scaled=_n(scaled), rounded=_n(rounded), z_part=z_part,
         shifted=_n(shifted), clamp=_clamp_step(w, shifted, q, t), q_z=q_z,
-        xhat=_n(w.dequantized[i]), error=_signed(w.error[i]), bound=bound,
+        xhat=_n(w.dequantized[i]), error=_signed(_errors(w)[i]), bound=bound,
     )  # fmt: skip
 
 
@@ -806,9 +815,7 @@ def _listed(values: np.ndarray) -> str:
     """Values of one list with the same decimals, enough for :data:`WORKED_DIGITS`
     significant digits on the largest, so float32 noise on a zero reads as 0."""
     v = np.asarray(values, dtype=np.float64)
-    top = float(np.max(np.abs(v)))
-    if top > 0:
-        v = np.round(v, WORKED_DIGITS - 1 - math.floor(math.log10(top))) + 0.0
+    v = np.round(v, decimals(float(np.max(np.abs(v))), WORKED_DIGITS)) + 0.0
     return ", ".join(_n(a) for a in v)
 
 

@@ -60,23 +60,22 @@ def datasets(st_: ChannelStats, low: float, high: float, t: Tr = EN) -> dict[str
         ],
         ignore_index=True,
     )
-    grouped = (
-        ""
-        if drawn.channels is None
-        else t("text.channels.grouped", " (groups of {n})", n=int(index[1] - index[0]))
-    )
-    ranges = t(
-        "text.channels.ranges_title",
-        "Range of each of the {channels} (axis {axis}){grouped}; dashed: the one per-tensor range",
-        channels=t.count(st_.n_channels, "channel"), axis=st_.axis, grouped=grouped,
-    )  # fmt: skip
+    ranges = t("text.channels.ranges_title", "Range of each of the {channels} (axis {axis})",
+               channels=t.count(st_.n_channels, "channel"), axis=st_.axis)  # fmt: skip
+    dashed = t("text.channels.dashed", "dashed: the one per-tensor range")
+    mse_title = t("text.channels.mse_title", "MSE of each channel")
+    if drawn.channels is not None:  # too many to draw one by one: each bar, a few neighbours
+        k = int(index[1] - index[0])
+        dashed = t("text.channels.grouped", "each bar spans {n} neighbouring channels; ",
+                   n=k) + dashed  # fmt: skip
+        mse_title = t("text.channels.mse_grouped",
+                "MSE of each channel (each point: the worst of {n} neighbouring channels)",
+                n=k)  # fmt: skip
     return {
         "ranges": pd.DataFrame({"channel": index, "low": drawn.low, "high": drawn.high}),
         "tensor_range": pd.DataFrame({"y": [low, high]}),
         "mse": mse,
-        "titles": charts.titles_frame(
-            ranges=ranges, mse=t("text.channels.mse_title", "MSE of each channel")
-        ),
+        "titles": charts.titles_frame(ranges=f"{ranges}\n{dashed}", mse=mse_title),
     }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 import quantviz as qv
-from quantviz_app import text
+from quantviz_app import charts, text
 from quantviz_app.data import Data
 from quantviz_app.fitting import Fitted
 from quantviz_app.i18n import Tr
@@ -24,7 +24,7 @@ from quantviz_app.views.numbers import show_cards
 from quantviz_app.widgets import control
 
 BIG_NUMBERS = ("scale", "sqnr", "levels")  # the cards' keys
-CHART_HEIGHT = 160  # px per histogram: both fit a 768-px screen with the slider and a sentence
+CHART_HEIGHT = 150  # px per histogram: both fit a 768-px screen with the slider and a sentence
 
 
 def controls(s: Settings, fitted: Fitted, hide: set[str], t: Tr) -> None:
@@ -52,7 +52,8 @@ def show(s: Settings, data: Data, fitted: Fitted, hide: set[str]) -> None:
         chart, numbers = st.columns([5, 2], gap="medium")
         with chart:
             sets = histograms.view_data(s, data)
-            histograms.draw(sets, log=s["log"], height=CHART_HEIGHT, t=t)
+            heights = dict.fromkeys(("original", "quantized"), CHART_HEIGHT)
+            histograms.draw(sets, log=s["log"], heights=heights, t=t, font=charts.PROJECTOR_FONT)
         with numbers:
             cards = (
                 text.format_cards(r, t=t) if isinstance(r, qv.FormatResult) else text.cards(r, t=t)

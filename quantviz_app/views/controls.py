@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 
 import quantviz as qv
-from quantviz.io import MAX_FILE_BYTES, SUPPORTED_EXTENSIONS
+from quantviz.io import MAX_FILE_BYTES, SUPPORTED_EXTENSIONS, LoadedWeights
 from quantviz_app import text
 from quantviz_app.data import Data, model_weights, shipped_weights
 from quantviz_app.fitting import Fitted
@@ -122,8 +122,7 @@ def data_controls(s: Settings, data: Data, state: MutableMapping[str, Any], hide
                 "trained; see assets/README.md.",
             )
         )
-        weights = shipped_weights()
-        show("tensor", options=tensor_choices(weights), format_func=_tensor_label(weights, t))
+        show("tensor", **tensor_options(s, state, t))
     elif s["source"] == "model":
         st.caption(
             t(
@@ -133,9 +132,7 @@ def data_controls(s: Settings, data: Data, state: MutableMapping[str, Any], hide
                 "assets/models/README.md.",
             )
         )
-        weights = model_weights()
-        show("model_tensor", options=tensor_choices(weights),
-             format_func=_tensor_label(weights, t))  # fmt: skip
+        show("model_tensor", **tensor_options(s, state, t))
     elif held is not None:
         weights = held[1]
         st.caption(
@@ -145,7 +142,7 @@ def data_controls(s: Settings, data: Data, state: MutableMapping[str, Any], hide
                 tensors=len(weights.infos),
             )
         )  # fmt: skip
-        show("file_tensor", options=tensor_choices(weights), format_func=_tensor_label(weights, t))
+        show("file_tensor", **tensor_options(s, state, t))
         others = [i for i in weights.infos if not (i.loaded and i.quantizable)]
         if others:
             listed = "; ".join(
@@ -166,13 +163,46 @@ def data_controls(s: Settings, data: Data, state: MutableMapping[str, Any], hide
         )  # fmt: skip
 
 
-def _tensor_label(weights, t: Tr):
+TENSOR_KEYS = {"sample": "tensor", "model": "model_tensor", "file": "file_tensor"}
+"""The tensor picker's setting for each source that is a file."""
+
+
+def source_weights(s: Settings, state: MutableMapping[str, Any]) -> LoadedWeights | None:
+    """The file the source shows a tensor of (the shipped sample, the digits CNN, an upload),
+    or None for a synthetic tensor."""
+    if s["source"] == "sample":
+        return shipped_weights()
+    if s["source"] == "model":
+        return model_weights()
+    held = uploaded(state)
+    return held[1] if s["source"] == "file" and held is not None else None
+
+
+def tensor_options(s: Settings, state: MutableMapping[str, Any], t: Tr) -> dict[str, Any]:
+    """The tensor picker's options (the file's tensors that can be quantized) and how each
+    reads (``name · shape``); empty for a synthetic tensor."""
+    weights = source_weights(s, state)
+    if weights is None:
+        return {}
+
     def label(name: str) -> str:
         x = weights.tensors[name]
         shape = " × ".join(map(str, x.shape)) or t("text.controls.scalar", "scalar")
         return f"{name} · {shape}"
 
-    return label
+    return {"options": tensor_choices(weights), "format_func": label}
+
+
+def tensor_picker(s: Settings, state: MutableMapping[str, Any], hide: set[str], t: Tr) -> bool:
+    """The tensor of the file, on the page above the picture, the width of the page: a
+    file's names (``encoder.layer.0.intermediate.dense.weight · 1536 × 384``) do not fit
+    the sidebar. Returns whether it was drawn."""
+    key = TENSOR_KEYS.get(s["source"])
+    options = tensor_options(s, state, t)
+    if key is None or not options or key in hide:
+        return False
+    control(key, t=t, label_visibility="collapsed", **options)
+    return True
 
 
 def sidebar(
@@ -190,7 +220,7 @@ def sidebar(
         st.markdown(f"### quantviz\n{t('text.title', text.TITLE)}")
         if "lang" not in hide:
             control("lang", t=t)
-        if s["lesson"] == "none" and "presets" not in hide:
+        if "presets" not in hide:  # also while a lesson is open: the way to another one
             lesson_buttons(state, t)
         quantization_controls(s, fitted, data.shape, hide)
         st.divider()

@@ -69,6 +69,19 @@ def original_title(original: counts.Histogram, t: Tr = EN) -> str:
              values=t.count(original.total, "value"), width=num(original.width, 2))  # fmt: skip
 
 
+def quantized_title(done: str, lost: str, grid: str) -> str:
+    """The quantized panel's title on two lines: what was done and what it clipped
+    (``lost``, or ``""``), then what the grid's levels hold. Two short lines fit a
+    projector's narrow chart where one long line would be cut."""
+    return f"{done}{lost}\n{grid}"
+
+
+def levels_used(used: int, available: int, t: Tr = EN) -> str:
+    """``19,154 of 65,536 levels used``: exact counts, as a student reads them."""
+    return t("text.hist.levels_used", "{used} of {available} levels used",
+             used=f"{used:,}", available=f"{available:,}")  # fmt: skip
+
+
 def no_spikes() -> pd.DataFrame:
     """The spikes dataset when the levels are not drawn one by one."""
     return charts.spikes_frame(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
@@ -108,18 +121,16 @@ def format_datasets(data: Data, r: qv.FormatResult, label: str,
         ends = float(lc.levels[0]), float(lc.levels[-1])
         lo, hi = min(lo, ends[0]), max(hi, ends[1])
         parts = spikes(lc.levels, np.arange(lc.levels.size), lc.counts, ends, (lo, hi), t)
-        grid = t("text.hist.levels_used", "{used} of {available} levels used",
-                 used=int(lc.used.sum()), available=lc.levels.size)  # fmt: skip
+        grid = levels_used(int(lc.used.sum()), lc.levels.size, t)
     else:
         parts = per_bin(r, original, (lo, hi))
         grid = t("text.fmt.hist_blocks", "{n} blocks", n=f"{r.n_blocks:,}")
-    title_quantized = t("text.fmt.hist_quantized", "After {format}: {grid}", format=label,
-                        grid=grid)  # fmt: skip
-    if r.metrics["clipped_count"]:
-        title_quantized += t("text.fmt.hist_saturated", "; {n} saturated",
-                             n=f"{r.metrics['clipped_count']:,}")  # fmt: skip
-    return charts.histogram_frames(original, original_title(original, t), title_quantized,
-                                   domain=(lo, hi), **parts)  # fmt: skip
+    k = r.metrics["clipped_count"]
+    lost = t("text.fmt.hist_saturated", "; {n} saturated", n=f"{k:,}") if k else ""
+    done = t("text.fmt.hist_quantized", "After {format}", format=label)
+    return charts.histogram_frames(original, original_title(original, t),
+                                   quantized_title(done, lost, grid), domain=(lo, hi),
+                                   **parts)  # fmt: skip
 
 
 def datasets(data: Data, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd.DataFrame]:
@@ -131,16 +142,10 @@ def datasets(data: Data, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd.DataFram
         lc = counts.level_counts(r)
         ends = float(r.clip_low), float(r.clip_high)
         parts = spikes(lc.levels, np.arange(r.qmin, r.qmax + 1), lc.counts, ends, (lo, hi), t)
-        if lc.levels.size <= counts.MAX_LEVELS_DRAWN:
-            grid = t("text.hist.levels_used", "{used} of {available} levels used",
-                     used=m["levels_used"], available=m["levels_available"])  # fmt: skip
-        else:  # past 8 bits: counted on the original's bins, the boundaries still drawn
-            q = counts.quantized_histogram(r, original.edges)
+        if lc.levels.size > counts.MAX_LEVELS_DRAWN:  # counted on the original's bins, the
+            q = counts.quantized_histogram(r, original.edges)  # boundaries still drawn
             parts.update(spikes=no_spikes(), qbins=charts.bins_frame(q.edges, q.counts))
-            grid = t(
-                "text.hist.levels_per_bin", "{used} of {available} levels used, counted per bin",
-                used=f"{m['levels_used']:,}", available=f"{m['levels_available']:,}",
-            )  # fmt: skip
+        grid = levels_used(m["levels_used"], m["levels_available"], t)
     else:
         parts = per_bin(r, original, (lo, hi))
         grid = t(
@@ -150,13 +155,11 @@ def datasets(data: Data, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd.DataFram
             granularity=t(f"text.granularity.{r.config.granularity}", r.config.granularity),
         )
     k = m["clipped_count"]
-    title_quantized = t(
-        "text.hist.quantized", "After {bits}-bit quantization: {grid}", bits=r.bits, grid=grid
-    )
-    if k:
-        title_quantized += t("text.hist.clipped", "; {values} clipped", values=t.count(k, "value"))
-    return charts.histogram_frames(original, original_title(original, t), title_quantized,
-                                   domain=(lo, hi), **parts)  # fmt: skip
+    lost = t("text.hist.clipped", "; {values} clipped", values=t.count(k, "value")) if k else ""
+    done = t("text.hist.quantized", "After {bits}-bit quantization", bits=r.bits)
+    return charts.histogram_frames(original, original_title(original, t),
+                                   quantized_title(done, lost, grid), domain=(lo, hi),
+                                   **parts)  # fmt: skip
 
 
 def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame]:
@@ -172,11 +175,21 @@ def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame]:
     return data.memo("histogram view", key, t.lang, compute=lambda: datasets(data, r, t))
 
 
-def draw(sets: dict[str, pd.DataFrame], *, log: bool, height: int = 140, t: Tr = EN) -> None:
-    """The original over the quantized histogram: two charts with the same value axis."""
-    for panel in ("original", "quantized"):
-        spec = charts.histogram_spec(panel, log=log, height=height, t=t)
-        st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
+HEIGHTS = {"original": 120, "quantized": 140}  # px: the picture that changes is the taller
+
+
+def draw(
+    sets: dict[str, pd.DataFrame], *, log: bool, heights: dict[str, int] = HEIGHTS,
+    t: Tr = EN, font: int = charts.FONT,
+) -> None:  # fmt: skip
+    """The original over the quantized histogram: two charts with the same value axis, with
+    no gap between them (their own margins hold the titles and the axis). ``heights``: the
+    plots' heights in px by panel; ``font``: the titles' size in px (larger in the class
+    view)."""
+    with st.container(gap=None):
+        for panel in ("original", "quantized"):
+            spec = charts.histogram_spec(panel, log=log, height=heights[panel], t=t, font=font)
+            st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
 
 
 @st.fragment

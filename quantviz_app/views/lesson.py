@@ -18,7 +18,7 @@ from typing import Any
 import streamlit as st
 
 import quantviz as qv
-from quantviz_app import fitting, link, text, widgets
+from quantviz_app import course, fitting, link, text, widgets
 from quantviz_app.data import Data
 from quantviz_app.format import md_escape
 from quantviz_app.i18n import Tr
@@ -29,17 +29,20 @@ from quantviz_app.schema import (
     option_label,
     quantize_kwargs,
 )
-from quantviz_app.views import classroom, histograms, numbers, rooms
+from quantviz_app.views import classroom, controls, histograms, lessonbox, numbers, rooms
 from quantviz_app.widgets import control
 
 LOCAL = {"bits", "log", "compare", "room", "block", "prune", "prune_scope", "max_drop"}
 """Settings the lesson's own controls change (no control outside the lesson shows them)."""
 
 
-def data_line(s: Settings, data: Data) -> str:
-    """What is on screen, in one sentence (Markdown; names from files escaped)."""
+def data_line(s: Settings, data: Data, *, picked: bool = False) -> str:
+    """What is on screen, in one sentence (Markdown; names from files escaped). ``picked``:
+    the tensor picker right above names the file's tensor, so the line names the file."""
     t = Tr(s["lang"])
-    if data.file:
+    if data.file and picked:
+        name = md_escape(data.file)
+    elif data.file:
         name = t("text.data.of_file", "{tensor}** of **{file}",
                  tensor=md_escape(data.name), file=md_escape(data.file))  # fmt: skip
     elif data.kind == "synthetic":
@@ -75,6 +78,18 @@ def bit_width(s: Settings, hide: set[str], t: Tr) -> None:
                          bits=f.element_bits))  # fmt: skip
 
 
+def beside(s: Settings, data: Data, state: MutableMapping[str, Any], t: Tr) -> None:
+    """What is said beside the picture, above the numbers: the open lesson's step (its text,
+    its question, the way on) or the scene's sentence. Beside, not above: on a 768-px
+    projector the picture stays on the first screen."""
+    if s["lesson"] != "none":
+        lessonbox.show(s, data, state)
+        return
+    preset = active_preset(s)
+    if preset is not None:
+        st.success(text.preset_line(preset, t), icon=":material/school:")
+
+
 @st.fragment
 def show(
     full: Settings,
@@ -82,12 +97,11 @@ def show(
     state: MutableMapping[str, Any],
     hide: set[str],
     notes: list[str],
-    *,
-    reveal: bool = True,
 ) -> None:
-    """The lesson at the session's settings (``reveal=False``: the picture only, while a
-    lesson's question waits for the student). ``full`` and ``notes``: the settings of the
-    last full run and what fitting them to the tensor changed."""
+    """The lesson at the session's settings: the open lesson's step beside the picture;
+    while its question waits for the student, the picture only (the numbers would give the
+    answer away). ``full`` and ``notes``: the settings of the last full run and what fitting
+    them to the tensor changed."""
     fitted = fitting.fit(widgets.read(state), data.shape, data.low, data.high)
     s = fitted.settings
     if [k for k in s.differs(full) if k not in LOCAL]:
@@ -101,23 +115,24 @@ def show(
         st.error(str(exc), icon=":material/error:")
         link.sync(s, st.query_params)
         return
+    reveal = not course.hides_answers(state, s)  # read here: Check reruns this fragment only
     if s["view"] == "class":
+        lessonbox.show(s, data, state)
         classroom.show(s, data, fitted, hide)
     else:
-        st.markdown(data_line(s, data))
+        with st.container(gap="xsmall"):  # the tensor and the line that describes it, together
+            picked = controls.tensor_picker(s, state, hide, t)
+            st.markdown(data_line(s, data, picked=picked))
         bit_width(s, hide, t)
-        preset = active_preset(s) if s["lesson"] == "none" else None  # a lesson says its own
-        if preset is not None:
-            st.success(text.preset_line(preset, t), icon=":material/school:")
         for note in dict.fromkeys([*notes, *fitted.notes]):
             st.info(note)
-        if not reveal:
-            histograms.show(s, data, state, note=False)
-        else:
-            picture, figures = st.columns([3, 2], gap="medium")
-            with picture:
-                histograms.show(s, data, state)
-            with figures:
+        picture, side = st.columns([3, 2], gap="medium")
+        with picture:
+            histograms.show(s, data, state, note=reveal)
+        with side:
+            beside(s, data, state, t)
+            if reveal:
                 numbers.show(s, data, state)
+        if reveal:
             rooms.show(s, data, state)
     link.sync(s, st.query_params)

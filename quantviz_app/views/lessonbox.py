@@ -32,14 +32,17 @@ def question_box(q: Question, s: Settings, data: Data, state: MutableMapping[str
     st.markdown(f"**{t('text.lesson.predict', text.QUESTION)}** {course.fill(q.prompt, s, data)}")
     key = f"answer_{s['lesson']}_{s['step']}"
     given = course.answered(state, s)
+    if given is not None:  # the field keeps the answer the verdict speaks of
+        state[key] = given
     row = st.container(horizontal=True, vertical_alignment="bottom")
     if q.kind == "number":
         row.text_input(
             t("text.lesson.your_answer", text.YOUR_ANSWER),
             key=key,
-            width=220,
+            width="stretch",  # beside Check, in the column beside the picture
             disabled=given is not None,
             placeholder=t("text.lesson.number", text.NUMBER_PLACEHOLDER),
+            label_visibility="collapsed",  # the prompt above says what to enter
         )
     else:
         choices = course.options(q, s, data)
@@ -52,6 +55,7 @@ def question_box(q: Question, s: Settings, data: Data, state: MutableMapping[str
             index=None,
             disabled=given is not None,
             horizontal=True,
+            label_visibility="collapsed",
         )
     if given is None:
         row.button(

@@ -110,13 +110,10 @@ def test_the_model_s_layers_open_in_the_histograms(open_app):
     """The digits CNN is a source of tensors too: a link names a layer (?layer=)."""
     at = open_app(source="model", layer="conv1.weight")
     assert any(
-        m.value.startswith(
-            "**conv1\\.weight** of **digits\\-cnn\\.safetensors**: 144 values "
-            "as a 16 × 1 × 3 × 3 matrix"
-        )
+        m.value.startswith("**digits\\-cnn\\.safetensors**: 144 values as a 16 × 1 × 3 × 3 matrix")
         for m in at.markdown
     )  # 16 filters of 1 × 3 × 3
-    assert at.selectbox(key="model_tensor").value == "conv1.weight"
+    assert at.main.selectbox(key="model_tensor").value == "conv1.weight"  # above the picture
     assert at.query_params["layer"] in ("conv1.weight", ["conv1.weight"])
     tabs = [t.label for t in at.main.tabs]
     assert "Whole model" in tabs and "Accuracy" in tabs

@@ -65,10 +65,11 @@ def test_an_uploaded_npy_is_shown(small_app):
     upload(at, "w.npy", fx.npy_bytes(x))
     assert at.radio(key="source").value == "file"
     assert sqnr(at) == expected_sqnr(x)
-    assert at.main.markdown[0].value == (
-        "**w** of **w\\.npy**: 960 values as a 24 × 40 matrix, quantized to **4 bits**, "
+    assert at.main.markdown[0].value == (  # the tensor picker above it names the tensor
+        "**w\\.npy**: 960 values as a 24 × 40 matrix, quantized to **4 bits**, "
         "asymmetric (zero point), min-max range, per tensor."
     )
+    assert at.main.selectbox(key="file_tensor").value == "w"
     assert len(at.get("vega_lite_chart")) == 3  # histograms and the trade-off room
     assert "Channels" in [t.label for t in at.tabs]  # a matrix has rows
     assert "source" not in at.query_params  # an upload cannot travel in a link

@@ -117,4 +117,5 @@ def test_a_block_number_past_the_end_opens_the_last_block(open_app):
 def test_a_format_preset_opens_real_weights_in_that_format(open_app, key, line):
     at = open_app(preset=key)
     assert any(line in m.value for m in at.markdown)
-    assert any(m.value.startswith("**encoder\\.layer\\.0") for m in at.markdown)
+    assert any(m.value.startswith("**minilm\\-l6\\-sample\\.safetensors**: ") for m in at.markdown)
+    assert at.main.selectbox(key="tensor").value.startswith("encoder.layer.0")  # the picker

@@ -87,7 +87,8 @@ def test_the_answer_follows_the_data_on_screen(open_app):
 
 def test_next_previous_and_leave(open_app):
     at = open_app(lesson="zero-point")
-    assert at.markdown[0].value == "#### Zero point; symmetric against asymmetric · step 1 of 2"
+    heading = "#### Zero point; symmetric against asymmetric · step 1 of 2"
+    assert heading in [m.value for m in at.main.markdown]
     assert at.button(key="lesson_previous").disabled
     at.button(key="lesson_next").click()
     rerun(at)
@@ -97,6 +98,19 @@ def test_next_previous_and_leave(open_app):
     rerun(at)
     assert "lesson" not in at.query_params and "step" not in at.query_params
     assert not [b for b in at.button if b.key == "lesson_previous"]
+
+
+def test_the_lesson_picker_stays_while_a_lesson_is_open(open_app):
+    at = open_app(lesson="zero-point", step="2")
+    at.sidebar.selectbox(key="lesson_button").set_value("choosing-bits")  # another lesson
+    rerun(at)
+    assert at.query_params["lesson"] == "choosing-bits" and at.query_params["step"] == "1"
+
+
+def test_the_answer_stays_in_its_field_once_checked(open_app):
+    at = answer(open_app(lesson="what-a-step-is"), "what-a-step-is", 1, "0.3")
+    field = at.text_input(key="answer_what-a-step-is_1")
+    assert field.value == "0.3" and field.disabled  # the verdict speaks of it: it stays shown
 
 
 def test_the_sidebar_opens_a_lesson_at_its_first_step(open_app):

@@ -58,6 +58,16 @@ def test_the_article_values_at_3_bits(open_app):
     assert at.query_params["lesson"] == "worked-example"
 
 
+def test_the_error_column_reads_as_decimals_in_both_languages(open_app):
+    # 4 bits: s = 5.6 / 15 = 0.373333, q = 3, 6, 9, 12, 15, x̂ = 1.12, 2.24, 3.36, 4.48, 5.6;
+    # float32 makes 2.24 − 2.3 = −0.05999994, which the student reads as −0.06.
+    for lang, column in (("en", "error x̂ − x"), ("zh", "误差 x̂ − x")):
+        at = show_all(open_app(lesson="worked-example", bits="4", lang=lang))
+        assert table(at)[column] == ["−0.08", "−0.06", "−0.04", "−0.02", "0"]
+        follow = next(m.value for m in at.markdown if "x̂ − x = " in m.value)
+        assert "x̂ − x = −0.08" in follow  # value 1, the one walked through
+
+
 def test_following_another_value_and_the_symmetric_clamp(open_app):
     at = show_all(open_app(lesson="worked-example", bits="3", scheme="symmetric", follow="5"))
     assert table(at)["clamp → q"] == ["1", "1", "2", "3", "4 → 3 (clamped)"]

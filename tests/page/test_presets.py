@@ -128,3 +128,23 @@ def test_q4_0_stores_the_largest_magnitude_exactly_and_saturates_the_other_side(
     # because d = M/−8 is rounded to fp16 (within 2^-11 of M, as the line above checks)
     assert (codes[saturated] == 15).sum() == 6_862
     assert (codes[saturated] == 0).sum() == 9_201
+
+
+# What the class view lacks (rooms, the cards past step size, SQNR and levels used), in words.
+ONLY_IN_THE_NORMAL_VIEW = {
+    "en": ("room", " view", "card", "tab"),
+    "zh": ("房间", "视图", "卡片", "标签页"),
+}
+
+
+@pytest.mark.parametrize("lang", list(ONLY_IN_THE_NORMAL_VIEW))
+def test_a_scene_s_sentence_holds_in_the_class_view_too(lang):
+    """The teacher reads the same sentence in the class view, which has no rooms and only
+    three cards: no sentence may send the class to what is not there."""
+    from quantviz_app.i18n import Tr
+
+    t = Tr(lang)
+    for p in PRESETS:
+        sentence = t.preset(p.key, "lesson", p.lesson).lower()
+        assert not [w for w in ONLY_IN_THE_NORMAL_VIEW[lang] if w in sentence], (p.key, sentence)
+    assert "min-max" in get_preset("clip_heavy_tails").lesson  # what to switch to instead

@@ -148,9 +148,11 @@ def test_the_grid_formulas_are_one_block_with_this_grids_code_range(laplace_4bit
     assert block.index("s &=") < block.index("z &=") < block.index("q &=")
 
 
-def test_levels_value_stays_short():
+def test_levels_value_counts_exactly():
     assert text.levels_value(16, 16) == "16 of 16"
-    assert text.levels_value(3_112, 65_536) == "3.11k of 65.5k"
+    assert text.levels_value(665, 1_024) == "665 of 1,024"  # not "665 of 1.02k"
+    assert text.levels_value(3_112, 4_096) == "3,112 of 4,096"  # not "3.11k of 4.1k"
+    assert text.levels_value(19_154, 65_536) == "19,154 of 65,536"
 
 
 def test_the_tradeoff_note_says_when_6_dB_per_bit_holds_and_what_clipping_costs():
@@ -193,3 +195,31 @@ def test_a_count_inside_a_chinese_card_is_counted_in_chinese():
     saturated = next(c for c in text.format_cards(qv.quantize(x, format="mxfp4"), t=Tr("zh"))
                      if c.key == "clipped")  # fmt: skip
     assert "1 个值" in saturated.help and "value" not in saturated.help
+
+
+ARTICLE_NAMED = {
+    "en": ("the article", "The Chinese blog article on quantization that this project grew from"),
+    "zh": ("原文", "本项目缘起的那篇讲量化的中文博客文章（下称“原文”）"),
+}
+
+
+@pytest.mark.parametrize("lang", list(ARTICLE_NAMED))
+def test_a_lesson_says_which_article_the_first_time_it_cites_it(lang):
+    from quantviz_app.i18n import Tr
+    from quantviz_app.lessonfile import lessons_in
+
+    word, named = ARTICLE_NAMED[lang]
+    citing = []
+    for lesson in lessons_in(lang):
+        texts = [
+            " ".join((s.text + (s.question.prompt if s.question else "")).split())
+            for s in lesson.steps
+        ]  # as Markdown reads it: a line break is a space
+        first = next((x for x in texts if word in x.lower() or named in x), None)
+        if first is not None:
+            citing.append(lesson.id)
+            assert named in first, (lesson.id, first)  # named before (or as) its first mention
+            assert first.index(named) <= first.lower().index(word), (lesson.id, first)
+    assert sorted(citing) == ["choosing-bits", "normalization-and-dequantization",
+                              "what-a-step-is"]  # fmt: skip
+    assert named.lower() in text.worked_intro(Tr(lang)).lower()  # its example: the values

@@ -4,6 +4,7 @@ that says exactly what the core computed."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -61,7 +62,7 @@ def test_histogram_data_of_a_small_case():
     assert sets["original"]["count"].sum() == 7
     assert sets["title_original"]["text"].tolist() == ["Original: 7 values (bins 0.013 wide)"]
     assert sets["title_quantized"]["text"].tolist() == [
-        "After 2-bit quantization: 3 of 4 levels used"
+        "After 2-bit quantization\n3 of 4 levels used"  # two short lines (see charts)
     ]
 
 
@@ -70,6 +71,24 @@ def test_past_256_levels_the_quantized_values_are_counted_per_bin(laplace):
     sets = histograms.datasets(laplace, r)
     assert sets["spikes"].empty and sets["levels"].empty
     assert sets["qbins"]["count"].sum() == laplace.size
+
+
+def test_a_16_bit_title_counts_exactly_on_two_short_lines(laplace):
+    sets = histograms.datasets(laplace, laplace.quantized({"bits": 16}))
+    title = sets["title_quantized"]["text"].iloc[0]
+    assert re.fullmatch(r"After 16-bit quantization\n\d{1,2},\d{3} of 65,536 levels used", title)
+
+
+def test_a_chart_title_never_widens_its_chart():
+    """A text wider than the plot makes Vega shrink the plot (autosize fit-x): every title is
+    cut at the plot's width instead, and the quantized panel leaves room for two lines."""
+    for panel in ("original", "quantized"):
+        spec = charts.histogram_spec(panel, log=False)
+        (title,) = [x for x in spec["layer"] if x["mark"]["type"] == "text"]
+        assert title["mark"]["limit"] == {"expr": "width"}
+    two = charts.histogram_spec("quantized", log=False)
+    assert two["layer"][-1]["mark"]["lineBreak"] == "\n"
+    assert two["padding"]["top"] > charts.histogram_spec("original", log=False)["padding"]["top"]
 
 
 def test_only_the_datasets_a_spec_draws_are_sent_and_never_empty():
