@@ -82,8 +82,9 @@ def fixed_point_multiplier(m: float) -> tuple[int, int]:
 
     ``M = f · 2^e`` with ``f`` in [0.5, 1) (``frexp``); ``M0 = round(f · 2^31)`` (half away
     from zero) and ``n = 31 − e``. If ``f · 2^31`` rounds up to 2^31, ``M0`` is halved and
-    ``n`` lowered by one; below 2^−32, ``M0 = 0`` (TFLite's rule). E.g. ``M = 0.0003 = 0.6144 · 2^−11`` → ``M0 = 1319413953``,
-    ``n = 42`` (``1319413953 / 2^42 = 0.000299999999924``).
+    ``n`` lowered by one; below 2^−32, ``M0 = 0`` (TFLite's rule). E.g.
+    ``M = 0.0003 = 0.6144 · 2^−11`` → ``M0 = 1319413953``, ``n = 42``
+    (``1319413953 / 2^42 = 0.000299999999924``).
     """
     m = float(m)
     if not math.isfinite(m) or m <= 0:
