@@ -28,8 +28,9 @@ def require_module(name: str, why: str) -> ModuleType:
 
 
 def unescape(markdown: str) -> str:
-    """What a student reads of the page's Markdown: its backslash escapes undone (the page
-    escapes every value it repeats from a link, a file or a person)."""
+    """What a student reads of the page's Markdown: its backslash escapes undone and its
+    invisible word joiners left out (the page escapes every value it repeats from a link, a
+    file or a person, and breaks the bare addresses GFM would link)."""
     import re
 
-    return re.sub(r"\\(.)", r"\1", markdown)
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")

@@ -15,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from quantviz_app import widgets
+from quantviz_app.format import md_escape
 from quantviz_app.views import lesson
 from tests import io_fixtures as fx
 from tests.conftest import unescape
@@ -182,3 +183,12 @@ def test_names_inside_an_upload_error_are_shown_as_text(small_app):
         "[Your session expired, log in](http://evil.example/login) (complex numbers cannot be "
         "quantized)."
     )
+
+
+def test_bare_addresses_get_an_invisible_word_joiner_and_names_nothing():
+    # GFM links bare addresses after parsing, so escaping is not enough (tests/e2e checks
+    # the rendered page): a word joiner (U+2060) goes where the link would start.
+    assert md_escape("http://evil.example/x") == "http\\:\u2060//evil\\.example/x"
+    assert md_escape("www.evil.example") == "www\u2060\\.evil\\.example"
+    assert md_escape("me@evil.example") == "me@\u2060evil\\.example"
+    assert md_escape("layer.http_proj.weight:0") == "layer\\.http\\_proj\\.weight\\:0"
