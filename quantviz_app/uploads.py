@@ -108,7 +108,6 @@ class Reservation:
     def __init__(self, session: str, nbytes: int) -> None:
         self.session = session
         self.bytes = nbytes
-        self.held = False
 
     def grow_to(self, nbytes: int) -> None:
         """Take ``nbytes`` in all (never less than taken); :class:`Busy` if they do not fit."""
@@ -125,15 +124,9 @@ class Reservation:
         self.grow_to(total * VALUE_BYTES)
 
     def hold(self, held: Held) -> None:
-        """Keep ``held`` for its session in this place, charged ``held.charge`` bytes."""
-        with _LOCK:
-            _READING.pop(id(self), None)
-            previous = _HELD.pop(held.session, None)
-            _HELD[held.session] = held
-            self.held = True
-        if previous is not None and previous is not held:
-            _free(previous)
-        start_janitor()
+        """Keep ``held`` for its session in this place, charged ``held.charge`` bytes (grown
+        to first)."""
+        _keep(held, self)
 
     def release(self) -> None:
         """Give the place back (nothing if the upload is held)."""
@@ -160,15 +153,17 @@ def reserve(session: str, nbytes: int = 0) -> Reservation | None:
         return place
 
 
-def full() -> bool:
-    """True when no place is left for another upload (:data:`MAX_HELD` taken)."""
-    with _LOCK:
-        return _taken()[0] >= MAX_HELD
-
-
 def hold(held: Held) -> None:
     """Keep ``held`` for its session without a reservation (replacing what it held)."""
+    _keep(held)
+
+
+def _keep(held: Held, place: Reservation | None = None) -> None:
+    """``held`` becomes its session's upload, in ``place`` if given (one step: the place is
+    never free in between)."""
     with _LOCK:
+        if place is not None:
+            _READING.pop(id(place), None)
         previous = _HELD.pop(held.session, None)
         _HELD[held.session] = held
     if previous is not None and previous is not held:
