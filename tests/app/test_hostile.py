@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from quantviz_app import widgets
 from quantviz_app.format import md_escape
-from quantviz_app.views import lesson
+from quantviz_app.views import channels, lesson
 from tests import io_fixtures as fx
 from tests.conftest import unescape
 
@@ -107,6 +107,24 @@ def test_a_layer_with_more_rows_than_values_opens_with_more_values(open_app):
     at.select_slider(key="n").set_value(1000)  # the sidebar asks again: the same sentence
     run(at)
     assert at.select_slider(key="n").value == 10_000 and len(at.warning) == 1
+
+
+def test_in_chinese_too(open_app):
+    at = open_app(lang="zh", dist="layer", rows="1024", n="1000")
+    assert [unescape(w.value) for w in at.warning] == [
+        "1,024 行至少需要 1,024 个值，每行一个；因此显示 10,000 个值，而不是 1,000 个。"
+    ]
+
+
+def test_the_channels_room_says_when_a_tensor_is_too_big_for_it(open_app, monkeypatch):
+    monkeypatch.setattr(channels, "MAX_VALUES", 10_000)  # the layer: 64 rows × 1,536
+    at = open_app(dist="layer", n="100000", room="Channels")
+    assert [unescape(i.value) for i in at.info if "Channels room" in i.value] == [
+        "This tensor holds 98,304 values; the Channels room compares two grids on tensors of "
+        "up to 10,000 values (each grid keeps a quantized copy of every value). Choose a "
+        "smaller tensor, or see every layer's numbers in the Whole model room."
+    ]
+    assert at.slider(key="bits").value == 4 and at.metric  # the rest of the page is there
 
 
 def test_a_file_of_nan_and_inf_is_refused_and_the_uploader_stays(small_app):
