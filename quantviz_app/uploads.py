@@ -307,16 +307,14 @@ def _limited_files() -> type:
         one), and :data:`FILE_BYTES` for all sessions' files together."""
 
         def add_file(self, session_id: str, file: Any) -> None:
-            with self._lock:
+            with self._lock:  # one step: two requests of a session cannot both stay
                 mine = self.file_storage.get(session_id, {})
                 others = self._total_bytes - sum(len(f.data) for f in mine.values())
                 if others + len(file.data) > FILE_BYTES:
                     raise _refused()
-                for old in list(mine.values()):  # replaced by the newest
-                    del mine[old.file_id]
-                    self._total_bytes -= len(old.data)
-                    self._file_count -= 1
-            super().add_file(session_id, file)
+                self._total_bytes = others + len(file.data)
+                self._file_count += 1 - len(mine)
+                self.file_storage[session_id] = {file.file_id: file}  # the newest replaces
 
     return LimitedFiles
 
