@@ -166,7 +166,7 @@ def _enough_values(s: Settings, notes: list[Message]) -> Settings:
     n = min(size for size in SAMPLE_SIZES if size >= least)
     notes.append(Message(
         "text.source.more_values",
-        "{rows} rows need at least {rows} values, one a row; showing {n} values instead of "
+        "{rows} rows need at least {rows} values, one per row; showing {n} values instead of "
         "{asked}.",
         {"rows": f"{least:,}", "n": f"{n:,}", "asked": f"{s['n']:,}"},
     ))  # fmt: skip

@@ -100,7 +100,8 @@ def test_a_mismatch_that_changes_every_run_cannot_loop_either(small_app, monkeyp
 def test_a_layer_with_more_rows_than_values_opens_with_more_values(open_app):
     at = open_app(dist="layer", rows="1024", n="1000")
     assert [unescape(w.value) for w in at.warning] == [
-        "1,024 rows need at least 1,024 values, one a row; showing 10,000 values instead of 1,000."
+        "1,024 rows need at least 1,024 values, one per row; showing 10,000 values instead "
+        "of 1,000."
     ]
     assert at.select_slider(key="n").value == 10_000
     assert at.main.markdown[0].value.startswith("**Linear layer (uneven rows)**: 9,216 values")
