@@ -44,7 +44,8 @@ controls.sidebar(settings, fitted, data, state, on_page=on_page)
 
 # ---- the page: what to know, then the lesson (a fragment: a bit move redraws only it) ---
 t = i18n.Tr(settings["lang"])
-warnings = [text.ignored_from_link(note, t) for note in link_notes + source_notes]
+warnings = [text.ignored_from_link(note, t) for note in link_notes]
+warnings += [text.echo(note, t) for note in source_notes]
 if data.dropped:
     warnings.append(text.dropped_warning(data.dropped, t))
 if upload_error:

@@ -11,7 +11,12 @@ with a query string), then every 1–3 s it acts, as a student does:
   channel (a full rerun),
 * the first K of them upload the real 90 MB MiniLM-L6 checkpoint (``--checkpoint``) right
   after opening the page: the file goes through ``/_stcore/upload_file/…`` (an HTTP PUT,
-  as the browser sends it), then the uploader's new value reruns the page.
+  as the browser sends it), then the uploader's new value reruns the page;
+* with ``--hostile H``, the last H seats are hostile students (issue 22): each opens a link
+  whose value is a Markdown picture, uploads a zip bomb (a 0.4 MB ``.npz`` of 99 M float32
+  zeros), then a safetensors file with a 501-character tensor name, then replays the
+  upload request 8 times with new file ids (150 MB each), then moves the bit slider like
+  the others. Their numbers are printed apart; the others' must not notice them.
 
 An action is *settled* when the server says that rerun finished (``script_finished``).
 A student whose page has not settled when its next action is due waits for it (a student
@@ -40,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import os
 import random
@@ -53,11 +59,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+import zipfile
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
 
+import numpy as np
 import websockets
+from numpy.lib import format as npformat
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -183,6 +192,7 @@ class Tally:
     sessions: int = 0
     replicas: dict[str, int] = field(default_factory=dict)  # the replica each session met
     samples: list[str] = field(default_factory=list)  # the first few errors, said
+    hostile: dict[str, object] = field(default_factory=dict)  # what the hostile students met
 
 
 class Http:
@@ -238,6 +248,7 @@ class Student:
         self.closed = False
         self.actions = OTHER_ACTIONS
         self.metrics: list[str] = []  # the numbers the last run showed
+        self.alerts: list[str] = []  # the boxes (errors, warnings) the last run showed
         self.saw_file = False  # the page named the uploaded file
 
     # ---- the wire ----
@@ -286,6 +297,8 @@ class Student:
                 self.bits = int(proto.value[0])
         elif kind == "metric":
             self.metrics.append(proto.body)
+        elif kind == "alert":
+            self.alerts.append(unescape(proto.body))
         elif kind == "markdown" and self.checkpoint:
             self.saw_file |= self.checkpoint.name in unescape(proto.body)
 
@@ -300,7 +313,7 @@ class Student:
         if fragment:
             msg.rerun_script.fragment_id = fragment
         self.finished.clear()
-        self.metrics = []
+        self.metrics, self.alerts = [], []
         start = time.perf_counter()
         try:
             await self.ws.send(msg.SerializeToString())
@@ -425,17 +438,31 @@ class Student:
 
     async def upload(self) -> None:
         """The checkpoint through the uploader, as the browser sends it."""
-        loop = asyncio.get_running_loop()
         start = time.perf_counter()
-        name = self.checkpoint.name
-        self.file_urls = loop.create_future()
+        status, took = await self.send_file(self.checkpoint.name, self.checkpoint.read_bytes())
+        if status not in (200, 204):
+            self.tally.upload_failures += 1
+            self.tally.samples.append(f"student {self.n}: upload answered HTTP {status}")
+            return
+        if took is not None and not self.saw_file:
+            self.tally.upload_failures += 1
+            self.tally.samples.append(f"student {self.n}: the page did not take the file")
+        elif took is not None:
+            self.tally.uploads.append(time.perf_counter() - start)
+
+    async def file_urls_for(self, name: str):
+        """Ask the server where to send a file (as the browser does before its PUT)."""
+        self.file_urls = asyncio.get_running_loop().create_future()
         msg = BackMsg()
         msg.file_urls_request.request_id = str(uuid.uuid4())
         msg.file_urls_request.file_names.append(name)
         msg.file_urls_request.session_id = self.session_id
         await self.ws.send(msg.SerializeToString())
-        urls = (await asyncio.wait_for(self.file_urls, 30)).file_urls[0]
-        payload = self.checkpoint.read_bytes()
+        return (await asyncio.wait_for(self.file_urls, 30)).file_urls[0]
+
+    async def put(self, path: str, name: str, payload: bytes) -> int:
+        """The browser's upload request (multipart PUT); the HTTP status."""
+        loop = asyncio.get_running_loop()
         boundary = uuid.uuid4().hex
         body = (
             (
@@ -450,37 +477,96 @@ class Student:
             "X-Xsrftoken": self.http.cookies.get("_streamlit_xsrf", ""),
             "Origin": self.base.rstrip("/"),
         }
-        path = urllib.parse.urlparse(urls.upload_url).path or urls.upload_url
         if not path.startswith("/"):
             path = "/" + path
         status = await loop.run_in_executor(None, self.http.request, path, "PUT", body, headers)
-        del body, payload
+        del body
         self.check_affinity_after_upload()
+        return status
+
+    async def send_file(self, name: str, payload: bytes) -> tuple[int, float | None]:
+        """A file through the uploader: the PUT, then the uploader's new value reruns the
+        page. The HTTP status and the seconds the rerun took (None: no rerun)."""
+        urls = await self.file_urls_for(name)
+        path = urllib.parse.urlparse(urls.upload_url).path or urls.upload_url
+        status = await self.put(path, name, payload)
         if status not in (200, 204):
-            self.tally.upload_failures += 1
-            self.tally.samples.append(f"student {self.n}: upload answered HTTP {status}")
-            return
+            return status, None
         state = WidgetState(id=self.ids.get("upload", ""))
         info = state.file_uploader_state_value.uploaded_file_info.add()
-        info.file_id, info.name, info.size = urls.file_id, name, self.checkpoint.stat().st_size
+        info.file_id, info.name, info.size = urls.file_id, name, len(payload)
         info.file_urls.file_id = urls.file_id
         info.file_urls.upload_url, info.file_urls.delete_url = urls.upload_url, urls.delete_url
-        took = await self.rerun(state=state)
-        if took is not None and not self.saw_file:
-            self.tally.upload_failures += 1
-            self.tally.samples.append(f"student {self.n}: the page did not take the file")
-        elif took is not None:
-            self.tally.uploads.append(time.perf_counter() - start)
+        return status, await self.rerun(state=state)
+
+
+# --------------------------------------------------------------------------- a hostile one
+
+HOSTILE_LINK = "?bits=" + urllib.parse.quote("![](http://evil.example/x.png)")
+REPLAYS, REPLAY_BYTES = 8, 150 * 10**6
+
+
+def npz_bomb(values: int) -> bytes:
+    """A .npz of ``values`` float32 zeros, deflated, written a megabyte at a time (99 M
+    values: 396 MB in 0.4 MB)."""
+    buf = io.BytesIO()
+    header = {"descr": "<f4", "fortran_order": False, "shape": (values,)}
+    with (
+        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf,
+        zf.open("w.npy", "w", force_zip64=True) as member,
+    ):
+        npformat.write_array_header_1_0(member, header)
+        left = 4 * values
+        while left:
+            member.write(bytes(min(2**20, left)))
+            left -= min(2**20, left)
+    return buf.getvalue()
+
+
+def long_name_file(chars: int) -> bytes:
+    """A safetensors file of one small matrix whose name has ``chars`` characters."""
+    from safetensors.numpy import save
+
+    name = "layer." + "a" * (chars - 6)
+    return save({name: np.random.default_rng(0).normal(size=(8, 16)).astype(np.float32)})
+
+
+class Hostile(Student):
+    """A student who attacks the page (issue 22), then moves the bit slider like the others.
+
+    Opens a link whose value is a Markdown picture; uploads a zip bomb; uploads a file with
+    a 501-character tensor name; replays the upload request with new file ids. What the
+    server answered goes to ``tally.hostile``.
+    """
+
+    async def upload(self) -> None:
+        met = self.tally.hostile
+        met["link_alerts"] = len(self.alerts)
+        status, took = await self.send_file("bomb32.npz", npz_bomb(99 * 10**6))
+        met["bomb"] = {"http": status, "settled_s": took and round(took, 2),
+                       "said": self.alerts[:1]}  # fmt: skip
+        status, took = await self.send_file("long.safetensors", long_name_file(501))
+        met["long_name"] = {"http": status, "settled_s": took and round(took, 2),
+                            "numbers_shown": len(self.metrics)}  # fmt: skip
+        urls = await self.file_urls_for("replay.npy")
+        folder = (urllib.parse.urlparse(urls.upload_url).path or urls.upload_url).rsplit("/", 1)[0]
+        payload, statuses = bytes(REPLAY_BYTES), []
+        for _ in range(REPLAYS):  # the browser's PUT again, each time with a new file id
+            statuses.append(await self.put(f"{folder}/{uuid.uuid4()}", "replay.npy", payload))
+        met["replays"] = statuses
+        del payload
 
 
 # --------------------------------------------------------------------------- the class
 
 
 async def run_class(base: str, students: int, uploaders: int, seconds: float, seed: int,
-                    checkpoint: Path, ramp: float, churn: bool = False) -> Tally:  # fmt: skip
-    """N seats for ``seconds``; with ``churn`` each seat's student leaves after 30–90 s and
-    a new one sits down (a new session; an uploader's seat uploads again)."""
-    tally = Tally()
+                    checkpoint: Path, ramp: float, churn: bool = False,
+                    hostile: int = 0) -> tuple[Tally, Tally]:  # fmt: skip
+    """N seats for ``seconds``, the last ``hostile`` of them hostile students; with ``churn``
+    each seat's student leaves after 30–90 s and a new one sits down (a new session; an
+    uploader's seat uploads again). The ordinary students' tally, and the hostile ones'."""
+    tally, attacks = Tally(), Tally()
     rng = random.Random(seed)
     end = time.perf_counter() + seconds
 
@@ -488,6 +574,10 @@ async def run_class(base: str, students: int, uploaders: int, seconds: float, se
         while True:
             link = rng.choice(SHARED_LINKS) if n % 3 == 2 else ""
             leave = end if not churn else min(end, time.perf_counter() + rng.uniform(*CHURN_STAY_S))
+            if n >= students - hostile:
+                student = Hostile(n, base, attacks, random.Random(rng.random()), leave, ROOT)
+                await student.run(HOSTILE_LINK)
+                return
             student = Student(n, base, tally, random.Random(rng.random()), leave,
                               checkpoint if n < uploaders else None)  # fmt: skip
             if churn:
@@ -501,7 +591,7 @@ async def run_class(base: str, students: int, uploaders: int, seconds: float, se
         tasks.append(asyncio.create_task(seat(n)))
         await asyncio.sleep(ramp / max(1, students))
     await asyncio.gather(*tasks, return_exceptions=False)
-    return tally
+    return tally, attacks
 
 
 async def probe(base: str, moves: int, meter: Meter) -> dict[str, float]:
@@ -567,6 +657,8 @@ def main() -> int:
         metavar="NAME=VALUE",
         help="an environment variable for the server started (repeat it)",
     )
+    ap.add_argument("--hostile", type=int, default=0,
+                    help="of the students, how many are hostile (the last seats)")  # fmt: skip
     ap.add_argument("--churn", action="store_true",
                     help="an accelerated long class: students come and go, new seeds")  # fmt: skip
     ap.add_argument("--json", type=Path, help="also write the numbers here")
@@ -586,12 +678,17 @@ def main() -> int:
         before, cpu0, load0 = meter.rss(), meter.cpu(), os.getloadavg()
         meter.start()
         t0 = time.perf_counter()
-        tally = asyncio.run(run_class(base, args.students, args.uploaders, args.seconds, args.seed,
-                                      args.checkpoint, args.ramp, args.churn))  # fmt: skip
+        tally, attacks = asyncio.run(run_class(
+            base, args.students, args.uploaders, args.seconds, args.seed, args.checkpoint,
+            args.ramp, args.churn, args.hostile))  # fmt: skip
         wall = time.perf_counter() - t0
         cpu = meter.cpu() - cpu0
         load1 = os.getloadavg()
-        time.sleep(args.after)
+        left = time.perf_counter()
+        release = []  # RSS each 2 s after everyone left: the uploads' release (GRACE_S)
+        while time.perf_counter() - left < args.after:
+            time.sleep(min(2.0, max(0.0, args.after - (time.perf_counter() - left))))
+            release.append(round(meter.rss() / 2**20))
         meter.stop()
         after = meter.rss()
         probed = asyncio.run(probe(base, args.probe, meter)) if args.probe else {}
@@ -616,12 +713,17 @@ def main() -> int:
         "upload_ms": quantiles(tally.uploads),
         "rss_before_mb": round(before / mb), "rss_peak_mb": round(meter.peak / mb),
         "rss_after_mb": round(after / mb), "after_s": args.after,
+        "rss_every_2s_after_mb": release,
         "server_cpu_s": round(cpu, 1), "wall_s": round(wall, 1),
         "cpu_ms_per_action": round(1e3 * cpu / max(1, actions)),
         **{f"probe_{k}": v for k, v in probed.items()},
         "server_env": args.env,
         "load_before": [round(x, 2) for x in load0], "load_after": [round(x, 2) for x in load1],
         "replicas": tally.replicas, "samples": tally.samples,
+        **({"hostile": args.hostile, "hostile_met": attacks.hostile,
+            "hostile_moves_ms": quantiles(attacks.moves),
+            "hostile_errors": attacks.exceptions + attacks.never_settled + attacks.disconnects,
+            "hostile_samples": attacks.samples} if args.hostile else {}),
     }  # fmt: skip
     for key, value in result.items():
         print(f"{key:>22}: {value}")

@@ -36,6 +36,7 @@ __all__ = [
     "Param",
     "distributions",
     "get_distribution",
+    "min_samples",
     "sample",
 ]
 
@@ -387,7 +388,7 @@ def sample(name: str, n: int = 100_000, seed: int = 0, **params: float) -> np.nd
     n = _check_n(n)
     seed = _check_seed(seed)
     values = check_params(f"distribution {dist.name!r}", dist.params, params)
-    if dist.name == "layer" and n < values["rows"]:
+    if n < min_samples(name, **values):
         raise InputError(
             f"n ({n}) must be at least the number of rows ({values['rows']}) "
             "for the 'layer' distribution."
@@ -400,6 +401,27 @@ def sample(name: str, n: int = 100_000, seed: int = 0, **params: float) -> np.nd
         w = _float32_at_most(values["half_width"])
         np.clip(x, -w, w, out=x)
     return x
+
+
+def min_samples(name: str, **params: float) -> int:
+    """The fewest values :func:`sample` draws from ``name`` with these parameters.
+
+    ``"layer"``: one value per row at least, so ``rows`` (default 64); every other
+    distribution: 1.
+
+    Raises
+    ------
+    InputError
+        For an unknown name or parameter, or a parameter outside its range.
+
+    Examples
+    --------
+    >>> min_samples("layer", rows=1024)
+    1024
+    """
+    dist = get_distribution(name)
+    values = check_params(f"distribution {dist.name!r}", dist.params, params)
+    return int(values["rows"]) if dist.name == "layer" else 1
 
 
 # -------------------------------------------------------------- validation --

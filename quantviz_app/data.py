@@ -22,7 +22,7 @@ import numpy as np
 import streamlit as st
 
 import quantviz as qv
-from quantviz.io import LoadedWeights, read_weights
+from quantviz.io import LoadedWeights, is_quantizable, read_weights
 from quantviz.model_table import default_tensor, finite_tensor
 from quantviz.models.zoo import model_path
 from quantviz_app.cache import Store
@@ -38,7 +38,11 @@ MODEL_FILE = model_path(MODEL_NAME)
 # matrix (MiniLM-L6's embeddings, 11.7 M values) 45 MB of values and 67 MB per result.
 SHARED_BYTES = 512 * 2**20  # results of synthetic and shipped tensors, all sessions together
 SESSION_BYTES = 256 * 2**20  # results of one upload (its tensor and 3 results; more recompute)
+SESSION_MIN_BYTES = 32 * 2**20  # ... and at least this, however small its tensors
 MEASURE_ONLY_ABOVE = 2_000_000  # values: past this, views that need no arrays skip them
+# What one upload may decode (128 MB as float32): all of MiniLM-L6 (22.7 M values) fits; a
+# bigger checkpoint is for `quantviz report`, which reads a tensor at a time.
+UPLOAD_MAX_VALUES = 32_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -181,15 +185,45 @@ def from_file(kind: str, file_id: str, weights: LoadedWeights, tensor: str, stor
     return Data(key, x, tensor, weights.filename, dropped, store)
 
 
-def read_upload(uploaded: Any) -> LoadedWeights:
-    """Read an uploaded file (``qv.InputError`` with one sentence if it is not usable)."""
-    weights = read_weights(uploaded)
+def read_upload(uploaded: Any, budget: Callable[[int], None] | None = None) -> LoadedWeights:
+    """Read an uploaded file (``qv.InputError`` with one sentence if it is not usable).
+
+    At most :data:`UPLOAD_MAX_VALUES` values; ``budget`` is told how many the file holds
+    before they are decoded (:meth:`quantviz_app.uploads.Reservation.values`). A file whose
+    floating-point values are all NaN or infinite (a diverged training run) has nothing
+    to show and is refused.
+    """
+    weights = read_weights(uploaded, max_elements=UPLOAD_MAX_VALUES, budget=budget)
     if default_tensor(weights.tensors) is None:
         kinds = ", ".join(sorted({str(x.dtype) for x in weights.tensors.values()})) or "none"
         raise qv.InputError(
             f"{weights.filename} holds no floating-point tensor to quantize "
             f"(only {kinds} values: ids, masks or counters, not weights)."
         )
+    if not any(has_finite(x) for x in weights.tensors.values() if is_quantizable(x)):
+        raise qv.InputError(
+            f"{weights.filename} holds no finite value to quantize: every value of its "
+            "floating-point tensors is NaN or infinite (a training run that diverged?)."
+        )
     for x in weights.tensors.values():
         _read_only(x)
     return weights
+
+
+def has_finite(x: np.ndarray) -> bool:
+    """Whether ``x`` holds at least one finite value (looked at a million at a time)."""
+    flat = x.reshape(-1)
+    return any(np.isfinite(flat[i : i + 2**20]).any() for i in range(0, flat.size, 2**20))
+
+
+def uploaded_bytes(weights: LoadedWeights) -> int:
+    """What an upload holds: its tensors' bytes."""
+    return sum(int(x.nbytes) for x in weights.tensors.values())
+
+
+def store_bytes(weights: LoadedWeights) -> int:
+    """The bound of an upload's results' store: a few results of its largest tensor (each
+    keeps ~6 bytes a value: its dequantized copy and its codes), from
+    :data:`SESSION_MIN_BYTES` to :data:`SESSION_BYTES`."""
+    largest = max((x.nbytes for x in weights.tensors.values() if is_quantizable(x)), default=0)
+    return int(min(SESSION_BYTES, max(SESSION_MIN_BYTES, 6 * largest)))

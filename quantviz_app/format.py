@@ -116,7 +116,17 @@ def operand_digits(
     return most
 
 
+WORD_JOINER = "\u2060"  # invisible, and no line break at it
+
+# Where GFM would turn plain text into a link (Streamlit links bare addresses after the
+# Markdown is parsed, so escapes do not stop it): a scheme's "://", "www.", an e-mail's "@".
+_AUTOLINKS = re.compile(r"(?i)(?<=[a-z]:)(?=//)|(?<=\bwww)(?=\.)|(?<=\w@)(?=\w)")
+
+
 def md_escape(text: str) -> str:
-    """``text`` shown literally in Markdown (file and tensor names come from users' files)."""
+    """``text`` shown literally in Markdown (file and tensor names come from users' files,
+    values from links): Markdown's punctuation escaped, and an invisible word joiner
+    (U+2060) where GFM would link a bare address (``http:⁠//``, ``www⁠.``, ``a@⁠b.org``)."""
     text = re.sub(r"[\x00-\x1f\x7f]", " ", str(text))
+    text = _AUTOLINKS.sub(WORD_JOINER, text)
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])", r"\\\1", text)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import quantviz as qv
+from quantviz.io import MAX_NAME_CHARS
 from quantviz_app.i18n import LANGUAGES, Message, Tr
 from quantviz_app.lessonfile import all_lessons
 
@@ -87,6 +88,9 @@ class Setting:
         The options a link may carry, when fewer than ``options``, and the
         sentence that says why another one is refused (an upload cannot travel
         in a link).
+    max_chars : int
+        The longest text a ``"text"`` setting takes (a tensor's name: any name the
+        file readers accept, :data:`quantviz.io.MAX_NAME_CHARS`).
     """
 
     key: str
@@ -108,6 +112,7 @@ class Setting:
     group: str = "quantization"
     link_options: tuple = ()
     link_refusal: str = ""
+    max_chars: int = 500
 
     def __post_init__(self) -> None:
         if self.url == "":
@@ -164,8 +169,9 @@ class Setting:
             return (low, high)
         if self.kind == "text":
             text = str(value)
-            if not 1 <= len(text) <= 500:
-                raise Invalid("text.valid.text", "a name of 1 to 500 characters")
+            if not 1 <= len(text) <= self.max_chars:
+                raise Invalid("text.valid.text", "a name of 1 to {most} characters",
+                              most=f"{self.max_chars:,}")  # fmt: skip
             return text
         raise AssertionError(self.kind)
 
@@ -451,6 +457,7 @@ SETTINGS: tuple[Setting, ...] = (
         applies=_when("source", "sample"),
         pinned=True,
         group="data",
+        max_chars=MAX_NAME_CHARS,
     ),
     Setting(
         "model_tensor",
@@ -463,6 +470,7 @@ SETTINGS: tuple[Setting, ...] = (
         applies=_when("source", "model"),
         pinned=True,
         group="data",
+        max_chars=MAX_NAME_CHARS,
     ),
     Setting(
         "file_tensor",
@@ -474,6 +482,7 @@ SETTINGS: tuple[Setting, ...] = (
         url=None,
         applies=_when("source", "file"),
         group="data",
+        max_chars=MAX_NAME_CHARS,
     ),
     # ---- the quantization -------------------------------------------------
     Setting(

@@ -15,12 +15,13 @@ from typing import Any
 import streamlit as st
 
 import quantviz as qv
+from quantviz.distributions import min_samples
 from quantviz.io import LoadedWeights, is_quantizable
 from quantviz.model_table import default_tensor
 from quantviz_app import data, text, uploads
 from quantviz_app.cache import Store
 from quantviz_app.i18n import Message, Tr
-from quantviz_app.schema import Settings, distribution_params
+from quantviz_app.schema import SAMPLE_SIZES, Settings, distribution_params
 
 UPLOAD = "_upload"  # session key: the file id of the upload this session shows
 BAD_UPLOAD = "_bad_upload"  # session key: (file id, message) of a file that could not be read
@@ -52,16 +53,23 @@ def take_upload(state: MutableMapping[str, Any]) -> str | None:
         return bad[1]
     uploads.release(session)  # the previous file goes before the next one is read
     state.pop(UPLOAD, None)
-    if uploads.full():  # not remembered as bad: the same file may fit in a minute
+    place = uploads.reserve(session)  # taken before reading, given back unless held
+    if place is None:  # not remembered as bad: the same file may fit in a minute
         return text.upload_busy(uploads.MAX_HELD, t)
-    size_mb = max(1, round(getattr(uploaded_file, "size", 0) / 2**20))
-    try:
-        with st.spinner(text.upload_reading(getattr(uploaded_file, "name", ""), size_mb, t)):
-            weights = data.read_upload(uploaded_file)
-    except qv.InputError as exc:
-        state[BAD_UPLOAD] = (file_id, str(exc))
-        return str(exc)
-    uploads.hold(uploads.Held(session, file_id, weights, Store(data.SESSION_BYTES), uploaded_file))
+    size_mb = max(1, round(getattr(uploaded_file, "size", 0) / 10**6))
+    with place:
+        try:
+            with st.spinner(text.upload_reading(getattr(uploaded_file, "name", ""), size_mb, t)):
+                weights = data.read_upload(uploaded_file, budget=place.values)
+            store = Store(data.store_bytes(weights))
+            charge = data.uploaded_bytes(weights) + store.max_bytes
+            place.grow_to(charge)
+        except uploads.Busy:
+            return text.upload_busy(uploads.MAX_HELD, t)
+        except qv.InputError as exc:
+            state[BAD_UPLOAD] = (file_id, str(exc))
+            return str(exc)
+        place.hold(uploads.Held(session, file_id, weights, store, uploaded_file, charge=charge))
     state[UPLOAD] = file_id
     state["source"] = "file"
     state["file_tensor"] = default_tensor(weights.tensors)
@@ -99,10 +107,12 @@ def tensor_choices(weights: LoadedWeights) -> list[str]:
 
 
 def current(s: Settings, state: MutableMapping[str, Any]) -> tuple[Data, Settings, list[str]]:
-    """The tensor the settings name, the settings corrected to one that exists, and notes.
+    """The tensor the settings name, the settings corrected to one that exists, and notes
+    (messages to say, through :func:`quantviz_app.text.echo`).
 
     A tensor name the file does not have (an old link) falls back to the file's
-    largest matrix, with a note.
+    largest matrix, with a note; so does a tensor with no finite value. A linear layer
+    with more rows than values gets more values, with a note.
     """
     uploads.start_janitor()
     notes: list[Message] = []
@@ -110,6 +120,7 @@ def current(s: Settings, state: MutableMapping[str, Any]) -> tuple[Data, Setting
     if s["source"] == "file" and held is None:
         s = s.replace(source="synthetic")
     if s["source"] == "synthetic":
+        s = _enough_values(s, notes)
         x = data.synthetic(s["dist"], s["n"], s["seed"], distribution_params(s))
         return x, s, notes
     if s["source"] == "sample":
@@ -125,13 +136,41 @@ def current(s: Settings, state: MutableMapping[str, Any]) -> tuple[Data, Setting
     if s[key] not in choices:
         fallback = default_tensor(weights.tensors)
         if s[key]:
-            notes.append(Message(
+            notes.append(text.from_link(Message(
                 "text.link.no_tensor",
                 "{file} has no floating-point tensor called '{name}'; showing {fallback}.",
                 {"file": weights.filename, "name": s[key][:80], "fallback": fallback},
-            ))  # fmt: skip
+            )))  # fmt: skip
         s = s.replace(**{key: fallback})
-    return data.from_file(s["source"], file_id, weights, s[key], store), s, notes
+    x = data.from_file(s["source"], file_id, weights, s[key], store)
+    if x.size == 0:  # every value NaN or infinite: another tensor, with a sentence
+        finite = [n for n in choices if n != s[key] and data.has_finite(weights.tensors[n])]
+        fallback = default_tensor({n: weights.tensors[n] for n in finite})
+        notes.append(Message(
+            "text.source.no_finite",
+            "{name} holds no finite value (its {count} values are NaN or infinite); "
+            "showing {fallback}.",
+            {"name": s[key][:80], "count": f"{x.dropped:,}", "fallback": fallback},
+        ))  # fmt: skip
+        s = s.replace(**{key: fallback})
+        x = data.from_file(s["source"], file_id, weights, s[key], store)
+    return x, s, notes
+
+
+def _enough_values(s: Settings, notes: list[Message]) -> Settings:
+    """The settings with a sample size the distribution can draw: a linear layer of 1,024
+    rows needs 1,024 values or more, so n = 1,000 becomes 10,000 (with a sentence)."""
+    least = min_samples(s["dist"], **distribution_params(s))
+    if s["n"] >= least:
+        return s
+    n = min(size for size in SAMPLE_SIZES if size >= least)
+    notes.append(Message(
+        "text.source.more_values",
+        "{rows} rows need at least {rows} values, one per row; showing {n} values instead of "
+        "{asked}.",
+        {"rows": f"{least:,}", "n": f"{n:,}", "asked": f"{s['n']:,}"},
+    ))  # fmt: skip
+    return s.replace(n=n)
 
 
 Data = data.Data

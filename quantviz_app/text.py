@@ -25,7 +25,7 @@ from quantviz.mistakes import ArticleMistakes
 from quantviz.number_formats import FormatResult
 from quantviz.pipeline import QuantResult
 from quantviz.worked import WorkedExample
-from quantviz_app.format import MINUS, db, decimals, num, operand_digits, percent, tex
+from quantviz_app.format import MINUS, db, decimals, md_escape, num, operand_digits, percent, tex
 from quantviz_app.i18n import EN, Message, Tr
 from quantviz_app.presets import Preset
 
@@ -508,6 +508,17 @@ def sweep_note(method: str, size: int, sample_values: int, t: Tr = EN) -> str | 
     return None
 
 
+def channels_too_big(values: int, most: int, t: Tr = EN) -> str:
+    """Why the Channels room does not draw a tensor this big."""
+    return t(
+        "text.channels.too_big",
+        "This tensor holds {values} values; the Channels room compares two grids on tensors of "
+        "up to {most} values (each grid keeps a quantized copy of every value). Choose a "
+        "smaller tensor, or see every layer's numbers in the Whole model room.",
+        values=f"{values:,}", most=f"{most:,}",
+    )  # fmt: skip
+
+
 def channel_note(stats: ChannelStats, labels: tuple[str, str], t: Tr = EN) -> str:
     """What to notice in the per-channel view (Markdown); ``labels`` name the two grids
     compared (as ``stats`` does), in ``t``'s language."""
@@ -531,28 +542,55 @@ def channel_note(stats: ChannelStats, labels: tuple[str, str], t: Tr = EN) -> st
 
 
 def upload_reading(file: str, mb: int, t: Tr = EN) -> str:
-    """What the spinner says while an uploaded file is read."""
-    return t("text.upload.reading", "Reading {file} ({mb} MB)…", file=file, mb=mb)
+    """What the spinner says while an uploaded file is read (its name escaped)."""
+    return t("text.upload.reading", "Reading {file} ({mb} MB)…", file=md_escape(file), mb=mb)
 
 
 def upload_busy(n: int, t: Tr = EN) -> str:
-    """Why an upload is refused while the server holds its most uploads."""
+    """Why an upload is refused while the server holds as many uploads as it can."""
     return t(
         "text.upload.busy",
-        "The server holds {n} uploaded files already, its limit; try again in a few minutes, "
-        "or use the shipped MiniLM-L6 sample.", n=n,
+        "The server holds as many uploaded files as its memory allows ({n} at most); try "
+        "again in a few minutes, or use the shipped MiniLM-L6 sample.", n=n,
     )  # fmt: skip
 
 
+def echo(said: Message | str, t: Tr = EN) -> str:
+    """A sentence that repeats what a link, a file or a person gave, as Markdown that shows
+    it literally: every value in it (a link's value, a file's or a tensor's name, typed
+    text) goes through :func:`~quantviz_app.format.md_escape`, so none becomes a picture, a
+    link (``http\\://`` is not linked) or formatting. The templates' own Markdown stays; a
+    plain string (a reader's sentence) is escaped whole. Every echo on the page goes
+    through here."""
+    if not isinstance(said, Message):
+        return md_escape(str(said))
+    return t.say(_escaped(said))
+
+
+def _escaped(message: Message) -> Message:
+    """``message`` with its text fields escaped for Markdown (numbers stay numbers)."""
+    fields = {
+        k: _escaped(v) if isinstance(v, Message) else md_escape(v) if isinstance(v, str) else v
+        for k, v in message.fields.items()
+    }
+    return Message(message.key, message.english, fields)
+
+
 def upload_error(detail: str, t: Tr = EN) -> str:
-    """Why a file was refused: the reader's sentence (the library speaks English; the
-    Chinese page says in Chinese that the file was refused, then gives it)."""
-    return t("text.upload_error", "{detail}", detail=detail)
+    """Why a file was refused: the reader's sentence, escaped (it names the file and its
+    tensors; the library speaks English, and the Chinese page says in Chinese that the
+    file was refused, then gives it)."""
+    return t("text.upload_error", "{detail}", detail=echo(detail, t))
+
+
+def from_link(note: Message | str) -> Message:
+    """A link value the page could not use, and why, as a message to say later."""
+    return Message("text.ignored_from_link", "Ignored from the link: {note}", {"note": note})
 
 
 def ignored_from_link(note: Message | str, t: Tr = EN) -> str:
-    """A link value the page could not use, and why."""
-    return t("text.ignored_from_link", "Ignored from the link: {note}", note=t.say(note))
+    """A link value the page could not use, and why (its values escaped: :func:`echo`)."""
+    return echo(from_link(note), t)
 
 
 def dropped_warning(dropped: int, t: Tr = EN) -> str:

@@ -7,10 +7,20 @@ bytes) for a while in case the browser reconnects, and frees it only when that s
 is garbage collected; the server's memory should not wait for that. So a janitor thread
 looks every :data:`SWEEP_EVERY_S` seconds, and the upload of a session that has had no
 browser for :data:`GRACE_S` seconds is released: its results, its tensors, and the
-bytes Streamlit holds for it. At most :data:`MAX_HELD` uploads are held at once; past
-that a new upload is refused (each holds up to about ``file size + SESSION_BYTES``).
-When no browser at all has been connected for ``GRACE_S`` (the class has left), the
-janitor also empties the shared store.
+bytes Streamlit holds for it. When no browser at all has been connected for ``GRACE_S``
+(the class has left), the janitor also empties the shared store.
+
+The memory uploads take is bounded whatever students send:
+
+* what uploads decode and compute: a file is read only after it has a place
+  (:func:`reserve`: one of :data:`MAX_HELD` uploads, and bytes of :data:`UPLOAD_BYTES`,
+  taken atomically), and its place grows with the values the reader announces *before*
+  decoding them (the readers' ``budget``), so a zip bomb is refused before it expands;
+  past either bound a new upload gets one sentence. A held upload is charged its tensors
+  and its results' store bound;
+* the files as uploaded, which Streamlit keeps in memory for their session: one per
+  session (the newest; a replayed upload request replaces it) and :data:`FILE_BYTES` in
+  all (:func:`guard_files`); past that the upload request is refused (HTTP 413).
 
 Measured (docs/BENCHMARKS.md, the class load test): a 90 MB checkpoint holds 0.4-0.55 GB
 while it lives; one replica with three of them stays under 3 GB.
@@ -28,18 +38,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from quantviz.errors import InputError
 from quantviz.io import LoadedWeights
 from quantviz_app import data
 from quantviz_app.cache import Store
 
 GRACE_S = 20.0  # an upload outlives its session's browser this long (time to reconnect)
 SWEEP_EVERY_S = 2.0  # how often the janitor looks (a scan of a few entries)
-MAX_HELD = 8  # uploads held at once, all sessions together
+MAX_HELD = 8  # uploads held (or being read) at once, all sessions together
+UPLOAD_BYTES = 1200 * 2**20  # what they decode and compute (tensors + results' stores), in all
+FILE_BYTES = 600 * 2**20  # files as uploaded, kept by Streamlit for their sessions, in all
+VALUE_BYTES = 4  # a value as the page holds it (float32)
+
+
+class Busy(InputError):
+    """No place for one more upload now (not the file's fault: it may fit in a minute)."""
 
 
 @dataclass(eq=False)
 class Held:
-    """An upload held for one session: the file's tensors and the results' store."""
+    """An upload held for one session: the file's tensors and the results' store.
+
+    ``charge``: the bytes it counts against :data:`UPLOAD_BYTES` (its tensors and its
+    store's bound)."""
 
     session: str
     file_id: str
@@ -47,9 +68,11 @@ class Held:
     store: Store
     uploaded: Any  # Streamlit's UploadedFile (a BytesIO over the file's bytes)
     gone_since: float | None = None  # when its session was first seen without a browser
+    charge: int = 0
 
 
 _HELD: dict[str, Held] = {}  # session id → its upload
+_READING: dict[int, Reservation] = {}  # places taken by files being read (id → place)
 _LOCK = threading.Lock()
 _JANITOR: list[threading.Thread] = []
 
@@ -67,15 +90,80 @@ def held_by(session: str) -> Held | None:
     return _HELD.get(session)
 
 
-def full() -> bool:
-    """True when :data:`MAX_HELD` uploads are held already."""
+def _taken() -> tuple[int, int]:
+    """Places and bytes taken now: held uploads and files being read (under ``_LOCK``)."""
+    places = len(_HELD) + len(_READING)
+    charged = sum(h.charge for h in _HELD.values()) + sum(r.bytes for r in _READING.values())
+    return places, charged
+
+
+class Reservation:
+    """A place for one upload, taken before its file is read: one of :data:`MAX_HELD`, and
+    ``bytes`` of :data:`UPLOAD_BYTES`, grown as the reader announces what it will decode.
+
+    Use it as a context manager: unless :meth:`hold` kept the upload, leaving the block
+    (a refused file, an error) gives the place back.
+    """
+
+    def __init__(self, session: str, nbytes: int) -> None:
+        self.session = session
+        self.bytes = nbytes
+
+    def grow_to(self, nbytes: int) -> None:
+        """Take ``nbytes`` in all (never less than taken); :class:`Busy` if they do not fit."""
+        with _LOCK:
+            if nbytes <= self.bytes:
+                return
+            _, charged = _taken()
+            if charged - self.bytes + nbytes > UPLOAD_BYTES:
+                raise Busy("No memory is free for one more upload now.")
+            self.bytes = nbytes
+
+    def values(self, total: int) -> None:
+        """The readers' ``budget``: the file will hold ``total`` values (before decoding)."""
+        self.grow_to(total * VALUE_BYTES)
+
+    def hold(self, held: Held) -> None:
+        """Keep ``held`` for its session in this place, charged ``held.charge`` bytes (grown
+        to first)."""
+        _keep(held, self)
+
+    def release(self) -> None:
+        """Give the place back (nothing if the upload is held)."""
+        with _LOCK:
+            _READING.pop(id(self), None)
+
+    def __enter__(self) -> Reservation:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def reserve(session: str, nbytes: int = 0) -> Reservation | None:
+    """Take a place for an upload of ``session`` (and ``nbytes``), or None when
+    :data:`MAX_HELD` uploads are held or being read, or the bytes do not fit. The check and
+    the taking are one step: two students cannot take the last place."""
     with _LOCK:
-        return len(_HELD) >= MAX_HELD
+        places, charged = _taken()
+        if places >= MAX_HELD or charged + nbytes > UPLOAD_BYTES:
+            return None
+        place = Reservation(session, nbytes)
+        _READING[id(place)] = place
+        return place
 
 
 def hold(held: Held) -> None:
-    """Keep ``held`` for its session (replacing what that session held before)."""
+    """Keep ``held`` for its session without a reservation (replacing what it held)."""
+    _keep(held)
+
+
+def _keep(held: Held, place: Reservation | None = None) -> None:
+    """``held`` becomes its session's upload, in ``place`` if given (one step: the place is
+    never free in between)."""
     with _LOCK:
+        if place is not None:
+            _READING.pop(id(place), None)
         previous = _HELD.pop(held.session, None)
         _HELD[held.session] = held
     if previous is not None and previous is not held:
@@ -95,6 +183,12 @@ def release(session: str) -> bool:
 def held_count() -> int:
     """How many uploads are held now, all sessions together."""
     return len(_HELD)
+
+
+def charged_bytes() -> int:
+    """Bytes of :data:`UPLOAD_BYTES` taken now (held uploads and files being read)."""
+    with _LOCK:
+        return _taken()[1]
 
 
 def _free(held: Held) -> None:
@@ -203,6 +297,61 @@ def _trim() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+def _limited_files() -> type:
+    """Streamlit's in-memory upload manager, keeping one file per session and
+    :data:`FILE_BYTES` in all (built on first use: Streamlit is imported late)."""
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+
+    class LimitedFiles(MemoryUploadedFileManager):
+        """One file per session (the newest replaces the others: the page's uploader takes
+        one), and :data:`FILE_BYTES` for all sessions' files together."""
+
+        def add_file(self, session_id: str, file: Any) -> None:
+            with self._lock:  # one step: two requests of a session cannot both stay
+                mine = self.file_storage.get(session_id, {})
+                others = self._total_bytes - sum(len(f.data) for f in mine.values())
+                if others + len(file.data) > FILE_BYTES:
+                    raise _refused()
+                self._total_bytes = others + len(file.data)
+                self._file_count += 1 - len(mine)
+                self.file_storage[session_id] = {file.file_id: file}  # the newest replaces
+
+    return LimitedFiles
+
+
+def _refused() -> Exception:
+    """What the upload route answers when :data:`FILE_BYTES` is taken: HTTP 413."""
+    said = "The server keeps as many uploaded files as its memory allows."
+    try:
+        from starlette.exceptions import HTTPException
+    except ImportError:  # a server without Starlette: a plain error (HTTP 500)
+        return RuntimeError(said)
+    return HTTPException(status_code=413, detail=said)
+
+
+def guard_files() -> None:
+    """Make Streamlit's upload manager a :func:`_limited_files` one, once per process.
+
+    Streamlit keeps every file a session's upload requests bring (``add_file``), whether or
+    not the page ever asks for it: replaying the request with new file ids would pile them
+    up. The running manager's class is swapped for a subclass, so the route that holds it
+    (and every other reference) takes the limit at once; only Streamlit's in-memory manager,
+    the one 1.67 runs, is changed."""
+    from streamlit import runtime
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+
+    if not runtime.exists():
+        return
+    manager = runtime.get_instance().uploaded_file_mgr
+    limited = _LIMITED or [_limited_files()]
+    _LIMITED[:] = limited
+    if type(manager) is MemoryUploadedFileManager:
+        manager.__class__ = limited[0]
+
+
+_LIMITED: list[type] = []
+
+
 def _janitor() -> None:
     while True:
         time.sleep(SWEEP_EVERY_S)
@@ -211,7 +360,9 @@ def _janitor() -> None:
 
 
 def start_janitor() -> None:
-    """Start the janitor thread, once per process."""
+    """Start the janitor thread, and limit the files Streamlit keeps, once per process."""
+    with contextlib.suppress(Exception):  # the limit is a guard; the page works without it
+        guard_files()
     with _LOCK:
         if _JANITOR and _JANITOR[0].is_alive():
             return

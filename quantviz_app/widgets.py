@@ -103,7 +103,7 @@ def control(
         return where.number_input(text, int(low), int(high), step=int(s.step or 1),
                                   persist_state="session", **common)  # fmt: skip
     if s.widget == "text_input":
-        return where.text_input(text, max_chars=500, **common)
+        return where.text_input(text, max_chars=s.max_chars, **common)
     if s.widget == "multiselect":
         return where.multiselect(text, choices, format_func=show, **common)
     raise ValueError(f"setting {key!r} has no widget")

@@ -25,3 +25,12 @@ def require_module(name: str, why: str) -> ModuleType:
         if REQUIRE_ALL:
             pytest.fail(f"{name} is required here (QUANTVIZ_REQUIRE_ALL=1): {why}")
         pytest.skip(f"{name} is not installed: {why}", allow_module_level=True)
+
+
+def unescape(markdown: str) -> str:
+    """What a student reads of the page's Markdown: its backslash escapes undone and its
+    invisible word joiners left out (the page escapes every value it repeats from a link, a
+    file or a person, and breaks the bare addresses GFM would link)."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")

@@ -13,6 +13,7 @@ import pickle
 import struct
 import sys
 import time
+import tomllib
 import tracemalloc
 import warnings
 import zipfile
@@ -25,6 +26,7 @@ from quantviz.errors import InputError
 from quantviz.io import (
     MAX_ELEMENTS,
     MAX_FILE_BYTES,
+    MAX_FILE_MB,
     SUPPORTED_EXTENSIONS,
     is_quantizable,
     load_weights,
@@ -59,10 +61,28 @@ def refused(data: bytes, filename: str, match: str = "", **limits: int) -> Input
 
 
 def test_limits_match_the_app_config():
-    config = (Path(__file__).parents[1] / ".streamlit" / "config.toml").read_text()
-    assert "maxUploadSize = 200" in config
-    assert MAX_FILE_BYTES == 200 * 2**20
+    # One number, 200 MB of 10^6 bytes: the uploader in the browser refuses more than
+    # 200,000,000 bytes (Streamlit 1.67's frontend counts MB as 10^6 bytes), and so does
+    # the loader; .streamlit/config.toml says the same 200.
+    config = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == 200 == MAX_FILE_MB
+    assert MAX_FILE_BYTES == 200_000_000
     assert MAX_ELEMENTS == 100_000_000
+
+
+def test_a_file_over_the_limit_is_told_in_exact_bytes():
+    data = fx.npy_bytes(np.zeros(10, np.float32))
+    with pytest.raises(InputError) as err:
+        load_weights(data, "w.npy", max_bytes=100)
+    assert str(err.value) == (
+        f"w.npy is {len(data):,} bytes or more, larger than the 100 bytes quantviz reads whole."
+    )
+    with pytest.raises(InputError) as err:
+        load_weights(b"\0" * (200_000_001), "big.npy")
+    assert str(err.value) == (
+        "big.npy is 200,000,001 bytes or more, larger than the 200,000,000 bytes (200 MB) "
+        "quantviz reads whole."
+    )
 
 
 def test_supported_extensions():
@@ -196,7 +216,12 @@ def test_npz_zip_bomb_is_refused_before_decompressing():
     tracemalloc.start()
     start = time.perf_counter()
     try:
-        refused(data, "bomb.npz", "more than the 1,000,000", max_elements=1_000_000)
+        refused(
+            data,
+            "bomb.npz",
+            "would expand to 100.0 MB when decompressed, 1,027 times "
+            "its size; quantviz reads archives that expand at most 32 times",
+        )
         elapsed = time.perf_counter() - start
         _, peak = tracemalloc.get_traced_memory()
     finally:

@@ -181,7 +181,8 @@ def test_a_file_over_the_eager_limit_is_read(tmp_path):
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(header)) + header.encode())
         f.truncate(8 + len(header) + 4 * n)
-    with pytest.raises(qv.InputError, match=r"larger than the 200\.0 MB quantviz reads"):
+    limit = r"larger than the 200,000,000 bytes \(200 MB\) quantviz reads whole"
+    with pytest.raises(qv.InputError, match=limit):
         read_weights(path)
     ((name, x),) = list(iter_weights(path))
     assert name == "w" and x.shape == (n,) and float(x[-1]) == 0.0

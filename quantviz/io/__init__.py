@@ -9,7 +9,14 @@
 What each format accepts and refuses, and why, is in docs/FORMATS.md.
 """
 
-from quantviz.io._common import MAX_ELEMENTS, MAX_FILE_BYTES, MAX_TENSORS, human_bytes
+from quantviz.io._common import (
+    MAX_ELEMENTS,
+    MAX_FILE_BYTES,
+    MAX_FILE_MB,
+    MAX_NAME_CHARS,
+    MAX_TENSORS,
+    human_bytes,
+)
 from quantviz.io.lazy import MAX_TENSOR_ELEMENTS, WeightStream, iter_weights
 from quantviz.io.loader import SUPPORTED_EXTENSIONS, load_weights, read_weights
 from quantviz.io.magic import sniff
@@ -18,6 +25,8 @@ from quantviz.io.tensors import LoadedTensorInfo, LoadedWeights, is_quantizable
 __all__ = [
     "MAX_ELEMENTS",
     "MAX_FILE_BYTES",
+    "MAX_FILE_MB",
+    "MAX_NAME_CHARS",
     "MAX_TENSORS",
     "MAX_TENSOR_ELEMENTS",
     "SUPPORTED_EXTENSIONS",

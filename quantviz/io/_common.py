@@ -8,13 +8,20 @@ one plain sentence instead of a traceback.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from quantviz.errors import InputError
 
-#: Largest file read, in bytes. Matches ``maxUploadSize = 200`` (MB) in
-#: ``.streamlit/config.toml``, so the app and the library refuse the same files.
-MAX_FILE_BYTES = 200 * 2**20
+#: Largest file read whole, in megabytes of 10^6 bytes: the one number behind the page's
+#: uploader (``maxUploadSize`` in ``.streamlit/config.toml``, the label "up to 200 MB"), the
+#: loader and docs/FORMATS.md. Streamlit's browser uploader counts a megabyte as 10^6 bytes
+#: (2^20 on Windows) and its server as 2^20, so the loader's 200,000,000 bytes is the
+#: strictest of the three and the one every student meets.
+MAX_FILE_MB = 200
+
+#: Largest file read whole, in bytes (:data:`MAX_FILE_MB` × 10^6).
+MAX_FILE_BYTES = MAX_FILE_MB * 10**6
 
 #: Largest number of values (elements, summed over all tensors) read from one file.
 #: 100 million float32 values take 400 MB of memory.
@@ -25,8 +32,13 @@ MAX_ELEMENTS = 100_000_000
 #: millions of empty tensors from keeping the server busy.
 MAX_TENSORS = 100_000
 
+#: Longest tensor name read, in characters. Real names are tens of characters
+#: (``model.layers.31.self_attn.q_proj.weight``); a longer one is refused with a sentence,
+#: and the page takes any name up to this (its tensor settings' own bound).
+MAX_NAME_CHARS = 1024
+
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
-_MAX_NAME_CHARS = 80
+_SHOWN_NAME_CHARS = 80
 
 
 def display_name(filename: str | None) -> str:
@@ -50,8 +62,8 @@ def display_name(filename: str | None) -> str:
         return "The file"
     base = re.split(r"[\\/]", str(filename))[-1]
     base = _CONTROL_CHARS.sub("", base).strip() or "The file"
-    if len(base) > _MAX_NAME_CHARS:
-        base = base[: _MAX_NAME_CHARS - 1] + "…"
+    if len(base) > _SHOWN_NAME_CHARS:
+        base = base[: _SHOWN_NAME_CHARS - 1] + "…"
     return base
 
 
@@ -85,6 +97,18 @@ def human_bytes(n_bytes: int) -> str:
         value /= 1024.0
         index += 1
     return f"{value:.1f} {_BYTE_UNITS[index]}"
+
+
+def size_limit(size: int, max_bytes: int, *, at_least: bool = False) -> str:
+    """The problem phrase for a file over the size limit, in exact bytes (the limit in
+    megabytes of 10^6 too, as the uploader counts them): ``"is 200,000,001 bytes, larger
+    than the 200,000,000 bytes (200 MB) quantviz reads whole"``. ``at_least``: only the
+    first ``size`` bytes were read."""
+    limit = f"{max_bytes:,} bytes"
+    if max_bytes % 10**6 == 0:
+        limit += f" ({max_bytes // 10**6:,} MB)"
+    more = " or more" if at_least else ""
+    return f"is {size:,} bytes{more}, larger than the {limit} quantviz reads whole"
 
 
 def human_count(n: int) -> str:
@@ -122,12 +146,17 @@ class ReadContext:
         Largest file accepted, in bytes.
     max_elements : int
         Largest total number of values accepted over all tensors.
+    budget : callable or None
+        Called with the number of values the file will hold (a running total) before
+        they are decoded, as :meth:`check_elements` is; it may refuse by raising (the
+        page reserves their memory this way). None: nothing to tell.
     """
 
     name: str
     stem: str
     max_bytes: int = MAX_FILE_BYTES
     max_elements: int = MAX_ELEMENTS
+    budget: Callable[[int], None] | None = None
 
     def error(self, problem: str) -> InputError:
         """Build the error for ``problem``, a phrase such as ``"is truncated"``.
@@ -149,6 +178,16 @@ class ReadContext:
             raise self.error(
                 f"holds {human_count(total)} values, more than the {self.max_elements:,} "
                 "quantviz reads from one file"
+            )
+        if self.budget is not None:
+            self.budget(total)
+
+    def check_name(self, name: str) -> None:
+        """Refuse a tensor name longer than :data:`MAX_NAME_CHARS` characters."""
+        if len(name) > MAX_NAME_CHARS:
+            raise self.error(
+                f"has a tensor name of {len(name):,} characters, longer than the "
+                f"{MAX_NAME_CHARS:,} quantviz reads"
             )
 
     def check_shape(self, name: str, shape: tuple[int, ...] | list[int]) -> None:

@@ -58,6 +58,7 @@ from quantviz.io._common import (
     human_bytes,
     human_count,
     product,
+    size_limit,
 )
 from quantviz.io.loader import SUPPORTED_EXTENSIONS, read_weights
 from quantviz.io.magic import (
@@ -107,6 +108,7 @@ class _OneAtATime(TensorCollector):
         self, name: str, arr: np.ndarray, stored_as: str, note: str = "", *, owned: bool = False
     ) -> None:
         """Convert ``arr`` (float32 stays as it is) and queue it for :meth:`take`."""
+        self.ctx.check_name(name)
         self._count(int(arr.size))
         if arr.dtype == np.float32 and arr.dtype.isnative:
             out, conv_note = arr, ""
@@ -323,7 +325,7 @@ def _npy(path: str, size: int, ctx: ReadContext) -> WeightStream:
 def _npz_members(path: str, size: int, ctx: ReadContext) -> list[tuple[zipfile.ZipInfo, np.dtype]]:
     """Open the archive (the zip guard reads its end only) and check every member's header."""
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as whole:
-        zf = open_zip(whole, ctx, "a NumPy .npz archive", _NO_LIMIT, fileobj=f)
+        zf = open_zip(whole, ctx, "a NumPy .npz archive", compressed=True, fileobj=f)
         with zf:
             members = []
             for info in zf.infolist():
@@ -392,10 +394,9 @@ def _torch(path: str, size: int, ctx: ReadContext) -> WeightStream:
     if head.startswith(TORCH_LEGACY_MAGIC):
         if size > MAX_FILE_BYTES:
             raise ctx.error(
-                f"is a PyTorch checkpoint in the old (pre-1.6) format, which cannot be read a "
-                f"tensor at a time; at {human_bytes(size)} it is over the "
-                f"{human_bytes(MAX_FILE_BYTES)} quantviz reads whole (save it again with a "
-                "recent torch.save, or as .safetensors)"
+                "is a PyTorch checkpoint in the old (pre-1.6) format, which cannot be read a "
+                f"tensor at a time, and {size_limit(size, MAX_FILE_BYTES)} (save it again "
+                "with a recent torch.save, or as .safetensors)"
             )
         return _whole(path, size, ctx)
     if not head.startswith(ZIP_MAGICS):
@@ -406,7 +407,7 @@ def _torch(path: str, size: int, ctx: ReadContext) -> WeightStream:
     with (
         open(path, "rb") as f,
         mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as whole,
-        open_zip(whole, ctx, "a PyTorch checkpoint", size, fileobj=f) as zf,
+        open_zip(whole, ctx, "a PyTorch checkpoint", compressed=False, fileobj=f) as zf,
     ):
         kind = zip_kind(zf.namelist()[:10_000])
     torch_files.refuse_zip_kind(kind, ctx, head)

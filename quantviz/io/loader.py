@@ -21,7 +21,7 @@ from quantviz.io._common import (
     MAX_FILE_BYTES,
     ReadContext,
     display_name,
-    human_bytes,
+    size_limit,
 )
 from quantviz.io.gguf_files import read_gguf
 from quantviz.io.numpy_files import read_npy, read_npz
@@ -58,10 +58,7 @@ def _read_path(path: str, shown: str, max_bytes: int) -> bytes:
     try:
         size = os.stat(path).st_size
         if size > max_bytes:
-            raise InputError(
-                f"{shown} is {human_bytes(size)}, larger than the {human_bytes(max_bytes)} "
-                "quantviz reads."
-            )
+            raise InputError(f"{shown} {size_limit(size, max_bytes)}.")
         with open(path, "rb") as f:
             return f.read(max_bytes + 1)
     except FileNotFoundError as exc:
@@ -104,10 +101,7 @@ def _read_source(source: Source, filename: str | None, max_bytes: int) -> tuple[
             f"load_weights needs a path, bytes or a binary file, not {type(source).__name__}."
         )
     if len(data) > max_bytes:
-        raise InputError(
-            f"{display_name(name)} is {human_bytes(len(data))} or more, larger than the "
-            f"{human_bytes(max_bytes)} quantviz reads."
-        )
+        raise InputError(f"{display_name(name)} {size_limit(len(data), max_bytes, at_least=True)}.")
     return data, name
 
 
@@ -124,11 +118,15 @@ def read_weights(
     *,
     max_bytes: int = MAX_FILE_BYTES,
     max_elements: int = MAX_ELEMENTS,
+    budget: Callable[[int], None] | None = None,
 ) -> LoadedWeights:
     """Read a weight file and describe every tensor in it.
 
     Same arguments as :func:`load_weights`; the result also says how each
     tensor was stored, how it was converted and which tensors were skipped.
+    ``budget``, if given, is called with the number of values the file will hold (a
+    running total, from its headers) before they are decoded, and may refuse by raising
+    (a server reserves their memory this way; see ``ReadContext.budget``).
 
     Returns
     -------
@@ -154,8 +152,9 @@ def read_weights(
         raise InputError(f"{shown} is empty.")
     stem = PurePath(shown).stem if name else "tensor"
     ctx = ReadContext(
-        name=shown, stem=stem or "tensor", max_bytes=max_bytes, max_elements=max_elements
-    )
+        name=shown, stem=stem or "tensor", max_bytes=max_bytes, max_elements=max_elements,
+        budget=budget,
+    )  # fmt: skip
     return reader(data, ctx)
 
 
@@ -178,7 +177,7 @@ def load_weights(
         (``.safetensors``, ``.pt``/``.pth``/``.bin``, ``.onnx``, ``.gguf``,
         ``.npy``, ``.npz``, ``.csv``/``.txt``). It is never opened as a path.
     max_bytes : int, optional
-        Largest file accepted, in bytes (default :data:`MAX_FILE_BYTES`, 200 MB).
+        Largest file accepted, in bytes (default :data:`MAX_FILE_BYTES`, 200,000,000).
     max_elements : int, optional
         Largest total number of values over all tensors (default
         :data:`MAX_ELEMENTS`, 100 million).

@@ -190,6 +190,7 @@ class TensorCollector:
         self, name: str, arr: np.ndarray, stored_as: str, note: str = "", *, owned: bool = False
     ) -> None:
         """Convert ``arr`` (see :func:`convert`) and store it under ``name``."""
+        self.ctx.check_name(name)
         self._count(int(arr.size))
         out, conv_note = convert(arr, owned=owned)
         note = "; ".join(n for n in (note, conv_note) if n)
@@ -210,6 +211,7 @@ class TensorCollector:
         counted: bool = False,
     ) -> None:
         """Record a tensor that is not returned, and why."""
+        self.ctx.check_name(name)
         if not counted:
             self.ctx.check_tensor_count(len(self.result.infos) + 1)
         self.result.infos.append(

@@ -67,9 +67,7 @@ def _check_container(data: bytes, ctx: ReadContext) -> None:
     """Accept only a ZIP checkpoint with honest sizes, or an old-format checkpoint."""
     if data.startswith(ZIP_MAGICS):
         refuse_zip_kind(sniff(data), ctx, data)
-        # torch.save stores entries uncompressed, so a genuine checkpoint never
-        # expands beyond its own size limit.
-        open_zip(data, ctx, "a PyTorch checkpoint", ctx.max_bytes).close()
+        open_zip(data, ctx, "a PyTorch checkpoint", compressed=False).close()
         return
     if data.startswith(TORCH_LEGACY_MAGIC):
         return

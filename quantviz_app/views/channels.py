@@ -14,6 +14,7 @@ from quantviz_app.i18n import EN, Tr
 from quantviz_app.schema import Settings, quantize_kwargs
 
 MAX_DRAWN = 1024  # more channels than this are drawn in groups
+MAX_VALUES = 2**24  # larger tensors get a sentence: two results of 16.8 M values take ~270 MB
 
 
 def variants(s: Settings, shape: tuple[int, ...], t: Tr = EN) -> tuple[dict[str, dict], list[str]]:
@@ -95,6 +96,9 @@ def show(s: Settings, data: Data) -> None:
     """The channel chart, its note, and what had to change."""
     t = Tr(s["lang"])
     st.subheader(t("text.channels.title", "Channel by channel"))
+    if data.size > MAX_VALUES:  # what this room allocates is bounded: two quantized copies
+        st.info(text.channels_too_big(data.size, MAX_VALUES, t))
+        return
     channel_stats_, _ = stats(data, s, t)
     kwargs, notes = variants(s, data.shape, t)
     sets = view_data(s, data)

@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 
 import quantviz as qv
-from quantviz.io import MAX_FILE_BYTES, SUPPORTED_EXTENSIONS, LoadedWeights
+from quantviz.io import MAX_FILE_MB, SUPPORTED_EXTENSIONS, LoadedWeights
 from quantviz_app import text
 from quantviz_app.data import Data, model_weights, shipped_weights
 from quantviz_app.fitting import Fitted
@@ -155,8 +155,8 @@ def data_controls(s: Settings, data: Data, state: MutableMapping[str, Any], hide
             )  # fmt: skip
     if "source" not in hide:
         st.file_uploader(
-            t("text.controls.upload", "Your weights (up to {mb} MB)", mb=MAX_FILE_BYTES // 2**20),
-            type=list(SUPPORTED_EXTENSIONS), key="upload",
+            t("text.controls.upload", "Your weights (up to {mb} MB)", mb=MAX_FILE_MB),
+            type=list(SUPPORTED_EXTENSIONS), key="upload", max_upload_size=MAX_FILE_MB,
             help=t("text.controls.upload_help",
                    "safetensors, PyTorch (.pt/.pth/.bin, tensors only), ONNX, GGUF, NumPy "
                    "(.npy/.npz), CSV/TXT. Read in memory and checked; never run, never saved."),

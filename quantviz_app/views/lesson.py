@@ -35,6 +35,33 @@ from quantviz_app.widgets import control
 LOCAL = {"bits", "log", "compare", "room", "block", "prune", "prune_scope", "max_drop"}
 """Settings the lesson's own controls change (no control outside the lesson shows them)."""
 
+RERUN = "_lesson_rerun"
+"""Session key: ``(the mismatch the lesson last asked a full run for, whether that run is
+still to come)``."""
+
+
+def wants_full_run(state: MutableMapping[str, Any], s: Settings, full: Settings) -> bool:
+    """Whether the lesson asks for a full run: settings outside the lesson differ from those
+    of the last full run (a control inside it changed the data or the grid).
+
+    It can never rerun without end: the run it asked for never asks again, and it asks
+    once per mismatch, so a mismatch a full run cannot settle (a value the session cannot
+    hold) is drawn as it is instead.
+    """
+    asked = state.get(RERUN)
+    if asked is not None and asked[1]:  # this is the run asked for: it draws, whatever it sees
+        state[RERUN] = (asked[0], False)
+        return False
+    differs = [k for k in s.differs(full) if k not in LOCAL]
+    if not differs:
+        state.pop(RERUN, None)
+        return False
+    mismatch = hash(tuple((k, repr(s[k]), repr(full[k])) for k in differs))
+    if asked is not None and asked[0] == mismatch:
+        return False
+    state[RERUN] = (mismatch, True)
+    return True
+
 
 def data_line(s: Settings, data: Data, *, picked: bool = False) -> str:
     """What is on screen, in one sentence (Markdown; names from files escaped). ``picked``:
@@ -104,7 +131,7 @@ def show(
     them to the tensor changed."""
     fitted = fitting.fit(widgets.read(state), data.shape, data.low, data.high)
     s = fitted.settings
-    if [k for k in s.differs(full) if k not in LOCAL]:
+    if wants_full_run(state, s, full):
         st.rerun()  # something outside the lesson must follow: a full run
     widgets.write(state, s, keys=["bits"])
     t = Tr(s["lang"])

@@ -99,7 +99,7 @@ def show(full: Settings, state: MutableMapping[str, Any]) -> None:
             values, s["bits"], symmetric=kwargs["symmetric"], narrow_range=kwargs["narrow_range"]
         )
     except (Mistyped, qv.InputError) as exc:
-        st.error(t.say(getattr(exc, "message", str(exc))), icon=":material/error:")
+        st.error(text.echo(getattr(exc, "message", str(exc)), t), icon=":material/error:")
         link.sync(s, st.query_params)
         return
     r = qv.quantize(w.x, w.bits, symmetric=w.symmetric, narrow_range=w.narrow_range)

@@ -18,6 +18,7 @@ import quantviz as qv
 from quantviz.io import MAX_FILE_BYTES, load_weights
 from quantviz.model_table import table_kwargs
 from tests import io_fixtures as fx
+from tests.conftest import unescape
 
 SAMPLE = Path(__file__).resolve().parents[2] / "assets" / "minilm-l6-sample.safetensors"
 SAMPLE_DEFAULT = "encoder.layer.0.intermediate.dense.weight"
@@ -30,11 +31,6 @@ def sqnr(at: AppTest) -> str:
 
 def expected_sqnr(x: np.ndarray, **quant) -> str:
     return f"{qv.quantize(x, **{'bits': 4, **quant}).metrics['sqnr_db']:.1f} dB"
-
-
-def unescape(markdown: str) -> str:
-    """Undo the page's Markdown escaping (backslash before punctuation)."""
-    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def rerun(at: AppTest) -> AppTest:
@@ -108,7 +104,7 @@ def test_a_bad_file_gets_one_sentence_and_the_previous_tensor_stays(small_app, c
     name, data = BAD_FILES[case]
     upload(at, name, data)
     assert len(at.error) == 1
-    message = at.error[0].value
+    message = unescape(at.error[0].value)
     assert "\n" not in message and not re.search(r"\d{10}", message)  # no raw byte counts
     if case == "ints only":
         assert message == (
@@ -130,9 +126,12 @@ def test_a_pickle_is_never_run(small_app, tmp_path):
 
 
 def test_the_size_limit_is_on_the_page(small_app):
+    # One number: the label, the uploader's own limit in the browser (200,000,000 bytes:
+    # Streamlit's frontend counts MB as 10^6 bytes), the loaders' and .streamlit's.
     uploader = small_app.file_uploader(key="upload")
     assert uploader.label == "Your weights (up to 200 MB)"
-    assert MAX_FILE_BYTES == 200 * 2**20  # the loaders' own limit, as .streamlit says
+    assert uploader.proto.max_upload_size_mb == 200
+    assert MAX_FILE_BYTES == 200_000_000
 
 
 def test_the_shipped_sample_opens_without_an_upload(small_app):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import unescape
+
 # (lesson, step, what the student enters, seed → the answer the page reveals)
 RIGHT_ANSWERS = [
     ("what-a-step-is", 1, "0.2857", {0: "0.2857", 1: "0.2857"}),
@@ -123,7 +125,7 @@ def test_the_sidebar_opens_a_lesson_at_its_first_step(open_app):
 
 def test_a_bad_lesson_link_says_so(open_app):
     at = open_app(lesson="nope")
-    assert [w.value for w in at.warning] == [
+    assert [unescape(w.value) for w in at.warning] == [
         "Ignored from the link: lesson must be one of none, what-a-step-is, worked-example, "
         "normalization-and-dequantization, bits-and-error, outliers-and-clipping, zero-point, "
         "per-channel, choosing-bits; the link says 'nope'."

@@ -11,6 +11,7 @@ from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 import quantviz as qv
+from tests.conftest import unescape
 
 
 def shown(at: AppTest) -> dict[str, str]:
@@ -116,7 +117,7 @@ def test_a_new_tensor_shows_no_deltas(small_app):
 )  # fmt: skip
 def test_a_bad_link_says_what_is_wrong_in_plain_words(open_app, query, warning):
     at = open_app(**query)
-    assert [w.value for w in at.warning] == [f"Ignored from the link: {warning}"]
+    assert [unescape(w.value) for w in at.warning] == [f"Ignored from the link: {warning}"]
     assert at.slider(key="bits").value == 4  # the rest of the page is the default
 
 

@@ -24,6 +24,7 @@ from quantviz_app.lessonfile import lessons_in, placeholders
 from quantviz_app.presets import PRESETS
 from quantviz_app.schema import BY_KEY, SCHEMES, SETTINGS
 from quantviz_app.views import rooms
+from tests.conftest import unescape
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -337,7 +338,7 @@ def test_what_fitting_changed_is_said_in_chinese(shape, kwargs):
 
 def test_a_bad_link_is_explained_in_chinese():
     at = open_zh(bits="abc", preset="nope")
-    assert [w.value for w in at.warning] == [
+    assert [unescape(w.value) for w in at.warning] == [
         "链接中的这一项未被采用：bits 必须是1 到 16 之间的整数；链接里写的是“abc”。",
         "链接中的这一项未被采用：preset 必须是以下之一：eight_bits, one_outlier, "
         "clip_heavy_tails, per_channel, two_bits, symmetric_positive, fp8_per_tensor, "

@@ -113,8 +113,8 @@ def test_past_the_limit_a_new_upload_is_refused_with_a_sentence_and_nothing_is_r
     state = {"lang": "en", "upload": FakeUpload(b"not read", "w.npy", "f9")}
     message = sources.take_upload(state)
     assert message == (
-        "The server holds 8 uploaded files already, its limit; try again in a few minutes, "
-        "or use the shipped MiniLM-L6 sample."
+        "The server holds as many uploaded files as its memory allows (8 at most); try again "
+        "in a few minutes, or use the shipped MiniLM-L6 sample."
     )
     assert sources.uploaded(state) is None and "_bad_upload" not in state
     assert uploads.held_count() == 8
