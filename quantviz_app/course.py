@@ -19,7 +19,7 @@ from quantviz_app.schema import PAGE_KEYS, Settings
 from quantviz_app.widgets import write
 
 ENTERED = "_lesson_at"  # session key: the (lesson, step) whose settings were put on the page
-ANSWERS = "_answers"  # session key: (lesson, step) → what the student answered
+ANSWERS = "_answers"  # session key: (lesson, step) → the student's Answer
 
 
 def lesson_of(s: Settings) -> Lesson | None:
@@ -132,14 +132,38 @@ def check(question: Question, given: str, s: Settings, data: Data) -> Check:
                  f"{why} {explain}".strip())  # fmt: skip
 
 
-def answered(state: MutableMapping[str, Any], s: Settings) -> str | None:
+@dataclass(frozen=True)
+class Answer:
+    """What the student answered at a step, and the page it answered: the settings on
+    screen when they pressed Check (the prompt they read was filled with them)."""
+
+    given: str
+    settings: Settings
+
+    def asked(self, s: Settings) -> Settings:
+        """The settings the question was asked and is graded at, in ``s``'s language: a
+        bit move after the check does not change the question or its verdict."""
+        return self.settings.replace(lang=s["lang"])
+
+
+def answered(state: MutableMapping[str, Any], s: Settings) -> Answer | None:
     """What the student answered at the open step (None: not yet)."""
     return state.get(ANSWERS, {}).get((s["lesson"], s["step"]))
 
 
 def commit(state: MutableMapping[str, Any], s: Settings, given: str) -> None:
-    """Keep the student's answer for the open step (it reveals the answer)."""
-    state[ANSWERS] = {**state.get(ANSWERS, {}), (s["lesson"], s["step"]): given}
+    """Keep the student's answer for the open step, with the settings ``s`` its prompt was
+    shown at (it reveals the answer)."""
+    state[ANSWERS] = {**state.get(ANSWERS, {}), (s["lesson"], s["step"]): Answer(given, s)}
+
+
+def follows_bits(s: Settings) -> bool:
+    """True while a lesson step is open: its text and question show facts of the bit width
+    (``{bits}``, ``{scale}``, …), so a move of the bit slider redraws the whole page, the
+    lesson box above the slider included, and a prompt never says another width than the
+    slider's."""
+    lesson = lesson_of(s)
+    return lesson is not None and bool(lesson.steps)
 
 
 def hides_answers(state: MutableMapping[str, Any], s: Settings) -> bool:

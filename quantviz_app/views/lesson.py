@@ -18,7 +18,7 @@ from typing import Any
 import streamlit as st
 
 import quantviz as qv
-from quantviz_app import fitting, link, text, widgets
+from quantviz_app import course, fitting, link, text, widgets
 from quantviz_app.data import Data
 from quantviz_app.format import md_escape
 from quantviz_app.i18n import Tr
@@ -90,7 +90,8 @@ def show(
     last full run and what fitting them to the tensor changed."""
     fitted = fitting.fit(widgets.read(state), data.shape, data.low, data.high)
     s = fitted.settings
-    if [k for k in s.differs(full) if k not in LOCAL]:
+    local = LOCAL - {"bits"} if course.follows_bits(s) else LOCAL  # a lesson box shows {bits}
+    if [k for k in s.differs(full) if k not in local]:
         st.rerun()  # something outside the lesson must follow: a full run
     widgets.write(state, s, keys=["bits"])
     t = Tr(s["lang"])

@@ -27,22 +27,27 @@ def _commit(state: MutableMapping[str, Any], s: Settings, key: str) -> None:
 
 
 def question_box(q: Question, s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
-    """The question, the answer field and, once answered, the verdict."""
+    """The question, the answer field and, once answered, the verdict.
+
+    Before the check the prompt follows the page (a bit move redraws it: "At 6 bits…");
+    the check grades the answer at the settings the prompt was shown with, and from then
+    on the prompt and the verdict stay at those settings, whatever the slider does next."""
     t = Tr(s["lang"])
-    st.markdown(f"**{t('text.lesson.predict', text.QUESTION)}** {course.fill(q.prompt, s, data)}")
+    answer = course.answered(state, s)
+    at = s if answer is None else answer.asked(s)  # the page the question is asked about
+    st.markdown(f"**{t('text.lesson.predict', text.QUESTION)}** {course.fill(q.prompt, at, data)}")
     key = f"answer_{s['lesson']}_{s['step']}"
-    given = course.answered(state, s)
     row = st.container(horizontal=True, vertical_alignment="bottom")
     if q.kind == "number":
         row.text_input(
             t("text.lesson.your_answer", text.YOUR_ANSWER),
             key=key,
             width=220,
-            disabled=given is not None,
+            disabled=answer is not None,
             placeholder=t("text.lesson.number", text.NUMBER_PLACEHOLDER),
         )
     else:
-        choices = course.options(q, s, data)
+        choices = course.options(q, at, data)
         labels = dict(choices)
         row.radio(
             t("text.lesson.your_answer", text.YOUR_ANSWER),
@@ -50,10 +55,10 @@ def question_box(q: Question, s: Settings, data: Data, state: MutableMapping[str
             format_func=labels.get,
             key=key,
             index=None,
-            disabled=given is not None,
+            disabled=answer is not None,
             horizontal=True,
         )
-    if given is None:
+    if answer is None:
         row.button(
             t("text.lesson.check", text.CHECK),
             key=f"check_{key}",
@@ -62,11 +67,12 @@ def question_box(q: Question, s: Settings, data: Data, state: MutableMapping[str
             type="primary",
         )
         return
-    verdict = course.check(q, given, s, data)
+    given = answer.given
+    verdict = course.check(q, given, at, data)
     if verdict.right:
         st.success(text.right_answer(verdict.answer, verdict.explain, t), icon=":material/check:")
     else:
-        shown = given if q.kind == "number" else dict(course.options(q, s, data)).get(given, given)
+        shown = given if q.kind == "number" else dict(course.options(q, at, data)).get(given, given)
         st.warning(
             text.wrong_answer(shown, verdict.answer, verdict.explain, t),
             icon=":material/lightbulb:",

@@ -1,0 +1,85 @@
+"""The rooms and the lessons as a teacher uses them, in headless chromium at a projector's
+1024×768 and a laptop's 1280×800 (issue 16): a lesson's prompt that follows the bit
+slider, a whole-model row that opens its tensor, the trade-off's strategies kept across
+rooms.
+
+Fixtures (``app_server``, ``browser``) and helpers as in ``test_browser.py``; screenshots
+go to the test's tmp dir.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+from browser_helpers import (
+    FIRST_LOAD_TIMEOUT_MS,
+    assert_no_errors,
+    open_app,
+    require_browser_tools,
+    slider_thumb,
+    slider_value_text,
+    wait_for_app_run,
+    wait_for_charts,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from playwright.sync_api import Browser, Page
+
+require_browser_tools(collecting=True)
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # only under QUANTVIZ_REQUIRE_ALL=1: the `browser` fixture fails first
+    expect = None  # type: ignore[assignment]
+
+pytestmark = pytest.mark.browser
+
+SIZES = {"1024x768": {"width": 1024, "height": 768}, "1280x800": {"width": 1280, "height": 800}}
+
+
+@pytest.fixture(params=list(SIZES))
+def sized(request, browser: Browser) -> Iterator[Page]:
+    """A fresh page (a fresh session) at each of the two sizes."""
+    context = browser.new_context(viewport=SIZES[request.param], device_scale_factor=1)
+    context.set_default_timeout(FIRST_LOAD_TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors  # type: ignore[attr-defined]
+    page.size_name = request.param  # type: ignore[attr-defined]
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def shot(page: Page, tmp_path, name: str) -> None:
+    page.screenshot(path=str(tmp_path / f"{name}-{page.size_name}.png"))  # type: ignore[attr-defined]
+
+
+def test_a_lesson_prompt_follows_the_bit_slider(sized: Page, app_url: str, tmp_path):
+    """``?lesson=what-a-step-is&step=3``: moved from 8 to 6 bits, the prompt says 6 bits and
+    the 6-bit step is right (the box sits above the slider's fragment: a bit move must
+    redraw it)."""
+    page = sized
+    open_app(page, f"{app_url}/?lesson=what-a-step-is&step=3")
+    wait_for_charts(page)
+    box = page.locator(".st-key-lesson_box")
+    expect(box.get_by_text("At 8 bits, how wide is one step?")).to_be_visible()
+    slider_thumb(page, "bits").focus()
+    for _ in range(2):
+        page.keyboard.press("ArrowLeft")
+        wait_for_app_run(page)
+    expect(slider_value_text(page, "bits")).to_have_text("6")
+    expect(box.get_by_text("At 6 bits, how wide is one step?")).to_be_visible()
+    field = box.locator("input")
+    field.fill("0.03175")
+    field.press("Enter")
+    wait_for_app_run(page)
+    box.get_by_role("button", name="Check").click()
+    wait_for_app_run(page)
+    expect(box.get_by_text("Right: 0.03175.")).to_be_visible()
+    shot(page, tmp_path, "lesson-step-follows-slider")
+    assert_no_errors(page)
