@@ -9,6 +9,7 @@ go to the test's tmp dir.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -83,3 +84,30 @@ def test_a_lesson_prompt_follows_the_bit_slider(sized: Page, app_url: str, tmp_p
     expect(box.get_by_text("Right: 0.03175.")).to_be_visible()
     shot(page, tmp_path, "lesson-step-follows-slider")
     assert_no_errors(page)
+
+
+def test_a_row_of_the_whole_model_table_opens_its_tensor(sized: Page, app_url: str, tmp_path):
+    """``?source=sample&room=Whole+model``: ticking the third row (the query weight) opens
+    it above: the data line and the link follow."""
+    page = sized
+    open_app(page, f"{app_url}/?source=sample&room=Whole+model")
+    wait_for_charts(page)
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("encoder.layer.0.intermediate.dense.weight of").first).to_be_visible()
+    grid = page.locator(".st-key-model_rows")
+    grid.scroll_into_view_if_needed()
+    found = grid.bounding_box()
+    assert found is not None
+    page.mouse.click(found["x"] + 15, found["y"] + 35 * 3 + 17)  # the third row's tick box
+    wait_for_app_run(page)
+    wait_for_charts(page)
+    query = "encoder.layer.0.attention.self.query.weight"
+    expect(page).to_have_url(re_query(f"tensor={query}"), timeout=10_000)
+    expect(main.get_by_text(f"{query} of").first).to_be_attached()
+    shot(page, tmp_path, "model-row-opens")
+    assert_no_errors(page)
+
+
+def re_query(part: str) -> re.Pattern:
+    """The URL holds ``part`` as one of its query parameters."""
+    return re.compile(rf"[?&]{re.escape(part)}(?:&|#|$)")
