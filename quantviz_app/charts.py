@@ -18,7 +18,7 @@ panels, titles).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -494,21 +494,30 @@ def channel_spec(*, height: int = 150, t: Tr = EN) -> dict:
 
 
 def tradeoff_spec(
-    series: list[str], reference: str, *, field: str, legend: bool, height: int = 230, t: Tr = EN
+    series: list[str],
+    reference: str,
+    *,
+    field: str,
+    legend: bool,
+    styles: Sequence[int] | None = None,
+    height: int = 230,
+    t: Tr = EN,
 ) -> dict:
     """One panel of the trade-off: ``field`` (``"mse"``, log axis, or ``"sqnr_db"``) against
     bits, one line per strategy, the reference curve of uniform data, the current setting as
     a star. Two panels side by side make the view.
 
-    ``series`` are the strategies' labels in order (they fix colours, dashes and shapes,
-    the same in both panels); datasets ``curves`` (``series``, ``bits``, ``mse``,
+    ``series`` are the strategies' labels in order; ``styles`` each one's place in the
+    palettes (colour, dash and shape; default: their order), so a strategy keeps its look
+    whichever others are drawn; datasets ``curves`` (``series``, ``bits``, ``mse``,
     ``sqnr_db``, ``clipped``) and ``current`` (``bits``, ``mse``, ``sqnr_db``). Hover a point
     for its numbers.
     """
     domain = [*series, reference]
-    colours = [SERIES_COLOURS[i % len(SERIES_COLOURS)] for i in range(len(series))]
-    dashes = [SERIES_DASHES[i % len(SERIES_DASHES)] for i in range(len(series))]
-    shapes = [SERIES_SHAPES[i % len(SERIES_SHAPES)] for i in range(len(series))]
+    places = list(styles) if styles is not None else list(range(len(series)))
+    colours = [SERIES_COLOURS[i % len(SERIES_COLOURS)] for i in places]
+    dashes = [SERIES_DASHES[i % len(SERIES_DASHES)] for i in places]
+    shapes = [SERIES_SHAPES[i % len(SERIES_SHAPES)] for i in places]
     keep = {} if legend else {"legend": None}
     colour = {"field": "series", "type": "nominal", "title": None, **keep,
               "scale": {"domain": domain, "range": [*colours, LEVEL]}}  # fmt: skip

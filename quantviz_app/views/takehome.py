@@ -53,7 +53,8 @@ def pictures(s: Settings, data: Data) -> dict[str, Callable[[], Figure]]:
         r = data.quantized(quantize_kwargs(s), arrays=False)
         sets = {"curves": curves, "current": tradeoff.star(r)}
         labels = [tradeoff.label(n, t) for n in names]
-        return figures.tradeoff_figure(sets, labels, tradeoff.reference(t), t)
+        styles = [tradeoff.style(n) for n in names]
+        return figures.tradeoff_figure(sets, labels, tradeoff.reference(t), t, styles)
 
     def stairs() -> Figure:
         ladder, errors, log = staircase.view_data(s, data)

@@ -96,6 +96,12 @@ def datasets(table: pd.DataFrame, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd
     return {"curves": summary([table], t)[1], "current": star(r)}
 
 
+def style(strategy: str) -> int:
+    """A strategy's own place in the chart's palettes (colour, dash, shape): its place among
+    the strategies the picker offers, so Min-max looks the same whatever is compared."""
+    return BY_KEY["compare"].options.index(strategy)
+
+
 def allowed_strategies(granularity: str) -> tuple[str, ...]:
     """The strategies a sweep can compare at this granularity (not manual: one range)."""
     return tuple(
@@ -132,7 +138,10 @@ def show(s: Settings, data: Data) -> None:
     t = Tr(s["lang"])
     st.subheader(t("text.tradeoff.title", "Trade-off: error against bit width"))
     r = data.quantized(quantize_kwargs(s), arrays=False)
-    compare = control("compare", options=allowed_strategies(r.config.granularity), t=t)
+    # kept while another room is open (an unmounted widget loses its value otherwise)
+    compare = control(
+        "compare", options=allowed_strategies(r.config.granularity), t=t, persist_state="session"
+    )
     s = s.replace(compare=tuple(compare))
     link.sync(s, st.query_params)
     names, _, curves, by_bits = view_data(s, data)
@@ -143,7 +152,8 @@ def show(s: Settings, data: Data) -> None:
     series = [label(n, t) for n in names]
     # SQNR only: MSE on a log axis is the same curve upside down (it is in the hover, in
     # the table and in the downloaded figure, which shows both).
-    spec = charts.tradeoff_spec(series, reference(t), field="sqnr_db", legend=True, t=t)
+    spec = charts.tradeoff_spec(series, reference(t), field="sqnr_db", legend=True,
+                                styles=[style(n) for n in names], t=t)  # fmt: skip
     st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
     st.markdown(text.tradeoff_note(by_bits.get(r.bits, []), r.bits, t))
     method = sweep_method(data.size, r.config.granularity, s["rounding"])

@@ -111,3 +111,32 @@ def test_a_row_of_the_whole_model_table_opens_its_tensor(sized: Page, app_url: s
 def re_query(part: str) -> re.Pattern:
     """The URL holds ``part`` as one of its query parameters."""
     return re.compile(rf"[?&]{re.escape(part)}(?:&|#|$)")
+
+
+def test_the_trade_off_keeps_its_strategies_across_rooms(sized: Page, app_url: str, tmp_path):
+    """Trade-off → Formulas → Trade-off: the picker still holds the three strategies the
+    chart draws, and adding MSE-optimal adds it to them."""
+    page = sized
+    open_app(page, app_url)
+    wait_for_charts(page)
+    picker = page.locator(".st-key-compare")
+    chips = ["Min-max", "Percentile", "ACIQ (Laplace)"]
+    for chip in chips:
+        expect(picker.get_by_text(chip, exact=True)).to_be_visible()
+    tabs = page.get_by_role("tab")
+    tabs.filter(has_text="Formulas").click()
+    wait_for_app_run(page)
+    tabs.filter(has_text="Trade-off").click()
+    wait_for_app_run(page)
+    wait_for_charts(page)
+    picker.scroll_into_view_if_needed()
+    for chip in chips:
+        expect(picker.get_by_text(chip, exact=True)).to_be_visible()
+    picker.locator("input").click()
+    page.get_by_role("option", name="MSE-optimal").click()
+    wait_for_app_run(page)
+    page.keyboard.press("Escape")
+    for chip in [*chips, "MSE-optimal"]:
+        expect(picker.get_by_text(chip, exact=True)).to_be_visible()
+    shot(page, tmp_path, "tradeoff-after-rooms")
+    assert_no_errors(page)
