@@ -580,9 +580,10 @@ CODE_ROW = -0.38  # the values sit at 1, the levels they land on at 0, the codes
 LABEL_ROWS = "datum.value == 1 ? 'x' : datum.value == 0 ? 'x̂' : 'q'"
 
 
-def number_line_spec(*, height: int = 170, t: Tr = EN) -> dict:
+def number_line_spec(*, height: int = 170, codes: bool = True, t: Tr = EN) -> dict:
     """The worked example on one value axis: each value ``x`` (top row) joined to the level
-    ``x̂`` it lands on (bottom row), the grid's levels as ticks with their codes.
+    ``x̂`` it lands on (bottom row), the grid's levels as ticks with their codes (a row
+    ``q``; ``codes=False``: no code row, for levels drawn without their codes).
 
     Datasets: ``levels`` (``level``, ``code``: the grid, when few enough to draw),
     ``moves`` (``n``, ``x``, ``xhat``, ``followed``: one per value; ``xhat`` missing while
@@ -593,9 +594,9 @@ def number_line_spec(*, height: int = 170, t: Tr = EN) -> dict:
     x = _x(w["value"])
     x["axis"] = {**x["axis"], "grid": False}
     rows = {"field": "row", "type": "quantitative", "title": None,
-            "scale": {"domain": [-0.55, 1.25]},
-            "axis": {"values": [CODE_ROW, 0, 1], "grid": False, "domain": False,
-                     "ticks": False, "labelFontSize": FONT,
+            "scale": {"domain": [-0.55 if codes else -0.3, 1.25]},
+            "axis": {"values": [CODE_ROW, 0, 1] if codes else [0, 1], "grid": False,
+                     "domain": False, "ticks": False, "labelFontSize": FONT,
                      "labelExpr": LABEL_ROWS}}  # fmt: skip
     highlight = {"condition": {"test": "datum.followed", "value": INK}, "value": LEVEL}
     return {

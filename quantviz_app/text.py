@@ -1019,6 +1019,14 @@ def format_cards(r: FormatResult, previous: Mapping[str, float] | None = None,
     k = m["clipped_count"]
     bpw = m["bits_per_weight"]
     scales = np.ravel(r.scales).astype(np.float64) * (r.tensor_scale or 1.0)
+    scale_label, scale_help = t("text.fmt.scale.label", "Scale"), ""
+    if scales.size > 1 and (scales < 0).any():  # Q4_0, Q5_0: d = x_max / (lowest element)
+        scale_label = t("text.fmt.scale.label_abs", "Scale |d|")
+        scale_help = " " + t(
+            "text.fmt.scale.help_abs",
+            "Some blocks store a negative d (d = x_max / the lowest element, x_max the block's "
+            "value of largest magnitude): the card shows |d|, the Block room the stored d.",
+        )
     if k:
         saturated = t(
             "text.fmt.saturated_some",
@@ -1030,12 +1038,12 @@ def format_cards(r: FormatResult, previous: Mapping[str, float] | None = None,
                       "No value lay beyond the largest level its block can store.")  # fmt: skip
     return [
         Card(
-            t("text.fmt.scale.label", "Scale"),
+            scale_label,
             num(scales[0]) if scales.size == 1 else _spread(np.abs(scales)),
             _delta(float(scales[0]), prev.get("scale"), num) if scales.size == 1 else None,
             "off",
             t("text.fmt.scale.help", "What multiplies the element values: {scales}.",
-              scales=scale_words(r, t)),
+              scales=scale_words(r, t)) + scale_help,
             "scale",
         ),
         sqnr_card(m, prev, t),

@@ -47,3 +47,55 @@ def test_a_strategy_keeps_its_colour_and_dash_whatever_is_compared(open_app):
     assert looks["Min-max"] == ("#0072B2", [1, 0])  # still blue and solid, drawn third
     assert looks["Percentile"] == ("#D55E00", [8, 4])
     assert looks["MSE-optimal"] == ("#009E73", [8, 3, 2, 3])
+
+
+# Q4_0 on the default tensor (Laplace, 100,000 values, seed 0), checked once against llama.cpp's
+# rule written out in numpy (d = x_max / −8 rounded to fp16, q = clamp(floor(x / d + 8.5), 0,
+# 15)): the largest squared error is in block 192, d = −1.0556641, x_max = 8.449124, |d| runs
+# from 0.134 to 1.0557, and three of that block's first four values read back as −0.0.
+NEGATIVE_SCALE = (
+    "The scale is negative: Q4_0 (llama.cpp) stores d = x_max / (−8), where x_max = 8.4491 is "
+    "the block's value of largest magnitude, so that value is stored exactly, as element −8. "
+    "The page's Scale card shows |d| = 1.05566."
+)
+
+
+def test_the_block_field_says_which_block_it_opens(open_app):
+    at = open_app(format="q4_0", room="Block")
+    field = at.number_input(key="block_pick")
+    assert field.value is None and field.label == "Block (1 to 3,125)"
+    assert field.proto.placeholder == "192 (largest error)"
+    which = [m.value for m in at.markdown if m.value.startswith("Block **")]
+    assert which == ["Block **192 of 3,125** (the block with the largest error): 32 values, "
+                     "4-bit codes."]  # fmt: skip
+    field.set_value(5)
+    at = rerun(at)
+    assert [m.value for m in at.markdown if m.value.startswith("Block **")] == [
+        "Block **5 of 3,125** (the block you chose): 32 values, 4-bit codes."
+    ]
+    assert at.query_params["block"] == "5"
+
+
+def test_a_negative_scale_is_explained_and_the_card_shows_its_size(open_app):
+    at = open_app(format="q4_0", room="Block")
+    assert "**scale** (fp16): `1011110000111001` = −1.05566" in [m.value for m in at.markdown]
+    assert NEGATIVE_SCALE in [c.value for c in at.caption]
+    card = next(m for m in at.metric if m.label.startswith("Scale"))
+    assert (card.label, card.value) == ("Scale |d|", "0.13…1.1")
+
+
+def test_the_block_reads_back_zero_as_0_and_has_no_empty_code_row(open_app):
+    at = open_app(format="q4_0", room="Block")
+    table = at.dataframe[0].value
+    assert list(table["x̂"][:4]) == ["−1.0557", "0", "0", "0"]
+    [line] = [s for s in specs(at) if "'x̂'" in json.dumps(s, ensure_ascii=False)]
+    rows = line["layer"][1]["encoding"]["y"]["axis"]
+    assert rows["values"] == [0, 1]  # x and x̂; no 'q' row without codes to show
+
+
+def test_the_block_room_in_chinese(open_app):
+    at = open_app(format="q4_0", room="Block", lang="zh")
+    assert at.number_input(key="block_pick").label == "块（1 到 3,125）"
+    assert at.number_input(key="block_pick").proto.placeholder == "192（误差最大）"
+    assert any(c.value.startswith("缩放因子是负数：Q4_0（llama.cpp） 存储 d = x_max / (−8)")
+               for c in at.caption)  # fmt: skip

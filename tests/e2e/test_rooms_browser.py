@@ -140,3 +140,29 @@ def test_the_trade_off_keeps_its_strategies_across_rooms(sized: Page, app_url: s
         expect(picker.get_by_text(chip, exact=True)).to_be_visible()
     shot(page, tmp_path, "tradeoff-after-rooms")
     assert_no_errors(page)
+
+
+WORST = "Block 192 of 3,125 (the block with the largest error)"
+
+
+def test_the_block_field_opens_what_it_says(sized: Page, app_url: str, tmp_path):
+    """``?format=q4_0&room=Block``: the empty field names the block it opens (192, the
+    largest error); typing 5 opens block 5 (the field reruns its own fragment), emptying
+    it goes back to 192."""
+    page = sized
+    open_app(page, f"{app_url}/?format=q4_0&room=Block")
+    wait_for_charts(page)
+    main = page.get_by_test_id("stMain")
+    field = page.locator(".st-key-block_pick input")
+    expect(field).to_have_attribute("placeholder", "192 (largest error)")
+    expect(main.get_by_text(WORST)).to_be_visible()
+    shot(page, tmp_path, "block-room")
+    field.fill("5")
+    field.press("Enter")
+    wait_for_app_run(page)
+    expect(main.get_by_text("Block 5 of 3,125 (the block you chose)")).to_be_visible()
+    field.fill("")
+    field.press("Enter")
+    wait_for_app_run(page)
+    expect(main.get_by_text(WORST)).to_be_visible()
+    assert_no_errors(page)
