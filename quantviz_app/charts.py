@@ -663,15 +663,21 @@ def moves_frame(x: np.ndarray, xhat: np.ndarray, followed: int) -> pd.DataFrame:
 # ------------------------------------------------------------ formats --
 
 
-def formats_spec(series: list[str], line: str, *, height: int = 300, t: Tr = EN) -> dict:
+def formats_spec(
+    series: list[str], line: str, *, ring: bool = False, height: int = 300, t: Tr = EN
+) -> dict:
     """Every number format as a point (bits per weight, every stored scale counted, against
     SQNR), coloured by family; the integer grid over 2–8 bits as a line with points; the
-    current setting as a star.
+    current setting as a star, or (``ring``: the setting is one of the formats drawn) as a
+    ring around its point, drawn under the points and named beside it, so the formats that
+    cost the same bits (NF4, NVFP4 and Q4_0 at 4.5) all stay visible.
 
     ``series`` are the families' labels in order and ``line`` the integer line's label (they
     fix colours and shapes); datasets ``formats`` (``name``, ``series``, ``bpw``, ``sqnr_db``,
     ``mse``), ``int`` (``series``, ``bits``, ``bpw``, ``sqnr_db``, ``mse``) and ``current``
-    (``bits``, ``bpw``, ``sqnr_db``). Hover a point for its numbers.
+    (``bits``, ``bpw``, ``sqnr_db``, ``name``); ``formats`` and ``current`` also give ``x``,
+    where the marker is drawn (formats at the same point side by side). Hover a point for its
+    numbers.
     """
     domain = [*series, line]
     colours = [SERIES_COLOURS[i % len(SERIES_COLOURS)] for i in range(len(series))]
@@ -684,6 +690,7 @@ def formats_spec(series: list[str], line: str, *, height: int = 300, t: Tr = EN)
     sqnr = t("text.chart.sqnr_axis", "SQNR, dB (higher is better)")
     x = {"field": "bpw", "type": "quantitative", "title": bpw,
          "scale": {"zero": True, "nice": True}}  # fmt: skip
+    drawn = {**x, "field": "x"}  # a marker's place: at its bits, or beside a twin
     y = {"field": "sqnr_db", "type": "quantitative", "title": sqnr,
          "scale": {"zero": True}, "axis": {"format": "~r", "tickCount": 5}}  # fmt: skip
     common = [
@@ -695,22 +702,37 @@ def formats_spec(series: list[str], line: str, *, height: int = 300, t: Tr = EN)
     family = {"field": "series", "title": t("text.formats.family", "family")}
     bits = {"field": "bits", "type": "quantitative", "title": words(t)["bits"]}
     valid = "isValid(datum.sqnr_db)"
+    current = {"data": {"name": "current"}, "transform": [{"filter": valid}]}
+    ring_mark = {"type": "point", "shape": "circle", "size": 900, "filled": True, "fill": YELLOW,
+                 "fillOpacity": 0.35, "stroke": INK, "strokeWidth": 2.5}  # fmt: skip
+    label_mark = {"type": "text", "align": "right", "baseline": "bottom", "dx": -14, "dy": -12,
+                  "fontSize": TICK_FONT, "fontWeight": "bold", "color": INK}  # fmt: skip
+    star_mark = {"type": "point", "shape": STAR, "size": 480, "filled": True, "fill": YELLOW,
+                 "stroke": INK, "strokeWidth": 1.5, "opacity": 1}  # fmt: skip
+    if ring:  # the ring under the points (the formats inside it stay visible), its name above
+        under = [{**current, "mark": ring_mark,
+                  "encoding": {"x": drawn, "y": y, "tooltip": [name, *common]}}]  # fmt: skip
+        over = [{**current, "mark": label_mark,
+                 "encoding": {"x": drawn, "y": y, "text": {"field": "name"}}}]  # fmt: skip
+    else:
+        under = []
+        over = [{**current, "mark": star_mark,
+                 "encoding": {"x": x, "y": y, "tooltip": [bits, *common]}}]  # fmt: skip
     return {
         "$schema": SCHEMA,
         "height": height,
         "layer": [
+            *under,
             {"data": {"name": "int"}, "transform": [{"filter": valid}],
              "mark": {"type": "line", "strokeWidth": 2, "point": {"filled": True, "size": 40}},
              "encoding": {"x": x, "y": y, "color": colour,
                           "tooltip": [family, bits, *common]}},
             {"data": {"name": "formats"}, "transform": [{"filter": valid}],
-             "mark": {"type": "point", "filled": True, "size": 90, "opacity": 0.9},
-             "encoding": {"x": x, "y": y, "color": colour, "shape": shape,
+             "mark": {"type": "point", "filled": True, "size": 90, "opacity": 0.9,
+                      "stroke": "white", "strokeWidth": 1},
+             "encoding": {"x": drawn, "y": y, "color": colour, "shape": shape,
                           "tooltip": [name, family, *common]}},
-            {"data": {"name": "current"}, "transform": [{"filter": valid}],
-             "mark": {"type": "point", "shape": STAR, "size": 480, "filled": True,
-                      "fill": YELLOW, "stroke": INK, "strokeWidth": 1.5, "opacity": 1},
-             "encoding": {"x": x, "y": y, "tooltip": [bits, *common]}},
+            *over,
         ],
         "padding": {"top": 8, "left": 4, "right": 8, "bottom": 4},
         "config": {**config(), "legend": {**config()["legend"], "columns": 3}},

@@ -27,6 +27,7 @@ from quantviz.worked import WorkedExample
 from quantviz_app.format import MINUS, db, num, operand_digits, percent, tex
 from quantviz_app.i18n import EN, Message, Tr
 from quantviz_app.presets import Preset
+from quantviz_app.schema import option_label
 
 TITLE = "Watch quantization happen"
 SCHEME_WORDS = {
@@ -914,15 +915,15 @@ def formats_note(steps: list[tuple[str, float, float]], low: tuple[str, float, f
     if not steps:
         return None
     parts = "; ".join(
-        t("text.formats.budget", "at {bits} bits per weight, `{name}` keeps the most: {sqnr}",
-          bits=num(bits, 3), name=name, sqnr=db(sqnr))
+        t("text.formats.budget", "at {bits} bits per weight, **{name}** keeps the most: {sqnr}",
+          bits=num(bits, 3), name=option_label("format", name, t), sqnr=db(sqnr))
         for name, bits, sqnr in steps
     )  # fmt: skip
     sentence = t("text.formats.note", "Near 4 bits: {parts}.", parts=parts)
     if low is not None and low[0] not in {name for name, _, _ in steps}:
         sentence += " " + t(
-            "text.formats.least", "`{name}` keeps the least there: {sqnr} at {bits} bits.",
-            name=low[0], sqnr=db(low[2]), bits=num(low[1], 3),
+            "text.formats.least", "**{name}** keeps the least there: {sqnr} at {bits} bits.",
+            name=option_label("format", low[0], t), sqnr=db(low[2]), bits=num(low[1], 3),
         )  # fmt: skip
     return sentence
 
@@ -931,8 +932,9 @@ def formats_refused(refused: list[tuple[str, int | None]], last: int, t: Tr = EN
     """The formats left out, in one line: ``(name, block)`` for a format whose block does not
     divide the last dimension (``last``), ``(name, None)`` for one whose scale cannot hold the
     tensor."""
-    blocks = [f"`{name}` ({block})" for name, block in refused if block is not None]
-    other = [f"`{name}`" for name, block in refused if block is None]
+    blocks = [f"{option_label('format', name, t)} ({block})" for name, block in refused
+              if block is not None]  # fmt: skip
+    other = [option_label("format", name, t) for name, block in refused if block is None]
     parts = []
     if blocks:
         parts.append(t(

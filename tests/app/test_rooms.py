@@ -99,3 +99,20 @@ def test_the_block_room_in_chinese(open_app):
     assert at.number_input(key="block_pick").proto.placeholder == "192（误差最大）"
     assert any(c.value.startswith("缩放因子是负数：Q4_0（llama.cpp） 存储 d = x_max / (−8)")
                for c in at.caption)  # fmt: skip
+
+
+def test_the_formats_room_names_formats_as_the_selector_does(open_app):
+    at = open_app(format="nf4", room="Formats")
+    note = next(m.value for m in at.markdown if m.value.startswith("Near 4 bits"))
+    assert note == (
+        "Near 4 bits: at 4 bits per weight, **FP4 E2M1** keeps the most: 13.7 dB; at 4.13 bits "
+        "per weight, **NF4 + double quant** keeps the most: 19.7 dB; at 4.5 bits per weight, "
+        "**NVFP4** keeps the most: 20.6 dB."
+    )
+    names = list(at.dataframe[0].value["format"])
+    assert names[:3] == ["Q8_0 (llama.cpp)", "MXINT8", "FP8 E4M3"]
+    assert "fp4_e2m1" not in names and "FP4 E2M1" in names and "NF4 + double quant" in names
+    zh = open_app(format="nf4", room="Formats", lang="zh")
+    note = next(m.value for m in zh.markdown if m.value.startswith("约 4 比特附近"))
+    assert "**NF4 + 双重量化** 保留最多" in note
+    assert "NF4（QLoRA）" in list(zh.dataframe[0].value["格式"])
