@@ -7,7 +7,14 @@ rounding; :func:`fewest_bits` searches for the smallest model that keeps its acc
 Numpy only: the forward pass is :mod:`quantviz.models.forward`.
 """
 
-from quantviz.models.evaluate import Evaluation, Spread, accuracy_spread, evaluate, layer_inputs
+from quantviz.models.evaluate import (
+    Evaluation,
+    Spread,
+    accuracy_spread,
+    accuracy_standard_error,
+    evaluate,
+    layer_inputs,
+)
 from quantviz.models.fewest import FewestBits, SearchStep, fewest_bits, fewest_bits_steps
 from quantviz.models.zoo import Layer, Model, load_model, models
 
@@ -19,6 +26,7 @@ __all__ = [
     "SearchStep",
     "Spread",
     "accuracy_spread",
+    "accuracy_standard_error",
     "evaluate",
     "fewest_bits",
     "fewest_bits_steps",
