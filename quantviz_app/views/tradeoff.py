@@ -9,6 +9,9 @@ sample. The numbers at the top of the page always use every value.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -18,7 +21,7 @@ from quantviz.sweep import ESTIMATE_VALUES, sqnr_uniform_db, sweep_estimate, swe
 from quantviz_app import charts, link, text
 from quantviz_app.data import Data
 from quantviz_app.i18n import EN, Tr
-from quantviz_app.schema import BY_KEY, Settings, quantize_kwargs
+from quantviz_app.schema import BY_KEY, Settings, integer_grid, option_label, quantize_kwargs
 from quantviz_app.widgets import control
 
 BITS = range(1, 17)
@@ -132,11 +135,37 @@ def view_data(s: Settings, data: Data) -> tuple[list[str], pd.DataFrame, pd.Data
     return names, table, curves, by_bits
 
 
+def to_formats(state: MutableMapping[str, Any]) -> None:
+    """Button callback: open the Formats room (the trade-off across formats)."""
+    state["room"] = "Formats"
+
+
+def format_note(s: Settings, state: MutableMapping[str, Any]) -> None:
+    """In place of the sweep, for a number format: why, and the way to the Formats room."""
+    t = Tr(s["lang"])
+    label = option_label("format", s["format"], t)
+    st.info(t(
+        "text.tradeoff.format",
+        "{format} stores {bits}-bit elements: it has no bit width to sweep. Its trade-off is "
+        "against the other formats: the Formats room draws every format's SQNR against its "
+        "bits per weight, {format} ringed. Choose INT to sweep the integer grid from 1 to 16 "
+        "bits.",
+        format=label, bits=qv.get_format(s["format"]).element_bits,
+    ), icon=":material/info:")  # fmt: skip
+    if st.button(t("text.tradeoff.to_formats", "Open the Formats room"), key="to_formats",
+                 on_click=to_formats, args=(state,), icon=":material/arrow_forward:"):  # fmt: skip
+        st.rerun(scope="app")
+
+
 @st.fragment
-def show(s: Settings, data: Data) -> None:
-    """The strategies to compare, the chart and what to notice."""
+def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
+    """The strategies to compare, the chart and what to notice (for a number format, why
+    not, and the way to the Formats room)."""
     t = Tr(s["lang"])
     st.subheader(t("text.tradeoff.title", "Trade-off: error against bit width"))
+    if not integer_grid(s):
+        format_note(s, state)
+        return
     r = data.quantized(quantize_kwargs(s), arrays=False)
     # kept while another room is open (an unmounted widget loses its value otherwise)
     compare = control(

@@ -116,3 +116,86 @@ def test_the_formats_room_names_formats_as_the_selector_does(open_app):
     note = next(m.value for m in zh.markdown if m.value.startswith("约 4 比特附近"))
     assert "**NF4 + 双重量化** 保留最多" in note
     assert "NF4（QLoRA）" in list(zh.dataframe[0].value["格式"])
+
+
+# ---- a number format: every room stays, and follows the format or says why not ------------
+
+
+def room_texts(at: AppTest) -> list[str]:
+    """What the open room says: its info boxes, paragraphs and captions, in page order."""
+    return [e.value for e in [*at.info, *at.markdown, *at.caption]]
+
+
+def test_the_trade_off_of_a_format_points_to_the_formats_room(open_app):
+    at = open_app(format="fp8_e4m3")
+    assert [i.value for i in at.info][-1] == (
+        "FP8 E4M3 stores 8-bit elements: it has no bit width to sweep. Its trade-off is against "
+        "the other formats: the Formats room draws every format's SQNR against its bits per "
+        "weight, FP8 E4M3 ringed. Choose INT to sweep the integer grid from 1 to 16 bits."
+    )
+    at.button(key="to_formats").click()
+    at = rerun(at)
+    assert "Formats: which number format for this tensor?" in [h.value for h in at.subheader]
+
+
+def test_the_formulas_of_a_format_are_worked_on_its_block(open_app):
+    at = open_app(format="q4_0", room="Formulas")
+    texts = room_texts(at)
+    assert (
+        "Q4_0 (llama.cpp) stores, for each block, its scale in its own encoding and one 4-bit "
+        "code per value; here block **192 of 3,125**, the one the Block room opens:"
+    ) in texts
+    assert "**scale** (fp16): `1011110000111001` = −1.05566" in texts
+    assert NEGATIVE_SCALE in texts
+    assert any(x.startswith("x̂ = element · scale. The first value: x = −0.86138") for x in texts)
+    assert len(at.latex) == 2  # the MSE and the SQNR
+
+
+def test_the_close_up_follows_a_format_with_one_set_of_levels(open_app):
+    at = open_app(format="fp8_e4m3", room="Close-up")
+    said = [x for x in room_texts(at) if x.startswith("Every value is stored as the nearest")]
+    assert said == [
+        "Every value is stored as the nearest of FP8 E4M3's levels: the bars are the original "
+        "values on fine bins, each spike the values a level holds. A float's levels are not "
+        "evenly spaced: they crowd near 0 and spread out towards the ends (compare the gaps "
+        "between the spikes)."
+    ]
+    at = open_app(format="q4_0", room="Close-up")
+    assert (
+        "Q4_0 has 3,125 blocks, each with its own levels: a close-up of all the values would "
+        "mix them. The Block room opens one block and draws where each of its values lands."
+    ) in [i.value for i in at.info]
+
+
+def test_the_staircase_follows_a_format(open_app):
+    at = open_app(format="fp8_e4m3", room="Staircase")
+    assert (
+        "Each value x (across) goes to the level x̂ FP8 E4M3 stores it as (up); on the dashed "
+        "diagonal nothing would be lost. One set of levels makes a staircase whose treads are "
+        "FP8 E4M3's levels. With 253 levels the treads are too small to see at this size: the "
+        "Close-up shows a few of them."
+    ) in room_texts(at)
+    at = open_app(format="q4_0", room="Staircase", lang="zh")
+    zh = "每个点是一个数值 x（横轴）及 Q4_0 存储它的量化级 x̂（纵轴）。它的 3,125 个块"
+    assert any(x.startswith(zh) for x in room_texts(at))
+
+
+def test_take_home_gives_a_format_s_code_and_files(open_app):
+    at = open_app(format="fp8_e4m3", room="Take home")
+    assert [b.label for b in at.download_button] == [
+        "histograms.png", "histograms.svg", "closeup.png", "closeup.svg", "metrics.csv",
+        "formats.csv", "quantized.npz",
+    ]  # fmt: skip
+    [code] = [c.value for c in at.code]
+    assert "r = qv.quantize(x, format='fp8_e4m3', granularity='tensor')" in code
+    assert any(c.value.startswith("The numpy and PyTorch versions write out the integer grid's")
+               for c in at.caption)  # fmt: skip
+
+
+def test_channels_with_a_format_say_why_not(open_app):
+    at = open_app(source="sample", format="nf4", room="Channels")
+    assert (
+        "The channels room compares the integer grid per tensor and per channel; NF4 (QLoRA) "
+        "sets its own scales. Choose INT to compare channels, or open the Block room to see "
+        "one of NF4 (QLoRA)'s blocks."
+    ) in [i.value for i in at.info]
