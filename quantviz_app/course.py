@@ -19,7 +19,8 @@ from quantviz_app.schema import PAGE_KEYS, Settings
 from quantviz_app.widgets import write
 
 ENTERED = "_lesson_at"  # session key: the (lesson, step) whose settings were put on the page
-ANSWERS = "_answers"  # session key: (lesson, step) → the student's Answer
+ANSWERS = "_answers"  # session key: (lesson, step) → what the student answered
+ASKED = "_asked"  # session key: (lesson, step) → the settings the answer was checked at
 
 
 def lesson_of(s: Settings) -> Lesson | None:
@@ -132,29 +133,25 @@ def check(question: Question, given: str, s: Settings, data: Data) -> Check:
                  f"{why} {explain}".strip())  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Answer:
-    """What the student answered at a step, and the page it answered: the settings on
-    screen when they pressed Check (the prompt they read was filled with them)."""
-
-    given: str
-    settings: Settings
-
-    def asked(self, s: Settings) -> Settings:
-        """The settings the question was asked and is graded at, in ``s``'s language: a
-        bit move after the check does not change the question or its verdict."""
-        return self.settings.replace(lang=s["lang"])
-
-
-def answered(state: MutableMapping[str, Any], s: Settings) -> Answer | None:
+def answered(state: MutableMapping[str, Any], s: Settings) -> str | None:
     """What the student answered at the open step (None: not yet)."""
     return state.get(ANSWERS, {}).get((s["lesson"], s["step"]))
 
 
+def asked(state: MutableMapping[str, Any], s: Settings) -> Settings:
+    """The settings the open step's question is asked and graded at: the page as it is
+    until the student checks, then the page as it was when they pressed Check (in ``s``'s
+    language), so a later bit move changes neither the question nor its verdict."""
+    at = state.get(ASKED, {}).get((s["lesson"], s["step"]))
+    return s if at is None or answered(state, s) is None else at.replace(lang=s["lang"])
+
+
 def commit(state: MutableMapping[str, Any], s: Settings, given: str) -> None:
-    """Keep the student's answer for the open step, with the settings ``s`` its prompt was
+    """Keep the student's answer for the open step, and the settings ``s`` its prompt was
     shown at (it reveals the answer)."""
-    state[ANSWERS] = {**state.get(ANSWERS, {}), (s["lesson"], s["step"]): Answer(given, s)}
+    at = (s["lesson"], s["step"])
+    state[ANSWERS] = {**state.get(ANSWERS, {}), at: given}
+    state[ASKED] = {**state.get(ASKED, {}), at: s}
 
 
 def follows_bits(s: Settings) -> bool:

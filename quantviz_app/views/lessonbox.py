@@ -33,17 +33,17 @@ def question_box(q: Question, s: Settings, data: Data, state: MutableMapping[str
     the check grades the answer at the settings the prompt was shown with, and from then
     on the prompt and the verdict stay at those settings, whatever the slider does next."""
     t = Tr(s["lang"])
-    answer = course.answered(state, s)
-    at = s if answer is None else answer.asked(s)  # the page the question is asked about
+    at = course.asked(state, s)  # the page the question is asked about
     st.markdown(f"**{t('text.lesson.predict', text.QUESTION)}** {course.fill(q.prompt, at, data)}")
     key = f"answer_{s['lesson']}_{s['step']}"
+    given = course.answered(state, s)
     row = st.container(horizontal=True, vertical_alignment="bottom")
     if q.kind == "number":
         row.text_input(
             t("text.lesson.your_answer", text.YOUR_ANSWER),
             key=key,
             width=220,
-            disabled=answer is not None,
+            disabled=given is not None,
             placeholder=t("text.lesson.number", text.NUMBER_PLACEHOLDER),
         )
     else:
@@ -55,10 +55,10 @@ def question_box(q: Question, s: Settings, data: Data, state: MutableMapping[str
             format_func=labels.get,
             key=key,
             index=None,
-            disabled=answer is not None,
+            disabled=given is not None,
             horizontal=True,
         )
-    if answer is None:
+    if given is None:
         row.button(
             t("text.lesson.check", text.CHECK),
             key=f"check_{key}",
@@ -67,7 +67,6 @@ def question_box(q: Question, s: Settings, data: Data, state: MutableMapping[str
             type="primary",
         )
         return
-    given = answer.given
     verdict = course.check(q, given, at, data)
     if verdict.right:
         st.success(text.right_answer(verdict.answer, verdict.explain, t), icon=":material/check:")
