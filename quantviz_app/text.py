@@ -914,7 +914,7 @@ def formats_note(steps: list[tuple[str, float, float]], low: tuple[str, float, f
     there (``low``), as one sentence (Markdown); None when no format is near 4 bits."""
     if not steps:
         return None
-    parts = "; ".join(
+    parts = t("text.formats.budget_separator", "; ").join(
         t("text.formats.budget", "at {bits} bits per weight, **{name}** keeps the most: {sqnr}",
           bits=num(bits, 3), name=option_label("format", name, t), sqnr=db(sqnr))
         for name, bits, sqnr in steps

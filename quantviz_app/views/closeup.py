@@ -20,6 +20,7 @@ from quantviz_app.i18n import EN, Tr
 from quantviz_app.schema import Settings, format_name, integer_grid, quantize_kwargs
 
 STEPS = 9  # levels in the window, the busiest in the middle
+ALL_LEVELS = 16  # a format with this few levels is shown whole
 
 
 def datasets(data: Data, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd.DataFrame]:
@@ -53,15 +54,17 @@ def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame] | None:
 
 def format_datasets(data: Data, r: qv.FormatResult, label: str,
                     t: Tr = EN) -> dict[str, pd.DataFrame]:  # fmt: skip
-    """The close-up of a format with one set of levels: :data:`STEPS` of its levels around
-    the busiest (``counts.level_counts``) and the original values on fine bins over them
+    """The close-up of a format with one set of levels: all of them when there are at most
+    :data:`ALL_LEVELS` (FP4's 15), else :data:`STEPS` around the busiest
+    (``counts.level_counts``) and the original values on fine bins over them
     (``counts.value_histogram``). A format's levels are not evenly spaced, so no cell edges
     are drawn: each value lands on the level nearest to it."""
     lc = counts.level_counts(r)
+    steps = lc.levels.size if lc.levels.size <= ALL_LEVELS else STEPS
     centre = int(np.argmax(lc.counts))
-    first = max(0, min(centre - STEPS // 2, lc.levels.size - STEPS))
-    levels, held = lc.levels[first : first + STEPS], lc.counts[first : first + STEPS]
-    edges = counts.histogram_edges(float(levels[0]), float(levels[-1]), 8 * STEPS)
+    first = max(0, min(centre - steps // 2, lc.levels.size - steps))
+    levels, held = lc.levels[first : first + steps], lc.counts[first : first + steps]
+    edges = counts.histogram_edges(float(levels[0]), float(levels[-1]), 8 * steps)
     original = counts.value_histogram(data.x, edges)
     title = t("text.closeup.format_title", "Close-up: {levels} of {format}'s levels",
               levels=len(levels), format=label)  # fmt: skip
@@ -108,8 +111,9 @@ def show_format(s: Settings, data: Data, t: Tr) -> None:
     if qv.get_format(s["format"]).family == "float":
         note += " " + t(
             "text.closeup.format_float",
-            "A float's levels are not evenly spaced: they crowd near 0 and spread out towards "
-            "the ends (compare the gaps between the spikes).",
+            "A float's levels are evenly spaced only between two powers of two; from one "
+            "power of two to the next the gap doubles, so they crowd near 0 and spread out "
+            "towards the ends.",
         )
     st.markdown(note)
 

@@ -29,7 +29,7 @@ def format_formulas(s: Settings, data: Data, t: Tr) -> None:
         return
     st.markdown(t(
         "text.formulas.format_block",
-        "{format} stores, for each block, its scale in its own encoding and one {bits}-bit "
+        "{format} stores, for each block, its scales (each in its own encoding) and one {bits}-bit "
         "code per value; here block **{i} of {n}**, the one the Block room opens:",
         format=option_label("format", s["format"], t), bits=b.code_bits,
         i=f"{b.index + 1:,}", n=f"{b.n_blocks:,}",

@@ -173,7 +173,7 @@ def test_activations_that_help_a_broken_network_are_explained():
         "rest hurts. A lucky side effect, not a reason to quantize activations."
     )
     zh = open_room(bits=2, lang="zh")
-    assert any(m.value.startswith("**为什么在 2 比特时量化激活反而有帮助？**") for m in zh.markdown)
+    assert any(m.value.startswith("**为什么在 2 比特时量化激活反而有帮助**？") for m in zh.markdown)
     # the rule: more than twice the noise above weights only, which is 10 points or more
     # below float (accuracies as fractions; series 0 weights only, 1 static, 2 dynamic)
     table = pd.DataFrame({"bits": [2, 2, 2, 3, 3, 3], "series": [0, 1, 2] * 2,

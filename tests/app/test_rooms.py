@@ -142,8 +142,8 @@ def test_the_formulas_of_a_format_are_worked_on_its_block(open_app):
     at = open_app(format="q4_0", room="Formulas")
     texts = room_texts(at)
     assert (
-        "Q4_0 (llama.cpp) stores, for each block, its scale in its own encoding and one 4-bit "
-        "code per value; here block **192 of 3,125**, the one the Block room opens:"
+        "Q4_0 (llama.cpp) stores, for each block, its scales (each in its own encoding) and one "
+        "4-bit code per value; here block **192 of 3,125**, the one the Block room opens:"
     ) in texts
     assert "**scale** (fp16): `1011110000111001` = −1.05566" in texts
     assert NEGATIVE_SCALE in texts
@@ -156,9 +156,9 @@ def test_the_close_up_follows_a_format_with_one_set_of_levels(open_app):
     said = [x for x in room_texts(at) if x.startswith("Every value is stored as the nearest")]
     assert said == [
         "Every value is stored as the nearest of FP8 E4M3's levels: the bars are the original "
-        "values on fine bins, each spike the values a level holds. A float's levels are not "
-        "evenly spaced: they crowd near 0 and spread out towards the ends (compare the gaps "
-        "between the spikes)."
+        "values on fine bins, each spike the values a level holds. A float's levels are evenly "
+        "spaced only between two powers of two; from one power of two to the next the gap "
+        "doubles, so they crowd near 0 and spread out towards the ends."
     ]
     at = open_app(format="q4_0", room="Close-up")
     assert (
