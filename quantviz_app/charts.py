@@ -663,14 +663,11 @@ def moves_frame(x: np.ndarray, xhat: np.ndarray, followed: int) -> pd.DataFrame:
 # ------------------------------------------------------------ formats --
 
 
-def formats_spec(
-    series: list[str], line: str, *, ring: bool = False, height: int = 300, t: Tr = EN
-) -> dict:
+def formats_spec(series: list[str], line: str, *, height: int = 300, t: Tr = EN) -> dict:
     """Every number format as a point (bits per weight, every stored scale counted, against
     SQNR), coloured by family; the integer grid over 2–8 bits as a line with points; the
-    current setting as a star, or (``ring``: the setting is one of the formats drawn) as a
-    ring around its point, drawn under the points and named beside it, so the formats that
-    cost the same bits (NF4, NVFP4 and Q4_0 at 4.5) all stay visible.
+    current setting as a ring drawn under the points and named beside it, so the formats
+    that cost the same bits (NF4, NVFP4 and Q4_0 at 4.5) all stay visible.
 
     ``series`` are the families' labels in order and ``line`` the integer line's label (they
     fix colours and shapes); datasets ``formats`` (``name``, ``series``, ``bpw``, ``sqnr_db``,
@@ -707,17 +704,11 @@ def formats_spec(
                  "fillOpacity": 0.35, "stroke": INK, "strokeWidth": 2.5}  # fmt: skip
     label_mark = {"type": "text", "align": "right", "baseline": "bottom", "dx": -14, "dy": -12,
                   "fontSize": TICK_FONT, "fontWeight": "bold", "color": INK}  # fmt: skip
-    star_mark = {"type": "point", "shape": STAR, "size": 480, "filled": True, "fill": YELLOW,
-                 "stroke": INK, "strokeWidth": 1.5, "opacity": 1}  # fmt: skip
-    if ring:  # the ring under the points (the formats inside it stay visible), its name above
-        under = [{**current, "mark": ring_mark,
-                  "encoding": {"x": drawn, "y": y, "tooltip": [name, *common]}}]  # fmt: skip
-        over = [{**current, "mark": label_mark,
-                 "encoding": {"x": drawn, "y": y, "text": {"field": "name"}}}]  # fmt: skip
-    else:
-        under = []
-        over = [{**current, "mark": star_mark,
-                 "encoding": {"x": x, "y": y, "tooltip": [bits, *common]}}]  # fmt: skip
+    # the ring under the points (the formats inside it stay visible), its name above
+    under = [{**current, "mark": ring_mark,
+              "encoding": {"x": drawn, "y": y, "tooltip": [name, bits, *common]}}]  # fmt: skip
+    over = [{**current, "mark": label_mark,
+             "encoding": {"x": drawn, "y": y, "text": {"field": "name"}}}]  # fmt: skip
     return {
         "$schema": SCHEMA,
         "height": height,

@@ -23,7 +23,7 @@ from quantviz_app import charts, text
 from quantviz_app.data import Data
 from quantviz_app.format import db, num
 from quantviz_app.i18n import EN, Tr
-from quantviz_app.schema import Settings, integer_grid, option_label, quantize_kwargs
+from quantviz_app.schema import Settings, option_label, quantize_kwargs
 
 SAMPLE_VALUES = 1 << 20  # values: past this, a sample of whole rows
 CHUNK = 4096  # a 1-D tensor's "rows" when sampled (a multiple of every block size)
@@ -148,8 +148,8 @@ def chart_sets(
     table: FormatsTable, r: qv.QuantResult | FormatResult, t: Tr = EN
 ) -> dict[str, pd.DataFrame]:
     """The chart's datasets: the formats (``x``: where each marker is drawn, see
-    :func:`dodged`), the integer line and the page's setting (a format's name beside its
-    ring, around its marker)."""
+    :func:`dodged`), the integer line and the page's setting (its name beside its ring:
+    a format's, around its marker, or the integer grid's, ``INT8``)."""
     rows = table.rows
     formats = pd.DataFrame({
         "name": [option_label("format", n, t) for n in rows["name"]],
@@ -160,7 +160,7 @@ def chart_sets(
     line = table.line.assign(series=text.int_line_label(table.group_size, t),
                              sqnr_db=table.line["sqnr_db"].map(charts.finite))  # fmt: skip
     m = r.metrics
-    x, name = m["bits_per_weight"], ""
+    x, name = m["bits_per_weight"], f"INT{r.bits}"  # the integer grid: INT4, INT8, …
     if isinstance(r, FormatResult):
         name = option_label("format", r.format.name, t)
         drawn = formats.loc[rows["name"] == r.format.name, "x"]
@@ -209,7 +209,7 @@ def show(s: Settings, data: Data) -> None:
     r = data.quantized(quantize_kwargs(s), arrays=False)
     families = list(dict.fromkeys(text.family_label(f.family, t) for f in qv.formats()))
     line = text.int_line_label(table.group_size, t)
-    spec = charts.formats_spec(families, line, ring=not integer_grid(s), t=t)
+    spec = charts.formats_spec(families, line, t=t)
     sets = chart_sets(table, r, t)
     st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
     note = text.formats_note(*near_4_bits(table.rows), t=t)

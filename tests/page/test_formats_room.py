@@ -79,8 +79,10 @@ def test_formats_at_the_same_point_are_drawn_side_by_side_and_the_chosen_one_rin
     assert drawn["FP4 E2M1"] == 4.00032  # alone: at its own bits per weight
     current = sets["current"].iloc[0]
     assert (current["name"], current["x"]) == ("NF4 (QLoRA)", drawn["NF4 (QLoRA)"])
-    spec = charts.formats_spec(["a"], "INT", ring=True)
+    spec = charts.formats_spec(["a"], "INT")
     marks = [layer["mark"]["type"] for layer in spec["layer"]]
     assert marks == ["point", "line", "point", "text"]  # the ring first: under the formats
     assert spec["layer"][0]["mark"]["shape"] == "circle"
     assert charts.STAR not in str(spec["layer"])  # no star on top of the ringed format
+    grid = formats.chart_sets(table, qv.quantize(x, 8))["current"].iloc[0]
+    assert (grid["name"], grid["x"]) == ("INT8", grid["bpw"])  # the integer grid: ringed too
