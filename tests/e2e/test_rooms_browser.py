@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 import pytest
 from browser_helpers import (
     FIRST_LOAD_TIMEOUT_MS,
+    REPO_ROOT,
     assert_no_errors,
     open_app,
     require_browser_tools,
     slider_thumb,
     slider_value_text,
+    upload_file,
     wait_for_app_run,
     wait_for_charts,
 )
@@ -86,14 +88,28 @@ def test_a_lesson_prompt_follows_the_bit_slider(sized: Page, app_url: str, tmp_p
     assert_no_errors(page)
 
 
-def test_a_row_of_the_whole_model_table_opens_its_tensor(sized: Page, app_url: str, tmp_path):
-    """``?source=sample&room=Whole+model``: ticking the third row (the query weight) opens
-    it above: the data line and the link follow."""
+@pytest.mark.parametrize("source", ["link", "upload"])
+def test_a_row_of_the_whole_model_table_opens_its_tensor(
+    sized: Page, app_url: str, tmp_path, source: str
+):
+    """``?source=sample&room=Whole+model``, and the same file uploaded: ticking the third
+    row (the query weight) opens it above: the data line (and the link) follow."""
     page = sized
-    open_app(page, f"{app_url}/?source=sample&room=Whole+model")
-    wait_for_charts(page)
+    query = "encoder.layer.0.attention.self.query.weight"
     main = page.get_by_test_id("stMain")
-    expect(main.get_by_text("encoder.layer.0.intermediate.dense.weight of").first).to_be_visible()
+    if source == "link":
+        open_app(page, f"{app_url}/?source=sample&room=Whole+model")
+        file = "minilm-l6-sample.safetensors"
+    else:
+        open_app(page, app_url)
+        sample = REPO_ROOT / "assets" / "minilm-l6-sample.safetensors"
+        upload_file(page, "minilm.safetensors", sample.read_bytes(), key="upload")
+        page.get_by_role("tab").filter(has_text="Whole model").click()
+        wait_for_app_run(page)
+        file = "minilm.safetensors"
+    wait_for_charts(page)
+    expect(main.get_by_text(f"encoder.layer.0.intermediate.dense.weight of {file}").first
+           ).to_be_attached()  # fmt: skip
     grid = page.locator(".st-key-model_rows")
     grid.scroll_into_view_if_needed()
     found = grid.bounding_box()
@@ -101,10 +117,10 @@ def test_a_row_of_the_whole_model_table_opens_its_tensor(sized: Page, app_url: s
     page.mouse.click(found["x"] + 15, found["y"] + 35 * 3 + 17)  # the third row's tick box
     wait_for_app_run(page)
     wait_for_charts(page)
-    query = "encoder.layer.0.attention.self.query.weight"
-    expect(page).to_have_url(re_query(f"tensor={query}"), timeout=10_000)
-    expect(main.get_by_text(f"{query} of").first).to_be_attached()
-    shot(page, tmp_path, "model-row-opens")
+    expect(main.get_by_text(f"{query} of {file}").first).to_be_attached()
+    if source == "link":
+        expect(page).to_have_url(re_query(f"tensor={query}"), timeout=10_000)
+    shot(page, tmp_path, f"model-row-opens-{source}")
     assert_no_errors(page)
 
 
