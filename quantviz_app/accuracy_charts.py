@@ -104,37 +104,60 @@ def bits_frames(
 
 
 def layers_spec(*, height: int = 200, t: Tr = EN) -> dict:
-    """Each layer's sensitivity: the accuracy lost (points) when only it is quantized.
+    """Each layer's sensitivity: the accuracy lost (points) when only it is quantized, over
+    a grey band of the test set's noise (± the standard error of the float accuracy); a bar
+    inside the band is grey too: that loss cannot be told from none on this test set.
 
-    Dataset ``layers`` (``layer``, ``drop`` in points, ``accuracy`` %, ``sqnr_db``,
-    ``setting``)."""
+    Datasets ``layers`` (``layer``, ``drop`` in points, ``accuracy`` %, ``sqnr_db``,
+    ``setting``, ``within``: inside the band) and ``noise`` (``low``, ``high``: the band's
+    ends in points)."""
     drop = t("text.accuracy.drop_axis", "accuracy lost, points")
+    x = {"field": "drop", "type": "quantitative", "title": drop}
+    band = t("text.accuracy.noise", "test set's noise")
     return {
         "$schema": SCHEMA,
         "height": height,
-        "data": {"name": "layers"},
-        "mark": {"type": "bar", "color": QUANTIZED},
-        "encoding": {
-            "y": {"field": "layer", "type": "nominal", "sort": None, "title": None},
-            "x": {"field": "drop", "type": "quantitative", "title": drop},
-            "tooltip": [
-                {"field": "layer", "title": t("text.accuracy.layer", "layer")},
-                {"field": "setting", "title": t("text.accuracy.setting", "setting")},
-                {"field": "drop", "type": "quantitative", "format": ".2f", "title": drop},
-                {"field": "accuracy", "type": "quantitative", "format": PCT, "title": "%"},
-                {"field": "sqnr_db", "type": "quantitative", "format": ".1f", "title": "SQNR (dB)"},
-            ],
-        },
+        "layer": [
+            {"data": {"name": "noise"},
+             "mark": {"type": "rect", "color": LEVEL, "opacity": 0.25},
+             "encoding": {"x": {"field": "low", "type": "quantitative"}, "x2": {"field": "high"},
+                          "tooltip": [{"field": "high", "type": "quantitative", "format": ".2f",
+                                       "title": f"{band} (±)"}]}},
+            {"data": {"name": "layers"},
+             "mark": {"type": "bar"},
+             "encoding": {
+                 "y": {"field": "layer", "type": "nominal", "sort": None, "title": None},
+                 "x": x,
+                 "color": {"condition": {"test": "datum.within", "value": LEVEL},
+                           "value": QUANTIZED},
+                 "tooltip": [
+                     {"field": "layer", "title": t("text.accuracy.layer", "layer")},
+                     {"field": "setting", "title": t("text.accuracy.setting", "setting")},
+                     {"field": "drop", "type": "quantitative", "format": ".2f", "title": drop},
+                     {"field": "accuracy", "type": "quantitative", "format": PCT, "title": "%"},
+                     {"field": "sqnr_db", "type": "quantitative", "format": ".1f",
+                      "title": "SQNR (dB)"},
+                 ],
+             }},
+        ],
         "config": config(),
-    }
+    }  # fmt: skip
 
 
-def layers_frame(per_layer: pd.DataFrame) -> pd.DataFrame:
-    """:func:`layers_spec`'s dataset from ``Evaluation.per_layer``."""
+def layers_frame(per_layer: pd.DataFrame, noise: float = 0.0) -> pd.DataFrame:
+    """:func:`layers_spec`'s ``layers`` from ``Evaluation.per_layer``; ``noise``: the band's
+    half width in points (a drop within it is ``within``)."""
     sqnr = [float(v) if np.isfinite(v) else None for v in per_layer["sqnr_db"]]
-    return pd.DataFrame({"layer": per_layer["layer"], "drop": 100 * per_layer["drop"],
+    drop = 100 * per_layer["drop"]
+    return pd.DataFrame({"layer": per_layer["layer"], "drop": drop,
                          "accuracy": 100 * per_layer["accuracy"], "sqnr_db": sqnr,
-                         "setting": per_layer["setting"]})  # fmt: skip
+                         "setting": per_layer["setting"],
+                         "within": drop.abs() <= noise + 1e-9})  # fmt: skip
+
+
+def noise_frame(noise: float) -> pd.DataFrame:
+    """:func:`layers_spec`'s ``noise``: the band from −``noise`` to +``noise`` points."""
+    return pd.DataFrame({"low": [-noise], "high": [noise]})
 
 
 def scope_labels(t: Tr = EN) -> dict[str, str]:
@@ -178,7 +201,8 @@ def prune_spec(*, height: int = 260, t: Tr = EN) -> dict:
 
 def seeds_spec(*, height: int = 160, t: Tr = EN) -> dict:
     """The accuracy of each stochastic-rounding seed as a dot, the round-to-nearest
-    accuracy as a solid rule and the float accuracy as a dashed one.
+    accuracy as a wide solid rule and the float accuracy as a thin dashed one drawn over
+    everything (where the two coincide, the dashes show on the solid rule).
 
     Datasets ``seeds`` (``seed``, ``accuracy`` %), ``nearest`` and ``float``
     (``accuracy``)."""
@@ -191,10 +215,9 @@ def seeds_spec(*, height: int = 160, t: Tr = EN) -> dict:
     return {
         "$schema": SCHEMA,
         "height": height,
-        "layer": [
-            float_rule,
+        "layer": [  # the dashed float rule last and thinner: on top of the solid one it shows
             {"data": {"name": "nearest"},
-             "mark": {"type": "rule", "color": ORIGINAL, "strokeWidth": 2},
+             "mark": {"type": "rule", "color": ORIGINAL, "strokeWidth": 5, "opacity": 0.8},
              "encoding": {"x": rule,
                           "tooltip": [{"field": "accuracy", "type": "quantitative", "format": PCT,
                                        "title": t("text.accuracy.nearest", "round to nearest")}]}},
@@ -204,6 +227,7 @@ def seeds_spec(*, height: int = 160, t: Tr = EN) -> dict:
                           "tooltip": [{"field": "seed", "title": t("text.accuracy.seed", "seed")},
                                       {"field": "accuracy", "type": "quantitative",
                                        "format": PCT, "title": "%"}]}},
+            float_rule,
         ],
         "config": config(),
     }  # fmt: skip

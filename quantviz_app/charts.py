@@ -18,7 +18,7 @@ panels, titles).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -515,21 +515,30 @@ def channel_spec(*, height: int = 150, t: Tr = EN) -> dict:
 
 
 def tradeoff_spec(
-    series: list[str], reference: str, *, field: str, legend: bool, height: int = 230, t: Tr = EN
+    series: list[str],
+    reference: str,
+    *,
+    field: str,
+    legend: bool,
+    styles: Sequence[int] | None = None,
+    height: int = 230,
+    t: Tr = EN,
 ) -> dict:
     """One panel of the trade-off: ``field`` (``"mse"``, log axis, or ``"sqnr_db"``) against
     bits, one line per strategy, the reference curve of uniform data, the current setting as
     a star. Two panels side by side make the view.
 
-    ``series`` are the strategies' labels in order (they fix colours, dashes and shapes,
-    the same in both panels); datasets ``curves`` (``series``, ``bits``, ``mse``,
+    ``series`` are the strategies' labels in order; ``styles`` each one's place in the
+    palettes (colour, dash and shape; default: their order), so a strategy keeps its look
+    whichever others are drawn; datasets ``curves`` (``series``, ``bits``, ``mse``,
     ``sqnr_db``, ``clipped``) and ``current`` (``bits``, ``mse``, ``sqnr_db``). Hover a point
     for its numbers.
     """
     domain = [*series, reference]
-    colours = [SERIES_COLOURS[i % len(SERIES_COLOURS)] for i in range(len(series))]
-    dashes = [SERIES_DASHES[i % len(SERIES_DASHES)] for i in range(len(series))]
-    shapes = [SERIES_SHAPES[i % len(SERIES_SHAPES)] for i in range(len(series))]
+    places = list(styles) if styles is not None else list(range(len(series)))
+    colours = [SERIES_COLOURS[i % len(SERIES_COLOURS)] for i in places]
+    dashes = [SERIES_DASHES[i % len(SERIES_DASHES)] for i in places]
+    shapes = [SERIES_SHAPES[i % len(SERIES_SHAPES)] for i in places]
     keep = {} if legend else {"legend": None}
     colour = {"field": "series", "type": "nominal", "title": None, **keep,
               "scale": {"domain": domain, "range": [*colours, LEVEL]}}  # fmt: skip
@@ -592,9 +601,10 @@ CODE_ROW = -0.38  # the values sit at 1, the levels they land on at 0, the codes
 LABEL_ROWS = "datum.value == 1 ? 'x' : datum.value == 0 ? 'x̂' : 'q'"
 
 
-def number_line_spec(*, height: int = 170, t: Tr = EN) -> dict:
+def number_line_spec(*, height: int = 170, codes: bool = True, t: Tr = EN) -> dict:
     """The worked example on one value axis: each value ``x`` (top row) joined to the level
-    ``x̂`` it lands on (bottom row), the grid's levels as ticks with their codes.
+    ``x̂`` it lands on (bottom row), the grid's levels as ticks with their codes (a row
+    ``q``; ``codes=False``: no code row, for levels drawn without their codes).
 
     Datasets: ``levels`` (``level``, ``code``: the grid, when few enough to draw),
     ``moves`` (``n``, ``x``, ``xhat``, ``followed``: one per value; ``xhat`` missing while
@@ -605,9 +615,9 @@ def number_line_spec(*, height: int = 170, t: Tr = EN) -> dict:
     x = _x(w["value"])
     x["axis"] = {**x["axis"], "grid": False}
     rows = {"field": "row", "type": "quantitative", "title": None,
-            "scale": {"domain": [-0.55, 1.25]},
-            "axis": {"values": [CODE_ROW, 0, 1], "grid": False, "domain": False,
-                     "ticks": False, "labelFontSize": FONT,
+            "scale": {"domain": [-0.55 if codes else -0.3, 1.25]},
+            "axis": {"values": [CODE_ROW, 0, 1] if codes else [0, 1], "grid": False,
+                     "domain": False, "ticks": False, "labelFontSize": FONT,
                      "labelExpr": LABEL_ROWS}}  # fmt: skip
     highlight = {"condition": {"test": "datum.followed", "value": INK}, "value": LEVEL}
     return {
@@ -677,12 +687,15 @@ def moves_frame(x: np.ndarray, xhat: np.ndarray, followed: int) -> pd.DataFrame:
 def formats_spec(series: list[str], line: str, *, height: int = 300, t: Tr = EN) -> dict:
     """Every number format as a point (bits per weight, every stored scale counted, against
     SQNR), coloured by family; the integer grid over 2–8 bits as a line with points; the
-    current setting as a star.
+    current setting as a ring drawn under the points and named beside it, so the formats
+    that cost the same bits (NF4, NVFP4 and Q4_0 at 4.5) all stay visible.
 
     ``series`` are the families' labels in order and ``line`` the integer line's label (they
     fix colours and shapes); datasets ``formats`` (``name``, ``series``, ``bpw``, ``sqnr_db``,
     ``mse``), ``int`` (``series``, ``bits``, ``bpw``, ``sqnr_db``, ``mse``) and ``current``
-    (``bits``, ``bpw``, ``sqnr_db``). Hover a point for its numbers.
+    (``bits``, ``bpw``, ``sqnr_db``, ``name``); ``formats`` and ``current`` also give ``x``,
+    where the marker is drawn (formats at the same point side by side). Hover a point for its
+    numbers.
     """
     domain = [*series, line]
     colours = [SERIES_COLOURS[i % len(SERIES_COLOURS)] for i in range(len(series))]
@@ -695,6 +708,7 @@ def formats_spec(series: list[str], line: str, *, height: int = 300, t: Tr = EN)
     sqnr = t("text.chart.sqnr_axis", "SQNR, dB (higher is better)")
     x = {"field": "bpw", "type": "quantitative", "title": bpw,
          "scale": {"zero": True, "nice": True}}  # fmt: skip
+    drawn = {**x, "field": "x"}  # a marker's place: at its bits, or beside a twin
     y = {"field": "sqnr_db", "type": "quantitative", "title": sqnr,
          "scale": {"zero": True}, "axis": {"format": "~r", "tickCount": 5}}  # fmt: skip
     common = [
@@ -706,22 +720,31 @@ def formats_spec(series: list[str], line: str, *, height: int = 300, t: Tr = EN)
     family = {"field": "series", "title": t("text.formats.family", "family")}
     bits = {"field": "bits", "type": "quantitative", "title": words(t)["bits"]}
     valid = "isValid(datum.sqnr_db)"
+    current = {"data": {"name": "current"}, "transform": [{"filter": valid}]}
+    ring_mark = {"type": "point", "shape": "circle", "size": 900, "filled": True, "fill": YELLOW,
+                 "fillOpacity": 0.35, "stroke": INK, "strokeWidth": 2.5}  # fmt: skip
+    label_mark = {"type": "text", "align": "right", "baseline": "bottom", "dx": -14, "dy": -12,
+                  "fontSize": TICK_FONT, "fontWeight": "bold", "color": INK}  # fmt: skip
+    # the ring under the points (the formats inside it stay visible), its name above
+    under = [{**current, "mark": ring_mark,
+              "encoding": {"x": drawn, "y": y, "tooltip": [name, bits, *common]}}]  # fmt: skip
+    over = [{**current, "mark": label_mark,
+             "encoding": {"x": drawn, "y": y, "text": {"field": "name"}}}]  # fmt: skip
     return {
         "$schema": SCHEMA,
         "height": height,
         "layer": [
+            *under,
             {"data": {"name": "int"}, "transform": [{"filter": valid}],
              "mark": {"type": "line", "strokeWidth": 2, "point": {"filled": True, "size": 40}},
              "encoding": {"x": x, "y": y, "color": colour,
                           "tooltip": [family, bits, *common]}},
             {"data": {"name": "formats"}, "transform": [{"filter": valid}],
-             "mark": {"type": "point", "filled": True, "size": 90, "opacity": 0.9},
-             "encoding": {"x": x, "y": y, "color": colour, "shape": shape,
+             "mark": {"type": "point", "filled": True, "size": 90, "opacity": 0.9,
+                      "stroke": "white", "strokeWidth": 1},
+             "encoding": {"x": drawn, "y": y, "color": colour, "shape": shape,
                           "tooltip": [name, family, *common]}},
-            {"data": {"name": "current"}, "transform": [{"filter": valid}],
-             "mark": {"type": "point", "shape": STAR, "size": 480, "filled": True,
-                      "fill": YELLOW, "stroke": INK, "strokeWidth": 1.5, "opacity": 1},
-             "encoding": {"x": x, "y": y, "tooltip": [bits, *common]}},
+            *over,
         ],
         "padding": {"top": 8, "left": 4, "right": 8, "bottom": 4},
         "config": {**config(), "legend": {**config()["legend"], "columns": 3}},

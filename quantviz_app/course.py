@@ -20,6 +20,7 @@ from quantviz_app.widgets import write
 
 ENTERED = "_lesson_at"  # session key: the (lesson, step) whose settings were put on the page
 ANSWERS = "_answers"  # session key: (lesson, step) → what the student answered
+ASKED = "_asked"  # session key: (lesson, step) → the settings the answer was checked at
 
 
 def lesson_of(s: Settings) -> Lesson | None:
@@ -137,9 +138,20 @@ def answered(state: MutableMapping[str, Any], s: Settings) -> str | None:
     return state.get(ANSWERS, {}).get((s["lesson"], s["step"]))
 
 
+def asked(state: MutableMapping[str, Any], s: Settings) -> Settings:
+    """The settings the open step's question is asked and graded at: the page as it is
+    until the student checks, then the page as it was when they pressed Check (in ``s``'s
+    language), so a later bit move changes neither the question nor its verdict."""
+    at = state.get(ASKED, {}).get((s["lesson"], s["step"]))
+    return s if at is None or answered(state, s) is None else at.replace(lang=s["lang"])
+
+
 def commit(state: MutableMapping[str, Any], s: Settings, given: str) -> None:
-    """Keep the student's answer for the open step (it reveals the answer)."""
-    state[ANSWERS] = {**state.get(ANSWERS, {}), (s["lesson"], s["step"]): given}
+    """Keep the student's answer for the open step, and the settings ``s`` its prompt was
+    shown at (it reveals the answer)."""
+    at = (s["lesson"], s["step"])
+    state[ANSWERS] = {**state.get(ANSWERS, {}), at: given}
+    state[ASKED] = {**state.get(ASKED, {}), at: s}
 
 
 def hides_answers(state: MutableMapping[str, Any], s: Settings) -> bool:

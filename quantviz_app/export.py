@@ -6,7 +6,8 @@ the tests read the bytes back.
 The ``.npz`` holds ``codes``, ``scale``, ``zero_point``, ``qmin``, ``qmax``,
 ``bits``, ``granularity``, ``axis``, ``group_size`` and ``settings`` (JSON
 text), all plain arrays (``np.load(..., allow_pickle=False)`` reads it).
-:func:`dequantize_npz` rebuilds the dequantized tensor from it.
+:func:`dequantize_npz` rebuilds the dequantized tensor from it. A number format's
+``.npz`` (:func:`format_npz`) holds what the format stores and the values read back.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from quantviz.granularity import layout
+from quantviz.number_formats import FormatResult
 from quantviz.pipeline import QuantResult
 from quantviz.quantizer import dequantize
 
@@ -48,9 +50,19 @@ def table_csv(table: pd.DataFrame) -> bytes:
     return table.to_csv(index=False).encode("utf-8")
 
 
-def metrics_table(r: QuantResult, settings: Mapping[str, object] | None = None) -> pd.DataFrame:
-    """One row: the settings, the grid (per tensor: scale, zero point, range) and every metric."""
+def metrics_table(
+    r: QuantResult | FormatResult, settings: Mapping[str, object] | None = None
+) -> pd.DataFrame:
+    """One row: the settings, the grid (per tensor: scale, zero point, range; a number
+    format: its element bits, blocks and scales) and every metric."""
     row: dict[str, object] = dict(settings or {})
+    if isinstance(r, FormatResult):
+        scales = np.ravel(r.scales).astype(np.float64)
+        row.update(format=r.format.name, element_bits=r.bits, block_size=r.block_size,
+                   n_blocks=r.n_blocks, scale_min=float(scales.min()),
+                   scale_max=float(scales.max()), tensor_scale=r.tensor_scale)  # fmt: skip
+        row.update(r.metrics)
+        return pd.DataFrame([row])
     row.update(bits=r.bits, qmin=r.qmin, qmax=r.qmax)
     if np.ndim(r.scale) == 0:
         row.update(scale=r.scale, zero_point=r.zero_point, low=r.low, high=r.high)
@@ -64,7 +76,9 @@ def metrics_table(r: QuantResult, settings: Mapping[str, object] | None = None) 
     return pd.DataFrame([row])
 
 
-def metrics_csv(r: QuantResult, settings: Mapping[str, object] | None = None) -> bytes:
+def metrics_csv(
+    r: QuantResult | FormatResult, settings: Mapping[str, object] | None = None
+) -> bytes:
     """:func:`metrics_table` as CSV bytes."""
     return table_csv(metrics_table(r, settings))
 
@@ -88,6 +102,24 @@ def quantized_npz(r: QuantResult, settings: Mapping[str, object] | None = None) 
         group_size=np.int64(cfg.group_size or 0),
         settings=np.str_(json.dumps(dict(settings or {}), default=str)),
     )
+    return buf.getvalue()
+
+
+def format_npz(r: FormatResult, settings: Mapping[str, object] | None = None) -> bytes:
+    """A tensor in a number format as compressed ``.npz`` bytes: what the format stores
+    (``codes``, ``scales`` decoded to float32, ``offsets`` or ``tensor_scale`` where it
+    has them), ``dequantized`` (what each value reads back as), ``format`` and
+    ``settings`` (JSON text); plain arrays only."""
+    buf = io.BytesIO()
+    extra = {} if r.offsets is None else {"offsets": np.asarray(r.offsets, np.float32)}
+    if r.tensor_scale is not None:
+        extra["tensor_scale"] = np.float32(r.tensor_scale)
+    np.savez_compressed(
+        buf, codes=r.codes, scales=np.asarray(r.scales, np.float32),
+        dequantized=np.asarray(r.dequantized, np.float32), format=np.str_(r.format.name),
+        block_size=np.int64(r.block_size),
+        settings=np.str_(json.dumps(dict(settings or {}), default=str)), **extra,
+    )  # fmt: skip
     return buf.getvalue()
 
 

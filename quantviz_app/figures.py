@@ -225,13 +225,19 @@ def channel_figure(sets: Mapping[str, pd.DataFrame], t: Tr = EN) -> Figure:
 
 @with_fonts
 def tradeoff_figure(
-    sets: Mapping[str, pd.DataFrame], series: Sequence[str], reference: str, t: Tr = EN
+    sets: Mapping[str, pd.DataFrame],
+    series: Sequence[str],
+    reference: str,
+    t: Tr = EN,
+    styles: Sequence[int] | None = None,
 ) -> Figure:
-    """MSE and SQNR against bits: a line per strategy, the reference, the current star."""
+    """MSE and SQNR against bits: a line per strategy, the reference, the current star.
+    ``styles``: each series' place in the palettes, as on the page (default: their order)."""
     fig = Figure(figsize=(WIDTH, 4.4), dpi=DPI, layout="constrained")
     ax_mse, ax_sqnr = fig.subplots(1, 2, sharex=True)
     curves = sets["curves"]
-    for i, name in enumerate(series):
+    places = list(styles) if styles is not None else list(range(len(series)))
+    for i, name in zip(places, series, strict=True):
         part = curves[curves["series"] == name]
         colour = charts.SERIES_COLOURS[i % len(charts.SERIES_COLOURS)]
         marker = "osD^v*"[i % 6]

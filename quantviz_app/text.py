@@ -28,6 +28,7 @@ from quantviz.worked import WorkedExample
 from quantviz_app.format import MINUS, db, decimals, md_escape, num, operand_digits, percent, tex
 from quantviz_app.i18n import EN, Message, Tr
 from quantviz_app.presets import Preset
+from quantviz_app.schema import option_label
 
 TITLE = "Watch quantization happen"
 SCHEME_WORDS = {
@@ -958,16 +959,16 @@ def formats_note(steps: list[tuple[str, float, float]], low: tuple[str, float, f
     there (``low``), as one sentence (Markdown); None when no format is near 4 bits."""
     if not steps:
         return None
-    parts = "; ".join(
-        t("text.formats.budget", "at {bits} bits per weight, `{name}` keeps the most: {sqnr}",
-          bits=num(bits, 3), name=name, sqnr=db(sqnr))
+    parts = t("text.formats.budget_separator", "; ").join(
+        t("text.formats.budget", "at {bits} bits per weight, **{name}** keeps the most: {sqnr}",
+          bits=num(bits, 3), name=option_label("format", name, t), sqnr=db(sqnr))
         for name, bits, sqnr in steps
     )  # fmt: skip
     sentence = t("text.formats.note", "Near 4 bits: {parts}.", parts=parts)
     if low is not None and low[0] not in {name for name, _, _ in steps}:
         sentence += " " + t(
-            "text.formats.least", "`{name}` keeps the least there: {sqnr} at {bits} bits.",
-            name=low[0], sqnr=db(low[2]), bits=num(low[1], 3),
+            "text.formats.least", "**{name}** keeps the least there: {sqnr} at {bits} bits.",
+            name=option_label("format", low[0], t), sqnr=db(low[2]), bits=num(low[1], 3),
         )  # fmt: skip
     return sentence
 
@@ -976,8 +977,9 @@ def formats_refused(refused: list[tuple[str, int | None]], last: int, t: Tr = EN
     """The formats left out, in one line: ``(name, block)`` for a format whose block does not
     divide the last dimension (``last``), ``(name, None)`` for one whose scale cannot hold the
     tensor."""
-    blocks = [f"`{name}` ({block})" for name, block in refused if block is not None]
-    other = [f"`{name}`" for name, block in refused if block is None]
+    blocks = [f"{option_label('format', name, t)} ({block})" for name, block in refused
+              if block is not None]  # fmt: skip
+    other = [option_label("format", name, t) for name, block in refused if block is None]
     parts = []
     if blocks:
         parts.append(t(
@@ -1064,6 +1066,14 @@ def format_cards(r: FormatResult, previous: Mapping[str, float] | None = None,
     k = m["clipped_count"]
     bpw = m["bits_per_weight"]
     scales = np.ravel(r.scales).astype(np.float64) * (r.tensor_scale or 1.0)
+    scale_label, scale_help = t("text.fmt.scale.label", "Scale"), ""
+    if scales.size > 1 and (scales < 0).any():  # Q4_0, Q5_0: d = x_max / (lowest element)
+        scale_label = t("text.fmt.scale.label_abs", "Scale |d|")
+        scale_help = " " + t(
+            "text.fmt.scale.help_abs",
+            "Some blocks store a negative d (d = x_max / the lowest element, x_max the block's "
+            "value of largest magnitude): the card shows |d|, the Block room the stored d.",
+        )
     if k:
         saturated = t(
             "text.fmt.saturated_some",
@@ -1075,12 +1085,12 @@ def format_cards(r: FormatResult, previous: Mapping[str, float] | None = None,
                       "No value lay beyond the largest level its block can store.")  # fmt: skip
     return [
         Card(
-            t("text.fmt.scale.label", "Scale"),
+            scale_label,
             num(scales[0]) if scales.size == 1 else _spread(np.abs(scales)),
             _delta(float(scales[0]), prev.get("scale"), num) if scales.size == 1 else None,
             "off",
             t("text.fmt.scale.help", "What multiplies the element values: {scales}.",
-              scales=scale_words(r, t)),
+              scales=scale_words(r, t)) + scale_help,
             "scale",
         ),
         sqnr_card(m, prev, t),

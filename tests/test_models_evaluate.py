@@ -186,6 +186,16 @@ def test_stochastic_rounding_spread(model):
     assert s.table().columns.tolist() == ["seed", "accuracy"]
 
 
+def test_accuracy_standard_error_is_the_binomial_one():
+    # sqrt(p (1 − p) / n) by hand: 0.9815 · 0.0185 / 540 = 3.3626e-5, whose root is 0.0057988
+    assert qv.accuracy_standard_error(0.9815, 540) == pytest.approx(0.0057988, abs=1e-7)
+    assert qv.accuracy_standard_error(0.5, 100) == pytest.approx(0.05)  # the largest, at 1/2
+    assert qv.accuracy_standard_error(1.0, 540) == 0.0  # all right: nothing to swing
+    for bad in [(0.9, 0), (1.5, 540), (0.9, 2.5), (0.9, True)]:
+        with pytest.raises(qv.InputError):
+            qv.accuracy_standard_error(*bad)
+
+
 def test_number_formats(model):
     r = qv.evaluate(model, format="fp8_e4m3")
     assert abs(r.accuracy - FLOAT_ACCURACY) <= 0.005

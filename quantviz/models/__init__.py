@@ -10,7 +10,14 @@ Numpy only: the forward pass is :mod:`quantviz.models.forward`.
 """
 
 from quantviz.models.costs import InferenceCosts, inference_costs
-from quantviz.models.evaluate import Evaluation, Spread, accuracy_spread, evaluate, layer_inputs
+from quantviz.models.evaluate import (
+    Evaluation,
+    Spread,
+    accuracy_spread,
+    accuracy_standard_error,
+    evaluate,
+    layer_inputs,
+)
 from quantviz.models.fewest import FewestBits, SearchStep, fewest_bits, fewest_bits_steps
 from quantviz.models.integer import IntegerModel, IntegerRun, integer_model
 from quantviz.models.onnx_export import export_onnx
@@ -27,6 +34,7 @@ __all__ = [
     "SearchStep",
     "Spread",
     "accuracy_spread",
+    "accuracy_standard_error",
     "evaluate",
     "export_onnx",
     "fewest_bits",

@@ -42,6 +42,7 @@ plus a bitmap index of 1 bit per weight (position kept or not).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -656,6 +657,26 @@ class Spread:
     def table(self) -> pd.DataFrame:
         """One row per seed: ``seed``, ``accuracy``."""
         return pd.DataFrame({"seed": list(self.seeds), "accuracy": self.accuracies})
+
+
+def accuracy_standard_error(accuracy: float, n: int) -> float:
+    """The binomial standard error of an accuracy measured on ``n`` examples,
+    ``sqrt(p · (1 − p) / n)`` (a fraction, as ``accuracy``).
+
+    A test set is a sample: on another ``n`` examples like these, the same network would
+    score about this much higher or lower. Two settings whose accuracies differ by less
+    than this cannot be told apart on this test set (the digits CNN at 98.15 % on its 540
+    digits: ±0.58 points, while one digit is 1/540 = 0.19 points).
+
+    >>> round(100 * accuracy_standard_error(0.9815, 540), 2)
+    0.58
+    """
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise InputError(f"n must be a whole number of examples ≥ 1, not {n!r}.")
+    p = float(accuracy)
+    if not 0.0 <= p <= 1.0:
+        raise InputError(f"accuracy must be a fraction from 0 to 1, not {accuracy!r}.")
+    return math.sqrt(p * (1.0 - p) / int(n))
 
 
 def accuracy_spread(

@@ -117,6 +117,75 @@ def pct(fraction: float) -> str:
     return f"{100 * fraction:.1f} %"
 
 
+def layers_note(layers: pd.DataFrame, noise: float, n: int, t: Tr = EN) -> str:
+    """What the layer bars mean, and which of them the test set cannot tell from no loss
+    (``layers``: :func:`accuracy_charts.layers_frame`; ``noise``: the standard error, a
+    fraction; ``n``: test digits)."""
+    sentence = t(
+        "text.accuracy.layers_note",
+        "The accuracy lost when only that layer is quantized, the others kept float. The grey "
+        "band is the test set's noise: ±{noise} points, the standard error of an accuracy "
+        "measured on {n} digits (one digit is {digit} points); a loss inside it (a grey bar) "
+        "cannot be told from none, and could change sign on another {n} digits.",
+        noise=f"{100 * noise:.2f}", n=n, digit=f"{100 / n:.2f}",
+    )  # fmt: skip
+    if layers["within"].all():
+        sentence += " " + t("text.accuracy.layers_none", "Here no layer's loss stands out.")
+    return sentence
+
+
+def activations_help(
+    table: pd.DataFrame, float_accuracy: float, noise: float
+) -> tuple[int, int, float, float] | None:
+    """The fewest bits at which quantizing the activations too beats weights only by more
+    than twice the test set's noise while weights only is far from float (10 points or
+    more): ``(bits, series, with activations, weights only)`` (``table``: :func:`curves`;
+    ``series`` 1 static, 2 dynamic), or None."""
+    for bits, rows in table.groupby("bits", sort=True):
+        acc = dict(zip(rows["series"], rows["accuracy"], strict=True))
+        series = max((1, 2), key=lambda k: acc[k])
+        if acc[0] <= float_accuracy - 0.10 and acc[series] - acc[0] > 2 * noise:
+            return int(bits), series, float(acc[series]), float(acc[0])
+    return None
+
+
+def answers(rest: Frozen, bits: int) -> tuple[int, int, int]:
+    """The weights-only network at ``bits``: its most frequent answer, how many test digits
+    get it, and how many digits there are."""
+
+    def compute() -> tuple[int, int, int]:
+        r = qv.evaluate(MODEL, bits=bits, layer_accuracy=False, **dict(rest))
+        counts = np.bincount(r.predictions)
+        return int(np.argmax(counts)), int(counts.max()), int(r.predictions.size)
+
+    return _memo("answers", (rest, bits), compute)
+
+
+def activations_note(
+    odd: tuple[int, int, float, float], rest: Frozen, float_accuracy: float, t: Tr = EN
+) -> str:
+    """Why the activations' rounding helps a network its weights broke (measured on the
+    digits CNN at 2 bits: setting the inputs below half a step to 0, and nothing else, lifts
+    weights only from 20.6 % to 47.6 %; rounding the others while keeping those drops it to
+    15.9 %; the same holds symmetric, per channel and with a percentile range)."""
+    bits, series, with_acts, weights = odd
+    digit, count, n = answers(rest, bits)
+    kind = ac.series_labels(t)[series]
+    return t(
+        "text.accuracy.activations_help",
+        "**Why do activations help at {bits} bits?** {kind} ({with_acts}) beats weights only "
+        "({weights}), but both networks are broken (float: {float}); with weights only it "
+        "answers {digit} for {count} of the {n} digits. Rounding each layer's input onto "
+        "{levels} levels also sets every input below half a step to 0, and in a network this "
+        "broken most small inputs are noise from the rounded weights: dropping them helps "
+        "more than rounding the rest hurts. A lucky side effect, not a reason to quantize "
+        "activations.",
+        bits=bits, kind=kind[:1].upper() + kind[1:], with_acts=pct(with_acts),
+        weights=pct(weights),
+        float=pct(float_accuracy), digit=digit, count=count, n=n, levels=2**bits,
+    )  # fmt: skip
+
+
 def _show_search(
     rest: Frozen, float_accuracy: float, state: MutableMapping[str, Any], t: Tr
 ) -> None:
@@ -203,7 +272,8 @@ def _room(s: Settings, state: MutableMapping[str, Any], t: Tr) -> None:
                   delta=None if change in ("+0.0", "-0.0") else change)  # fmt: skip
         st.metric(t("text.accuracy.bpw_metric", "bits per weight"), f"{r.bits_per_weight:.2f}")
 
-    frames = ac.bits_frames(curves(rest), r.float_accuracy, bits, r.accuracy, t)
+    table = curves(rest)
+    frames = ac.bits_frames(table, r.float_accuracy, bits, r.accuracy, t)
     st.vega_lite_chart(with_data(ac.bits_spec(t=t), frames), width="stretch", theme=None)
     st.caption(t(
         "text.accuracy.bits_note",
@@ -212,16 +282,17 @@ def _room(s: Settings, state: MutableMapping[str, Any], t: Tr) -> None:
         "digits (static) or the range of each digit's own values (dynamic, as PyTorch's "
         "dynamic quantization); biases are then 32-bit integers. The star is the page's setting.",
     ))  # fmt: skip
+    n = len(qv.load_model(MODEL).y_test)
+    noise = qv.accuracy_standard_error(r.float_accuracy, n)
+    odd = activations_help(table, r.float_accuracy, noise)
+    if odd is not None:
+        st.markdown(activations_note(odd, rest, r.float_accuracy, t))
 
     st.markdown(f"**{t('text.accuracy.layers_title', 'Which layer hurts most?')}**")
-    st.vega_lite_chart(with_data(ac.layers_spec(t=t), {"layers": ac.layers_frame(r.per_layer)}),
-                       width="stretch", theme=None)  # fmt: skip
-    st.caption(
-        t(
-            "text.accuracy.layers_note",
-            "The accuracy lost when only that layer is quantized, the others kept float.",
-        )
-    )
+    frames = {"layers": ac.layers_frame(r.per_layer, 100 * noise),
+              "noise": ac.noise_frame(100 * noise)}  # fmt: skip
+    st.vega_lite_chart(with_data(ac.layers_spec(t=t), frames), width="stretch", theme=None)
+    st.caption(layers_note(frames["layers"], noise, n, t))
 
     st.markdown(f"**{t('text.accuracy.prune_title', 'Prune, then quantize')}**")
     labels = ac.scope_labels(t)
@@ -258,13 +329,18 @@ def _room(s: Settings, state: MutableMapping[str, Any], t: Tr) -> None:
                   "nearest": pd.DataFrame({"accuracy": [100 * nearest]}),
                   "float": pd.DataFrame({"accuracy": [100 * sp.float_accuracy]})}  # fmt: skip
         st.vega_lite_chart(with_data(ac.seeds_spec(t=t), frames), width="stretch", theme=None)
-        st.caption(t(
+        note = t(
             "text.accuracy.seeds_note",
             "{n} seeds of stochastic rounding: {low} to {high} (mean {mean}, standard "
-            "deviation {std:.1f} points). The solid line rounds to nearest; dashed is float.",
+            "deviation {std:.1f} points). The wide solid line rounds to nearest; the dashed "
+            "line is float.",
             n=len(sp.seeds), low=pct(sp.low), high=pct(sp.high), mean=pct(sp.mean),
             std=100 * sp.std,
-        ))  # fmt: skip
+        )  # fmt: skip
+        if pct(nearest) == pct(sp.float_accuracy):
+            same = "Here the two coincide: rounding to nearest scores as float does."
+            note += " " + t("text.accuracy.seeds_same", same)
+        st.caption(note)
 
     _show_digits(r, t)
     _show_search(rest, r.float_accuracy, state, t)

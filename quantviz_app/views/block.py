@@ -18,12 +18,11 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.number_formats.block import Block, StoredScale, open_block, worst_block
-from quantviz_app import charts
+from quantviz_app import charts, link, widgets
 from quantviz_app.data import Data
 from quantviz_app.format import num
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.schema import Settings, option_label, quantize_kwargs
-from quantviz_app.widgets import control
 
 MAX_ROWS = 64  # values of a block shown (a per-tensor "block" is the whole tensor)
 
@@ -39,6 +38,24 @@ def opened(s: Settings, data: Data) -> Block:
         return open_block(r, data.x, index)
 
     return data.memo("block", key, s["block"], compute=compute)
+
+
+def scale_sign(fmt: str, b: Block, t: Tr = EN) -> str | None:
+    """Why a block's scale is negative (llama.cpp's Q4_0 and Q5_0: d = x_max / (lowest
+    element), x_max the value of largest magnitude, stored exactly as that element), or None."""
+    d = next(sc.value for sc in b.scales if sc.role == "scale")
+    if d >= 0:
+        return None
+    lowest = int(qv.get_format(fmt).grid().min())
+    x_max = float(b.values[np.argmax(np.abs(b.values))])
+    return t(
+        "text.block.negative_scale",
+        "The scale is negative: {format} stores d = x_max / ({lowest}), where x_max = {x} is "
+        "the block's value of largest magnitude, so that value is stored exactly, as element "
+        "{lowest}. The page's Scale card shows |d| = {abs}.",
+        format=option_label("format", fmt, t), lowest=f"−{-lowest}", x=num(x_max, 5),
+        abs=num(abs(d), 6),
+    )  # fmt: skip
 
 
 def scale_line(scale: StoredScale, t: Tr = EN) -> str:
@@ -67,7 +84,7 @@ def table(b: Block, t: Tr = EN) -> pd.DataFrame:
         t("text.block.scaled", "x ÷ scale"): [num(v, 4) for v in b.scaled[:n]],
         t("text.block.code", "stored code"): [b.code_string(i) for i in range(n)],
         t("text.block.element", "element"): [num(v, 4) for v in b.elements[:n]],
-        "x̂": [num(v, 5) for v in b.dequantized[:n]],
+        "x̂": [num(v + 0.0, 5) for v in b.dequantized[:n]],  # + 0.0: −0 reads 0
         t("text.block.error", "error x̂ − x"): [num(v, 3) for v in b.errors[:n]],
         t("text.block.saturated", "saturated"): ["●" if c else "" for c in b.clipped[:n]],
     })  # fmt: skip
@@ -89,26 +106,62 @@ def chart_sets(b: Block) -> dict[str, pd.DataFrame]:
     }
 
 
+PICK = "block_pick"  # widget key of the block field (the ``block`` setting: empty is 0)
+
+
+def _picked(state: MutableMapping[str, Any]) -> None:
+    """Block-field callback: the block typed, or 0 (the largest error) for an empty field."""
+    picked = state.get(PICK)
+    state["block"] = 0 if picked is None else int(picked)
+
+
+def pick_block(s: Settings, worst: int, n_blocks: int, state: MutableMapping[str, Any]) -> None:
+    """The block field says what it opens: the chosen block's number, or, empty, the number
+    of the block with the largest error in grey (``worst``, from 1), the block it opens."""
+    t = Tr(s["lang"])
+    shown = None if s["block"] == 0 else s["block"]
+    if state.get(PICK, -1) != shown:
+        state[PICK] = shown  # a link, a tensor, a format: the field follows the setting
+    st.number_input(
+        t("text.block.pick", "Block (1 to {n})", n=f"{n_blocks:,}"),
+        min_value=1,
+        max_value=max(n_blocks, 1),
+        value=None,  # may be empty (the session holds the block shown)
+        step=1,
+        key=PICK,
+        placeholder=t("text.block.pick_worst", "{i} (largest error)", i=f"{worst:,}"),
+        help=t(
+            "text.block.pick_help",
+            "Type a block's number to open it; empty opens the block with the largest error.",
+        ),
+        on_change=_picked,
+        args=(state,),
+    )
+
+
 @st.fragment
 def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
     """The block chooser, the block's scales, its number line and its table."""
+    s = s.replace(block=widgets.read(state)["block"])  # the field is in this fragment
     t = Tr(s["lang"])
     label = option_label("format", s["format"], t)
     st.subheader(t("text.block.title", "One block of {format}, opened", format=label))
     try:
+        if s["block"] > 0:  # a link's or another tensor's block number past the last: the last
+            s = s.replace(block=min(s["block"], data.quantized(quantize_kwargs(s)).n_blocks))
+            state["block"] = s["block"]
         b = opened(s, data)
+        worst = b if s["block"] == 0 else opened(s.replace(block=0), data)
     except qv.InputError as exc:
         st.error(str(exc), icon=":material/error:")
         return
-    if s["block"] > b.n_blocks:  # a link's or another tensor's block number: the last block
-        state["block"] = b.n_blocks
-    pick, about = st.columns([1, 3], vertical_alignment="bottom")
+    pick, about = st.columns([2, 3], vertical_alignment="bottom")
     with pick:
-        control("block", t=t, bounds=(0, b.n_blocks))
+        pick_block(s, worst.index + 1, b.n_blocks, state)
     with about:
         which = (
             t("text.block.worst", "the block with the largest error")
-            if s["block"] == 0
+            if b.index == worst.index
             else t("text.block.chosen", "the block you chose")
         )
         st.markdown(t(
@@ -117,13 +170,17 @@ def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
             values=t.count(b.values.size, "value"), bits=b.code_bits,
         ))  # fmt: skip
     st.markdown("  \n".join(scale_line(sc, t) for sc in b.scales))
+    sign = scale_sign(s["format"], b, t)
+    if sign:
+        st.caption(sign)
     st.caption(formula(b, t))
-    spec = charts.number_line_spec(height=150, t=t)
+    spec = charts.number_line_spec(height=150, codes=False, t=t)
     st.vega_lite_chart(charts.with_data(spec, chart_sets(b)), width="stretch", theme=None)
     st.dataframe(table(b, t), hide_index=True, width="stretch")
     if b.values.size > MAX_ROWS:
         st.caption(t("text.block.first_rows", "The first {n} of its {values}.",
                      n=MAX_ROWS, values=t.count(b.values.size, "value")))  # fmt: skip
+    link.sync(s, st.query_params)  # the block field reruns this fragment only
 
 
 def formula(b: Block, t: Tr = EN) -> str:
@@ -139,5 +196,5 @@ def formula(b: Block, t: Tr = EN) -> str:
         "{rule}. The first value: x = {x} is {scaled} in the element's units, stored as "
         "code `{code}`, which decodes to {element}; read back, x̂ = {xhat}.",
         rule=rule, x=num(b.values[0], 5), scaled=num(b.scaled[0], 4), code=b.code_string(0),
-        element=num(b.elements[0], 4), xhat=num(b.dequantized[0], 5),
+        element=num(b.elements[0], 4), xhat=num(b.dequantized[0] + 0.0, 5),
     )  # fmt: skip

@@ -17,9 +17,10 @@ from quantviz_app import charts, text
 from quantviz_app.data import Data
 from quantviz_app.format import num
 from quantviz_app.i18n import EN, Tr
-from quantviz_app.schema import Settings, quantize_kwargs
+from quantviz_app.schema import Settings, format_name, integer_grid, quantize_kwargs
 
 STEPS = 9  # levels in the window, the busiest in the middle
+ALL_LEVELS = 16  # a format with this few levels is shown whole
 
 
 def datasets(data: Data, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd.DataFrame]:
@@ -51,11 +52,80 @@ def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame] | None:
     return data.memo("closeup view", key, t.lang, compute=lambda: datasets(data, r, t))
 
 
+def format_datasets(data: Data, r: qv.FormatResult, label: str,
+                    t: Tr = EN) -> dict[str, pd.DataFrame]:  # fmt: skip
+    """The close-up of a format with one set of levels: all of them when there are at most
+    :data:`ALL_LEVELS` (FP4's 15), else :data:`STEPS` around the busiest
+    (``counts.level_counts``) and the original values on fine bins over them
+    (``counts.value_histogram``). A format's levels are not evenly spaced, so no cell edges
+    are drawn: each value lands on the level nearest to it."""
+    lc = counts.level_counts(r)
+    steps = lc.levels.size if lc.levels.size <= ALL_LEVELS else STEPS
+    centre = int(np.argmax(lc.counts))
+    first = max(0, min(centre - steps // 2, lc.levels.size - steps))
+    levels, held = lc.levels[first : first + steps], lc.counts[first : first + steps]
+    edges = counts.histogram_edges(float(levels[0]), float(levels[-1]), 8 * steps)
+    original = counts.value_histogram(data.x, edges)
+    title = t("text.closeup.format_title", "Close-up: {levels} of {format}'s levels",
+              levels=len(levels), format=label)  # fmt: skip
+    return {
+        "original": charts.bins_frame(original.edges, original.counts),
+        "spikes": pd.DataFrame({"level": levels, "count": held}),
+        "edges": charts.lines_frame("x", []),
+        "titles": charts.titles_frame(closeup=title),
+    }
+
+
+def format_view_data(s: Settings, data: Data, t: Tr) -> dict[str, pd.DataFrame]:
+    """:func:`format_datasets` at these settings (cached); the format has one set of levels."""
+    kwargs = quantize_kwargs(s)
+    r = data.quantized(kwargs, arrays=False)
+    label = format_name(s["format"], t)
+    return data.memo("closeup view", tuple(sorted(kwargs.items())), t.lang,
+                     compute=lambda: format_datasets(data, r, label, t))  # fmt: skip
+
+
+def show_format(s: Settings, data: Data, t: Tr) -> None:
+    """The close-up for a number format: of its levels when one set serves the tensor, else
+    why not (each block has its own)."""
+    r = data.quantized(quantize_kwargs(s), arrays=False)
+    label = format_name(s["format"], t)
+    if not r.per_tensor:
+        st.info(t(
+            "text.closeup.format_blocks",
+            "{format} has {blocks} blocks, each with its own levels: a close-up of all the "
+            "values would mix them. The Block room opens one block and draws where each of "
+            "its values lands.",
+            format=label, blocks=f"{r.n_blocks:,}",
+        ), icon=":material/info:")  # fmt: skip
+        return
+    close = format_view_data(s, data, t)
+    spec = charts.closeup_spec(height=220, t=t)
+    st.vega_lite_chart(charts.with_data(spec, close), width="stretch", theme=None)
+    note = t(
+        "text.closeup.format_note",
+        "Every value is stored as the nearest of {format}'s levels: the bars are the original "
+        "values on fine bins, each spike the values a level holds.",
+        format=label,
+    )
+    if qv.get_format(s["format"]).family == "float":
+        note += " " + t(
+            "text.closeup.format_float",
+            "A float's levels are evenly spaced only between two powers of two; from one "
+            "power of two to the next the gap doubles, so they crowd near 0 and spread out "
+            "towards the ends.",
+        )
+    st.markdown(note)
+
+
 @st.fragment
 def show(s: Settings, data: Data) -> None:
     """The close-up chart and what it shows."""
-    r = data.quantized(quantize_kwargs(s), arrays=False)
     t = Tr(s["lang"])
+    if not integer_grid(s):
+        show_format(s, data, t)
+        return
+    r = data.quantized(quantize_kwargs(s), arrays=False)
     close = view_data(s, data)
     if close is None:
         st.info(

@@ -2,17 +2,43 @@
 
 Step size, zero point, quantize and back, the MSE split into rounding and clipping, the
 SQNR. The operands are shown with the digits that give the shown result, so a student
-can redo each line on a calculator.
+can redo each line on a calculator. For a number format: what one block stores (its
+scales, in their own encodings) and how a value is read back, worked on the block the
+Block room opens, then the MSE and the SQNR.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+import quantviz as qv
 from quantviz_app import text
 from quantviz_app.data import Data
 from quantviz_app.i18n import Tr
-from quantviz_app.schema import Settings, quantize_kwargs
+from quantviz_app.schema import Settings, integer_grid, option_label, quantize_kwargs
+from quantviz_app.views import block
+
+
+def format_formulas(s: Settings, data: Data, t: Tr) -> None:
+    """A number format's formulas: its stored scales and the read-back rule, with the
+    numbers of the block the Block room opens (the largest error unless one is chosen)."""
+    try:
+        b = block.opened(s, data)
+    except qv.InputError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    st.markdown(t(
+        "text.formulas.format_block",
+        "{format} stores, for each block, its scales (each in its own encoding) and one {bits}-bit "
+        "code per value; here block **{i} of {n}**, the one the Block room opens:",
+        format=option_label("format", s["format"], t), bits=b.code_bits,
+        i=f"{b.index + 1:,}", n=f"{b.n_blocks:,}",
+    ))  # fmt: skip
+    st.markdown("  \n".join(block.scale_line(sc, t) for sc in b.scales))
+    sign = block.scale_sign(s["format"], b, t)
+    if sign:
+        st.caption(sign)
+    st.markdown(block.formula(b, t))
 
 
 @st.fragment
@@ -21,6 +47,11 @@ def show(s: Settings, data: Data) -> None:
     r = data.quantized(quantize_kwargs(s), arrays=False)
     t = Tr(s["lang"])
     st.subheader(t("text.formulas.title", "How the numbers are made"))
+    if not integer_grid(s):
+        format_formulas(s, data, t)
+        st.latex(text.mse_formula(r, t))
+        st.latex(text.sqnr_formula(r))
+        return
     if not r.per_tensor:
         st.caption(
             t(

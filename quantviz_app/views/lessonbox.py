@@ -27,9 +27,14 @@ def _commit(state: MutableMapping[str, Any], s: Settings, key: str) -> None:
 
 
 def question_box(q: Question, s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
-    """The question, the answer field and, once answered, the verdict."""
+    """The question, the answer field and, once answered, the verdict.
+
+    Before the check the prompt follows the page (a bit move redraws it: "At 6 bits…");
+    the check grades the answer at the settings the prompt was shown with, and from then
+    on the prompt and the verdict stay at those settings, whatever the slider does next."""
     t = Tr(s["lang"])
-    st.markdown(f"**{t('text.lesson.predict', text.QUESTION)}** {course.fill(q.prompt, s, data)}")
+    at = course.asked(state, s)  # the page the question is asked about
+    st.markdown(f"**{t('text.lesson.predict', text.QUESTION)}** {course.fill(q.prompt, at, data)}")
     key = f"answer_{s['lesson']}_{s['step']}"
     given = course.answered(state, s)
     if given is not None:  # the field keeps the answer the verdict speaks of
@@ -45,7 +50,7 @@ def question_box(q: Question, s: Settings, data: Data, state: MutableMapping[str
             label_visibility="collapsed",  # the prompt above says what to enter
         )
     else:
-        choices = course.options(q, s, data)
+        choices = course.options(q, at, data)
         labels = dict(choices)
         row.radio(
             t("text.lesson.your_answer", text.YOUR_ANSWER),
@@ -66,11 +71,11 @@ def question_box(q: Question, s: Settings, data: Data, state: MutableMapping[str
             type="primary",
         )
         return
-    verdict = course.check(q, given, s, data)
+    verdict = course.check(q, given, at, data)
     if verdict.right:
         st.success(text.right_answer(verdict.answer, verdict.explain, t), icon=":material/check:")
     else:
-        shown = given if q.kind == "number" else dict(course.options(q, s, data)).get(given, given)
+        shown = given if q.kind == "number" else dict(course.options(q, at, data)).get(given, given)
         st.warning(
             text.wrong_answer(shown, verdict.answer, verdict.explain, t),
             icon=":material/lightbulb:",

@@ -79,11 +79,16 @@ def compute_table(data: Data, weights: LoadedWeights, kwargs: dict, t: Tr = EN) 
         bar.empty()
 
 
+OPENED = "_model_row_opened"  # session flag: a row was selected, the page must follow
+
+
 def open_row(state: MutableMapping[str, Any], names: list[str], tensor_key: str) -> None:
-    """Table callback: open the tensor of the selected row in the views above."""
+    """Table callback: open the tensor of the selected row in the views above (the
+    fragment then reruns the whole page: the header, the histograms and the link)."""
     rows = state["model_rows"].selection.rows
-    if rows:
+    if rows and state.get(tensor_key) != names[rows[0]]:
         state[tensor_key] = names[rows[0]]
+        state[OPENED] = True
 
 
 @st.fragment
@@ -95,6 +100,8 @@ def show(
     t: Tr = EN,
 ) -> None:
     """The whole-model table at ``kwargs`` (``qv.quantize`` keywords), in ``t``'s language."""
+    if state.pop(OPENED, False):
+        st.rerun(scope="app")  # a row opened its tensor: everything above must follow
     st.subheader(t("text.model.title", "The whole model at these settings"))
     st.markdown(
         t(

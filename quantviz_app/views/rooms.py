@@ -6,6 +6,11 @@ staircase and its error, the channels (tensors with rows), the whole model (weig
 what to take home, and whether a real network still works at these settings (accuracy).
 A link opens a room with ``?room=Close-up``. The histograms and the numbers above
 stay on screen whatever room is open.
+
+With a number format the same rooms stay (no room vanishes when a format is chosen): the
+formulas, the close-up, the staircase and the take-home follow the format; the trade-off
+and the channels, which sweep or split the integer grid, say in one sentence why they do
+not apply and where to look instead. The Block room exists for formats only.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import streamlit as st
 from quantviz_app import sources
 from quantviz_app.data import Data
 from quantviz_app.i18n import Tr
-from quantviz_app.schema import BY_KEY, Settings, integer_grid, quantize_kwargs
+from quantviz_app.schema import BY_KEY, Settings, integer_grid, option_label, quantize_kwargs
 from quantviz_app.views import (
     accuracy,
     block,
@@ -39,14 +44,27 @@ def _model(s: Settings, data: Data, state: MutableMapping[str, Any], t: Tr) -> N
     model.show(data, sources.weights_of(data, state), quantize_kwargs(s), state, t)
 
 
+def _channels(s: Settings, data: Data, state: MutableMapping[str, Any], t: Tr) -> None:
+    if integer_grid(s):
+        channels.show(s, data)
+        return
+    st.info(t(
+        "text.rooms.channels_format",
+        "The channels room compares the integer grid per tensor and per channel; {format} "
+        "sets its own scales. Choose INT to compare channels, or open the Block room to see "
+        "one of {format}'s blocks.",
+        format=option_label("format", s["format"], t),
+    ), icon=":material/info:")  # fmt: skip
+
+
 VIEWS = {
-    "Trade-off": lambda s, data, state, t: tradeoff.show(s, data),
+    "Trade-off": lambda s, data, state, t: tradeoff.show(s, data, state),
     "Formats": lambda s, data, state, t: formats.show(s, data),
     "Block": lambda s, data, state, t: block.show(s, data, state),
     "Formulas": lambda s, data, state, t: formulas.show(s, data),
     "Close-up": lambda s, data, state, t: closeup.show(s, data),
     "Staircase": lambda s, data, state, t: staircase.show(s, data),
-    "Channels": lambda s, data, state, t: channels.show(s, data),
+    "Channels": _channels,
     "Whole model": _model,
     "Accuracy": lambda s, data, state, t: accuracy.show(s, data, state, t),
     "Take home": lambda s, data, state, t: takehome.show(s, data),
@@ -54,20 +72,14 @@ VIEWS = {
 """Each room's view (a room is one option of the ``room`` setting)."""
 
 
-FORMAT_ROOMS = ("Formats", "Block", "Whole model", "Accuracy")
-"""The rooms of a number format; the others explain the integer grid (step, zero point,
-codes, staircase, channels), and come back with INT."""
-
-
 def available(data: Data, s: Settings) -> list[str]:
-    """The rooms this tensor and setting have (channels need rows; the whole model needs a
-    file; a number format has its own rooms, the integer grid all the others)."""
+    """The rooms this tensor and setting have: every room, but channels need rows, the whole
+    model a file, and a block a number format (a room that cannot follow the format says
+    why in its place)."""
     rooms = list(BY_KEY["room"].options)
     if integer_grid(s):
         rooms.remove("Block")
-    else:
-        rooms = [room for room in rooms if room in FORMAT_ROOMS]
-    if len(data.shape) < 2 and "Channels" in rooms:
+    if len(data.shape) < 2:
         rooms.remove("Channels")
     if data.kind == "synthetic":
         rooms.remove("Whole model")

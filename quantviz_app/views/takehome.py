@@ -12,11 +12,19 @@ import streamlit as st
 from matplotlib.figure import Figure
 
 from quantviz import QuantResult
+from quantviz.number_formats import FormatResult
 from quantviz_app import export, figures, snippets, text
 from quantviz_app.data import MODEL_FILE, SAMPLE_FILE, Data
 from quantviz_app.i18n import Tr
-from quantviz_app.schema import Settings, distribution_params, quantize_kwargs, to_link
-from quantviz_app.views import channels, closeup, histograms, staircase, tradeoff
+from quantviz_app.schema import (
+    Settings,
+    distribution_params,
+    integer_grid,
+    option_label,
+    quantize_kwargs,
+    to_link,
+)
+from quantviz_app.views import channels, closeup, formats, histograms, staircase, tradeoff
 
 
 def source_of(s: Settings, data: Data) -> dict:
@@ -29,10 +37,13 @@ def source_of(s: Settings, data: Data) -> dict:
     return {"file": path, "tensor": data.name}
 
 
-def code_snippets(s: Settings, data: Data, r: QuantResult) -> dict[str, str]:
-    """The Python that gives the page's numbers, by library: quantviz, plain numpy, PyTorch."""
+def code_snippets(s: Settings, data: Data, r: QuantResult | FormatResult) -> dict[str, str]:
+    """The Python that gives the page's numbers, by library: quantviz, plain numpy, PyTorch
+    (a number format: quantviz only)."""
     source = source_of(s, data)
     load = text.load_lines(source)
+    if isinstance(r, FormatResult):
+        return {"quantviz": text.code_snippet(quantize_kwargs(s), source)}
     return {
         "quantviz": text.code_snippet(quantize_kwargs(s), source),
         "numpy": snippets.numpy_snippet(r, load),
@@ -42,18 +53,26 @@ def code_snippets(s: Settings, data: Data, r: QuantResult) -> dict[str, str]:
 
 def pictures(s: Settings, data: Data) -> dict[str, Callable[[], Figure]]:
     """Each view's figure, drawn from the view's own data when asked for, in the settings'
-    language."""
+    language (a number format: the histograms, and the close-up of its levels when one set
+    serves the tensor)."""
     t = Tr(s["lang"])
 
     def hist() -> Figure:
         return figures.histogram_figure(histograms.view_data(s, data), log=s["log"], t=t)
+
+    if not integer_grid(s):
+        out = {"histograms": hist}
+        if data.quantized(quantize_kwargs(s), arrays=False).per_tensor:
+            out["closeup"] = lambda: figures.closeup_figure(closeup.format_view_data(s, data, t), t)
+        return out
 
     def trade() -> Figure:
         names, _, curves, _ = tradeoff.view_data(s, data)
         r = data.quantized(quantize_kwargs(s), arrays=False)
         sets = {"curves": curves, "current": tradeoff.star(r)}
         labels = [tradeoff.label(n, t) for n in names]
-        return figures.tradeoff_figure(sets, labels, tradeoff.reference(t), t)
+        styles = [tradeoff.style(n) for n in names]
+        return figures.tradeoff_figure(sets, labels, tradeoff.reference(t), t, styles)
 
     def stairs() -> Figure:
         ladder, errors, log = staircase.view_data(s, data)
@@ -96,14 +115,25 @@ def show(s: Settings, data: Data) -> None:
         "metrics.csv", lambda: export.metrics_csv(r, link), file_name="metrics.csv",
         mime="text/csv", key="dl_metrics", on_click="ignore", icon=":material/download:",
     )  # fmt: skip
+    grid = integer_grid(s)
+    if grid:
+        name, table, npz = (
+            "tradeoff.csv",
+            lambda: export.table_csv(tradeoff.view_data(s, data)[1]),
+            lambda: export.quantized_npz(data.quantized(kwargs), link),
+        )
+    else:  # a format's trade-off is against the other formats (the Formats room's table)
+        name, table, npz = (
+            "formats.csv",
+            lambda: export.table_csv(formats.view_data(data, t).rows),
+            lambda: export.format_npz(data.quantized(kwargs), link),
+        )
     row.download_button(
-        "tradeoff.csv", lambda: export.table_csv(tradeoff.view_data(s, data)[1]),
-        file_name="tradeoff.csv", mime="text/csv", key="dl_tradeoff_csv", on_click="ignore",
-        icon=":material/download:",
+        name, table, file_name=name, mime="text/csv",
+        key="dl_tradeoff_csv", on_click="ignore", icon=":material/download:",
     )  # fmt: skip
     row.download_button(
-        "quantized.npz", lambda: export.quantized_npz(data.quantized(kwargs), link),
-        file_name="quantized.npz",
+        "quantized.npz", npz, file_name="quantized.npz",
         mime="application/octet-stream", key="dl_npz", on_click="ignore",
         icon=":material/download:",
     )  # fmt: skip
@@ -111,5 +141,15 @@ def show(s: Settings, data: Data) -> None:
         t("text.takehome.code", "The same numbers in Python (the address bar restores this page):")
     )
     code = code_snippets(s, data, r)
+    if not grid:
+        st.code(code["quantviz"], language="python", wrap_lines=True)
+        st.caption(t(
+            "text.takehome.format_code",
+            "The numpy and PyTorch versions write out the integer grid's formula; {format} is "
+            "reproduced by the quantviz call above (its formats are checked against the "
+            "implementations they come from).",
+            format=option_label("format", s["format"], t),
+        ))  # fmt: skip
+        return
     for tab, snippet in zip(st.tabs(list(code)), code.values(), strict=True):
         tab.code(snippet, language="python", wrap_lines=True)

@@ -9,6 +9,9 @@ sample. The numbers at the top of the page always use every value.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -18,7 +21,7 @@ from quantviz.sweep import ESTIMATE_VALUES, sqnr_uniform_db, sweep_estimate, swe
 from quantviz_app import charts, link, text
 from quantviz_app.data import Data
 from quantviz_app.i18n import EN, Tr
-from quantviz_app.schema import BY_KEY, Settings, quantize_kwargs
+from quantviz_app.schema import BY_KEY, Settings, integer_grid, option_label, quantize_kwargs
 from quantviz_app.widgets import control
 
 BITS = range(1, 17)
@@ -96,6 +99,12 @@ def datasets(table: pd.DataFrame, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd
     return {"curves": summary([table], t)[1], "current": star(r)}
 
 
+def style(strategy: str) -> int:
+    """A strategy's own place in the chart's palettes (colour, dash, shape): its place among
+    the strategies the picker offers, so Min-max looks the same whatever is compared."""
+    return BY_KEY["compare"].options.index(strategy)
+
+
 def allowed_strategies(granularity: str) -> tuple[str, ...]:
     """The strategies a sweep can compare at this granularity (not manual: one range)."""
     return tuple(
@@ -126,13 +135,42 @@ def view_data(s: Settings, data: Data) -> tuple[list[str], pd.DataFrame, pd.Data
     return names, table, curves, by_bits
 
 
+def to_formats(state: MutableMapping[str, Any]) -> None:
+    """Button callback: open the Formats room (the trade-off across formats)."""
+    state["room"] = "Formats"
+
+
+def format_note(s: Settings, state: MutableMapping[str, Any]) -> None:
+    """In place of the sweep, for a number format: why, and the way to the Formats room."""
+    t = Tr(s["lang"])
+    label = option_label("format", s["format"], t)
+    st.info(t(
+        "text.tradeoff.format",
+        "{format} stores {bits}-bit elements: it has no bit width to sweep. Its trade-off is "
+        "against the other formats: the Formats room draws every format's SQNR against its "
+        "bits per weight, {format} ringed. Choose INT to sweep the integer grid from 1 to 16 "
+        "bits.",
+        format=label, bits=qv.get_format(s["format"]).element_bits,
+    ), icon=":material/info:")  # fmt: skip
+    if st.button(t("text.tradeoff.to_formats", "Open the Formats room"), key="to_formats",
+                 on_click=to_formats, args=(state,), icon=":material/arrow_forward:"):  # fmt: skip
+        st.rerun(scope="app")
+
+
 @st.fragment
-def show(s: Settings, data: Data) -> None:
-    """The strategies to compare, the chart and what to notice."""
+def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
+    """The strategies to compare, the chart and what to notice (for a number format, why
+    not, and the way to the Formats room)."""
     t = Tr(s["lang"])
     st.subheader(t("text.tradeoff.title", "Trade-off: error against bit width"))
+    if not integer_grid(s):
+        format_note(s, state)
+        return
     r = data.quantized(quantize_kwargs(s), arrays=False)
-    compare = control("compare", options=allowed_strategies(r.config.granularity), t=t)
+    # kept while another room is open (an unmounted widget loses its value otherwise)
+    compare = control(
+        "compare", options=allowed_strategies(r.config.granularity), t=t, persist_state="session"
+    )
     s = s.replace(compare=tuple(compare))
     link.sync(s, st.query_params)
     names, _, curves, by_bits = view_data(s, data)
@@ -143,7 +181,8 @@ def show(s: Settings, data: Data) -> None:
     series = [label(n, t) for n in names]
     # SQNR only: MSE on a log axis is the same curve upside down (it is in the hover, in
     # the table and in the downloaded figure, which shows both).
-    spec = charts.tradeoff_spec(series, reference(t), field="sqnr_db", legend=True, t=t)
+    spec = charts.tradeoff_spec(series, reference(t), field="sqnr_db", legend=True,
+                                styles=[style(n) for n in names], t=t)  # fmt: skip
     st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
     st.markdown(text.tradeoff_note(by_bits.get(r.bits, []), r.bits, t))
     method = sweep_method(data.size, r.config.granularity, s["rounding"])

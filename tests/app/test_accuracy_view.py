@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 import quantviz as qv
 from quantviz_app import accuracy_charts as ac
-from quantviz_app.views.accuracy import digit_order, model_settings
+from quantviz_app.views.accuracy import activations_help, digit_order, model_settings
 
 
 def room(bits: int = 4, lang: str = "en", fmt: str = "int") -> None:
@@ -126,3 +126,66 @@ def test_the_whole_model_room_lists_the_model_s_eight_tensors(open_app):
         "conv1.bias", "conv1.weight", "conv2.bias", "conv2.weight",
         "fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight",
     ]  # fmt: skip
+
+
+def datasets(at: AppTest, name: str) -> dict[str, pd.DataFrame]:
+    """The datasets of the chart that draws ``name`` (decoded from the page's Arrow)."""
+    import pyarrow as pa
+
+    for chart in at.get("vega_lite_chart"):
+        found = {d.name: d for d in chart.proto.datasets}
+        if name in found:
+            return {k: pa.ipc.open_stream(d.data.data).read_all().to_pandas()
+                    for k, d in found.items()}  # fmt: skip
+    raise AssertionError(f"no chart draws {name!r}")
+
+
+def test_layer_losses_within_the_test_set_s_noise_are_shown_as_noise():
+    # 8 bits: conv1 and conv2 each gain one digit (−0.19 points), fc1 and fc2 lose none; the
+    # standard error of 98.15 % on 540 digits is sqrt(0.9815 · 0.0185 / 540) = 0.58 points
+    at = open_room(bits=8)
+    sets = datasets(at, "noise")
+    assert sets["noise"].round(2).to_dict("list") == {"low": [-0.58], "high": [0.58]}
+    assert sets["layers"]["within"].tolist() == [True, True, True, True]
+    assert sets["layers"]["drop"].round(2).tolist() == [-0.19, -0.19, 0.0, 0.0]
+    assert (
+        "The grey band is the test set's noise: ±0.58 points, the standard error of an accuracy "
+        "measured on 540 digits (one digit is 0.19 points); a loss inside it (a grey bar) cannot "
+        "be told from none, and could change sign on another 540 digits. Here no layer's loss "
+        "stands out."
+    ) in at.caption[2].value
+    at = open_room(bits=2)  # conv2 and fc1 lose 20 and 32 points: far outside the band
+    assert datasets(at, "noise")["layers"]["within"].tolist() == [True, False, False, False]
+
+
+def test_activations_that_help_a_broken_network_are_explained():
+    at = open_room(bits=2)
+    [why] = [m.value for m in at.markdown if m.value.startswith("**Why")]
+    assert why == (
+        "**Why do activations help at 2 bits?** Weights + activations, static (39.1 %) beats "
+        "weights only (20.6 %), but both networks are broken (float: 98.1 %); with weights only "
+        "it answers 3 for 484 of the 540 digits. Rounding each layer's input onto 4 levels also "
+        "sets every input below half a step to 0, and in a network this broken most small "
+        "inputs are noise from the rounded weights: dropping them helps more than rounding the "
+        "rest hurts. A lucky side effect, not a reason to quantize activations."
+    )
+    zh = open_room(bits=2, lang="zh")
+    assert any(m.value.startswith("**为什么在 2 比特时量化激活反而有帮助**？") for m in zh.markdown)
+    # the rule: more than twice the noise above weights only, which is 10 points or more
+    # below float (accuracies as fractions; series 0 weights only, 1 static, 2 dynamic)
+    table = pd.DataFrame({"bits": [2, 2, 2, 3, 3, 3], "series": [0, 1, 2] * 2,
+                          "accuracy": [0.85, 0.86, 0.85, 0.20, 0.40, 0.30]})  # fmt: skip
+    assert activations_help(table, 0.98, 0.0058) == (3, 1, 0.40, 0.20)  # 2 bits: within noise
+    assert activations_help(table.assign(accuracy=0.97), 0.98, 0.0058) is None  # near float
+
+
+def test_the_float_line_of_the_seeds_chart_is_drawn_over_the_nearest_one():
+    spec = ac.seeds_spec()
+    names = [layer["data"]["name"] for layer in spec["layer"]]
+    assert names == ["nearest", "seeds", "float"]  # float last: on top
+    nearest, _, floated = spec["layer"]
+    assert floated["mark"]["strokeDash"] and nearest["mark"]["strokeWidth"] > floated["mark"][
+        "strokeWidth"]  # the dashes show on the wider solid line  # fmt: skip
+    at = open_room(bits=4)  # round to nearest: 530 of 540, as float
+    note = next(c.value for c in at.caption if c.value.startswith("10 seeds"))
+    assert note.endswith("Here the two coincide: rounding to nearest scores as float does.")

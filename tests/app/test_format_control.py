@@ -46,8 +46,11 @@ def test_a_format_with_one_scale_draws_its_levels(open_app):
 
 
 def test_the_rooms_of_a_format_and_back_to_int(open_app):
-    at = open_app(format="q4_0")
-    assert [t.label for t in at.main.tabs] == ["Formats", "Block", "Accuracy"]
+    at = open_app(format="q4_0")  # every room stays; the Block room joins them
+    assert [t.label for t in at.main.tabs] == [
+        "Trade-off", "Formats", "Block", "Formulas", "Close-up", "Staircase", "Accuracy",
+        "Take home",
+    ]  # fmt: skip
     at.selectbox(key="format").set_value("int").run()
     assert not at.exception
     assert [t.label for t in at.main.tabs][:3] == ["Trade-off", "Formats", "Formulas"]

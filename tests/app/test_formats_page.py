@@ -12,10 +12,10 @@ def test_the_formats_room_shows_the_chart_the_sentence_and_the_table(open_app):
     assert len(at.get("vega_lite_chart")) == 4  # the histograms, the room's chart, the grids
     (table,) = at.dataframe
     refused = [c.value for c in at.caption if c.value.startswith("Left out:")]
-    assert len(refused) == 1 and "`nvfp4` (16)" in refused[0]
+    assert len(refused) == 1 and "NVFP4 (16)" in refused[0]
     assert sorted(table.value["format"]) == sorted([
-        "fp8_e4m3", "fp8_e5m2", "fp6_e2m3", "fp6_e3m2", "fp4_e2m1", "nf4", "nf4_double",
-        "binary", "ternary",
+        "FP8 E4M3", "FP8 E5M2", "FP6 E2M3", "FP6 E3M2", "FP4 E2M1", "NF4 (QLoRA)",
+        "NF4 + double quant", "Binary (XNOR-Net)", "Ternary (TWN)",
     ])  # n=1000: the formats without fixed blocks of 16 or 32  # fmt: skip
     assert list(table.value.columns) == ["format", "family", "bits/weight", "SQNR (dB)", "MSE"]
     assert any(m.value.startswith("Near 4 bits:") for m in at.markdown)

@@ -63,3 +63,19 @@ def test_npz_round_trip(kwargs):
         np.testing.assert_array_equal(z["zero_point"], r.zero_point)
         assert json.loads(str(z["settings"])) == {"dist": "layer"}
     np.testing.assert_array_equal(export.dequantize_npz(data), r.dequantized)
+
+
+def test_a_number_format_s_metrics_and_npz():
+    x = np.array([0.5, -1.0, 3.0, 6.0], dtype=np.float32)
+    r = qv.quantize(x, format="fp4_e2m1")  # one float32 scale, 6 / 6 = 1: stored exactly
+    row = pd.read_csv(io.BytesIO(export.metrics_csv(r, {"format": "fp4_e2m1"}))).iloc[0]
+    assert (row["format"], row["element_bits"], row["n_blocks"]) == ("fp4_e2m1", 4, 1)
+    assert row["scale_min"] == row["scale_max"] == 1.0 and row["mse"] == 0.0
+    with np.load(io.BytesIO(export.format_npz(r, {"format": "fp4_e2m1"})),
+                 allow_pickle=False) as z:  # fmt: skip
+        assert str(z["format"]) == "fp4_e2m1" and z["scales"].tolist() == 1.0
+        assert z["dequantized"].tolist() == [0.5, -1.0, 3.0, 6.0]
+        assert "offsets" not in z and "tensor_scale" not in z
+    q = qv.quantize(np.linspace(-1, 1, 32, dtype=np.float32), format="q4_1")
+    with np.load(io.BytesIO(export.format_npz(q)), allow_pickle=False) as z:
+        assert z["offsets"].shape == (1,) and int(z["block_size"]) == 32

@@ -31,7 +31,7 @@ def test_block_formats_refuse_a_last_dimension_they_do_not_divide():
     assert "nf4" in set(table.rows["name"]) and table.group_size is None  # INT per tensor
     assert len(table.rows) + len(table.refused) == len(qv.formats())
     line = text.formats_refused(table.refused, 1000)
-    assert line.startswith("Left out: `mxfp8_e4m3` (32)") and "(1,000)" in line
+    assert line.startswith("Left out: MXFP8 E4M3 (32), MXFP8 E5M2 (32)") and "(1,000)" in line
 
 
 def test_the_sentence_names_the_best_format_per_budget_near_4_bits():
@@ -42,7 +42,7 @@ def test_the_sentence_names_the_best_format_per_budget_near_4_bits():
     assert [b for _, b, _ in steps] == sorted(b for _, b, _ in steps)
     assert low[0] == near.loc[near["sqnr_db"].idxmin(), "name"]
     note = text.formats_note(steps, low)
-    assert note.startswith("Near 4 bits: at 4 bits per weight, `fp4_e2m1` keeps the most")
+    assert note.startswith("Near 4 bits: at 4 bits per weight, **FP4 E2M1** keeps the most")
 
 
 def test_a_big_tensor_is_sampled_in_whole_rows_and_keeps_its_remainder():
@@ -65,3 +65,24 @@ def test_the_grids_drawn_side_by_side():
     fp4 = sorted(g.loc[g["format"] == "fp4_e2m1", "value"] * 6)
     assert fp4 == [-6, -4, -3, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3, 4, 6]
     assert charts.data_names(charts.grids_spec()) == {"grids"}
+
+
+def test_formats_at_the_same_point_are_drawn_side_by_side_and_the_chosen_one_ringed():
+    # Laplace, 100,000 values: NF4 (4.50016 bits per weight, 19.67 dB), Q4_0 (4.5, 19.43 dB)
+    # and NVFP4 (4.50032, 20.64 dB) sit within 1.2 dB at 4.5 bits per weight
+    x = qv.sample("laplace", n=100_000, seed=0)
+    table = formats.formats_table(x)
+    sets = formats.chart_sets(table, qv.quantize(x, format="nf4"))
+    drawn = dict(zip(sets["formats"]["name"], sets["formats"]["x"], strict=True))
+    assert [round(drawn[n], 2) for n in ("Q4_0 (llama.cpp)", "NF4 (QLoRA)", "NVFP4")] == [
+        4.38, 4.5, 4.62]  # fmt: skip
+    assert drawn["FP4 E2M1"] == 4.00032  # alone: at its own bits per weight
+    current = sets["current"].iloc[0]
+    assert (current["name"], current["x"]) == ("NF4 (QLoRA)", drawn["NF4 (QLoRA)"])
+    spec = charts.formats_spec(["a"], "INT")
+    marks = [layer["mark"]["type"] for layer in spec["layer"]]
+    assert marks == ["point", "line", "point", "text"]  # the ring first: under the formats
+    assert spec["layer"][0]["mark"]["shape"] == "circle"
+    assert charts.STAR not in str(spec["layer"])  # no star on top of the ringed format
+    grid = formats.chart_sets(table, qv.quantize(x, 8))["current"].iloc[0]
+    assert (grid["name"], grid["x"]) == ("INT8", grid["bpw"])  # the integer grid: ringed too
