@@ -108,8 +108,10 @@ def test_a_row_of_the_whole_model_table_opens_its_tensor(
         wait_for_app_run(page)
         file = "minilm.safetensors"
     wait_for_charts(page)
-    expect(main.get_by_text(f"encoder.layer.0.intermediate.dense.weight of {file}").first
-           ).to_be_attached()  # fmt: skip
+    # the file's tensor is picked above the picture; the data line names the file
+    picker = page.locator(f".st-key-{'tensor' if source == 'link' else 'file_tensor'} input")
+    expect(picker).to_have_value("encoder.layer.0.intermediate.dense.weight · 1536 × 384")
+    expect(main.get_by_text(file).first).to_be_attached()
     grid = page.locator(".st-key-model_rows")
     grid.scroll_into_view_if_needed()
     found = grid.bounding_box()
@@ -117,7 +119,7 @@ def test_a_row_of_the_whole_model_table_opens_its_tensor(
     page.mouse.click(found["x"] + 15, found["y"] + 35 * 3 + 17)  # the third row's tick box
     wait_for_app_run(page)
     wait_for_charts(page)
-    expect(main.get_by_text(f"{query} of {file}").first).to_be_attached()
+    expect(picker).to_have_value(f"{query} · 384 × 384")
     if source == "link":
         expect(page).to_have_url(re_query(f"tensor={query}"), timeout=10_000)
     shot(page, tmp_path, f"model-row-opens-{source}")
