@@ -306,7 +306,9 @@ def test_no_figure_is_written_outside_the_folder(tmp_path):
 
 
 def test_a_very_long_name(tmp_path, capsys):
-    name = "L" * 33_000
+    """The longest name a file may carry (1,024 characters) is cut on the terminal and kept
+    whole in the files; a longer one refuses the file with one sentence (exit 2)."""
+    name = "L" * 1_024
     model = write_safetensors(tmp_path / "m.safetensors", [name, "short.weight"])
     out = tmp_path / "out"
     assert main(["report", str(model), "--bits", "4", "--out", str(out)]) == 0
@@ -315,6 +317,13 @@ def test_a_very_long_name(tmp_path, capsys):
     assert f"  {'L' * 50}…{'L' * 49}\n" in err
     assert f"`{name}`" in (out / "summary.md").read_text()  # the files keep the name whole
     assert len(list(out.glob(f"hist_?_{'L' * 60}.png"))) == 1
+
+    longer = write_safetensors(tmp_path / "n.safetensors", ["L" * 33_000, "short.weight"])
+    assert main(["report", str(longer), "--bits", "4", "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err == (
+        "n.safetensors has a tensor name of 33,000 characters, longer than the 1,024 "
+        "quantviz reads.\n"
+    )
 
 
 # --- item 15: the output folder and the model path ----------------------------------------

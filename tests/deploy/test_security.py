@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import uuid
 
 import pytest
 from deploy_helpers import (
@@ -176,3 +177,22 @@ def test_nginx_listens_on_127_0_0_1_by_default(plain: Deployment):
     assert Browser(plain.base).get("/_stcore/health")[0] == 200
     # another address of this machine (all of 127/8 is loopback on Linux): nothing there
     assert not port_open("127.0.0.2", plain.port)
+
+
+# --------------------------------------------------------------------------- item 6
+
+
+def test_nginx_bounds_one_browsers_upload_requests(plain: Deployment):
+    """Replayed upload requests (the review's 8 × 150 MB) are refused by nginx before they
+    reach a replica: a browser gets 1 + a burst of 3 a minute, then 429. (The page keeps
+    one file per session on top of this: quantviz_app/uploads.guard_files.)"""
+    browser = Browser(plain.base)
+    browser.open_page()
+    url = f"/_stcore/upload_file/{uuid.uuid4()}/{uuid.uuid4()}"
+    statuses = [browser.upload(url) for _ in range(8)]
+    assert 429 not in statuses[:4], statuses  # the first four reach the replica
+    assert statuses[4:] == [429] * 4, statuses
+    # another browser is not held up by this one
+    other = Browser(plain.base)
+    other.open_page()
+    assert other.upload(url) != 429
