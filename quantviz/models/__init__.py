@@ -4,11 +4,19 @@
 calibration set); :func:`evaluate` runs the test set with the weights (and optionally the
 activations) quantized; :func:`accuracy_spread` repeats it across seeds of stochastic
 rounding; :func:`fewest_bits` searches for the smallest model that keeps its accuracy.
-Numpy only: the forward pass is :mod:`quantviz.models.forward`.
+Numpy only: the forward pass is :mod:`quantviz.models.forward`. A transformer
+(``minilm-l6``, :mod:`quantviz.models.transformer`) answers :func:`evaluate` with retrieval
+scores and embedding cosines; :func:`activation_stats` shows its inputs' outlier channels.
 """
 
 from quantviz.models.evaluate import Evaluation, Spread, accuracy_spread, evaluate, layer_inputs
 from quantviz.models.fewest import FewestBits, SearchStep, fewest_bits, fewest_bits_steps
+from quantviz.models.transformer import (
+    TransformerEvaluation,
+    TransformerModel,
+    activation_stats,
+    evaluate_transformer,
+)
 from quantviz.models.zoo import Layer, Model, load_model, models
 
 __all__ = [
@@ -18,8 +26,12 @@ __all__ = [
     "Model",
     "SearchStep",
     "Spread",
+    "TransformerEvaluation",
+    "TransformerModel",
     "accuracy_spread",
+    "activation_stats",
     "evaluate",
+    "evaluate_transformer",
     "fewest_bits",
     "fewest_bits_steps",
     "layer_inputs",
