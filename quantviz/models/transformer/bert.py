@@ -301,16 +301,17 @@ def float_plans(weights: Mapping[str, np.ndarray], config: BertConfig) -> dict[s
 def encoder(
     weights: Mapping[str, np.ndarray], batch: Batch, config: BertConfig,
     plans: Mapping[str, LinearPlan] | None = None, observe: Observer | None = None,
-    embeddings: np.ndarray | None = None,
+    start: np.ndarray | None = None, first_layer: int = 0,
 ) -> np.ndarray:  # fmt: skip
     """The last layer's vectors ``(batch, length, hidden)`` float32.
 
-    ``plans`` replaces Linears (default: the float weights); ``embeddings`` replaces the
-    embedding block's output (e.g. computed from quantized embedding tables).
+    ``plans`` replaces Linears (default: the float weights); ``start`` replaces the input of
+    layer ``first_layer`` (by default the embedding block's output, and layer 0): quantized
+    embedding tables, or a cached float state to run only the layers after it.
     """
     plans = float_plans(weights, config) if plans is None else plans
-    x = embed(weights, batch, config) if embeddings is None else embeddings
-    for layer in range(config.num_layers):
+    x = embed(weights, batch, config) if start is None else start
+    for layer in range(first_layer, config.num_layers):
         x = encoder_layer(x, batch, layer, plans, config, weights, observe)
     return x
 

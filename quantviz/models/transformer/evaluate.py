@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from quantviz.errors import InputError
 from quantviz.metrics import metrics as error_figures
@@ -200,6 +201,32 @@ def _float_embeddings(model: TransformerModel) -> np.ndarray:
     return memo["float_embeddings"]
 
 
+def _output_power(model: TransformerModel, linear: str) -> float:
+    """``‖W·Xᵀ‖²`` over the calibration tokens (bias excluded): the output error's yardstick."""
+    memo = model._memo.setdefault("output_power", {})
+    if linear not in memo:
+        memo[linear] = output_error(model.weights[linear], stats_of(model, linear).gram)
+    return memo[linear]
+
+
+def _float_states(model: TransformerModel) -> dict[tuple[int, int], np.ndarray]:
+    """Each evaluation batch's float input of every layer, keyed by (layer, first text):
+    quantizing one Linear changes nothing before its layer, so its run starts there."""
+    memo = model._memo
+    if "float_states" not in memo:
+        _float_embeddings(model)
+        states: dict[tuple[int, int], np.ndarray] = {}
+
+        def observe(name: str, x: np.ndarray, batch: Batch) -> None:
+            layer, kind = split_name(name)
+            if kind == "query":  # the layer's input
+                states[(layer, int(batch.index[0]))] = x.copy()
+
+        model.run(memo["eval_sequences"], observe=observe)
+        memo["float_states"] = states
+    return memo["float_states"]
+
+
 def input_scales(
     model: TransformerModel, linear: str, alpha: float | None, scope: str
 ) -> np.ndarray | None:
@@ -322,6 +349,22 @@ def _embedding_tables(model: TransformerModel, settings: dict) -> tuple[Callable
     return run_embed, bits, n * FLOAT32_BITS
 
 
+@dataclass(frozen=True)
+class Request:
+    """One evaluation's settings, checked: the weight settings of every Linear (None: float),
+    the rounding ``method``, GPTQ's ``act_order``, SmoothQuant's ``alpha`` and ``scope``,
+    the activation ``spec``, whether the embedding tables are quantized."""
+
+    layer_settings: dict[str, dict | None]
+    base: dict
+    method: str
+    act_order: bool
+    alpha: float | None
+    scope: str
+    spec: act_quant.ActivationSpec | None
+    embeddings: bool
+
+
 def _base_settings(bits: int | None, settings: Mapping[str, object]) -> dict:
     base = {"bits": bits, **settings}
     if base.get("format", "int") == "int":
@@ -331,62 +374,21 @@ def _base_settings(bits: int | None, settings: Mapping[str, object]) -> dict:
     return base
 
 
-def evaluate_transformer(
-    model: TransformerModel | str,
-    bits: int | None = None,
-    *,
-    method: str = "rtn",
-    act_order: bool = False,
-    activations: Mapping[str, object] | None = None,
-    smooth: float | None = None,
-    smooth_scope: str = "all",
-    embeddings: bool = False,
-    per_layer: Mapping[str, object] | None = None,
-    layer_cosine: bool = False,
-    progress: Progress | None = None,
-    **settings: object,
-) -> TransformerEvaluation:
-    """Retrieval scores and embedding cosine of a transformer at one setting.
-
-    Parameters
-    ----------
-    model : TransformerModel or str
-        ``qv.load_model("minilm-l6")`` or its name.
-    bits, **settings :
-        :func:`quantviz.quantize`'s keywords for every Linear weight (``bits`` default 8,
-        ``granularity``, ``group_size``, ``symmetric``, ``strategy``, ``format``, …).
-    method : str
-        ``"rtn"`` (round to nearest), ``"gptq"`` or ``"awq"``.
-    act_order : bool
-        GPTQ only: round the columns in order of decreasing Hessian diagonal.
-    activations : dict, optional
-        ``bits`` (default 8), ``mode`` (``"static"``, ``"dynamic"``, ``"per_token"``,
-        ``"per_channel"``), ``strategy`` (default ``"minmax"``) and its parameters,
-        ``symmetric`` (default False).
-    smooth : float, optional
-        SmoothQuant's α (0 to 1); None: no smoothing.
-    smooth_scope : str
-        ``"all"`` (every Linear input; a simulation) or ``"layernorm"`` (only the inputs a
-        LayerNorm feeds, which a deployment can fold: query/key/value, intermediate).
-    embeddings : bool
-        Quantize the word, position and token-type tables too (per row = per token when
-        ``granularity="channel"``).
-    per_layer : dict, optional
-        Overrides by weight name: bits (int; 32 = float32), a format name, a dict of
-        settings, or None (float32).
-    layer_cosine : bool
-        Also compute each Linear's cosine with only it quantized (slow: 36 forward passes).
-    progress : callable, optional
-        ``progress(done, total, what)`` while quantizing the weights and running.
-    """
-    t0 = time.perf_counter()
-    model = _check_model(model)
+def request(
+    model: TransformerModel, bits: int | None, *, method: str = "rtn", act_order: bool = False,
+    activations: Mapping[str, object] | None = None, smooth: float | None = None,
+    smooth_scope: str = "all", embeddings: bool = False,
+    per_layer: Mapping[str, object] | None = None, **settings: object,
+) -> Request:  # fmt: skip
+    """Check :func:`evaluate_transformer`'s settings (one sentence per mistake)."""
     if method not in METHODS:
         raise InputError(f'method must be one of "rtn", "gptq", "awq"; not {method!r}.')
     if not isinstance(act_order, bool):
         raise InputError(f"act_order must be True or False, not {act_order!r}.")
     if act_order and method != "gptq":
         raise InputError('act_order is a GPTQ option; use it with method="gptq".')
+    if not isinstance(embeddings, bool):
+        raise InputError(f"embeddings must be True or False, not {embeddings!r}.")
     alpha = None if smooth is None else check_alpha(smooth)
     smoothed("attention", smooth_scope)  # checks the scope
     spec = act_quant.ActivationSpec.of(activations)
@@ -405,90 +407,158 @@ def evaluate_transformer(
         name: _layer_settings(base, per_layer[name], name) if name in per_layer else dict(base)
         for name in names
     }
-    seconds: dict[str, float] = {}
-    t = time.perf_counter()
-    calibration(model)  # every per-layer output error needs it
-    seconds["calibration"] = time.perf_counter() - t
-    float_e = _float_embeddings(model)
+    return Request(layer_settings, base, method, act_order, alpha, smooth_scope, spec, embeddings)
 
-    t = time.perf_counter()
-    total = len(names) + 1 + (len(names) if layer_cosine else 0)
-    quant: dict[str, QuantLinear] = {}
-    for i, name in enumerate(names):
-        if progress is not None:
-            progress(i, total, name)
-        quant[name] = quantize_linear(
-            model, name, layer_settings[name], method, act_order, alpha, smooth_scope
-        )
-    seconds["weights"] = time.perf_counter() - t
 
-    def plan(name: str) -> LinearPlan:
-        q = quant[name]
+def _plans(
+    model: TransformerModel, req: Request, quant: Mapping[str, QuantLinear]
+) -> dict[str, LinearPlan]:
+    plans = {}
+    for name, q in quant.items():
         quantizer = None
-        if spec is not None and layer_settings[name] is not None:
-            quantizer = input_quantizer(model, name, spec, q.in_scale)
+        if req.spec is not None and req.layer_settings[name] is not None:
+            quantizer = input_quantizer(model, name, req.spec, q.in_scale)
         bias = model.weights[name[: -len("weight")] + "bias"]
-        return LinearPlan(q.weight, bias, quantizer, q.in_scale)
+        plans[name] = LinearPlan(q.weight, bias, quantizer, q.in_scale)
+    return plans
 
-    plans = {name: plan(name) for name in names}
-    run_embed = None
-    embed_bits = embed_float_bits = 0.0
-    if embeddings:
-        run_embed, embed_bits, embed_float_bits = _embedding_tables(model, base)
-    if progress is not None:
-        progress(len(names), total, "forward")
-    t = time.perf_counter()
-    sequences = model._memo["eval_sequences"]
-    e = model.run(sequences, plans, embed=run_embed)
-    seconds["forward"] = time.perf_counter() - t
+
+def _layer_cosines(
+    model: TransformerModel, plans: Mapping[str, LinearPlan], report: Callable[[int, str], None]
+) -> dict[str, float]:
+    """The mean cosine to float with only one Linear quantized, for each Linear."""
+    float_e = _float_embeddings(model)
+    float_p = float_plans(model.weights, model.config)
+    states = _float_states(model)
+    out = {}
+    for i, name in enumerate(plans):
+        report(i, f"only {name}")
+        layer = split_name(name)[0]
+
+        def start(batch: Batch, layer: int = layer) -> np.ndarray:
+            return states[(layer, int(batch.index[0]))]
+
+        only = {**float_p, name: plans[name]}
+        e = model.run(model._memo["eval_sequences"], only, start=start, first_layer=layer)
+        out[name] = float(np.mean(np.sum(e.astype(np.float64) * float_e, axis=1)))
+    return out
+
+
+def _per_layer(
+    model: TransformerModel, req: Request, quant: Mapping[str, QuantLinear],
+    cosines: Mapping[str, float],
+) -> pd.DataFrame:  # fmt: skip
+    rows = []
+    for name, q in quant.items():
+        w = model.weights[name]
+        stats = stats_of(model, name)
+        fig = error_figures(w, q.effective)
+        rows.append({
+            "layer": name, "input": stats.name, "shape": tuple(w.shape), "weights": int(w.size),
+            "setting": q.setting, "method": req.method if req.layer_settings[name] else "float",
+            "bits_per_weight": q.total_bits / w.size, "mse": fig["mse"],
+            "sqnr_db": fig["sqnr_db"],
+            "output_error": output_error(q.effective - w, stats.gram)
+            / _output_power(model, name),
+            "cosine": cosines.get(name, float("nan")), "smoothed": q.in_scale is not None,
+            "awq_alpha": q.awq_alpha, "note": q.note,
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=list(PER_LAYER_COLUMNS))
+
+
+def evaluate_transformer(
+    model: TransformerModel | str,
+    bits: int | None = None,
+    *,
+    layer_cosine: bool = False,
+    progress: Progress | None = None,
+    **settings: object,
+) -> TransformerEvaluation:
+    """Retrieval scores and embedding cosine of a transformer at one setting.
+
+    Parameters
+    ----------
+    model : TransformerModel or str
+        ``qv.load_model("minilm-l6")`` or its name.
+    bits, **settings :
+        :func:`quantviz.quantize`'s keywords for every Linear weight (``bits`` default 8,
+        ``granularity``, ``group_size``, ``symmetric``, ``strategy``, ``format``, …), and:
+    method : str
+        ``"rtn"`` (round to nearest, the default), ``"gptq"`` or ``"awq"``.
+    act_order : bool
+        GPTQ only: round the columns in order of decreasing Hessian diagonal.
+    activations : dict, optional
+        ``bits`` (default 8), ``mode`` (``"static"``, ``"dynamic"``, ``"per_token"``,
+        ``"per_channel"``), ``strategy`` (default ``"minmax"``) and its parameters,
+        ``symmetric`` (default False).
+    smooth : float, optional
+        SmoothQuant's α (0 to 1); None: no smoothing.
+    smooth_scope : str
+        ``"all"`` (every Linear input; a simulation) or ``"layernorm"`` (only the inputs a
+        LayerNorm feeds, which a deployment can fold: query/key/value, intermediate).
+    embeddings : bool
+        Quantize the word, position and token-type tables too (per row = per token when
+        ``granularity="channel"``).
+    per_layer : dict, optional
+        Overrides by weight name: bits (int; 32 = float32), a format name, a dict of
+        settings, or None (float32).
+    layer_cosine : bool
+        Also compute each Linear's cosine with only it quantized (36 runs of the layers
+        from that Linear's on: about a minute).
+    progress : callable, optional
+        ``progress(done, total, what)`` while quantizing the weights and running.
+    """
+    t0 = time.perf_counter()
+    model = _check_model(model)
+    req = request(model, bits, **settings)
+    names = model.linear_names
+    total = len(names) + 1 + (len(names) if layer_cosine else 0)
+
+    def report(done: int, what: str) -> None:
+        if progress is not None:
+            progress(done, total, what)
+
+    seconds: dict[str, float] = {}
+    # one BLAS thread, as model.run: GPTQ's inverses and the Gram products included
+    with threadpool_limits(limits=1, user_api="blas"):
+        t = time.perf_counter()
+        calibration(model)  # every per-layer output error needs it
+        float_e = _float_embeddings(model)
+        seconds["calibration"] = time.perf_counter() - t
+        t = time.perf_counter()
+        quant: dict[str, QuantLinear] = {}
+        for i, name in enumerate(names):
+            report(i, name)
+            quant[name] = quantize_linear(
+                model, name, req.layer_settings[name], req.method, req.act_order, req.alpha,
+                req.scope,
+            )  # fmt: skip
+        seconds["weights"] = time.perf_counter() - t
+        plans = _plans(model, req, quant)
+        run_embed = None
+        embed_bits = embed_float_bits = 0.0
+        if req.embeddings:
+            run_embed, embed_bits, embed_float_bits = _embedding_tables(model, req.base)
+        report(len(names), "forward")
+        t = time.perf_counter()
+        e = model.run(model._memo["eval_sequences"], plans, start=run_embed)
+        seconds["forward"] = time.perf_counter() - t
+        cosines: dict[str, float] = {}
+        if layer_cosine:
+            t = time.perf_counter()
+            cosines = _layer_cosines(model, plans, lambda i, w: report(len(names) + 1 + i, w))
+            seconds["layer_cosine"] = time.perf_counter() - t
+        per_layer = _per_layer(model, req, quant, cosines)
+    report(total, "")
 
     nq = len(model.task.queries)
     answers = model.task.answers
     quantized_scores = score(e[:nq], e[nq:], answers)
     float_scores = score(float_e[:nq], float_e[nq:], answers)
     cos = np.sum(e.astype(np.float64) * float_e, axis=1)
-
-    layer_cos = dict.fromkeys(names, float("nan"))
-    if layer_cosine:
-        t = time.perf_counter()
-        float_p = float_plans(model.weights, model.config)
-        for i, name in enumerate(names):
-            if progress is not None:
-                progress(len(names) + 1 + i, total, f"only {name}")
-            only = dict(float_p)
-            only[name] = plans[name]
-            e_only = model.run(sequences, only)
-            layer_cos[name] = float(np.mean(np.sum(e_only.astype(np.float64) * float_e, axis=1)))
-        seconds["layer_cosine"] = time.perf_counter() - t
-    if progress is not None:
-        progress(total, total, "")
-
-    rows = []
-    linear_bits = 0.0
-    for name in names:
-        q = quant[name]
-        w = model.weights[name]
-        stats = stats_of(model, name)
-        fig = error_figures(w, q.effective)
-        signal = output_error(w, stats.gram)
-        rows.append({
-            "layer": name, "input": stats.name, "shape": tuple(w.shape), "weights": int(w.size),
-            "setting": q.setting, "method": method if layer_settings[name] else "float",
-            "bits_per_weight": q.total_bits / w.size, "mse": fig["mse"],
-            "sqnr_db": fig["sqnr_db"],
-            "output_error": output_error(q.effective - w, stats.gram) / signal,
-            "cosine": layer_cos[name], "smoothed": q.in_scale is not None,
-            "awq_alpha": q.awq_alpha, "note": q.note,
-        })  # fmt: skip
-        linear_bits += q.total_bits
-    n_linear = model.n_linear_weights
-    rest = model.n_parameters - n_linear
+    linear_bits = sum(q.total_bits for q in quant.values())
+    rest = model.n_parameters - model.n_linear_weights
     stored_bits = linear_bits + rest * FLOAT32_BITS + (embed_bits - embed_float_bits)
-    given = {
-        "bits": base.get("bits"), **settings, "method": method, "act_order": act_order,
-        "activations": activations, "smooth": smooth, "smooth_scope": smooth_scope,
-        "embeddings": embeddings, "per_layer": per_layer,
-    }  # fmt: skip
     seconds["total"] = time.perf_counter() - t0
     return TransformerEvaluation(
         accuracy=quantized_scores.accuracy,
@@ -497,13 +567,13 @@ def evaluate_transformer(
         float_mrr=float_scores.mrr,
         cosine=float(np.mean(cos)),
         cosine_p5=float(np.percentile(cos, 5)),
-        bits_per_weight=linear_bits / n_linear,
+        bits_per_weight=linear_bits / model.n_linear_weights,
         size_bytes=stored_bits / 8,
         float32_bytes=model.n_parameters * 4.0,
-        per_layer=pd.DataFrame(rows, columns=list(PER_LAYER_COLUMNS)),
+        per_layer=per_layer,
         embeddings=e,
         float_embeddings=float_e,
         ranks=quantized_scores.ranks,
-        settings=given,
+        settings={"bits": req.base.get("bits"), **settings, "layer_cosine": layer_cosine},
         seconds=seconds,
     )

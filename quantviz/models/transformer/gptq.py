@@ -35,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from quantviz.errors import InputError
 from quantviz.quantizer import dequantize, quantize_codes
@@ -111,7 +112,8 @@ def gptq(
     w = w[:, order]
     h = h[np.ix_(order, order)]
     h[np.diag_indices(n)] += damp * np.mean(np.diag(h))
-    u = np.linalg.cholesky(np.linalg.inv(h)).T  # upper: H⁻¹ = UᵀU
+    with threadpool_limits(limits=1, user_api="blas"):  # as the forward pass (model.py)
+        u = np.linalg.cholesky(np.linalg.inv(h)).T  # upper: H⁻¹ = UᵀU
     q = np.zeros_like(w)
     for i1 in range(0, n, block):
         i2 = min(i1 + block, n)

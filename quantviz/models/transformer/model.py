@@ -140,18 +140,20 @@ class TransformerModel:
 
     def run(
         self, sequences: Sequence[Sequence[int]], plans: Mapping[str, LinearPlan] | None = None,
-        observe: Observer | None = None, embed: Callable[[Batch], np.ndarray] | None = None,
+        observe: Observer | None = None, start: Callable[[Batch], np.ndarray] | None = None,
+        first_layer: int = 0,
     ) -> np.ndarray:  # fmt: skip
         """Sentence embeddings ``(n, hidden)`` of token sequences, with optional Linear plans
-        (quantized weights and inputs), an observer of every Linear's input, and a
-        replacement of the embedding block."""
+        (quantized weights and inputs) and an observer of every Linear's input. ``start``
+        gives each batch's input of layer ``first_layer`` (by default the embedding block's
+        output, and layer 0)."""
         out = np.empty((len(sequences), self.config.hidden_size), dtype=F32)
         # One BLAS thread: the attention's many small products ran 5-10× slower on two
         # threads of a shared 2-core machine, and the page's sessions are threads already.
         with threadpool_limits(limits=1, user_api="blas"):
             for batch in self.batches(sequences):
-                start = None if embed is None else embed(batch)
-                hidden = encoder(self.weights, batch, self.config, plans, observe, start)
+                x = None if start is None else start(batch)
+                hidden = encoder(self.weights, batch, self.config, plans, observe, x, first_layer)
                 out[batch.index] = mean_pool(hidden, batch.mask)
         return out
 
