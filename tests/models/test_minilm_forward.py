@@ -17,6 +17,7 @@ import pytest
 
 from quantviz.models.transformer.bert import erf, gelu
 from tests.conftest import require_module
+from tests.models.conftest import minilm_folder
 
 torch = require_module("torch", "the forward pass is checked against PyTorch")
 F = torch.nn.functional
@@ -79,18 +80,11 @@ def torch_embeddings(folder, ids_list):
     return F.normalize(pooled, p=2, dim=1).numpy()
 
 
-def test_embeddings_match_pytorch(minilm):
-    tokenizers = require_module("tokenizers", "gives the reference token ids")
-    folder = minilm.info["weights_file"].rsplit("/", 1)[0]
-    tok = tokenizers.Tokenizer.from_file(folder + "/tokenizer.json")
-    tok.no_padding()
-    tok.enable_truncation(256)
-    ids = [tok.encode(t).ids for t in TEXTS]
+def test_embeddings_match_pytorch(minilm, reference_tokenizer):
+    ids = [reference_tokenizer.encode(t).ids for t in TEXTS]
     assert len(ids[-1]) == 256  # the long text is truncated to 256 ids
-    from pathlib import Path
-
     with torch.no_grad():
-        expected = torch_embeddings(Path(folder), ids)
+        expected = torch_embeddings(minilm_folder(minilm), ids)
     ours = minilm.encode(TEXTS)
     assert ours.shape == (6, 384) and ours.dtype == np.float32
     np.testing.assert_allclose(ours, expected, atol=1e-5, rtol=0)

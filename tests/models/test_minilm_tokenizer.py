@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 import quantviz as qv
 from quantviz.models.transformer.wordpiece import WordPiece, normalize, split_words
-from tests.conftest import require_module
 
 TOY = WordPiece(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "un", "##aff", "##able", "a", "##b"])
 
@@ -65,21 +64,11 @@ def test_at_most_256_ids_with_sep_last(minilm):
     assert len(ids) == 256 and ids[0] == 101 and ids[-1] == 102
 
 
-@pytest.fixture(scope="module")
-def reference(minilm):
-    tokenizers = require_module("tokenizers", "is the reference tokenizer")
-    folder = minilm.info["weights_file"].rsplit("/", 1)[0]
-    tok = tokenizers.Tokenizer.from_file(folder + "/tokenizer.json")
-    tok.no_padding()
-    tok.enable_truncation(256)
-    return tok
-
-
-def test_same_ids_as_tokenizers_on_every_shipped_text(minilm, reference):
+def test_same_ids_as_tokenizers_on_every_shipped_text(minilm, reference_tokenizer):
     texts = [*minilm.task.texts, *minilm.task.calibration, *(t for t, _ in TRICKY)]
     assert len(texts) >= 400
     for text in texts:
-        assert minilm.tokenizer.encode(text) == reference.encode(text).ids, text
+        assert minilm.tokenizer.encode(text) == reference_tokenizer.encode(text).ids, text
 
 
 # Characters whose Unicode category has not changed since Unicode 9 (the tokenizers library's
@@ -103,5 +92,5 @@ ALPHABET = st.one_of(
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(ALPHABET, max_size=40).map("".join))
-def test_same_ids_as_tokenizers_on_random_text(minilm, reference, text):
-    assert minilm.tokenizer.encode(text) == reference.encode(text).ids
+def test_same_ids_as_tokenizers_on_random_text(minilm, reference_tokenizer, text):
+    assert minilm.tokenizer.encode(text) == reference_tokenizer.encode(text).ids

@@ -1,11 +1,15 @@
 """Quantizing a Linear's input: one grid per tensor, per text, per token or per channel.
 
 >>> import numpy as np
->>> x = np.array([[[0.1, -0.2, 25.0], [0.3, 0.2, -0.1]]], dtype=np.float32)  # 1 text, 2 tokens
->>> mask = np.ones((1, 2), dtype=bool)
->>> spec = ActivationSpec(bits=8, mode="per_token", symmetric=True)
->>> (x - per_token(spec)(x, mask)).max() < (x[:, 1:] - x[:, 1:]).max() + 0.002
-True
+>>> x = np.array([[[0.0, 1.0, 2.0, 3.0], [0.0, 10.0, 20.0, 30.0]]], dtype=np.float32)
+>>> mask = np.ones((1, 2), dtype=bool)                  # one text of two tokens
+>>> per_text(ActivationSpec(bits=2, mode="dynamic"))(x, mask)[0, 0].tolist()
+[0.0, 0.0, 0.0, 0.0]
+>>> per_token(ActivationSpec(bits=2, mode="per_token"))(x, mask)[0, 0].tolist()
+[0.0, 1.0, 2.0, 3.0]
+
+(One 2-bit grid for the text steps by 10 and the small token vanishes; a grid per token
+keeps it.)
 
 The input ``x`` ``(texts, tokens, channels)`` of every Linear is fake-quantized (codes
 ``clamp(round(x/s) + z, qmin, qmax)``, then ``(codes − z)·s``, as
@@ -35,12 +39,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from quantviz.errors import InputError
+from quantviz.models.evaluate import ActivationSpec as GridSpec
 from quantviz.models.transformer.bert import InputQuantizer
-from quantviz.quantizer import F32, check_bits, dequantize, qparams, quantize_codes
-from quantviz.ranges import clipping_range, get_strategy
+from quantviz.quantizer import F32, dequantize, qparams, quantize_codes
+from quantviz.ranges import clipping_range
 
 ACTIVATION_MODES = ("static", "dynamic", "per_token", "per_channel")
-_KEYS = {"bits", "mode", "strategy", "symmetric"}
 
 
 @dataclass(frozen=True)
@@ -60,37 +64,23 @@ class ActivationSpec:
         """Check a user's ``activations`` dict (None: activations stay float32)."""
         if spec is None:
             return None
-        if not isinstance(spec, Mapping):
-            raise InputError(
-                'activations must be a dict such as {"bits": 8, "mode": "per_token"}, or None.'
-            )
-        spec = dict(spec)
-        mode = spec.get("mode", "static")
-        if mode not in ACTIVATION_MODES:
-            raise InputError(
-                f'activations["mode"] must be one of {", ".join(ACTIVATION_MODES)}; not {mode!r}.'
-            )
-        strategy = str(spec.get("strategy", "minmax"))
-        get_strategy(strategy)
-        if strategy == "manual":
-            raise InputError(
-                "Activation ranges are calibrated per input; choose a strategy other than manual."
-            )
-        symmetric = spec.get("symmetric", False)
-        if not isinstance(symmetric, bool | np.bool_):
-            raise InputError(f'activations["symmetric"] must be True or False, not {symmetric!r}.')
-        params = {k: v for k, v in spec.items() if k not in _KEYS}
-        for k, v in params.items():
-            if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
+        mode = "static"
+        if isinstance(spec, Mapping):  # (anything else: GridSpec says what it should be)
+            spec = dict(spec)
+            mode = spec.pop("mode", "static")
+            if mode not in ACTIVATION_MODES:
                 raise InputError(
-                    f"activations[{k!r}] is not a setting of activations or a number "
-                    f"(the settings are {', '.join(sorted(_KEYS))}); got {v!r}."
+                    f'activations["mode"] must be one of {", ".join(ACTIVATION_MODES)}; '
+                    f"not {mode!r}."
                 )
-        out = cls(
-            check_bits(spec.get("bits", 8)), str(mode), strategy, bool(symmetric),
-            tuple(sorted((str(k), float(v)) for k, v in params.items())),
-        )  # fmt: skip
-        out.ranges(np.zeros((1, 2), dtype=F32))  # the strategy's parameters, checked now
+            if "batch" in spec:
+                raise InputError(
+                    'activations["batch"] is for the digits CNN; here "dynamic" gives each '
+                    "text its own range."
+                )
+        common = GridSpec.of(spec)  # bits, strategy, symmetric and its parameters
+        out = cls(common.bits, str(mode), common.strategy, common.symmetric, common.params)
+        out.ranges(np.zeros((1, 2), dtype=F32))  # the strategy's parameter values, checked now
         return out
 
     def ranges(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

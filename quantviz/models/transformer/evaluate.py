@@ -4,7 +4,8 @@ Linear layers (and optionally their inputs) quantized.
 >>> import quantviz as qv
 >>> m = qv.load_model("minilm-l6")                                    # doctest: +SKIP
 >>> r = qv.evaluate(m, bits=4, granularity="channel", method="gptq")  # doctest: +SKIP
->>> r.float_accuracy, r.accuracy, round(r.cosine, 3)                  # doctest: +SKIP
+>>> round(r.float_accuracy, 3), round(r.accuracy, 3), round(r.cosine, 3)  # doctest: +SKIP
+(0.692, 0.692, 0.971)
 
 What is simulated (fake quantization, as PyTorch's tooling and the papers do it):
 
@@ -154,10 +155,6 @@ class TransformerEvaluation:
     def drop(self) -> float:
         """``float_accuracy − accuracy``."""
         return self.float_accuracy - self.accuracy
-
-    @property
-    def compression_ratio(self) -> float:
-        return self.float32_bytes / self.size_bytes
 
 
 @dataclass(frozen=True)
