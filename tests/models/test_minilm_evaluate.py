@@ -89,7 +89,7 @@ def test_report_sizes_and_per_layer_overrides(small_minilm):
     steps = []
     keep = "encoder.layer.0.output.dense.weight"
     r = qv.evaluate(
-        small_minilm, bits=4, granularity="channel", per_layer={keep: None},
+        small_minilm, bits=4, granularity="channel", per_layer={keep: None}, smooth=0.5,
         progress=lambda done, total, what: steps.append((done, total)),
     )  # fmt: skip
     assert steps[0] == (0, 37) and steps[-1] == (37, 37)
@@ -99,6 +99,7 @@ def test_report_sizes_and_per_layer_overrides(small_minilm):
     ]  # fmt: skip
     assert len(rows) == 36 and rows.loc[keep, "setting"] == "float32"
     assert rows.loc[keep, "bits_per_weight"] == 32 and rows.loc[keep, "output_error"] == 0
+    assert not rows.loc[keep, "smoothed"] and rows.smoothed.sum() == 35  # float: not smoothed
     # per channel, 4 bits: each row stores a float32 scale and a 4-bit zero point (36 bits):
     # q is 384 rows of 384 weights → 4 + 36/384 bits per weight
     assert rows.loc["encoder.layer.0.attention.self.query.weight", "bits_per_weight"] == 4.09375

@@ -274,7 +274,8 @@ def quantize_linear(
         cache.move_to_end(key)
         return cache[key]
     weight = model.weights[linear]
-    s = input_scales(model, linear, alpha, scope)
+    # a Linear kept in float32 is left as it is: no smoothing, no quantized input
+    s = input_scales(model, linear, alpha, scope) if settings is not None else None
     scaled = weight if s is None else (weight * s).astype(F32)
     awq_alpha = float("nan")
     if settings is None:
