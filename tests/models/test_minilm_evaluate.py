@@ -112,6 +112,21 @@ def test_report_sizes_and_per_layer_overrides(small_minilm):
     assert 0 < r.cosine_p5 <= r.cosine <= 1
 
 
+def test_any_text_through_the_quantized_model(small_minilm):
+    from quantviz.models.transformer import encode_quantized
+
+    settings = {"bits": 8, "granularity": "channel", "activations": {"bits": 6}}
+    r = qv.evaluate(small_minilm, **settings)
+    texts = list(small_minilm.task.queries[:3])
+    # the embeddings evaluate computed for those texts (in other batches: a value on a
+    # rounding boundary may land one code apart, so not bit for bit)
+    same = np.sum(encode_quantized(small_minilm, texts, **settings) * r.embeddings[:3], axis=1)
+    assert np.all(same > 0.9999)
+    typed = encode_quantized(small_minilm, ["How do I open a file?"], **settings)
+    assert typed.shape == (1, 384)
+    assert float(typed[0] @ small_minilm.encode(["How do I open a file?"])[0]) > 0.8
+
+
 def test_outlier_channel_99_at_every_ffn_input(minilm):
     stats = qv.activation_stats(minilm)
     assert len(stats) == 6 * (5 * 384 + 1536)

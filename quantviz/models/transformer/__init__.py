@@ -8,13 +8,18 @@ files and ``encode``), :mod:`.retrieval` (the task it is judged on), :mod:`.acti
 """
 
 from quantviz.models.transformer.activations import activation_stats, linear_input
-from quantviz.models.transformer.evaluate import TransformerEvaluation, evaluate_transformer
+from quantviz.models.transformer.evaluate import (
+    TransformerEvaluation,
+    encode_quantized,
+    evaluate_transformer,
+)
 from quantviz.models.transformer.model import TransformerModel
 
 __all__ = [
     "TransformerEvaluation",
     "TransformerModel",
     "activation_stats",
+    "encode_quantized",
     "evaluate_transformer",
     "linear_input",
 ]

@@ -408,6 +408,36 @@ def request(
     return Request(layer_settings, base, method, act_order, alpha, smooth_scope, spec, embeddings)
 
 
+def _quantize_all(
+    model: TransformerModel, req: Request, report: Callable[[int, str], None]
+) -> dict[str, QuantLinear]:
+    quant = {}
+    for i, name in enumerate(model.linear_names):
+        report(i, name)
+        quant[name] = quantize_linear(
+            model, name, req.layer_settings[name], req.method, req.act_order, req.alpha,
+            req.scope,
+        )  # fmt: skip
+    return quant
+
+
+def encode_quantized(
+    model: TransformerModel | str, texts: list[str], bits: int | None = None,
+    **settings: object,
+) -> np.ndarray:  # fmt: skip
+    """Sentence embeddings of any texts from the quantized model (``evaluate``'s settings):
+    what a search box shows beside ``model.encode(texts)``, the float model's."""
+    model = _check_model(model)
+    req = request(model, bits, **settings)
+    sequences = model.tokenize(texts)
+    if not sequences:
+        return np.zeros((0, model.config.hidden_size), dtype=F32)
+    with threadpool_limits(limits=1, user_api="blas"):
+        plans = _plans(model, req, _quantize_all(model, req, lambda i, w: None))
+        start = _embedding_tables(model, req.base)[0] if req.embeddings else None
+        return model.run(sequences, plans, start=start)
+
+
 def _plans(
     model: TransformerModel, req: Request, quant: Mapping[str, QuantLinear]
 ) -> dict[str, LinearPlan]:
@@ -524,13 +554,7 @@ def evaluate_transformer(
         float_e = _float_embeddings(model)
         seconds["calibration"] = time.perf_counter() - t
         t = time.perf_counter()
-        quant: dict[str, QuantLinear] = {}
-        for i, name in enumerate(names):
-            report(i, name)
-            quant[name] = quantize_linear(
-                model, name, req.layer_settings[name], req.method, req.act_order, req.alpha,
-                req.scope,
-            )  # fmt: skip
+        quant = _quantize_all(model, req, report)
         seconds["weights"] = time.perf_counter() - t
         plans = _plans(model, req, quant)
         run_embed = None
