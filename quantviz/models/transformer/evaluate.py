@@ -44,6 +44,7 @@ deployment where possible, one float per input channel otherwise).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -88,6 +89,7 @@ EMBEDDING_TABLES = (
     "embeddings.position_embeddings.weight",
     "embeddings.token_type_embeddings.weight",
 )
+_CACHE_LOCK = threading.Lock()
 LAYER_CACHE = 144
 """Quantized Linears kept on the model (four whole models' worth, least recently used go)."""
 
@@ -270,9 +272,10 @@ def quantize_linear(
     key = (linear, repr(sorted(settings.items())) if settings else None, method, act_order,
            alpha, scope)  # fmt: skip
     cache = _cache(model)
-    if key in cache:
-        cache.move_to_end(key)
-        return cache[key]
+    with _CACHE_LOCK:  # the page's sessions are threads
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
     weight = model.weights[linear]
     # a Linear kept in float32 is left as it is: no smoothing, no quantized input
     s = input_scales(model, linear, alpha, scope) if settings is not None else None
@@ -300,9 +303,10 @@ def quantize_linear(
     for a in (w_q, effective):
         a.flags.writeable = False
     out = QuantLinear(w_q, s, effective, float(bits), setting, note, awq_alpha)
-    cache[key] = out
-    while len(cache) > LAYER_CACHE:
-        cache.popitem(last=False)
+    with _CACHE_LOCK:
+        cache[key] = out
+        while len(cache) > LAYER_CACHE:
+            cache.popitem(last=False)
     return out
 
 
