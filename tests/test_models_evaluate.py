@@ -26,7 +26,7 @@ def model():
 
 
 def test_the_shipped_model_is_listed_and_opens(model):
-    assert qv.models() == ("digits-cnn",)
+    assert qv.models() == ("digits-cnn", "minilm-l6")
     assert model.layer_names == ("conv1", "conv2", "fc1", "fc2")
     assert [layer.weight.shape for layer in model.layers] == [
         (16, 1, 3, 3), (32, 16, 3, 3), (64, 128), (10, 64),

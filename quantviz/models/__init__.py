@@ -6,7 +6,9 @@ activations) quantized; :func:`accuracy_spread` repeats it across seeds of stoch
 rounding; :func:`fewest_bits` searches for the smallest model that keeps its accuracy;
 :func:`integer_model` runs it as an integer engine does and :func:`export_onnx` writes that
 as an ONNX file.
-Numpy only: the forward pass is :mod:`quantviz.models.forward`.
+Numpy only: the forward pass is :mod:`quantviz.models.forward`. A transformer
+(``minilm-l6``, :mod:`quantviz.models.transformer`) answers :func:`evaluate` with retrieval
+scores and embedding cosines; :func:`activation_stats` shows its inputs' outlier channels.
 """
 
 from quantviz.models.costs import InferenceCosts, inference_costs
@@ -21,6 +23,12 @@ from quantviz.models.evaluate import (
 from quantviz.models.fewest import FewestBits, SearchStep, fewest_bits, fewest_bits_steps
 from quantviz.models.integer import IntegerModel, IntegerRun, integer_model
 from quantviz.models.onnx_export import export_onnx
+from quantviz.models.transformer import (
+    TransformerEvaluation,
+    TransformerModel,
+    activation_stats,
+    evaluate_transformer,
+)
 from quantviz.models.zoo import Layer, Model, load_model, models
 
 __all__ = [
@@ -33,9 +41,13 @@ __all__ = [
     "Model",
     "SearchStep",
     "Spread",
+    "TransformerEvaluation",
+    "TransformerModel",
     "accuracy_spread",
     "accuracy_standard_error",
+    "activation_stats",
     "evaluate",
+    "evaluate_transformer",
     "export_onnx",
     "fewest_bits",
     "fewest_bits_steps",

@@ -53,7 +53,7 @@ from quantviz.errors import InputError
 from quantviz.metrics import metrics as error_figures
 from quantviz.model_table import table_kwargs
 from quantviz.models.forward import LayerPlan, float_inputs, run
-from quantviz.models.zoo import Model, load_model
+from quantviz.models.zoo import Model, load_model, models
 from quantviz.number_formats import get_format
 from quantviz.pipeline import QuantResult, quantize
 from quantviz.quantizer import F32, check_bits, dequantize, qparams, quantize_codes
@@ -138,6 +138,15 @@ class LayerQuant:
 
 
 # ---------------------------------------------------------------- settings --
+
+
+def _is_transformer(model: object) -> bool:
+    """A sentence-embedding transformer (by object or by name), evaluated on its own path."""
+    from quantviz.models.transformer.model import TransformerModel
+
+    if isinstance(model, str) and model in models():
+        model = load_model(model)
+    return isinstance(model, TransformerModel)
 
 
 def _model(model: Model | str) -> Model:
@@ -537,10 +546,24 @@ def evaluate(
         activations default to 8-bit static ranges and must be static. The per-layer
         accuracy then has only that layer in integers.
 
+    A transformer (``"minilm-l6"``) takes its own settings too (``method``, ``smooth``,
+    ``layer_cosine``, …): see :func:`quantviz.models.transformer.evaluate_transformer`,
+    which returns a ``TransformerEvaluation``.
+
     Returns
     -------
     Evaluation
     """
+    if _is_transformer(model):  # MiniLM: quantviz.models.transformer.evaluate
+        from quantviz.models.transformer.evaluate import evaluate_transformer
+
+        if prune or integer:
+            raise InputError(
+                "Pruning and integer-only inference are offered for the digits CNN only."
+            )
+        return evaluate_transformer(
+            model, bits, activations=activations, per_layer=per_layer, **settings
+        )
     if integer:
         from quantviz.models.integer import evaluate_integer  # it builds on this module
 

@@ -2,7 +2,7 @@
 
 >>> import quantviz as qv
 >>> qv.models()
-('digits-cnn',)
+('digits-cnn', 'minilm-l6')
 >>> m = qv.load_model("digits-cnn")
 >>> [layer.name for layer in m.layers], len(m.y_test)
 (['conv1', 'conv2', 'fc1', 'fc2'], 540)
@@ -14,6 +14,11 @@ weights are the float32 tensors of a safetensors file in PyTorch layout (conv
 the architecture, the float accuracy recorded at training and the provenance come
 from a JSON file next to it (``assets/models/<name>.json``, written by
 ``scripts/train_digits.py``).
+
+A sidecar with ``"kind": "transformer"`` names a sentence-embedding transformer instead
+(``minilm-l6``): :func:`load_model` then returns a
+:class:`quantviz.models.transformer.TransformerModel` (its weights come from an installed
+package, see :mod:`quantviz.models.transformer.model`).
 """
 
 from __future__ import annotations
@@ -22,11 +27,15 @@ import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from quantviz.errors import InputError
 from quantviz.io import load_weights
+
+if TYPE_CHECKING:
+    from quantviz.models.transformer.model import TransformerModel
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "assets" / "models"
 """Where the shipped models live (``assets/models`` of the source tree)."""
@@ -152,7 +161,7 @@ def _sidecar(name: str) -> dict:
     return json.loads((MODELS_DIR / f"{name}.json").read_text(encoding="utf-8"))
 
 
-def load_model(name: str = "digits-cnn") -> Model:
+def load_model(name: str = "digits-cnn") -> Model | TransformerModel:
     """Open a shipped model: its layers, its test set and its calibration set.
 
     The same :class:`Model` object is returned on every call (it is read once and
@@ -163,8 +172,12 @@ def load_model(name: str = "digits-cnn") -> Model:
 
 
 @cache
-def _load(name: str) -> Model:
+def _load(name: str) -> Model | TransformerModel:
     info = _sidecar(name)
+    if info.get("kind") == "transformer":
+        from quantviz.models.transformer.model import load_transformer
+
+        return load_transformer(name, info)
     tensors = load_weights(MODELS_DIR / info["weights"])
     layers = []
     for spec in info["layers"]:
