@@ -4,7 +4,7 @@
 
 Writes a float32 safetensors file of ``--gb`` GB (random values: 128 MB matrices like an
 LLM's, plus small vectors and one bias of odd length), then runs
-``python -m quantviz_app.cli report FILE --bits 4 --granularity channel --quiet`` in a
+``python -m quantviz_report report FILE --bits 4 --granularity channel --quiet`` in a
 child process whose address space is capped at ``--limit-gb`` (``RLIMIT_AS``: every map of
 the file counts, so reading the whole file at once, even memory-mapped, would fail), and
 prints the scan's wall time and the child's peak resident size (``VmHWM``). The file
@@ -31,7 +31,7 @@ ROWS, COLS = 4096, 8192  # 128 MB of float32
 # this parent's resident size, which Linux carries over fork and exec).
 CHILD = """
 import sys
-from quantviz_app.cli import main
+from quantviz_report.cli import main
 status = main(sys.argv[1:])
 with open("/proc/self/status") as f:
     print(next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")))

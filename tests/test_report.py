@@ -14,8 +14,8 @@ import pytest
 import quantviz as qv
 from quantviz.io import load_weights
 from quantviz.model_table import COLUMNS, METRICS, model_table
-from quantviz_app import report
-from quantviz_app.cli import TerminalProgress, main
+from quantviz_report import report
+from quantviz_report.cli import TerminalProgress, main
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "assets" / "minilm-l6-sample.safetensors"
@@ -157,7 +157,7 @@ def test_a_corrupt_file_exits_2(tmp_path, capsys):
 
 def test_python_dash_m_without_a_traceback(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "quantviz_app.cli", "report", "missing.gguf", "--out",
+        [sys.executable, "-m", "quantviz_report", "report", "missing.gguf", "--out",
          str(tmp_path)],
         capture_output=True, text=True, cwd=ROOT, timeout=60, check=False,
     )  # fmt: skip
@@ -195,3 +195,18 @@ def test_settings_are_checked_before_the_file_is_read():
         "granularity": "channel", "axis": 1, "bits": 4, "symmetric": False, "strategy": "minmax",
     }  # fmt: skip
     assert report.slug("a/b c:d") == "a_b_c_d"
+
+
+def test_without_the_app_extra_the_command_says_what_to_install(tmp_path):
+    """``pip install quantviz`` alone has no matplotlib: the command says so, exit 2."""
+    blocked = (
+        "import sys; sys.modules['matplotlib'] = None; "
+        "from quantviz_report.cli import main; "
+        "sys.exit(main(['report', 'm.safetensors', '--out', 'out']))"
+    )
+    done = subprocess.run([sys.executable, "-c", blocked], cwd=tmp_path, capture_output=True)
+    assert done.returncode == 2
+    assert done.stderr == (
+        b"quantviz report draws its figures with matplotlib, which is not installed here: "
+        b'pip install "quantviz[app]".\n'
+    )

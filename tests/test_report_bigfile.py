@@ -56,7 +56,7 @@ def write_sparse_safetensors(path: Path) -> int:
 # resident size of the (forked) test process if that was larger.
 CHILD = """
 import sys
-from quantviz_app.cli import main
+from quantviz_report.cli import main
 status = main(["report", sys.argv[1], "--bits", "8", "--out", sys.argv[2], "--quiet",
                "--histograms", "1"])
 with open("/proc/self/status") as f:

@@ -2,7 +2,7 @@
 HTML, formulas, path tricks; output folders and model paths that are not what they seem.
 
 Every expected text is written by hand. The CLI runs as a user runs it (``python -m
-quantviz_app.cli`` in a child process) where the terminal or a hang is the point, else
+quantviz_report.cli`` in a child process) where the terminal or a hang is the point, else
 through ``main()`` with the output captured.
 """
 
@@ -23,9 +23,10 @@ import pandas as pd
 import pytest
 
 import quantviz as qv
-from quantviz_app import report, report_figures
-from quantviz_app.cli import TerminalProgress, main
 from quantviz_app.untrusted import csv_cell, md_code, printable, shorten
+from quantviz_report import figures as report_figures
+from quantviz_report import report
+from quantviz_report.cli import TerminalProgress, main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,9 +48,9 @@ def write_safetensors(path: Path, names: list[str], seed: int = 0) -> Path:
 
 
 def run_cli(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess:
-    """``python -m quantviz_app.cli report ARGS`` as a user types it; output as bytes."""
+    """``python -m quantviz_report report ARGS`` as a user types it; output as bytes."""
     return subprocess.run(
-        [sys.executable, "-m", "quantviz_app.cli", "report", *args],
+        [sys.executable, "-m", "quantviz_report", "report", *args],
         capture_output=True, cwd=cwd, timeout=timeout, check=False,
         env={**os.environ, "PYTHONIOENCODING": "utf-8"},
     )  # fmt: skip

@@ -2,7 +2,7 @@
 
     quantviz report model.safetensors --bits 4 --granularity channel --out report/
     quantviz report model.gguf --format q4_0 --out report/
-    python -m quantviz_app.cli report model.pt --bits 8 --out report/ --quiet
+    python -m quantviz_report report model.pt --bits 8 --out report/ --quiet
 
 Exit status: 0 when the report is written (a figure that could not be drawn is said on
 stderr and in the summary); 2 for a file, an output folder or settings quantviz refuses
@@ -33,7 +33,12 @@ from typing import TextIO  # noqa: E402
 
 import quantviz as qv  # noqa: E402
 from quantviz.io import human_bytes  # noqa: E402
-from quantviz_app import report  # noqa: E402
+
+try:  # the figures need matplotlib, which comes with the page: pip install "quantviz[app]"
+    from quantviz_report import report
+except ImportError as _missing:  # pragma: no cover - exercised in a child process by a test
+    report = None
+    _MISSING = (_missing.name or "matplotlib").split(".")[0]
 from quantviz_app.untrusted import error_text, printable, shorten  # noqa: E402
 
 NAME_CHARS = 100
@@ -186,6 +191,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)  # exits with status 2 on wrong arguments
+    if report is None:
+        print(f"quantviz report draws its figures with {_MISSING}, which is not "
+              'installed here: pip install "quantviz[app]".', file=sys.stderr)  # fmt: skip
+        return 2
     try:
         return run_report(args, argv)
     except qv.InputError as exc:

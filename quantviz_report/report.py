@@ -55,8 +55,8 @@ from quantviz.model_table import (
     model_totals,
     table_kwargs,
 )
-from quantviz_app import report_figures
 from quantviz_app.untrusted import csv_cell, error_text, md_code, printable, shorten
+from quantviz_report import figures
 
 CHECK_TENSOR = np.linspace(-1.0, 1.0, 4 * 64, dtype=np.float32).reshape(4, 64)
 """A small tensor the settings are tried on before the file is read (so that bad settings
@@ -326,7 +326,7 @@ def _figure(
     """Draw and save one figure; a figure that fails becomes a note, not a crash.
 
     The last guard between a hostile tensor and a traceback: names are never parsed as
-    math (:mod:`quantviz_app.report_figures`), but a failure nobody foresaw in matplotlib
+    math (:mod:`quantviz_report.figures`), but a failure nobody foresaw in matplotlib
     costs one figure, said in the summary, and the rest of the report is written. A disk
     that cannot be written still stops the report (``OSError``).
     """
@@ -364,7 +364,7 @@ def _histograms(
         r = qv.quantize(values, **kw)
         label = str(kw["format"]) if "format" in kw else f"{kw.get('bits', 8)}-bit"
         png = _figure(
-            partial(report_figures.histogram_figure, values, r, label, name),
+            partial(figures.histogram_figure, values, r, label, name),
             folder, f"hist_{ranks[name]}_{slug(name)}", files, notes, name,
         )  # fmt: skip
         if png is not None:
@@ -424,9 +424,9 @@ def write_report(
             table.assign(tensor=table["tensor"].map(csv_cell)).to_csv(f, index=False)
         report.files.append(csv)
         title = "SQNR of each tensor"
-        if len(report.table) - report.totals["kept"] > report_figures.MAX_BARS:
-            title += f" (the {report_figures.MAX_BARS} lowest)"
-        sqnr_png = _figure(partial(report_figures.sqnr_figure, table, title=title), folder,
+        if len(report.table) - report.totals["kept"] > figures.MAX_BARS:
+            title += f" (the {figures.MAX_BARS} lowest)"
+        sqnr_png = _figure(partial(figures.sqnr_figure, table, title=title), folder,
                            "sqnr_per_tensor", report.files, report.notes)  # fmt: skip
         pngs = _histograms(stream, report.worst.head(histograms), kwargs, folder, report.files,
                            report.notes)  # fmt: skip
