@@ -58,21 +58,15 @@ class Distribution:
     ----------
     name : str
         Public identifier passed to :func:`sample` (also used in app URLs).
-    label : str
-        Human-readable title.
     description : str
-        One line a student understands: what the values look like.
+        One line: what the values look like.
     params : tuple of Param
         The parameters :func:`sample` accepts for this distribution.
-    lesson : str
-        What this shape teaches about quantization.
     """
 
     name: str
-    label: str
     description: str
     params: tuple[Param, ...]
-    lesson: str = ""
 
     def defaults(self) -> dict[str, float]:
         """Return ``{parameter name: default value}``."""
@@ -171,27 +165,17 @@ _TABLE: tuple[tuple[Distribution, Sampler], ...] = (
     (
         Distribution(
             name="normal",
-            label="Normal (Gaussian)",
             description="The bell curve: most values near 0, very few far away.",
             params=(Param("std", 1.0, 0.01, 10.0, "Standard deviation (width of the bell)."),),
-            lesson=(
-                "The reference case. Min-max range is set by the few largest values, "
-                "so many codes are spent on the nearly empty tails."
-            ),
         ),
         _normal,
     ),
     (
         Distribution(
             name="uniform",
-            label="Uniform",
             description="Every value between -w and w is equally likely.",
             params=(
                 Param("half_width", 1.0, 0.01, 10.0, "Values lie in [-half_width, half_width]."),
-            ),
-            lesson=(
-                "The ideal case for a uniform integer grid: every code is used about "
-                "equally, and each extra bit gains about 6 dB of SQNR."
             ),
         ),
         _uniform,
@@ -199,7 +183,6 @@ _TABLE: tuple[tuple[Distribution, Sampler], ...] = (
     (
         Distribution(
             name="laplace",
-            label="Laplace",
             description=("The usual shape of trained weights: a sharp peak and heavier tails."),
             params=(
                 Param(
@@ -210,25 +193,16 @@ _TABLE: tuple[tuple[Distribution, Sampler], ...] = (
                     "Scale b; the standard deviation is b·√2 (default gives std 1).",
                 ),
             ),
-            lesson=(
-                "Most values crowd near 0 while a few reach far out: clipping the "
-                "range (percentile, MSE) usually beats min-max here."
-            ),
         ),
         _laplace,
     ),
     (
         Distribution(
             name="student_t",
-            label="Student's t (heavy tails)",
             description="Like the bell curve, but with rare values very far from 0.",
             params=(
                 Param("df", 3.0, 1.0, 30.0, "Degrees of freedom: small means heavier tails."),
                 Param("scale", 1.0, 0.01, 10.0, "Multiplies every value."),
-            ),
-            lesson=(
-                "With heavy tails the largest value can be many times the typical one, "
-                "so a min-max grid leaves most values on very few codes."
             ),
         ),
         _student_t,
@@ -236,15 +210,10 @@ _TABLE: tuple[tuple[Distribution, Sampler], ...] = (
     (
         Distribution(
             name="outliers",
-            label="Normal with outliers",
             description="A bell curve where a few values are huge, like outliers in LLM layers.",
             params=(
                 Param("fraction", 0.001, 0.0, 0.05, "Share of values replaced by outliers."),
                 Param("magnitude", 20.0, 2.0, 100.0, "Outlier size, in standard deviations."),
-            ),
-            lesson=(
-                "One outlier stretches the min-max range for everybody: the other values "
-                "collapse onto a handful of codes unless the range is clipped."
             ),
         ),
         _outliers,
@@ -252,15 +221,10 @@ _TABLE: tuple[tuple[Distribution, Sampler], ...] = (
     (
         Distribution(
             name="bimodal",
-            label="Bimodal",
             description="Two bell curves side by side, with a gap in between.",
             params=(
                 Param("separation", 4.0, 0.0, 10.0, "Distance between the two peaks."),
                 Param("weight", 0.5, 0.0, 1.0, "Share of values in the right-hand peak."),
-            ),
-            lesson=(
-                "Codes that fall in the gap between the peaks are wasted; a uniform "
-                "grid cannot follow where the values actually are."
             ),
         ),
         _bimodal,
@@ -268,28 +232,18 @@ _TABLE: tuple[tuple[Distribution, Sampler], ...] = (
     (
         Distribution(
             name="lognormal",
-            label="Log-normal (all positive)",
             description="Only positive values, bunched near 1 with a long tail to the right.",
             params=(Param("sigma", 0.5, 0.05, 2.0, "Spread of log(x): larger means more skewed."),),
-            lesson=(
-                "Like activations after ReLU: a symmetric grid wastes the negative half "
-                "of its codes, while an asymmetric (affine) grid uses them all."
-            ),
         ),
         _lognormal,
     ),
     (
         Distribution(
             name="layer",
-            label="Linear layer (uneven rows)",
             description=("A weight matrix whose rows (output channels) have very different sizes."),
             params=(
                 Param("rows", 64, 1, 1024, "Number of rows (output channels).", integer=True),
                 Param("row_spread", 1.0, 0.0, 2.0, "How much row scales differ (0: all equal)."),
-            ),
-            lesson=(
-                "One scale for the whole tensor is set by the largest row and crushes the "
-                "small rows; per-channel quantization gives each row its own scale."
             ),
         ),
         _layer,

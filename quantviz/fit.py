@@ -165,7 +165,7 @@ def fit_settings(
     if granularity not in strategy.granularities:
         change(
             "strategy", "minmax", "per_tensor_only",
-            f"{strategy.label} calibration works per tensor only (as in TensorRT), "
+            f"The {strategy.name!r} strategy calibrates per tensor only (as in TensorRT), "
             f"so per-{granularity} quantization uses min-max here.",
         )  # fmt: skip
     if kw.get("narrow_range") and int(kw.get("bits", 8)) < 2:

@@ -26,6 +26,7 @@ from quantviz.io import LoadedWeights, is_quantizable, read_weights
 from quantviz.model_table import default_tensor, finite_tensor
 from quantviz.models.zoo import model_path
 from quantviz_app.cache import Store
+from quantviz_app.names import DIST_LABELS
 
 T = TypeVar("T")
 
@@ -147,7 +148,7 @@ def synthetic(dist: str, n: int, seed: int, params: Mapping[str, float]) -> Data
     key = ("synthetic", dist, n, seed, tuple(sorted(params.items())))
     store = shared_store()
     x = store.get((key, "x"), lambda: _read_only(qv.sample(dist, n=n, seed=seed, **params)))
-    return Data(key, x, qv.get_distribution(dist).label, None, 0, store)
+    return Data(key, x, DIST_LABELS[dist], None, 0, store)
 
 
 def _shipped(path: Path) -> LoadedWeights:

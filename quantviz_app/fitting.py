@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import quantviz as qv
 from quantviz.fit import Adjustment, fit_settings, group_sizes
 from quantviz_app.i18n import EN, Tr
+from quantviz_app.names import strategy_label
 from quantviz_app.schema import Settings, clean_float, quantize_kwargs
 
 # qv.quantize keyword → the setting that holds it (the others have the same name)
@@ -35,12 +36,27 @@ class Fitted:
     bounds: tuple[float, float] = (0.0, 1.0)
 
 
+FIT_NOTES = {
+    "needs_rows": "Per-{granularity} quantization needs a tensor with rows (2-D or more); this "
+    "one is {ndim}-D, so it is quantized per tensor.",
+    "no_axis": "The tensor has no axis {axis}; using axis 0.",
+    "group_size": "Groups of {wanted} do not divide the last dimension ({last}); using groups "
+    "of {size}.",
+    "per_tensor_only": "{strategy} calibration works per tensor only (as in TensorRT), so "
+    "per-{granularity} quantization uses min-max here.",
+    "narrow_bits": "A narrow range needs at least 2 bits (at 1 bit only code 0 would be left).",
+}
+"""What fitting changed, as the page says it (``text.fit.<reason>`` in the catalogue); the
+library's :class:`quantviz.fit.Adjustment` gives the reason and the values."""
+
+
 def note(change: Adjustment, shape: tuple[int, ...], granularity: str, t: Tr = EN) -> str:
-    """What fitting changed, in ``t``'s language: in English the library's own sentence, else
-    the catalogue's ``text.fit.<reason>`` (``granularity``: the one the fitting kept)."""
-    if t.lang == "en":
-        return change.message
+    """What fitting changed, in ``t``'s language (``granularity``: the one the fitting kept).
+    A change the page never makes (a number format's own blocks: the page fits formats
+    itself) is said in the library's own words."""
     reason = change.reason
+    if reason not in FIT_NOTES:
+        return change.message
     fields: dict[str, object] = {}  # "narrow_bits" has none
     if reason == "needs_rows":
         fields = {"granularity": t(f"text.granularity.{change.was}", str(change.was)),
@@ -50,10 +66,9 @@ def note(change: Adjustment, shape: tuple[int, ...], granularity: str, t: Tr = E
     elif reason == "group_size":
         fields = {"wanted": change.was, "last": shape[-1], "size": change.now}
     elif reason == "per_tensor_only":
-        label = qv.get_strategy(str(change.was)).label
-        fields = {"strategy": t.option("strategy", change.was, label),
+        fields = {"strategy": strategy_label(str(change.was), t),
                   "granularity": t(f"text.granularity.{granularity}", granularity)}  # fmt: skip
-    return t(f"text.fit.{reason}", change.message, **fields)
+    return t(f"text.fit.{reason}", FIT_NOTES[reason], **fields)
 
 
 def manual_bounds(low: float, high: float) -> tuple[float, float]:

@@ -1,13 +1,14 @@
 """English and 简体中文: the page's words in the reader's language.
 
 English is written where each string is declared: a setting's label and help in
-``schema.py``, a preset's sentence in ``presets.py``, the library's strategy and
-distribution descriptions, a sentence in ``text.py`` or a view. The Chinese catalogue,
+``schema.py``, a preset's sentence in ``presets.py``, the names of the library's
+strategies, distributions and formats in ``names.py`` (their one-line descriptions are the
+library's), a sentence in ``text.py`` or a view. The Chinese catalogue,
 ``locale/zh.toml``, gives each of them under a stable key:
 
 * ``setting.<key>.label``, ``setting.<key>.help``, ``setting.<key>.option.<value>``
-* ``strategy.<name>.label``, ``strategy.<name>.description``
-* ``dist.<name>.label``, ``dist.<name>.description``, ``dist.<name>.lesson``
+* ``strategy.<name>.description``
+* ``dist.<name>.description``, ``dist.<name>.lesson``
 * ``preset.<key>.title``, ``preset.<key>.lesson``
 * ``text.<name>``: a sentence of the page, with the same ``{fields}`` as its English
 
@@ -95,7 +96,7 @@ class Tr:
         return self(f"setting.{key}.option.{value}", english)
 
     def strategy(self, name: str, part: str, english: str) -> str:
-        """A range strategy's ``"label"`` or ``"description"``."""
+        """A range strategy's ``"description"``."""
         return self(f"strategy.{name}.{part}", english)
 
     def count(self, n: int, noun: str, plural: str | None = None) -> str:

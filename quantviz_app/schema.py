@@ -31,6 +31,7 @@ import quantviz as qv
 from quantviz.io import MAX_NAME_CHARS
 from quantviz_app.i18n import LANGUAGES, Message, Tr
 from quantviz_app.lessonfile import all_lessons
+from quantviz_app.names import DIST_LABELS, FORMAT_LABELS, STRATEGY_LABELS
 
 Value = Any
 Predicate = Callable[["Settings"], bool]
@@ -295,17 +296,6 @@ SAMPLE_TENSOR_DEFAULT = "encoder.layer.0.intermediate.dense.weight"
 _DISTRIBUTIONS = {d.name: d for d in qv.distributions()}
 _STRATEGIES = {s.name: s for s in qv.strategies()}
 _FORMATS = {f.name: f for f in qv.formats()}
-FORMAT_LABELS = {
-    "fp8_e4m3": "FP8 E4M3", "fp8_e5m2": "FP8 E5M2", "fp6_e2m3": "FP6 E2M3",
-    "fp6_e3m2": "FP6 E3M2", "fp4_e2m1": "FP4 E2M1", "mxfp8_e4m3": "MXFP8 E4M3",
-    "mxfp8_e5m2": "MXFP8 E5M2", "mxfp6_e2m3": "MXFP6 E2M3", "mxfp6_e3m2": "MXFP6 E3M2",
-    "mxfp4": "MXFP4", "mxint8": "MXINT8", "nvfp4": "NVFP4", "nf4": "NF4 (QLoRA)",
-    "nf4_double": "NF4 + double quant", "binary": "Binary (XNOR-Net)",
-    "ternary": "Ternary (TWN)", "q8_0": "Q8_0 (llama.cpp)", "q4_0": "Q4_0 (llama.cpp)",
-    "q4_1": "Q4_1 (llama.cpp)", "q5_0": "Q5_0 (llama.cpp)", "q5_1": "Q5_1 (llama.cpp)",
-}  # fmt: skip
-"""How each number format is named on the page."""
-assert set(FORMAT_LABELS) == set(_FORMATS)
 
 
 def integer_grid(s: Settings) -> bool:
@@ -416,7 +406,7 @@ SETTINGS: tuple[Setting, ...] = (
         widget="selectbox",
         applies=_synthetic,
         pinned=True,
-        option_labels={d.name: d.label for d in _DISTRIBUTIONS.values()},
+        option_labels=DIST_LABELS,
         group="data",
     ),
     *_distribution_settings(),
@@ -542,7 +532,7 @@ SETTINGS: tuple[Setting, ...] = (
         options=tuple(_STRATEGIES),
         widget="selectbox",
         pinned=True,
-        option_labels={s.name: s.label for s in _STRATEGIES.values()},
+        option_labels=STRATEGY_LABELS,
         applies=integer_grid,
         quantize=lambda v: {"strategy": v},
     ),
@@ -628,7 +618,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Each strategy's error at every bit width from 1 to 16.",
         options=tuple(n for n in _STRATEGIES if n != "manual"),
         widget="multiselect",
-        option_labels={s.name: s.label for s in _STRATEGIES.values()},
+        option_labels=STRATEGY_LABELS,
         group="view",
     ),
     Setting(

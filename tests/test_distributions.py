@@ -49,7 +49,7 @@ def test_public_names_in_teaching_order() -> None:
 def test_catalogue_entries_are_frozen_dataclasses() -> None:
     for d in distributions():
         assert isinstance(d, Distribution)
-        assert d.label and d.description and "\n" not in d.description
+        assert d.description and "\n" not in d.description
         assert all(isinstance(p, Param) for p in d.params)
         with pytest.raises(AttributeError):
             d.name = "other"  # type: ignore[misc]

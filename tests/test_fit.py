@@ -32,8 +32,8 @@ def test_settings_that_fit_are_left_alone():
          "Groups of 100 do not divide the last dimension (384); using groups of 64."),
         ((8, 8), {"granularity": "channel", "strategy": "entropy"},
          {"granularity": "channel", "strategy": "minmax"},
-         "Entropy (KL) calibration works per tensor only (as in TensorRT), so per-channel "
-         "quantization uses min-max here."),
+         "The 'entropy' strategy calibrates per tensor only (as in TensorRT), so "
+         "per-channel quantization uses min-max here."),
         ((8,), {"bits": 1, "symmetric": True, "narrow_range": True},
          {"bits": 2, "symmetric": True, "narrow_range": True},
          "A narrow range needs at least 2 bits (at 1 bit only code 0 would be left)."),

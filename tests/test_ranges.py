@@ -230,7 +230,7 @@ def test_strategy_listing_describes_every_strategy():
     names = [s.name for s in qv.strategies()]
     assert names[:4] == ["minmax", "percentile", "mse", "entropy"]
     for s in qv.strategies():
-        assert s.label and s.description.endswith(".") and s.formula
+        assert s.description.endswith(".") and s.reference
         for p in s.params:
             assert p.low <= p.default <= p.high
     assert qv.get_strategy("entropy").granularities == ("tensor",)

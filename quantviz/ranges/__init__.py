@@ -50,10 +50,8 @@ class Strategy:
     ----------
     name : str
         Identifier used by ``quantize(strategy=...)`` and in shared links.
-    label, description : str
-        Short name and one sentence for a student.
-    formula : str
-        The rule in LaTeX, as the app shows it.
+    description : str
+        The rule in one sentence.
     reference : str
         The library or paper whose rule this follows.
     params : tuple of Param
@@ -63,9 +61,7 @@ class Strategy:
     """
 
     name: str
-    label: str
     description: str
-    formula: str
     reference: str
     params: tuple[Param, ...] = ()
     granularities: tuple[str, ...] = ("tensor", "channel", "group")
@@ -77,64 +73,48 @@ N_SIGMA = Param("n_sigma", 3.0, 0.5, 10.0, "Half-width of the range in standard 
 STRATEGIES: tuple[Strategy, ...] = (
     Strategy(
         "minmax",
-        "Min-max",
         "Use the smallest and largest value: no value is more than half a step from a "
         "level, but one outlier stretches every step.",
-        r"[\ell, h] = [\min x,\ \max x]",
         "PyTorch MinMaxObserver; TensorRT 'max' calibrator",
     ),
     Strategy(
         "percentile",
-        "Percentile",
         "Keep the central p % of the values and clip the rest.",
-        r"h = P_{p}(|x|),\ \ell = -h \ \text{(symmetric)}",
         "TensorRT / ModelOpt histogram calibrator (99.99); ONNX Runtime (99.999)",
         params=(PERCENTILE,),
     ),
     Strategy(
         "mse",
-        "MSE-optimal",
         "Search the range with the smallest mean squared error "
         "at this bit width: the best trade between clipping and coarse steps.",
-        r"[\ell, h] = \arg\min\ \tfrac{1}{n}\sum (x - Q_{\ell,h}(x))^2",
         "PyTorch HistogramObserver's L2 search; ModelOpt MSE calibrator",
     ),
     Strategy(
         "entropy",
-        "Entropy (KL)",
         "Pick the threshold whose quantized histogram loses the least information (KL divergence).",
-        r"T = \arg\min_T\ \mathrm{KL}(P \,\|\, Q_T)",
         "TensorRT entropy calibration (2048 bins)",
         granularities=("tensor",),
     ),
     Strategy(
         "sigma",
-        "k sigma",
         "Clip at k standard deviations around the mean.",
-        r"[\ell, h] = \mu \pm k\sigma",
         "common rule of thumb",
         params=(N_SIGMA,),
     ),
     Strategy(
         "aciq_laplace",
-        "ACIQ (Laplace)",
         "Analytic optimal clipping if the values follow a Laplace distribution.",
-        r"\alpha^* = \arg\min\ 2b^2 e^{-\alpha/b} + \frac{\alpha^2}{3\cdot 4^{M}}",
         "Banner et al., ACIQ (NeurIPS 2019)",
     ),
     Strategy(
         "aciq_gaussian",
-        "ACIQ (Gaussian)",
         "Analytic optimal clipping if the values follow a Gaussian distribution.",
-        r"\alpha^* = \arg\min\ E_{\mathrm{clip}}(\alpha) + \frac{\alpha^2}{3\cdot 4^{M}}",
         "Banner et al., ACIQ (NeurIPS 2019)",
     ),
     Strategy(
         "manual",
-        "Manual",
         "Set the clipping range yourself: feel 'too narrow' "
         "(clipping) against 'too wide' (coarse steps).",
-        r"[\ell, h] \ \text{chosen by hand}",
         "—",
     ),
 )
@@ -175,7 +155,7 @@ def clipping_range(
     spec = get_strategy(strategy)
     if granularity not in spec.granularities:
         raise InputError(
-            f"The {spec.label} strategy works per tensor only (as in TensorRT); "
+            f"The {strategy!r} strategy works per tensor only (as in TensorRT); "
             f"choose granularity 'tensor' or another strategy."
         )
     if strategy != "manual" and (low is not None or high is not None):

@@ -22,6 +22,7 @@ from quantviz_app import charts, link, text
 from quantviz_app.data import Data
 from quantviz_app.format import num
 from quantviz_app.i18n import EN, Tr
+from quantviz_app.names import dist_lesson, strategy_label
 from quantviz_app.schema import Settings, format_name, option_label, quantize_kwargs
 from quantviz_app.widgets import control
 
@@ -209,9 +210,6 @@ def show(s: Settings, data: Data, state: MutableMapping[str, Any], *, note: bool
         st.markdown(text.format_histogram_note(r, label, t))
         st.caption(t(f"format.{r.format.name}.description", r.format.description))
         return
-    name = r.config.strategy
-    strategy = t.option("strategy", name, qv.get_strategy(name).label)
-    st.markdown(text.histogram_note(r, strategy, t))
+    st.markdown(text.histogram_note(r, strategy_label(r.config.strategy, t), t))
     if data.kind == "synthetic":
-        d = qv.get_distribution(s["dist"])
-        st.caption(t(f"dist.{d.name}.lesson", d.lesson))
+        st.caption(dist_lesson(s["dist"], t))

@@ -22,6 +22,7 @@ from quantviz_app import course, fitting, link, text, widgets
 from quantviz_app.data import Data
 from quantviz_app.format import md_escape
 from quantviz_app.i18n import Tr
+from quantviz_app.names import strategy_label
 from quantviz_app.presets import active_preset
 from quantviz_app.schema import (
     Settings,
@@ -80,7 +81,7 @@ def data_line(s: Settings, data: Data, *, picked: bool = False) -> str:
         r = data.quantized(quantize_kwargs(s), arrays=False)
         label = option_label("format", s["format"], t)
         return text.format_data_line(name, data.shape, label, r, t=t)
-    strategy = t.option("strategy", s["strategy"], qv.get_strategy(s["strategy"]).label)
+    strategy = strategy_label(s["strategy"], t)
     return text.data_line(name, data.shape, s["bits"], s["scheme"], strategy, s["granularity"], t=t)
 
 

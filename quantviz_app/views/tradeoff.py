@@ -21,17 +21,17 @@ from quantviz.sweep import ESTIMATE_VALUES, sqnr_uniform_db, sweep_estimate, swe
 from quantviz_app import charts, link, text
 from quantviz_app.data import Data
 from quantviz_app.i18n import EN, Tr
+from quantviz_app.names import strategy_label
 from quantviz_app.schema import BY_KEY, Settings, integer_grid, option_label, quantize_kwargs
 from quantviz_app.widgets import control
 
 BITS = range(1, 17)
 REFERENCE = "uniform data, 20·log10(2^b − 1)"
-LABELS = {s.name: s.label for s in qv.strategies()}
 
 
 def label(strategy: str, t: Tr = EN) -> str:
     """A strategy's name in the legend, in ``t``'s language."""
-    return t.option("strategy", strategy, LABELS[strategy])
+    return strategy_label(strategy, t)
 
 
 def reference(t: Tr = EN) -> str:

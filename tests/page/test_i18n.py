@@ -322,16 +322,26 @@ def test_the_chinese_worked_example_shows_no_english_sentence():
 
 
 @pytest.mark.parametrize(
-    ("shape", "kwargs"),
-    [((100,), {"granularity": "channel"}), ((4, 8), {"granularity": "channel", "axis": 5}),
-     ((4, 96), {"granularity": "group", "group_size": 100}),
-     ((4, 8), {"granularity": "channel", "strategy": "entropy"}),
-     ((4, 8), {"bits": 1, "symmetric": True, "narrow_range": True})],
+    ("shape", "kwargs", "english"),
+    [((100,), {"granularity": "channel"},
+      "Per-channel quantization needs a tensor with rows (2-D or more); this one is 1-D, so "
+      "it is quantized per tensor."),
+     ((4, 8), {"granularity": "channel", "axis": 5},
+      "The tensor has no axis 5; using axis 0."),
+     ((4, 96), {"granularity": "group", "group_size": 100},
+      "Groups of 100 do not divide the last dimension (96); using groups of 32."),
+     ((4, 8), {"granularity": "channel", "strategy": "entropy"},
+      "Entropy (KL) calibration works per tensor only (as in TensorRT), so per-channel "
+      "quantization uses min-max here."),
+     ((4, 8), {"bits": 1, "symmetric": True, "narrow_range": True},
+      "A narrow range needs at least 2 bits (at 1 bit only code 0 would be left).")],
 )  # fmt: skip
-def test_what_fitting_changed_is_said_in_chinese(shape, kwargs):
+def test_what_fitting_changed_is_said_in_english_and_chinese(shape, kwargs, english):
+    """The page says what fitting changed in its own words (quantviz_app/fitting.FIT_NOTES),
+    from the library's reason and values."""
     fitted, (change,) = fit_settings(shape, **kwargs)
     granularity = fitted.get("granularity", "tensor")
-    assert note(change, shape, granularity) == change.message  # English: the library's own
+    assert note(change, shape, granularity) == english
     said = note(change, shape, granularity, Tr("zh"))
     assert said.endswith("。") and english_words([said]) == []
 
