@@ -20,7 +20,9 @@ threadpool_limits(1, user_api="blas")
 state = st.session_state
 
 # ---- settings: from the link (first run), then from the controls ------------
-link_notes = link.open_link(state, st.query_params.to_dict())
+opened, link_notes = link.open_link(state, st.query_params.to_dict())
+if opened is not None:
+    widgets.write(state, opened)
 first = course.enter(state, widgets.read(state))  # a lesson step sets the page up, once
 layout.frame(first["view"], i18n.Tr(first["lang"]))
 upload_error = sources.take_upload(state)
@@ -60,4 +62,4 @@ if settings["lesson"] == "worked-example":
 else:
     # the picture, and beside it a lesson's step (predict first: while its question is open
     # the numbers wait for the answer) or a scene's sentence; the numbers, the rooms
-    lesson.show(settings, data, state, hide, fitted.notes)
+    lesson.show(fitted, data, state, hide)

@@ -39,8 +39,9 @@ from quantviz_app import text  # noqa: E402
 from quantviz_app.cache import Store  # noqa: E402
 from quantviz_app.data import Data  # noqa: E402
 from quantviz_app.fitting import fit  # noqa: E402
+from quantviz_app.rooms import channels, closeup, staircase, tradeoff  # noqa: E402
 from quantviz_app.schema import Settings, quantize_kwargs  # noqa: E402
-from quantviz_app.views import channels, closeup, histograms, staircase, tradeoff  # noqa: E402
+from quantviz_app.views import histograms  # noqa: E402
 
 SECTION_TITLE = "Every control on every MiniLM tensor"
 CHECKPOINT = Path(

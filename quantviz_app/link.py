@@ -2,8 +2,11 @@
 
 ``?bits=3&dist=normal`` sets those settings for a session's first run (bad values
 are reported in a sentence and ignored); ``?preset=two_bits`` opens a preset;
-``?view=class&hide=data,scheme`` gives a teacher's projector view. After every
-run the address holds the settings (:func:`sync`), so copying it shares the page.
+``?view=class&hide=data,scheme`` gives a teacher's projector view. The address then holds
+the settings (:func:`sync`), so copying it shares the page: the lesson writes it at the end
+of every run, and a control that reruns only its own fragment writes it as it changes
+(:func:`quantviz_app.widgets.follow_link`, attached to every control). No view writes it
+itself.
 """
 
 from __future__ import annotations
@@ -14,19 +17,18 @@ from typing import Any
 from quantviz_app.i18n import Message
 from quantviz_app.presets import PRESETS, get_preset, settings_of
 from quantviz_app.schema import Settings, parse_link, to_link
-from quantviz_app.widgets import write
 
 OPENED = "_opened"  # session key: the link has been read
 
 
-def open_link(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> list[Message]:
-    """On a session's first run, put the link's settings into the session.
-
-    Returns one sentence per value the link gets wrong (an empty list on later
-    runs). A ``preset`` opens that scene (the link's ``view`` and ``hide`` kept).
-    """
+def open_link(
+    state: MutableMapping[str, Any], query: Mapping[str, Any]
+) -> tuple[Settings | None, list[Message]]:
+    """On a session's first run, the link's settings for the session, and one sentence per
+    value the link gets wrong; ``(None, [])`` on later runs. A ``preset`` opens that scene
+    (the link's ``view`` and ``hide`` kept)."""
     if state.get(OPENED):
-        return []
+        return None, []
     s, notes = parse_link(query)
     preset = query.get("preset")
     if isinstance(preset, list):
@@ -39,9 +41,8 @@ def open_link(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> list
             notes.append(Message("text.link.preset",
                                  "preset must be one of {keys}; the link says '{said}'.",
                                  {"keys": keys, "said": str(preset)[:40]}))  # fmt: skip
-    write(state, s)
     state[OPENED] = True
-    return notes
+    return s, notes
 
 
 def sync(s: Settings, query_params: Any) -> None:

@@ -32,6 +32,7 @@ from quantviz.io import MAX_NAME_CHARS
 from quantviz_app.i18n import LANGUAGES, Message, Tr
 from quantviz_app.lessonfile import all_lessons
 from quantviz_app.names import DIST_LABELS, FORMAT_LABELS, STRATEGY_LABELS
+from quantviz_app.rooms import ROOMS
 
 Value = Any
 Predicate = Callable[["Settings"], bool]
@@ -627,18 +628,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Trade-off",
         "Room",
         "The view below the histograms.",
-        options=(
-            "Trade-off",
-            "Formats",
-            "Block",
-            "Formulas",
-            "Close-up",
-            "Staircase",
-            "Channels",
-            "Whole model",
-            "Accuracy",
-            "Take home",
-        ),
+        options=tuple(room.key for room in ROOMS),  # the rooms' registry
         group="view",
     ),
     Setting(

@@ -15,6 +15,7 @@ from typing import Any
 
 import streamlit as st
 
+from quantviz_app import link
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.schema import BY_KEY, SETTINGS, Setting, Settings
 
@@ -42,6 +43,12 @@ def write(state: MutableMapping[str, Any], s: Settings, keys: Sequence[str] | No
             state[key] = list(s[key]) if BY_KEY[key].kind == "choices" else s[key]
 
 
+def follow_link() -> None:
+    """A control changed: the address bar follows at once (the callback of every control;
+    a control inside a room reruns only its room, which writes no link itself)."""
+    link.sync(read(st.session_state), st.query_params)
+
+
 def control(
     key: str,
     *,
@@ -60,12 +67,13 @@ def control(
     ``options`` replaces a choice's options (those that fit the tensor);
     ``bounds`` a number's or a range's ends (the manual range slider, the block number);
     ``format_func`` how the options are shown, when the setting's own labels will not do; ``t`` the
-    language of its label, help and options.
+    language of its label, help and options; ``on_change`` a callback of the caller's (else the
+    address bar follows the change, :func:`follow_link`).
     """
     s: Setting = BY_KEY[key]
     common = dict(
         key=key, help=t.setting(key, "help", s.help) if s.help else None,
-        on_change=on_change or "rerun", label_visibility=label_visibility,
+        on_change=on_change or follow_link, label_visibility=label_visibility,
         **extra,
     )  # fmt: skip
     text = label or t.setting(key, "label", s.label)

@@ -14,11 +14,11 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz_app import charts, text
-from quantviz_app.data import Data
 from quantviz_app.fitting import Fitted
 from quantviz_app.i18n import Tr
+from quantviz_app.move import Move
 from quantviz_app.presets import active_preset
-from quantviz_app.schema import Settings, option_label, quantize_kwargs
+from quantviz_app.schema import Settings, option_label
 from quantviz_app.views import histograms
 from quantviz_app.views.numbers import show_cards
 from quantviz_app.widgets import control
@@ -40,10 +40,9 @@ def controls(s: Settings, fitted: Fitted, hide: set[str], t: Tr) -> None:
             control("strategy", options=fitted.options["strategy"], t=t)
 
 
-def show(s: Settings, data: Data, fitted: Fitted, hide: set[str]) -> None:
+def show(m: Move, hide: set[str]) -> None:
     """The whole class view."""
-    r = data.quantized(quantize_kwargs(s), arrays=False)
-    t = Tr(s["lang"])
+    s, fitted, r, t = m.s, m.fitted, m.result, m.t
     with st.container(key="classroom"):
         controls(s, fitted, hide, t)
         preset = active_preset(s)
@@ -51,7 +50,7 @@ def show(s: Settings, data: Data, fitted: Fitted, hide: set[str]) -> None:
             st.markdown(text.preset_line(preset, t))
         chart, numbers = st.columns([5, 2], gap="medium")
         with chart:
-            sets = histograms.view_data(s, data)
+            sets = histograms.view_data(m)
             heights = dict.fromkeys(("original", "quantized"), CHART_HEIGHT)
             histograms.draw(sets, log=s["log"], heights=heights, t=t, font=charts.PROJECTOR_FONT)
         with numbers:

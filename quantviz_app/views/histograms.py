@@ -9,21 +9,19 @@ clipping boundaries, where the clamp starts (half a step past the end levels).
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
-from typing import Any
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 import quantviz as qv
 from quantviz import counts
-from quantviz_app import charts, link, text
+from quantviz_app import charts, text
 from quantviz_app.data import Data
 from quantviz_app.format import num
 from quantviz_app.i18n import EN, Tr
+from quantviz_app.move import Move
 from quantviz_app.names import dist_lesson, strategy_label
-from quantviz_app.schema import Settings, format_name, option_label, quantize_kwargs
+from quantviz_app.schema import format_name, option_label
 from quantviz_app.widgets import control
 
 MAX_LEVEL_LINES = 64  # up to this many levels, each is drawn as a faint line
@@ -163,14 +161,11 @@ def datasets(data: Data, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd.DataFram
                                    **parts)  # fmt: skip
 
 
-def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame]:
+def view_data(m: Move) -> dict[str, pd.DataFrame]:
     """The histograms' datasets at these settings, in their language (cached)."""
-    kwargs = quantize_kwargs(s)
-    r = data.quantized(kwargs, arrays=False)
-    key = tuple(sorted(kwargs.items()))
-    t = Tr(s["lang"])
+    data, r, key, t = m.data, m.result, m.key, m.t
     if isinstance(r, qv.FormatResult):
-        label = format_name(s["format"], t)
+        label = format_name(m.s["format"], t)
         return data.memo("histogram view", key, t.lang,
                          compute=lambda: format_datasets(data, r, label, t))  # fmt: skip
     return data.memo("histogram view", key, t.lang, compute=lambda: datasets(data, r, t))
@@ -194,15 +189,13 @@ def draw(
 
 
 @st.fragment
-def show(s: Settings, data: Data, state: MutableMapping[str, Any], *, note: bool = True) -> None:
+def show(m: Move, *, note: bool = True) -> None:
     """The original over the quantized histogram, the log toggle, and (``note``) what to
     notice, which names the step and the levels used."""
-    r = data.quantized(quantize_kwargs(s), arrays=False)
-    t = Tr(s["lang"])
-    log = bool(state.get("log", s["log"]))  # the toggle below may have just changed it
-    draw(view_data(s, data), log=log, t=t)
-    log = control("log", t=t)  # below the pictures: they come first on a small screen
-    link.sync(s.replace(log=log), st.query_params)
+    s, data, r, t = m.s, m.data, m.result, m.t
+    log = bool(m.state.get("log", s["log"]))  # the toggle below may have just changed it
+    draw(view_data(m), log=log, t=t)
+    control("log", t=t)  # below the pictures: they come first on a small screen
     if not note:
         return
     if isinstance(r, qv.FormatResult):

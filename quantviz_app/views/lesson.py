@@ -20,17 +20,18 @@ import streamlit as st
 import quantviz as qv
 from quantviz_app import course, fitting, link, text, widgets
 from quantviz_app.data import Data
+from quantviz_app.fitting import Fitted
 from quantviz_app.format import md_escape
 from quantviz_app.i18n import Tr
+from quantviz_app.move import Move
 from quantviz_app.names import strategy_label
 from quantviz_app.presets import active_preset
 from quantviz_app.schema import (
     Settings,
     integer_grid,
     option_label,
-    quantize_kwargs,
 )
-from quantviz_app.views import classroom, controls, histograms, lessonbox, numbers, rooms
+from quantviz_app.views import classroom, controls, histograms, lessonbox, numbers, tabs
 from quantviz_app.widgets import control
 
 LOCAL = {"bits", "log", "compare", "room", "block", "prune", "prune_scope", "max_drop"}
@@ -64,10 +65,10 @@ def wants_full_run(state: MutableMapping[str, Any], s: Settings, full: Settings)
     return True
 
 
-def data_line(s: Settings, data: Data, *, picked: bool = False) -> str:
+def data_line(m: Move, *, picked: bool = False) -> str:
     """What is on screen, in one sentence (Markdown; names from files escaped). ``picked``:
     the tensor picker right above names the file's tensor, so the line names the file."""
-    t = Tr(s["lang"])
+    s, data, t = m.s, m.data, m.t
     if data.file and picked:
         name = md_escape(data.file)
     elif data.file:
@@ -77,10 +78,9 @@ def data_line(s: Settings, data: Data, *, picked: bool = False) -> str:
         name = t.option("dist", s["dist"], data.name)
     else:
         name = md_escape(data.name)
-    if not integer_grid(s):
-        r = data.quantized(quantize_kwargs(s), arrays=False)
+    if not m.integer:
         label = option_label("format", s["format"], t)
-        return text.format_data_line(name, data.shape, label, r, t=t)
+        return text.format_data_line(name, data.shape, label, m.result, t=t)
     strategy = strategy_label(s["strategy"], t)
     return text.data_line(name, data.shape, s["bits"], s["scheme"], strategy, s["granularity"], t=t)
 
@@ -106,61 +106,70 @@ def bit_width(s: Settings, hide: set[str], t: Tr) -> None:
                          bits=f.element_bits))  # fmt: skip
 
 
-def beside(s: Settings, data: Data, state: MutableMapping[str, Any], t: Tr) -> None:
+def beside(m: Move) -> None:
     """What is said beside the picture, above the numbers: the open lesson's step (its text,
     its question, the way on) or the scene's sentence. Beside, not above: on a 768-px
     projector the picture stays on the first screen."""
-    if s["lesson"] != "none":
-        lessonbox.show(s, data, state)
+    if m.s["lesson"] != "none":
+        lessonbox.show(m)
         return
-    preset = active_preset(s)
+    preset = active_preset(m.s)
     if preset is not None:
-        st.success(text.preset_line(preset, t), icon=":material/school:")
+        st.success(text.preset_line(preset, m.t), icon=":material/school:")
+
+
+def refit(full: Fitted, data: Data, state: MutableMapping[str, Any]) -> Fitted:
+    """The settings of this run, fitted once: the full run's when nothing changed since
+    (the full run fitted them), else the session's (a bit move) fitted anew."""
+    now = widgets.read(state)
+    if now == full.settings:
+        return full
+    return fitting.fit(now, data.shape, data.low, data.high)
 
 
 @st.fragment
-def show(
-    full: Settings,
-    data: Data,
-    state: MutableMapping[str, Any],
-    hide: set[str],
-    notes: list[str],
-) -> None:
+def show(full: Fitted, data: Data, state: MutableMapping[str, Any], hide: set[str]) -> None:
     """The lesson at the session's settings: the open lesson's step beside the picture;
     while its question waits for the student, the picture only (the numbers would give the
-    answer away). ``full`` and ``notes``: the settings of the last full run and what fitting
-    them to the tensor changed."""
-    fitted = fitting.fit(widgets.read(state), data.shape, data.low, data.high)
+    answer away). ``full``: the settings of the last full run, fitted to the tensor. The
+    settings are fitted once and the result computed once (:class:`Move`); every view below
+    receives them."""
+    fitted = refit(full, data, state)
     s = fitted.settings
-    if wants_full_run(state, s, full):
+    if wants_full_run(state, s, full.settings):
         st.rerun()  # something outside the lesson must follow: a full run
     widgets.write(state, s, keys=["bits"])
-    t = Tr(s["lang"])
+    m = Move(fitted, data, state, notes=list(dict.fromkeys([*full.notes, *fitted.notes])))
+    draw(m, hide)
+    link.sync(s, st.query_params)  # the address bar holds what was drawn
+
+
+def draw(m: Move, hide: set[str]) -> None:
+    """The lesson's views at one move (see :func:`show`)."""
+    s, state, t = m.s, m.state, m.t
     try:
-        data.quantized(quantize_kwargs(s), arrays=False)
-    except qv.InputError as exc:  # a grid this tensor cannot have (a range near float32's max,
-        bit_width(s, hide, t)  # a block format whose blocks do not divide its rows)
+        m.result  # noqa: B018  (computed here once; a grid this tensor cannot have is said)
+    except qv.InputError as exc:  # a range near float32's max, a block format whose blocks
+        bit_width(s, hide, t)  # do not divide its rows
         st.error(str(exc), icon=":material/error:")
-        link.sync(s, st.query_params)
         return
     reveal = not course.hides_answers(state, s)  # read here: Check reruns this fragment only
     if s["view"] == "class":
-        lessonbox.show(s, data, state)
-        classroom.show(s, data, fitted, hide)
+        lessonbox.show(m)
+        classroom.show(m, hide)
     else:
         with st.container(gap="xsmall"):  # the tensor and the line that describes it, together
             picked = controls.tensor_picker(s, state, hide, t)
-            st.markdown(data_line(s, data, picked=picked))
+            st.markdown(data_line(m, picked=picked))
         bit_width(s, hide, t)
-        for note in dict.fromkeys([*notes, *fitted.notes]):
+        for note in m.notes:
             st.info(note)
         picture, side = st.columns([3, 2], gap="medium")
         with picture:
-            histograms.show(s, data, state, note=reveal)
+            histograms.show(m, note=reveal)
         with side:
-            beside(s, data, state, t)
+            beside(m)
             if reveal:
-                numbers.show(s, data, state)
+                numbers.show(m)
         if reveal:
-            rooms.show(s, data, state)
-    link.sync(s, st.query_params)
+            tabs.show(m)

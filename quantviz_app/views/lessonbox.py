@@ -16,6 +16,7 @@ from quantviz_app import course, text
 from quantviz_app.data import Data
 from quantviz_app.i18n import Tr
 from quantviz_app.lessonfile import Lesson, Question
+from quantviz_app.move import Move
 from quantviz_app.schema import Settings
 
 
@@ -109,8 +110,9 @@ def navigation(lesson: Lesson, n: int, state: MutableMapping[str, Any], t: Tr) -
     )
 
 
-def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
+def show(m: Move) -> None:
     """The open step of the open lesson."""
+    s, data, state = m.s, m.data, m.state
     lesson = course.lesson_of(s)
     if lesson is None or not lesson.steps:
         return

@@ -15,9 +15,7 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz_app import text
-from quantviz_app.data import Data
-from quantviz_app.i18n import Tr
-from quantviz_app.schema import Settings, quantize_kwargs
+from quantviz_app.move import Move
 
 SHOWN = "_shown"  # session key: (tensor key, quantize key, card values) now on screen
 BEFORE = "_before"  # session key: the same for the setting before it
@@ -47,12 +45,9 @@ def show_cards(cards: list[text.Card]) -> None:
 
 
 @st.fragment
-def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
+def show(m: Move) -> None:
     """The eight cards."""
-    kwargs = quantize_kwargs(s)
-    r = data.quantized(kwargs, arrays=False)
-    qkey = tuple(sorted(kwargs.items()))
-    t = Tr(s["lang"])
+    data, state, r, qkey, t = m.data, m.state, m.result, m.key, m.t
     if isinstance(r, qv.FormatResult):
         before = previous_values(state, data.key, qkey, text.format_card_values(r))
         cards = text.format_cards(r, before, t=t)

@@ -81,6 +81,12 @@ def show(full: Settings, state: MutableMapping[str, Any]) -> None:
     s = widgets.read(state)
     if s["scheme"] != full["scheme"]:
         st.rerun()
+    link.sync(draw(s, state), st.query_params)  # the address bar holds what was drawn
+
+
+def draw(s: Settings, state: MutableMapping[str, Any]) -> Settings:
+    """The worked example at settings ``s``; the settings drawn (the value followed is one of
+    the values typed)."""
     t = Tr(s["lang"])
     st.button(
         t("text.worked.back", "← Back to the page"), key="worked_back", on_click=back, args=(state,)
@@ -100,8 +106,7 @@ def show(full: Settings, state: MutableMapping[str, Any]) -> None:
         )
     except (Mistyped, qv.InputError) as exc:
         st.error(text.echo(getattr(exc, "message", str(exc)), t), icon=":material/error:")
-        link.sync(s, st.query_params)
-        return
+        return s
     r = qv.quantize(w.x, w.bits, symmetric=w.symmetric, narrow_range=w.narrow_range)
     st.markdown(text.worked_range(w, t))
     followed = min(s["follow"], w.x.size)
@@ -123,7 +128,7 @@ def show(full: Settings, state: MutableMapping[str, Any]) -> None:
         verdict(w, followed, given, t)
         st.dataframe(table(w, t), hide_index=True, width="stretch")
         mistakes(w, t)
-    link.sync(s.replace(follow=followed), st.query_params)
+    return s.replace(follow=followed)
 
 
 ANSWERS = "_worked_answers"  # session key: (values, bits, scheme, value followed) → answer

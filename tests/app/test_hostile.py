@@ -16,7 +16,8 @@ from streamlit.testing.v1 import AppTest
 
 from quantviz_app import widgets
 from quantviz_app.format import md_escape
-from quantviz_app.views import channels, lesson
+from quantviz_app.rooms import channels
+from quantviz_app.views import lesson
 from tests import io_fixtures as fx
 from tests.conftest import unescape
 

@@ -9,8 +9,9 @@ import quantviz as qv
 from quantviz_app import export, figures
 from quantviz_app.cache import Store
 from quantviz_app.data import Data
+from quantviz_app.rooms import channels, closeup, staircase, tradeoff
 from quantviz_app.schema import Settings
-from quantviz_app.views import channels, closeup, histograms, staircase, tradeoff
+from quantviz_app.views import histograms
 
 
 def tensor(x: np.ndarray) -> Data:

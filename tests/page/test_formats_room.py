@@ -6,7 +6,7 @@ import numpy as np
 
 import quantviz as qv
 from quantviz_app import charts, text
-from quantviz_app.views import formats
+from quantviz_app.rooms import formats
 
 
 def test_every_format_once_sorted_by_sqnr_with_bits_that_hold_by_construction():

@@ -23,7 +23,7 @@ from quantviz_app.i18n import Tr, catalogue
 from quantviz_app.lessonfile import lessons_in, placeholders
 from quantviz_app.presets import PRESETS
 from quantviz_app.schema import BY_KEY, SCHEMES, SETTINGS
-from quantviz_app.views import rooms
+from quantviz_app.views import tabs
 from tests.conftest import unescape
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -304,8 +304,8 @@ def test_the_chinese_whole_model_room_shows_no_english_sentence():
 
 
 def test_a_tab_opens_its_room_whatever_its_name():
-    state = {rooms.TABS: "特写"}
-    rooms.open_room(state, {"权衡": "Trade-off", "特写": "Close-up"})
+    state = {tabs.TABS: "特写"}
+    tabs.open_room(state, {"权衡": "Trade-off", "特写": "Close-up"})
     assert state["room"] == "Close-up"
 
 

@@ -14,8 +14,9 @@ import quantviz as qv
 from quantviz_app import charts
 from quantviz_app.cache import Store
 from quantviz_app.data import Data
+from quantviz_app.rooms import channels, staircase, tradeoff
 from quantviz_app.schema import Settings
-from quantviz_app.views import channels, histograms, staircase, tradeoff
+from quantviz_app.views import histograms
 
 
 def tensor(x: np.ndarray, name: str = "t") -> Data:
@@ -160,10 +161,3 @@ def test_the_number_line_draws_each_value_its_level_and_the_codes():
     # while the student predicts, the values are drawn but not where they land
     hidden = worked.datasets(worked_example([1.2, 5.6], 3), followed=1, landed=False)["moves"]
     assert hidden["x"].notna().all() and hidden["xhat"].isna().all()
-
-
-def test_every_room_has_a_view():
-    from quantviz_app.schema import BY_KEY
-    from quantviz_app.views import rooms
-
-    assert list(rooms.VIEWS) == list(BY_KEY["room"].options)

@@ -13,17 +13,17 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz_app import text
-from quantviz_app.data import Data
-from quantviz_app.i18n import Tr
-from quantviz_app.schema import Settings, integer_grid, option_label, quantize_kwargs
-from quantviz_app.views import block
+from quantviz_app.move import Move
+from quantviz_app.rooms import block
+from quantviz_app.schema import option_label
 
 
-def format_formulas(s: Settings, data: Data, t: Tr) -> None:
+def format_formulas(m: Move) -> None:
     """A number format's formulas: its stored scales and the read-back rule, with the
     numbers of the block the Block room opens (the largest error unless one is chosen)."""
+    s, t = m.s, m.t
     try:
-        b = block.opened(s, data)
+        b = block.opened(m, s["block"])
     except qv.InputError as exc:
         st.error(str(exc), icon=":material/error:")
         return
@@ -42,13 +42,12 @@ def format_formulas(s: Settings, data: Data, t: Tr) -> None:
 
 
 @st.fragment
-def show(s: Settings, data: Data) -> None:
+def show(m: Move) -> None:
     """The formulas, one block per step."""
-    r = data.quantized(quantize_kwargs(s), arrays=False)
-    t = Tr(s["lang"])
+    t, r = m.t, m.result
     st.subheader(t("text.formulas.title", "How the numbers are made"))
-    if not integer_grid(s):
-        format_formulas(s, data, t)
+    if not m.integer:
+        format_formulas(m)
         st.latex(text.mse_formula(r, t))
         st.latex(text.sqnr_formula(r))
         return

@@ -11,20 +11,19 @@ from collections.abc import Callable
 import streamlit as st
 from matplotlib.figure import Figure
 
-from quantviz import QuantResult
 from quantviz.number_formats import FormatResult
 from quantviz_app import export, figures, snippets, text
 from quantviz_app.data import MODEL_FILE, SAMPLE_FILE, Data
-from quantviz_app.i18n import Tr
+from quantviz_app.move import Move
+from quantviz_app.rooms import channels, closeup, formats, staircase, tradeoff
 from quantviz_app.schema import (
     Settings,
     distribution_params,
     integer_grid,
     option_label,
-    quantize_kwargs,
     to_link,
 )
-from quantviz_app.views import channels, closeup, formats, histograms, staircase, tradeoff
+from quantviz_app.views import histograms
 
 
 def source_of(s: Settings, data: Data) -> dict:
@@ -37,62 +36,60 @@ def source_of(s: Settings, data: Data) -> dict:
     return {"file": path, "tensor": data.name}
 
 
-def code_snippets(s: Settings, data: Data, r: QuantResult | FormatResult) -> dict[str, str]:
+def code_snippets(m: Move) -> dict[str, str]:
     """The Python that gives the page's numbers, by library: quantviz, plain numpy, PyTorch
     (a number format: quantviz only)."""
-    source = source_of(s, data)
+    source = source_of(m.s, m.data)
     load = text.load_lines(source)
+    r = m.result
     if isinstance(r, FormatResult):
-        return {"quantviz": text.code_snippet(quantize_kwargs(s), source)}
+        return {"quantviz": text.code_snippet(m.kwargs, source)}
     return {
-        "quantviz": text.code_snippet(quantize_kwargs(s), source),
+        "quantviz": text.code_snippet(m.kwargs, source),
         "numpy": snippets.numpy_snippet(r, load),
         "PyTorch": snippets.torch_snippet(r, load),
     }
 
 
-def pictures(s: Settings, data: Data) -> dict[str, Callable[[], Figure]]:
+def pictures(m: Move) -> dict[str, Callable[[], Figure]]:
     """Each view's figure, drawn from the view's own data when asked for, in the settings'
     language (a number format: the histograms, and the close-up of its levels when one set
     serves the tensor)."""
-    t = Tr(s["lang"])
+    s, data, t = m.s, m.data, m.t
 
     def hist() -> Figure:
-        return figures.histogram_figure(histograms.view_data(s, data), log=s["log"], t=t)
+        return figures.histogram_figure(histograms.view_data(m), log=s["log"], t=t)
 
-    if not integer_grid(s):
+    if not m.integer:
         out = {"histograms": hist}
-        if data.quantized(quantize_kwargs(s), arrays=False).per_tensor:
-            out["closeup"] = lambda: figures.closeup_figure(closeup.format_view_data(s, data, t), t)
+        if m.result.per_tensor:
+            out["closeup"] = lambda: figures.closeup_figure(closeup.format_view_data(m), t)
         return out
 
     def trade() -> Figure:
-        names, _, curves, _ = tradeoff.view_data(s, data)
-        r = data.quantized(quantize_kwargs(s), arrays=False)
-        sets = {"curves": curves, "current": tradeoff.star(r)}
+        names, _, curves, _ = tradeoff.view_data(m, s["compare"])
+        sets = {"curves": curves, "current": tradeoff.star(m.result)}
         labels = [tradeoff.label(n, t) for n in names]
         styles = [tradeoff.style(n) for n in names]
         return figures.tradeoff_figure(sets, labels, tradeoff.reference(t), t, styles)
 
     def stairs() -> Figure:
-        ladder, errors, log = staircase.view_data(s, data)
+        ladder, errors, log = staircase.view_data(m)
         return figures.staircase_figure(ladder, errors, log=log, t=t)
 
     out = {"histograms": hist, "tradeoff": trade, "staircase": stairs}
-    if data.quantized(quantize_kwargs(s), arrays=False).per_tensor:
-        out["closeup"] = lambda: figures.closeup_figure(closeup.view_data(s, data), t)
+    if m.result.per_tensor:
+        out["closeup"] = lambda: figures.closeup_figure(closeup.view_data(m), t)
     if len(data.shape) >= 2:
-        out["channels"] = lambda: figures.channel_figure(channels.view_data(s, data), t)
+        out["channels"] = lambda: figures.channel_figure(channels.view_data(m), t)
     return out
 
 
 @st.fragment
-def show(s: Settings, data: Data) -> None:
+def show(m: Move) -> None:
     """The download buttons and the code snippet."""
-    t = Tr(s["lang"])
+    s, data, t, r = m.s, m.data, m.t, m.result
     st.subheader(t("text.takehome.title", "Take it home"))
-    kwargs = quantize_kwargs(s)
-    r = data.quantized(kwargs, arrays=False)
     link = to_link(s)
     st.caption(
         t(
@@ -101,7 +98,7 @@ def show(s: Settings, data: Data) -> None:
         )
     )
     row = st.container(horizontal=True)
-    for name, build in pictures(s, data).items():
+    for name, build in pictures(m).items():
         for kind, mime, save in (("png", "image/png", export.figure_png),
                                  ("svg", "image/svg+xml", export.figure_svg)):  # fmt: skip
             row.download_button(
@@ -119,14 +116,14 @@ def show(s: Settings, data: Data) -> None:
     if grid:
         name, table, npz = (
             "tradeoff.csv",
-            lambda: export.table_csv(tradeoff.view_data(s, data)[1]),
-            lambda: export.quantized_npz(data.quantized(kwargs), link),
+            lambda: export.table_csv(tradeoff.view_data(m, s["compare"])[1]),
+            lambda: export.quantized_npz(m.arrays(), link),
         )
     else:  # a format's trade-off is against the other formats (the Formats room's table)
         name, table, npz = (
             "formats.csv",
             lambda: export.table_csv(formats.view_data(data, t).rows),
-            lambda: export.format_npz(data.quantized(kwargs), link),
+            lambda: export.format_npz(m.arrays(), link),
         )
     row.download_button(
         name, table, file_name=name, mime="text/csv",
@@ -140,7 +137,7 @@ def show(s: Settings, data: Data) -> None:
     st.caption(
         t("text.takehome.code", "The same numbers in Python (the address bar restores this page):")
     )
-    code = code_snippets(s, data, r)
+    code = code_snippets(m)
     if not grid:
         st.code(code["quantviz"], language="python", wrap_lines=True)
         st.caption(t(

@@ -18,26 +18,31 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.number_formats.block import Block, StoredScale, open_block, worst_block
-from quantviz_app import charts, link, widgets
-from quantviz_app.data import Data
+from quantviz_app import charts, widgets
 from quantviz_app.format import num
 from quantviz_app.i18n import EN, Tr
-from quantviz_app.schema import Settings, option_label, quantize_kwargs
+from quantviz_app.move import Move
+from quantviz_app.schema import Settings, option_label
 
 MAX_ROWS = 64  # values of a block shown (a per-tensor "block" is the whole tensor)
 
 
-def opened(s: Settings, data: Data) -> Block:
-    """The block the ``block`` setting names (0: the worst), cached per tensor and setting."""
-    kwargs = quantize_kwargs(s)
-    key = tuple(sorted(kwargs.items()))
+def offered(m: Move) -> bool:
+    """A block is a number format's: the integer grid has none."""
+    return not m.integer
+
+
+def opened(m: Move, block: int) -> Block:
+    """Block number ``block`` (1 is the first; 0: the one with the largest error), cached
+    per tensor and setting."""
+    data = m.data
 
     def compute() -> Block:
-        r = data.quantized(kwargs)
-        index = worst_block(r, data.x) if s["block"] == 0 else min(s["block"], r.n_blocks) - 1
+        r = m.arrays()
+        index = worst_block(r, data.x) if block == 0 else min(block, r.n_blocks) - 1
         return open_block(r, data.x, index)
 
-    return data.memo("block", key, s["block"], compute=compute)
+    return data.memo("block", m.key, block, compute=compute)
 
 
 def scale_sign(fmt: str, b: Block, t: Tr = EN) -> str | None:
@@ -113,6 +118,7 @@ def _picked(state: MutableMapping[str, Any]) -> None:
     """Block-field callback: the block typed, or 0 (the largest error) for an empty field."""
     picked = state.get(PICK)
     state["block"] = 0 if picked is None else int(picked)
+    widgets.follow_link()
 
 
 def pick_block(s: Settings, worst: int, n_blocks: int, state: MutableMapping[str, Any]) -> None:
@@ -140,18 +146,18 @@ def pick_block(s: Settings, worst: int, n_blocks: int, state: MutableMapping[str
 
 
 @st.fragment
-def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
+def show(m: Move) -> None:
     """The block chooser, the block's scales, its number line and its table."""
-    s = s.replace(block=widgets.read(state)["block"])  # the field is in this fragment
-    t = Tr(s["lang"])
+    state, t = m.state, m.t
+    s = m.s.replace(block=widgets.read(state)["block"])  # the field is in this fragment
     label = option_label("format", s["format"], t)
     st.subheader(t("text.block.title", "One block of {format}, opened", format=label))
     try:
         if s["block"] > 0:  # a link's or another tensor's block number past the last: the last
-            s = s.replace(block=min(s["block"], data.quantized(quantize_kwargs(s)).n_blocks))
+            s = s.replace(block=min(s["block"], m.result.n_blocks))
             state["block"] = s["block"]
-        b = opened(s, data)
-        worst = b if s["block"] == 0 else opened(s.replace(block=0), data)
+        b = opened(m, s["block"])
+        worst = b if s["block"] == 0 else opened(m, 0)
     except qv.InputError as exc:
         st.error(str(exc), icon=":material/error:")
         return
@@ -180,7 +186,6 @@ def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
     if b.values.size > MAX_ROWS:
         st.caption(t("text.block.first_rows", "The first {n} of its {values}.",
                      n=MAX_ROWS, values=t.count(b.values.size, "value")))  # fmt: skip
-    link.sync(s, st.query_params)  # the block field reruns this fragment only
 
 
 def formula(b: Block, t: Tr = EN) -> str:

@@ -16,7 +16,8 @@ from quantviz_app import charts, text
 from quantviz_app.data import Data
 from quantviz_app.format import num
 from quantviz_app.i18n import EN, Tr
-from quantviz_app.schema import Settings, format_name, integer_grid, quantize_kwargs
+from quantviz_app.move import Move
+from quantviz_app.schema import format_name
 from quantviz_app.views.histograms import axis_ends
 
 
@@ -82,13 +83,10 @@ def error_datasets(
     }
 
 
-def view_data(s: Settings, data: Data) -> tuple[dict, dict, bool]:
+def view_data(m: Move) -> tuple[dict, dict, bool]:
     """The staircase's and the error's datasets at these settings, in their language
     (cached), and whether the error needs log counts (some values were clipped)."""
-    kwargs = quantize_kwargs(s)
-    r = data.quantized(kwargs)
-    key = tuple(sorted(kwargs.items()))
-    t = Tr(s["lang"])
+    data, r, key, t = m.data, m.arrays(), m.key, m.t
     stairs = data.memo(
         "staircase view", key, t.lang, compute=lambda: staircase_datasets(data, r, t)
     )
@@ -151,11 +149,9 @@ def transfer_spec(*, height: int = 260, t: Tr = EN) -> dict:
     }  # fmt: skip
 
 
-def show_format(s: Settings, data: Data, t: Tr) -> None:
+def show_format(m: Move) -> None:
     """A number format's x → x̂ from the values, its error histogram and what to notice."""
-    kwargs = quantize_kwargs(s)
-    r = data.quantized(kwargs)
-    key = tuple(sorted(kwargs.items()))
+    s, data, r, key, t = m.s, m.data, m.arrays(), m.key, m.t
     label = format_name(s["format"], t)
     drawn = data.memo("format pairs", key, compute=lambda: pairs(data, r))
     lo, hi = float(drawn["x"].iloc[0]), float(drawn["x"].iloc[-1])
@@ -200,15 +196,15 @@ def show_format(s: Settings, data: Data, t: Tr) -> None:
 
 
 @st.fragment
-def show(s: Settings, data: Data) -> None:
+def show(m: Move) -> None:
     """The staircase, the error histogram and what to notice."""
-    t = Tr(s["lang"])
+    t = m.t
     st.subheader(t("text.staircase.heading", "The staircase and the error it makes"))
-    if not integer_grid(s):
-        show_format(s, data, t)
+    if not m.integer:
+        show_format(m)
         return
-    r = data.quantized(quantize_kwargs(s))
-    stairs, errors, log = view_data(s, data)
+    r = m.arrays()
+    stairs, errors, log = view_data(m)
     row = st.container(horizontal=True)  # (cheaper for the browser than columns)
     row.vega_lite_chart(
         charts.with_data(charts.staircase_spec(t=t), stairs), width="stretch", theme=None

@@ -12,10 +12,11 @@ import streamlit as st
 
 from quantviz.io import LoadedWeights
 from quantviz.model_table import model_table
-from quantviz_app import export
+from quantviz_app import export, sources
 from quantviz_app.data import Data
 from quantviz_app.format import md_escape
 from quantviz_app.i18n import EN, Tr
+from quantviz_app.move import Move
 
 
 def columns(t: Tr = EN) -> dict:
@@ -91,15 +92,16 @@ def open_row(state: MutableMapping[str, Any], names: list[str], tensor_key: str)
         state[OPENED] = True
 
 
+def offered(m: Move) -> bool:
+    """A file's tensors have a whole model; a synthetic tensor has none."""
+    return m.data.kind != "synthetic"
+
+
 @st.fragment
-def show(
-    data: Data,
-    weights: LoadedWeights,
-    kwargs: dict,
-    state: MutableMapping[str, Any],
-    t: Tr = EN,
-) -> None:
-    """The whole-model table at ``kwargs`` (``qv.quantize`` keywords), in ``t``'s language."""
+def show(m: Move) -> None:
+    """The whole-model table at the page's settings, in the page's language."""
+    data, state, t, kwargs = m.data, m.state, m.t, m.kwargs
+    weights = sources.weights_of(data, state)
     if state.pop(OPENED, False):
         st.rerun(scope="app")  # a row opened its tensor: everything above must follow
     st.subheader(t("text.model.title", "The whole model at these settings"))

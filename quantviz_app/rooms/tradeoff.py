@@ -18,11 +18,12 @@ import streamlit as st
 import quantviz as qv
 from quantviz.fit import fit_settings
 from quantviz.sweep import ESTIMATE_VALUES, sqnr_uniform_db, sweep_estimate, sweep_method
-from quantviz_app import charts, link, text
+from quantviz_app import charts, text
 from quantviz_app.data import Data
 from quantviz_app.i18n import EN, Tr
+from quantviz_app.move import Move
 from quantviz_app.names import strategy_label
-from quantviz_app.schema import BY_KEY, Settings, integer_grid, option_label, quantize_kwargs
+from quantviz_app.schema import BY_KEY, Settings, option_label, quantize_kwargs
 from quantviz_app.widgets import control
 
 BITS = range(1, 17)
@@ -113,18 +114,19 @@ def allowed_strategies(granularity: str) -> tuple[str, ...]:
     )  # fmt: skip
 
 
-def view_data(s: Settings, data: Data) -> tuple[list[str], pd.DataFrame, pd.DataFrame, dict]:
-    """The strategies drawn at these settings (those compared, and the chosen one), and
+def view_data(
+    m: Move, compare: tuple[str, ...]
+) -> tuple[list[str], pd.DataFrame, pd.DataFrame, dict]:
+    r"""The strategies drawn at these settings (those ``compare``\ d, and the chosen one), and
     :func:`summary` of their sweeps in the settings' language (cached per tensor, options and
     language, not per bit width)."""
-    granularity = fit_settings(data.shape, **quantize_kwargs(s))[0]["granularity"]
-    allowed = allowed_strategies(granularity)
-    names = [n for n in dict.fromkeys([*s["compare"], s["strategy"]]) if n in allowed]
+    s, data, t = m.s, m.data, m.t
+    allowed = allowed_strategies(m.kwargs.get("granularity", "tensor"))
+    names = [n for n in dict.fromkeys([*compare, s["strategy"]]) if n in allowed]
     if not names:
         return [], pd.DataFrame(), pd.DataFrame(), {}
     options = [sweep_options(s, data.shape, name) for name in names]
     key = tuple(tuple(sorted(o.items())) for o in options)
-    t = Tr(s["lang"])
     table, curves, by_bits = data.memo(
         "trade-off",
         key,
@@ -158,22 +160,19 @@ def format_note(s: Settings, state: MutableMapping[str, Any]) -> None:
 
 
 @st.fragment
-def show(s: Settings, data: Data, state: MutableMapping[str, Any]) -> None:
+def show(m: Move) -> None:
     """The strategies to compare, the chart and what to notice (for a number format, why
     not, and the way to the Formats room)."""
-    t = Tr(s["lang"])
+    s, data, t, r = m.s, m.data, m.t, m.result
     st.subheader(t("text.tradeoff.title", "Trade-off: error against bit width"))
-    if not integer_grid(s):
-        format_note(s, state)
+    if not m.integer:
+        format_note(s, m.state)
         return
-    r = data.quantized(quantize_kwargs(s), arrays=False)
     # kept while another room is open (an unmounted widget loses its value otherwise)
     compare = control(
         "compare", options=allowed_strategies(r.config.granularity), t=t, persist_state="session"
     )
-    s = s.replace(compare=tuple(compare))
-    link.sync(s, st.query_params)
-    names, _, curves, by_bits = view_data(s, data)
+    names, _, curves, by_bits = view_data(m, tuple(compare))
     if not names:
         st.info(t("text.tradeoff.none", "Choose a strategy to compare."))
         return

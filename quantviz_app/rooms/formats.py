@@ -23,7 +23,8 @@ from quantviz_app import charts, text
 from quantviz_app.data import Data
 from quantviz_app.format import db, num
 from quantviz_app.i18n import EN, Tr
-from quantviz_app.schema import Settings, option_label, quantize_kwargs
+from quantviz_app.move import Move
+from quantviz_app.schema import option_label
 
 SAMPLE_VALUES = 1 << 20  # values: past this, a sample of whole rows
 CHUNK = 4096  # a 1-D tensor's "rows" when sampled (a multiple of every block size)
@@ -201,12 +202,11 @@ def grids() -> pd.DataFrame:
 
 
 @st.fragment
-def show(s: Settings, data: Data) -> None:
+def show(m: Move) -> None:
     """The chart, what to notice, and the table."""
-    t = Tr(s["lang"])
+    data, t, r = m.data, m.t, m.result
     st.subheader(t("text.formats.title", "Formats: which number format for this tensor?"))
     table = view_data(data, t)
-    r = data.quantized(quantize_kwargs(s), arrays=False)
     families = list(dict.fromkeys(text.family_label(f.family, t) for f in qv.formats()))
     line = text.int_line_label(table.group_size, t)
     spec = charts.formats_spec(families, line, t=t)

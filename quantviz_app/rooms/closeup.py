@@ -17,7 +17,8 @@ from quantviz_app import charts, text
 from quantviz_app.data import Data
 from quantviz_app.format import num
 from quantviz_app.i18n import EN, Tr
-from quantviz_app.schema import Settings, format_name, integer_grid, quantize_kwargs
+from quantviz_app.move import Move
+from quantviz_app.schema import format_name
 
 STEPS = 9  # levels in the window, the busiest in the middle
 ALL_LEVELS = 16  # a format with this few levels is shown whole
@@ -40,16 +41,13 @@ def datasets(data: Data, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd.DataFram
     }
 
 
-def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame] | None:
+def view_data(m: Move) -> dict[str, pd.DataFrame] | None:
     """The close-up's datasets at these settings, in their language (cached); None without a
     single grid."""
-    kwargs = quantize_kwargs(s)
-    r = data.quantized(kwargs, arrays=False)
+    r, t = m.result, m.t
     if not r.per_tensor:
         return None
-    key = tuple(sorted(kwargs.items()))
-    t = Tr(s["lang"])
-    return data.memo("closeup view", key, t.lang, compute=lambda: datasets(data, r, t))
+    return m.data.memo("closeup view", m.key, t.lang, compute=lambda: datasets(m.data, r, t))
 
 
 def format_datasets(data: Data, r: qv.FormatResult, label: str,
@@ -76,19 +74,18 @@ def format_datasets(data: Data, r: qv.FormatResult, label: str,
     }
 
 
-def format_view_data(s: Settings, data: Data, t: Tr) -> dict[str, pd.DataFrame]:
+def format_view_data(m: Move) -> dict[str, pd.DataFrame]:
     """:func:`format_datasets` at these settings (cached); the format has one set of levels."""
-    kwargs = quantize_kwargs(s)
-    r = data.quantized(kwargs, arrays=False)
-    label = format_name(s["format"], t)
-    return data.memo("closeup view", tuple(sorted(kwargs.items())), t.lang,
-                     compute=lambda: format_datasets(data, r, label, t))  # fmt: skip
+    t = m.t
+    label = format_name(m.s["format"], t)
+    return m.data.memo("closeup view", m.key, t.lang,
+                       compute=lambda: format_datasets(m.data, m.result, label, t))  # fmt: skip
 
 
-def show_format(s: Settings, data: Data, t: Tr) -> None:
+def show_format(m: Move) -> None:
     """The close-up for a number format: of its levels when one set serves the tensor, else
     why not (each block has its own)."""
-    r = data.quantized(quantize_kwargs(s), arrays=False)
+    s, r, t = m.s, m.result, m.t
     label = format_name(s["format"], t)
     if not r.per_tensor:
         st.info(t(
@@ -99,7 +96,7 @@ def show_format(s: Settings, data: Data, t: Tr) -> None:
             format=label, blocks=f"{r.n_blocks:,}",
         ), icon=":material/info:")  # fmt: skip
         return
-    close = format_view_data(s, data, t)
+    close = format_view_data(m)
     spec = charts.closeup_spec(height=220, t=t)
     st.vega_lite_chart(charts.with_data(spec, close), width="stretch", theme=None)
     note = t(
@@ -119,14 +116,13 @@ def show_format(s: Settings, data: Data, t: Tr) -> None:
 
 
 @st.fragment
-def show(s: Settings, data: Data) -> None:
+def show(m: Move) -> None:
     """The close-up chart and what it shows."""
-    t = Tr(s["lang"])
-    if not integer_grid(s):
-        show_format(s, data, t)
+    t, r = m.t, m.result
+    if not m.integer:
+        show_format(m)
         return
-    r = data.quantized(quantize_kwargs(s), arrays=False)
-    close = view_data(s, data)
+    close = view_data(m)
     if close is None:
         st.info(
             t(

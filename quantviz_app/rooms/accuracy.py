@@ -22,10 +22,10 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz_app import accuracy_charts as ac
-from quantviz_app import link, widgets
 from quantviz_app.charts import with_data
-from quantviz_app.data import MODEL_NAME, Data, shared_store
+from quantviz_app.data import MODEL_NAME, shared_store
 from quantviz_app.i18n import EN, Tr
+from quantviz_app.move import Move
 from quantviz_app.schema import Settings, quantize_kwargs
 from quantviz_app.widgets import control
 
@@ -344,11 +344,9 @@ def _room(s: Settings, state: MutableMapping[str, Any], t: Tr) -> None:
 
     _show_digits(r, t)
     _show_search(rest, r.float_accuracy, state, t)
-    live = widgets.read(state)  # this fragment's own controls, as they are now
-    link.sync(s.replace(**{k: live[k] for k in ROOM_SETTINGS}), st.query_params)
 
 
-def show(s: Settings, data: Data | None, state: MutableMapping[str, Any], t: Tr = EN) -> None:
-    """The room, in ``t``'s language (``data`` is not used: the room shows the shipped
-    model, whatever tensor the page shows)."""
-    _room(s, state, t)
+def show(m: Move) -> None:
+    """The room, in the page's language (it shows the shipped model, whatever tensor the
+    page shows)."""
+    _room(m.s, m.state, m.t)

@@ -11,7 +11,8 @@ from quantviz.fit import fit_settings
 from quantviz_app import charts, fitting, text
 from quantviz_app.data import Data
 from quantviz_app.i18n import EN, Tr
-from quantviz_app.schema import Settings, quantize_kwargs
+from quantviz_app.move import Move
+from quantviz_app.schema import Settings, option_label, quantize_kwargs
 
 MAX_DRAWN = 1024  # more channels than this are drawn in groups
 MAX_VALUES = 2**24  # larger tensors get a sentence: two results of 16.8 M values take ~270 MB
@@ -80,28 +81,42 @@ def datasets(st_: ChannelStats, low: float, high: float, t: Tr = EN) -> dict[str
     }
 
 
-def view_data(s: Settings, data: Data) -> dict[str, pd.DataFrame]:
+def view_data(m: Move) -> dict[str, pd.DataFrame]:
     """The channel chart's datasets at these settings, in their language (cached)."""
-    t = Tr(s["lang"])
-    channel_stats_, results = stats(data, s, t)
+    t = m.t
+    channel_stats_, results = stats(m.data, m.s, t)
     tensor = next(iter(results.values()))  # per tensor
-    return data.memo(
-        "channel view", s["axis"], tuple(sorted(quantize_kwargs(s).items())), t.lang,
+    return m.data.memo(
+        "channel view", m.s["axis"], m.key, t.lang,
         compute=lambda: datasets(channel_stats_, float(tensor.low), float(tensor.high), t),
     )  # fmt: skip
 
 
+def offered(m: Move) -> bool:
+    """Channels are rows: a vector has none."""
+    return len(m.data.shape) >= 2
+
+
 @st.fragment
-def show(s: Settings, data: Data) -> None:
-    """The channel chart, its note, and what had to change."""
-    t = Tr(s["lang"])
+def show(m: Move) -> None:
+    """The channel chart, its note, and what had to change (for a number format, why not)."""
+    s, data, t = m.s, m.data, m.t
+    if not m.integer:
+        st.info(t(
+            "text.rooms.channels_format",
+            "The channels room compares the integer grid per tensor and per channel; {format} "
+            "sets its own scales. Choose INT to compare channels, or open the Block room to see "
+            "one of {format}'s blocks.",
+            format=option_label("format", s["format"], t),
+        ), icon=":material/info:")  # fmt: skip
+        return
     st.subheader(t("text.channels.title", "Channel by channel"))
     if data.size > MAX_VALUES:  # what this room allocates is bounded: two quantized copies
         st.info(text.channels_too_big(data.size, MAX_VALUES, t))
         return
     channel_stats_, _ = stats(data, s, t)
     kwargs, notes = variants(s, data.shape, t)
-    sets = view_data(s, data)
+    sets = view_data(m)
     spec = charts.channel_spec(t=t)
     st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
     per_tensor, per_channel = list(kwargs)[:2]
