@@ -8,6 +8,7 @@ view's large numbers.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import streamlit as st
@@ -57,6 +58,24 @@ STYLE = """
 .st-key-classroom [data-testid="stMetric"] > div { padding: 0.5rem 0.9rem; }
 </style>
 """
+# While the browser has lost its server (Streamlit's status says only "CONNECTING"): one
+# sentence across the top of the page. Streamlit marks its root element with the
+# connection's state (INITIAL, PINGING_SERVER, CONNECTING, CONNECTED, DISCONNECTED_FOREVER);
+# this rule arrives with the first run, so a first load says nothing.
+OFFLINE_STYLE = """
+<style>
+[data-testid="stApp"]:not([data-test-connection-state="CONNECTED"])::before {
+  content: "%s"; position: fixed; z-index: 1000100; top: 3rem; left: 50%%;
+  transform: translateX(-50%%); width: max-content; max-width: min(40rem, 90vw);
+  padding: 0.6rem 1rem; border-radius: 0.5rem; font-size: 1rem; line-height: 1.4;
+  background: #fff4d6; color: #4a3500; border: 1px solid #e0b94a;
+  box-shadow: 0 2px 8px rgba(0, 0, 0, 0.15);
+}
+[data-testid="stApp"][data-test-connection-state="DISCONNECTED_FOREVER"]::before {
+  content: "%s";
+}
+</style>
+"""
 CLASS_STYLE = """
 <style>
 [data-testid="stMainBlockContainer"] { padding-bottom: 0.5rem; }
@@ -64,12 +83,45 @@ CLASS_STYLE = """
 """
 
 
+# Every reconnect reruns the whole page, in a session that may be new. Streamlit's browser
+# side reruns the page when it reconnects only if its last run was a fragment's or the page
+# has a fragment that reruns by itself (1.67, App.handleConnectionStateChanged:
+# ``!sessionInfo.last || running || fragmentIdsThisRun.length > 0 ||
+# autoRerunIntervals.size > 0``). Otherwise it keeps the old page over a session that has
+# never run it (a replica died, the server restarted): a fragment's widget (the bit slider)
+# asks for a fragment the session does not know, and nothing runs; a widget outside them
+# (a scene) reruns the page, but a session that never drew the widget cannot call its
+# on_change. An empty fragment that reruns itself once a day (setInterval's limit is 24.8
+# days) makes the browser rerun the page on every reconnect; it draws nothing and takes no
+# room. A public API, no JavaScript of ours.
+RERUN_EVERY = timedelta(days=1)
+
+
+@st.fragment(run_every=RERUN_EVERY)
+def rerun_on_reconnect() -> None:
+    """Nothing to draw: its being on the page is what counts (above)."""
+
+
+def css_string(sentence: str) -> str:
+    """``sentence`` as the inside of a CSS string literal."""
+    return sentence.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
 def frame(view: str, t: Tr = EN) -> None:
-    """Page config (the class view starts with the sidebar closed) and the style rules."""
+    """Page config (the class view starts with the sidebar closed), the style rules, the
+    sentence shown while the server is lost, and the rerun on reconnect."""
     st.set_page_config(
         page_title=t("text.page_title", "quantviz: watch quantization happen"),
         page_icon=ICON,
         layout="wide",
         initial_sidebar_state="collapsed" if view == "class" else SIDEBAR_WIDTH,
     )
-    st.html(STYLE + (CLASS_STYLE if view == "class" else ""))
+    offline = OFFLINE_STYLE % (
+        css_string(t("text.connection.lost", "The connection to the server was lost; "
+                     "reconnecting… Your settings are in the page's link; if the server "
+                     "restarted, a file you uploaded must be uploaded again.")),
+        css_string(t("text.connection.gone", "The connection to the server was lost. "
+                     "Reload the page: your settings are in its link.")),
+    )  # fmt: skip
+    st.html(STYLE + offline + (CLASS_STYLE if view == "class" else ""))
+    rerun_on_reconnect()

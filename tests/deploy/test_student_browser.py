@@ -7,8 +7,11 @@ One page, opened through the ``replicas`` deployment:
   recorded and must go to the page's own address (or be inline: data:, blob:). The tab's
   icon was the one that did not: Streamlit fetches a ``:material/…:`` icon from
   fonts.gstatic.com;
-* then its replica is killed: the page shows Streamlit's "connecting" state, reconnects
-  (to the other replica: a new session), and the next click runs the page there.
+* then its replica is killed: the page says so in a sentence of its own (Streamlit's status
+  says only "CONNECTING"), reconnects (to the other replica: a new session) and reruns the
+  whole page there at once, so the next slider move (a fragment's) changes the numbers
+  and the next scene (a widget's on_change) is applied. Before, the page stayed as it was:
+  the new session knew neither the lesson's fragment nor the scene buttons.
 """
 
 from __future__ import annotations
@@ -22,22 +25,34 @@ from deploy_helpers import Deployment
 from tests.e2e.browser_helpers import (
     CHROMIUM_ARGS,
     FIRST_LOAD_TIMEOUT_MS,
+    metric_value,
     open_app,
     require_browser_tools,
+    slider_thumb,
+    slider_value_text,
+    wait_for_app_run,
 )
 
 require_browser_tools(collecting=True)
 
-# Every change of the page's connection state and script state, in order.
+# Every change of the page's connection state and script state, in order; and what the
+# page says across its top (the root's ::before) while it is not connected.
 WATCH_STATES = """() => {
   const app = document.querySelector("[data-testid='stApp']");
   window.qvStates = [];
-  new MutationObserver(() => window.qvStates.push(
-      app.getAttribute("data-test-connection-state") + " " +
-      app.getAttribute("data-test-script-state")))
-    .observe(app, {attributes: true,
+  window.qvSaid = new Set();
+  new MutationObserver(() => {
+    const connection = app.getAttribute("data-test-connection-state");
+    window.qvStates.push(connection + " " + app.getAttribute("data-test-script-state"));
+    if (connection !== "CONNECTED")
+      window.qvSaid.add(getComputedStyle(app, "::before").content);
+  }).observe(app, {attributes: true,
                    attributeFilter: ["data-test-connection-state", "data-test-script-state"]});
 }"""
+LOST = (
+    '"The connection to the server was lost; reconnecting… Your settings are in the '
+    "page's link; if the server restarted, a file you uploaded must be uploaded again.\""
+)
 CONNECTED_AGAIN = "() => window.qvStates.at(-1)?.startsWith('CONNECTED')"
 RAN = """(n) => window.qvStates.slice(n).some(s => s.endsWith('running'))
                && window.qvStates.at(-1) === 'CONNECTED notRunning'"""
@@ -66,13 +81,26 @@ def test_a_student_page_loads_offline_and_survives_its_replicas_death(replicas: 
             os.kill(replicas.replica_pid(i), signal.SIGKILL)
             page.wait_for_function(CONNECTED_AGAIN, timeout=15_000)
             reconnecting = page.evaluate("() => window.qvStates")
+            said = page.evaluate("() => [...window.qvSaid]")
 
-            # The next action (a scene) reruns the page in the new session on the other
-            # replica: the first run of a replica that had no session yet, slow on a busy
-            # machine. (What the page then shows is the page's business: a new session
-            # does not call the scene's on_change; README, "When a replica dies".)
+            # Reconnected, the browser reruns the whole page in the new session on the
+            # other replica by itself (its first run there: slow on a busy machine).
+            page.wait_for_function(RAN, arg=0, timeout=FIRST_LOAD_TIMEOUT_MS * 2)
+            # The bit slider (a fragment) works at once: 4 → 3 bits changes the numbers.
+            expect(metric_value(page, "SQNR")).to_have_text("10.1 dB")
+            slider_thumb(page, "bits").focus()
+            page.keyboard.press("ArrowLeft")
+            wait_for_app_run(page, FIRST_LOAD_TIMEOUT_MS)
+            expect(slider_value_text(page, "bits")).to_have_text("3")
+            expect(metric_value(page, "SQNR")).to_have_text("4.4 dB")
+            # So does the first scene: normal data at 2 bits.
             page.get_by_text("2 bits", exact=True).click()
-            page.wait_for_function(RAN, arg=len(reconnecting), timeout=FIRST_LOAD_TIMEOUT_MS * 2)
+            wait_for_app_run(page, FIRST_LOAD_TIMEOUT_MS)
+            expect(slider_value_text(page, "bits")).to_have_text("2")
+            expect(metric_value(page, "SQNR")).to_have_text("1.8 dB")
+            expect(
+                page.get_by_test_id("stMain").get_by_text("Normal (Gaussian)").first
+            ).to_be_visible()
             expect(page.get_by_test_id("stException")).to_have_count(0)
         finally:
             browser.close()
@@ -86,7 +114,9 @@ def test_a_student_page_loads_offline_and_survives_its_replicas_death(replicas: 
     assert elsewhere == []
     assert icon is not None and icon.startswith("data:image/svg+xml;base64,")
 
-    # It noticed (Streamlit's "connecting" state) and reconnected, to the other replica.
+    # It noticed (Streamlit's "connecting" state, and the page's sentence) and reconnected,
+    # to the other replica.
     assert not reconnecting[0].startswith("CONNECTED")
+    assert said == [LOST]
     assert reconnecting[-1].startswith("CONNECTED")
     assert answered[-1].split(", ")[-1] == replicas.replica(3 - i)  # nginx tried both
