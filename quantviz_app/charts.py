@@ -18,7 +18,7 @@ panels, titles).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -127,7 +127,7 @@ def title_layer(dataset: str, *, lines: int = 1, size: int = FONT) -> dict:
             "encoding": {"text": {"field": "text"}}}  # fmt: skip
 
 
-def _x(title: str | None, *, labels: bool = True) -> dict:
+def x_encoding(title: str | None, *, labels: bool = True) -> dict:
     return {
         "type": "quantitative",
         "title": title,
@@ -136,7 +136,7 @@ def _x(title: str | None, *, labels: bool = True) -> dict:
     }
 
 
-def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+def records_frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -179,7 +179,7 @@ def histogram_spec(
     y = {"field": "count", "type": "quantitative", "title": w["values"], "scale": y_scale,
          "axis": {"labelExpr": COUNT_LABEL, "tickCount": 4, "minExtent": axis_width,
                   "maxExtent": axis_width}}  # fmt: skip
-    x = _x(w["value"] if panel == "quantized" else None)
+    x = x_encoding(w["value"] if panel == "quantized" else None)
     base = 0.8 if log else 0
     bins_tooltip = [
         {"field": "x0", "title": w["from"], "format": ".4~g"},
@@ -304,7 +304,7 @@ def shade_frame(left: float, right: float, clip_low: float, clip_high: float) ->
         rows.append({"x0": left, "x1": clip_low})
     if clip_high < right:
         rows.append({"x0": clip_high, "x1": right})
-    return _frame(rows, ["x0", "x1"])
+    return records_frame(rows, ["x0", "x1"])
 
 
 def titles_frame(**texts: str) -> pd.DataFrame:
@@ -315,284 +315,13 @@ def titles_frame(**texts: str) -> pd.DataFrame:
 # --------------------------------------------------------------- close-up --
 
 
-def closeup_spec(*, height: int = 150, t: Tr = EN) -> dict:
-    """A few levels seen up close: the original on bins an eighth of a step wide (bars,
-    left axis), each level's values (spikes, right axis), each cell's edges (dashed).
-
-    Datasets: ``original`` (``x0``, ``x1``, ``count``), ``spikes`` (``level``,
-    ``count``), ``edges`` (``x``), ``titles`` (``panel``, ``text``).
-    """
-    w = words(t)
-    tooltip = [
-        {"field": "level", "title": w["level"], "format": ".4~g"},
-        {"field": "count", "title": w["values"], "format": ","},
-    ]
-    spike_y = {"field": "count", "type": "quantitative",
-               "title": t("text.chart.values_per_level", "values per level"),
-               "axis": {"labelExpr": COUNT_LABEL, "orient": "right", "titleColor": QUANTIZED,
-                        "tickCount": 4}}  # fmt: skip
-    return {
-        "$schema": SCHEMA,
-        "height": height,
-        "layer": [
-            {"data": {"name": "edges"},
-             "mark": {"type": "rule", "color": LEVEL, "strokeDash": [3, 3], "strokeWidth": 1},
-             "encoding": {"x": {"field": "x", **_x(w["value"])}}},
-            {"layer": [
-                {"data": {"name": "original"},
-                 "mark": {"type": "rect", "color": ORIGINAL, "opacity": 0.6},
-                 "encoding": {"x": {"field": "x0", **_x(w["value"])}, "x2": {"field": "x1"},
-                              "y": {"field": "count", "type": "quantitative",
-                                    "title": t("text.chart.values_per_bin", "values per bin"),
-                                    "axis": {
-                                        "labelExpr": COUNT_LABEL, "titleColor": ORIGINAL,
-                                        "tickCount": 4}}}},
-                {"data": {"name": "spikes"},
-                 "mark": {"type": "rule", "color": QUANTIZED, "strokeWidth": 3},
-                 "encoding": {"x": {"field": "level", **_x(w["value"])}, "y": spike_y,
-                              "y2": {"datum": 0}, "tooltip": tooltip}},
-            ], "resolve": {"scale": {"y": "independent"}}},
-            title_layer("titles"),
-        ],
-        "padding": {"top": 24, "left": 4, "right": 8, "bottom": 4},
-        "config": config(),
-    }  # fmt: skip
-
-
 # -------------------------------------------------------------- staircase --
-
-
-def staircase_spec(*, height: int = 260, t: Tr = EN) -> dict:
-    """The transfer function ``x → x̂`` as a step line over the identity, with the
-    clipping boundaries.
-
-    Datasets: ``stairs`` (``x``, ``y``, ``grid``: one step line per grid),
-    ``identity`` (``x``, ``y``), ``clip`` (``x``, ``what``), ``titles``.
-    """
-    original = t("text.chart.original_x", "original value x")
-    return {
-        "$schema": SCHEMA,
-        "height": height,
-        "layer": [
-            {"data": {"name": "identity"},
-             "mark": {"type": "line", "color": LEVEL, "strokeDash": [2, 3], "strokeWidth": 2},
-             "encoding": {"x": {"field": "x", **_x(original)},
-                          "y": {"field": "y", "type": "quantitative"}}},
-            {"data": {"name": "stairs"},
-             "mark": {"type": "line", "interpolate": "step-after", "strokeWidth": 2.5},
-             "encoding": {
-                 "x": {"field": "x", **_x(original)},
-                 "y": {"field": "y", "type": "quantitative",
-                       "title": t("text.chart.quantized_x", "quantized x̂"),
-                       "scale": {"zero": False, "nice": False}, "axis": {"format": "~r"}},
-                 "color": {"field": "grid", "type": "nominal", "title": None,
-                           "scale": {"range": [QUANTIZED, ORIGINAL, GREEN]}},
-                 "strokeDash": {"field": "grid", "type": "nominal", "title": None,
-                                "scale": {"range": [[1, 0], [7, 4], [2, 2]]}}}},
-            {"data": {"name": "clip"}, "transform": [{"filter": "isValid(datum.x)"}],
-             "mark": {"type": "rule", "color": INK, "strokeDash": [6, 4], "strokeWidth": 2},
-             "encoding": {"x": {"field": "x", **_x(None)},
-                          "tooltip": [{"field": "what", "title": " "},
-                                      {"field": "x", "title": words(t)["value"],
-                                       "format": ".4~g"}]}},
-            title_layer("titles"),
-        ],
-        "padding": {"top": 24, "left": 4, "right": 8, "bottom": 4},
-        "config": config(),
-    }  # fmt: skip
-
-
-def error_spec(*, log: bool, height: int = 260, t: Tr = EN) -> dict:
-    """The error ``x̂ − x``: rounding (filled) and clipping (outlined), with ``±s/2`` marked.
-
-    Datasets: ``rounding``, ``clipping`` (``x0``, ``x1``, ``count``), ``bounds``
-    (``x``, ``what``), ``titles``. ``log`` when there is clipping error: its
-    few values would not show on a linear axis.
-    """
-    y_scale = {"type": "log", "domainMin": 0.8} if log else {"type": "linear", "zero": True}
-    base = 0.8 if log else 0
-    w = words(t)
-    y = {"field": "count", "type": "quantitative", "title": w["values"], "scale": y_scale,
-         "axis": {"labelExpr": COUNT_LABEL, "tickCount": 4}}  # fmt: skip
-    x = {"type": "quantitative", "title": t("text.chart.error_axis", "error x̂ − x"),
-         "scale": {"zero": False, "nice": False},
-         "axis": {"format": "~r", "tickCount": 5}}  # fmt: skip
-    tooltip = [
-        {"field": "x0", "title": w["from"], "format": ".3~g"},
-        {"field": "x1", "title": w["to"], "format": ".3~g"},
-        {"field": "count", "title": w["values"], "format": ","},
-        {"field": "cause", "title": t("text.chart.cause", "cause")},
-    ]
-    return {
-        "$schema": SCHEMA,
-        "height": height,
-        "layer": [
-            {"data": {"name": "rounding"},
-             "mark": {"type": "rect", "color": ORIGINAL, "opacity": 0.85},
-             "encoding": {"x": {"field": "x0", **x}, "x2": {"field": "x1"}, "y": y,
-                          "y2": {"datum": base}, "tooltip": tooltip}},
-            {"data": {"name": "clipping"},
-             "mark": {"type": "rect", "fill": None, "stroke": QUANTIZED, "strokeWidth": 2},
-             "encoding": {"x": {"field": "x0", **x}, "x2": {"field": "x1"}, "y": y,
-                          "y2": {"datum": base}, "tooltip": tooltip}},
-            {"data": {"name": "bounds"}, "transform": [{"filter": "isValid(datum.x)"}],
-             "mark": {"type": "rule", "color": INK, "strokeDash": [6, 4], "strokeWidth": 1.5},
-             "encoding": {"x": {"field": "x", **x},
-                          "tooltip": [{"field": "what", "title": " "},
-                                      {"field": "x", "title": w["error"], "format": ".4~g"}]}},
-            title_layer("titles"),
-        ],
-        "padding": {"top": 24, "left": 4, "right": 8, "bottom": 4},
-        "config": config(),
-    }  # fmt: skip
 
 
 # --------------------------------------------------------------- channels --
 
 
-def channel_spec(*, height: int = 150, t: Tr = EN) -> dict:
-    """Top: each channel's [min, max] with the one per-tensor range. Bottom: each channel's
-    MSE under each grid (log axis). The top title has two lines (what is drawn; what the
-    bars and the dashed lines are).
-
-    Datasets: ``ranges`` (``channel``, ``low``, ``high``), ``tensor_range`` (``y``),
-    ``mse`` (``channel``, ``grid``, ``mse``), ``titles``.
-    """
-    w = words(t)
-    grid = {"field": "grid", "title": t("text.chart.grid", "grid")}
-    x = {"field": "channel", "type": "quantitative", "title": w["channel"],
-         "scale": {"nice": False, "zero": False},
-         "axis": {"format": "d", "tickCount": 8}}  # fmt: skip
-    ranges = {
-        "height": height,
-        "layer": [
-            {"data": {"name": "ranges"},
-             "mark": {"type": "rule", "color": ORIGINAL, "strokeWidth": 2},
-             "encoding": {"x": {**x, "title": None}, "y": {"field": "low", "type": "quantitative",
-                                                          "title": w["value"],
-                                                          "axis": {"format": "~r"}},
-                          "y2": {"field": "high"},
-                          "tooltip": [{"field": "channel", "title": w["channel"]},
-                                      {"field": "low", "title": "min", "format": ".4~g"},
-                                      {"field": "high", "title": "max", "format": ".4~g"}]}},
-            {"data": {"name": "tensor_range"},
-             "mark": {"type": "rule", "color": INK, "strokeDash": [6, 4], "strokeWidth": 2},
-             "encoding": {"y": {"field": "y", "type": "quantitative"}}},
-            {**title_layer("titles", lines=2),
-             "transform": [{"filter": "datum.panel === 'ranges'"}]},
-        ],
-    }  # fmt: skip
-    mse = {
-        "height": height,
-        "layer": [
-            {"data": {"name": "mse"}, "transform": [{"filter": "datum.mse > 0"}],
-             "mark": {"type": "point", "size": 36, "opacity": 0.9},
-             "encoding": {
-                 "x": x,
-                 "y": {"field": "mse", "type": "quantitative",
-                       "title": t("text.chart.mse_log", "MSE (log)"),
-                       "scale": {"type": "log"}, "axis": {"format": "~e", "tickCount": 5}},
-                 "color": {"field": "grid", "type": "nominal", "title": None,
-                           "scale": {"range": [QUANTIZED, ORIGINAL, GREEN]}},
-                 "shape": {"field": "grid", "type": "nominal", "title": None,
-                           "scale": {"range": ["circle", "square", "triangle-up"]}},
-                 "tooltip": [{"field": "channel", "title": w["channel"]}, grid,
-                             {"field": "mse", "title": "MSE", "format": ".3~e"}]}},
-            {**title_layer("titles"), "transform": [{"filter": "datum.panel === 'mse'"}]},
-        ],
-    }  # fmt: skip
-    return {
-        "$schema": SCHEMA,
-        "vconcat": [ranges, mse],
-        "spacing": 34,
-        "resolve": {"scale": {"x": "shared", "y": "independent"}},
-        "padding": {"top": 24 + FONT + 3, "left": 4, "right": 8, "bottom": 4},  # 2 title lines
-        "config": config(),
-    }
-
-
 # -------------------------------------------------------------- trade-off --
-
-
-def tradeoff_spec(
-    series: list[str],
-    reference: str,
-    *,
-    field: str,
-    legend: bool,
-    styles: Sequence[int] | None = None,
-    height: int = 230,
-    t: Tr = EN,
-) -> dict:
-    """One panel of the trade-off: ``field`` (``"mse"``, log axis, or ``"sqnr_db"``) against
-    bits, one line per strategy, the reference curve of uniform data, the current setting as
-    a star. Two panels side by side make the view.
-
-    ``series`` are the strategies' labels in order; ``styles`` each one's place in the
-    palettes (colour, dash and shape; default: their order), so a strategy keeps its look
-    whichever others are drawn; datasets ``curves`` (``series``, ``bits``, ``mse``,
-    ``sqnr_db``, ``clipped``) and ``current`` (``bits``, ``mse``, ``sqnr_db``). Hover a point
-    for its numbers.
-    """
-    domain = [*series, reference]
-    places = list(styles) if styles is not None else list(range(len(series)))
-    colours = [SERIES_COLOURS[i % len(SERIES_COLOURS)] for i in places]
-    dashes = [SERIES_DASHES[i % len(SERIES_DASHES)] for i in places]
-    shapes = [SERIES_SHAPES[i % len(SERIES_SHAPES)] for i in places]
-    keep = {} if legend else {"legend": None}
-    colour = {"field": "series", "type": "nominal", "title": None, **keep,
-              "scale": {"domain": domain, "range": [*colours, LEVEL]}}  # fmt: skip
-    dash = {"field": "series", "type": "nominal", "title": None, **keep,
-            "scale": {"domain": domain, "range": [*dashes, [6, 3]]}}  # fmt: skip
-    shape = {"field": "series", "type": "nominal", "title": None, **keep,
-             "scale": {"domain": domain, "range": [*shapes, "stroke"]}}  # fmt: skip
-    w = words(t)
-    x = {"field": "bits", "type": "quantitative", "title": w["bits"],
-         "scale": {"domain": [0.5, 16.5], "nice": False},
-         "axis": {"values": list(range(2, 17, 2)), "format": "d"}}  # fmt: skip
-    log = field == "mse"
-    title = (
-        t("text.chart.mse_axis", "MSE (log; lower is better)")
-        if log
-        else t("text.chart.sqnr_axis", "SQNR, dB (higher is better)")
-    )
-    y = {"field": field, "type": "quantitative", "title": title,
-         "scale": {"type": "log"} if log else {"zero": True},
-         "axis": {"format": "~e" if log else "~r", "tickCount": 5}}  # fmt: skip
-    tooltip = [
-        {"field": "series", "title": t("text.chart.strategy", "strategy")},
-        {"field": "bits", "type": "quantitative", "title": w["bits"]},
-        {"field": "mse", "type": "quantitative", "title": "MSE", "format": ".4~g"},
-        {"field": "sqnr_db", "type": "quantitative", "title": "SQNR (dB)", "format": ".2f"},
-        {
-            "field": "clipped",
-            "type": "quantitative",
-            "title": t("text.chart.clipped", "clipped (%)"),
-            "format": ".3~g",
-        },
-    ]
-    valid = f"isValid(datum.{field})"
-    return {
-        "$schema": SCHEMA,
-        "height": height,
-        "layer": [
-            {"data": {"name": "curves"}, "transform": [{"filter": valid}],
-             "mark": {"type": "line", "strokeWidth": 2.5},
-             "encoding": {"x": x, "y": y, "color": colour, "strokeDash": dash}},
-            {"data": {"name": "curves"},
-             "transform": [{"filter": f"{valid} && datum.series !== '{reference}'"}],
-             "mark": {"type": "point", "filled": True, "size": 60},
-             "encoding": {"x": x, "y": y, "color": colour, "shape": shape, "tooltip": tooltip}},
-            {"data": {"name": "current"}, "transform": [{"filter": valid}],
-             "mark": {"type": "point", "shape": STAR, "size": 480, "filled": True,
-                      "fill": YELLOW, "stroke": INK, "strokeWidth": 1.5, "opacity": 1},
-             "encoding": {"x": x, "y": y,
-                          "tooltip": [{"field": "bits", "title": w["bits"]},
-                                      {"field": field, "title": title, "format": ".4~g"}]}},
-        ],
-        "padding": {"top": 8, "left": 4, "right": 8, "bottom": 4},
-        "config": {**config(), "legend": {**config()["legend"], "columns": 2}},
-    }  # fmt: skip
 
 
 # ------------------------------------------------------------ number line --
@@ -612,7 +341,7 @@ def number_line_spec(*, height: int = 170, codes: bool = True, t: Tr = EN) -> di
     the axis ends).
     """
     w = words(t)
-    x = _x(w["value"])
+    x = x_encoding(w["value"])
     x["axis"] = {**x["axis"], "grid": False}
     rows = {"field": "row", "type": "quantitative", "title": None,
             "scale": {"domain": [-0.55 if codes else -0.3, 1.25]},
@@ -682,95 +411,3 @@ def moves_frame(x: np.ndarray, xhat: np.ndarray, followed: int) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------ formats --
-
-
-def formats_spec(series: list[str], line: str, *, height: int = 300, t: Tr = EN) -> dict:
-    """Every number format as a point (bits per weight, every stored scale counted, against
-    SQNR), coloured by family; the integer grid over 2–8 bits as a line with points; the
-    current setting as a ring drawn under the points and named beside it, so the formats
-    that cost the same bits (NF4, NVFP4 and Q4_0 at 4.5) all stay visible.
-
-    ``series`` are the families' labels in order and ``line`` the integer line's label (they
-    fix colours and shapes); datasets ``formats`` (``name``, ``series``, ``bpw``, ``sqnr_db``,
-    ``mse``), ``int`` (``series``, ``bits``, ``bpw``, ``sqnr_db``, ``mse``) and ``current``
-    (``bits``, ``bpw``, ``sqnr_db``, ``name``); ``formats`` and ``current`` also give ``x``,
-    where the marker is drawn (formats at the same point side by side). Hover a point for its
-    numbers.
-    """
-    domain = [*series, line]
-    colours = [SERIES_COLOURS[i % len(SERIES_COLOURS)] for i in range(len(series))]
-    shapes = [SERIES_SHAPES[i % len(SERIES_SHAPES)] for i in range(len(series))]
-    colour = {"field": "series", "type": "nominal", "title": None,
-              "scale": {"domain": domain, "range": [*colours, LEVEL]}}  # fmt: skip
-    shape = {"field": "series", "type": "nominal", "title": None,
-             "scale": {"domain": domain, "range": [*shapes, "circle"]}}  # fmt: skip
-    bpw = t("text.formats.bpw_axis", "bits per weight (scales included)")
-    sqnr = t("text.chart.sqnr_axis", "SQNR, dB (higher is better)")
-    x = {"field": "bpw", "type": "quantitative", "title": bpw,
-         "scale": {"zero": True, "nice": True}}  # fmt: skip
-    drawn = {**x, "field": "x"}  # a marker's place: at its bits, or beside a twin
-    y = {"field": "sqnr_db", "type": "quantitative", "title": sqnr,
-         "scale": {"zero": True}, "axis": {"format": "~r", "tickCount": 5}}  # fmt: skip
-    common = [
-        {"field": "bpw", "type": "quantitative", "title": bpw, "format": ".4~f"},
-        {"field": "sqnr_db", "type": "quantitative", "title": "SQNR (dB)", "format": ".2f"},
-        {"field": "mse", "type": "quantitative", "title": "MSE", "format": ".4~g"},
-    ]
-    name = {"field": "name", "title": t("text.formats.format", "format")}
-    family = {"field": "series", "title": t("text.formats.family", "family")}
-    bits = {"field": "bits", "type": "quantitative", "title": words(t)["bits"]}
-    valid = "isValid(datum.sqnr_db)"
-    current = {"data": {"name": "current"}, "transform": [{"filter": valid}]}
-    ring_mark = {"type": "point", "shape": "circle", "size": 900, "filled": True, "fill": YELLOW,
-                 "fillOpacity": 0.35, "stroke": INK, "strokeWidth": 2.5}  # fmt: skip
-    label_mark = {"type": "text", "align": "right", "baseline": "bottom", "dx": -14, "dy": -12,
-                  "fontSize": TICK_FONT, "fontWeight": "bold", "color": INK}  # fmt: skip
-    # the ring under the points (the formats inside it stay visible), its name above
-    under = [{**current, "mark": ring_mark,
-              "encoding": {"x": drawn, "y": y, "tooltip": [name, bits, *common]}}]  # fmt: skip
-    over = [{**current, "mark": label_mark,
-             "encoding": {"x": drawn, "y": y, "text": {"field": "name"}}}]  # fmt: skip
-    return {
-        "$schema": SCHEMA,
-        "height": height,
-        "layer": [
-            *under,
-            {"data": {"name": "int"}, "transform": [{"filter": valid}],
-             "mark": {"type": "line", "strokeWidth": 2, "point": {"filled": True, "size": 40}},
-             "encoding": {"x": x, "y": y, "color": colour,
-                          "tooltip": [family, bits, *common]}},
-            {"data": {"name": "formats"}, "transform": [{"filter": valid}],
-             "mark": {"type": "point", "filled": True, "size": 90, "opacity": 0.9,
-                      "stroke": "white", "strokeWidth": 1},
-             "encoding": {"x": drawn, "y": y, "color": colour, "shape": shape,
-                          "tooltip": [name, family, *common]}},
-            *over,
-        ],
-        "padding": {"top": 8, "left": 4, "right": 8, "bottom": 4},
-        "config": {**config(), "legend": {**config()["legend"], "columns": 3}},
-    }  # fmt: skip
-
-
-def grids_spec(*, height: int = 230, t: Tr = EN) -> dict:
-    """Each format's representable values, scaled to its largest, as ticks on one axis
-    (one row per format): evenly spaced integers against floats dense near 0.
-
-    Dataset ``grids`` (``format``, ``value``: in [−1, 1]).
-    """
-    return {
-        "$schema": SCHEMA,
-        "height": height,
-        "data": {"name": "grids"},
-        "mark": {"type": "tick", "thickness": 1.5, "color": QUANTIZED},
-        "encoding": {
-            "x": {"field": "value", "type": "quantitative", "scale": {"domain": [-1, 1]},
-                  "title": t("text.formats.grid_axis", "value ÷ the format's largest value"),
-                  "axis": {"format": "~r", "tickCount": 5}},
-            "y": {"field": "format", "type": "nominal", "title": None, "sort": None,
-                  "axis": {"labelFontSize": TICK_FONT}},
-            "tooltip": [{"field": "format", "title": t("text.formats.format", "format")},
-                        {"field": "value", "title": "x / max", "format": ".6~g"}],
-        },
-        "padding": {"top": 8, "left": 4, "right": 10, "bottom": 4},
-        "config": config(),
-    }  # fmt: skip

@@ -1,7 +1,11 @@
-"""The page's numbers in plain numpy and in PyTorch: source code a student can paste and run.
+"""The code a student takes home: the quantviz call, plain numpy and PyTorch lines that
+reproduce the page's numbers, source a student can paste and run.
+
+:func:`load_lines` makes the tensor ``x`` (from a distribution or a file) and
+:func:`code_snippet` is the quantviz call.
 
 Each function takes the page's :class:`quantviz.QuantResult` and the line(s) that make its
-tensor ``x`` (:func:`quantviz_app.text.load_lines`) and returns Python source that ends
+tensor ``x`` (:func:`load_lines`) and returns Python source that ends
 with ``scale``, ``zero_point``, ``codes`` and ``mse`` as variables of those names, equal to
 the page's: the same float32 arithmetic as :mod:`quantviz.quantizer` (the float32
 reciprocal of the scale, rounding half to even, the clamp), the MSE summed in float64.
@@ -16,6 +20,8 @@ No streamlit here: the functions are pure and the tests execute what they return
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -33,7 +39,7 @@ STOCHASTIC_NOTE = (
 def numpy_snippet(r: QuantResult, load: str) -> str:
     """Plain numpy lines that compute the page's ``scale``, ``zero_point``, ``codes`` and ``mse``.
 
-    ``load`` makes ``x`` (:func:`quantviz_app.text.load_lines`). Per channel the scale is a
+    ``load`` makes ``x`` (:func:`load_lines`). Per channel the scale is a
     column (one value per channel, ``keepdims``) so it broadcasts against ``x``; per group
     ``x`` is viewed as ``xg``, its last axis cut into groups of ``group_size``.
     """
@@ -331,3 +337,27 @@ def _torch_values(cfg: QuantConfig) -> list[str]:
         "codes = torch.clamp(codes, qmin, qmax).long()",
         *([back] if cfg.granularity == "group" else []),
     ]
+
+
+def load_lines(source: Mapping[str, object]) -> str:
+    """The Python line(s) that make the page's tensor ``x`` (after ``import quantviz as qv``).
+
+    ``source`` is ``{"dist": …, "n": …, "seed": …, "params": {…}}`` for a distribution,
+    ``{"file": path, "tensor": name}`` for a weight file.
+    """
+    if "dist" in source:
+        params = "".join(f", {k}={v!r}" for k, v in dict(source["params"]).items())
+        return f"x = qv.sample({source['dist']!r}, n={source['n']}, seed={source['seed']}{params})"
+    return (
+        "from quantviz.io import load_weights\n\n"
+        f"x = load_weights({source['file']!r})[{source['tensor']!r}]"
+    )
+
+
+def code_snippet(kwargs: Mapping[str, object], source: Mapping[str, object]) -> str:
+    """The Python that reproduces the page's numbers with the library.
+
+    ``source`` is where the tensor comes from, as :func:`load_lines` takes it.
+    """
+    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    return f"import quantviz as qv\n{load_lines(source)}\nr = qv.quantize(x, {args})\nr.metrics"

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
 import pandas as pd
 import streamlit as st
+from matplotlib.figure import Figure
 
 import quantviz as qv
 from quantviz.channels import ChannelStats, channel_stats
 from quantviz.fit import fit_settings
-from quantviz_app import charts, fitting, text
+from quantviz_app import charts, figures, fitting
+from quantviz_app.charts import (
+    FONT,
+    GREEN,
+    INK,
+    ORIGINAL,
+    QUANTIZED,
+    SCHEMA,
+    config,
+    title_layer,
+    words,
+)
 from quantviz_app.data import Data
+from quantviz_app.figures import DPI, WIDTH, panel_title, style_axes, with_fonts
+from quantviz_app.format import num
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.move import Move
 from quantviz_app.schema import Settings, option_label, quantize_kwargs
@@ -112,14 +129,141 @@ def show(m: Move) -> None:
         return
     st.subheader(t("text.channels.title", "Channel by channel"))
     if data.size > MAX_VALUES:  # what this room allocates is bounded: two quantized copies
-        st.info(text.channels_too_big(data.size, MAX_VALUES, t))
+        st.info(channels_too_big(data.size, MAX_VALUES, t))
         return
     channel_stats_, _ = stats(data, s, t)
     kwargs, notes = variants(s, data.shape, t)
     sets = view_data(m)
-    spec = charts.channel_spec(t=t)
+    spec = channel_spec(t=t)
     st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
     per_tensor, per_channel = list(kwargs)[:2]
-    st.markdown(text.channel_note(channel_stats_, (per_tensor, per_channel), t))
+    st.markdown(channel_note(channel_stats_, (per_tensor, per_channel), t))
     for note in notes:
         st.caption(note)
+
+
+def channels_too_big(values: int, most: int, t: Tr = EN) -> str:
+    """Why the Channels room does not draw a tensor this big."""
+    return t(
+        "text.channels.too_big",
+        "This tensor holds {values} values; the Channels room compares two grids on tensors of "
+        "up to {most} values (each grid keeps a quantized copy of every value). Choose a "
+        "smaller tensor, or see every layer's numbers in the Whole model room.",
+        values=f"{values:,}", most=f"{most:,}",
+    )  # fmt: skip
+
+
+def channel_note(stats: ChannelStats, labels: tuple[str, str], t: Tr = EN) -> str:
+    """What to notice in the per-channel view (Markdown); ``labels`` name the two grids
+    compared (as ``stats`` does), in ``t``'s language."""
+    a, b = labels
+    ratio = stats.amax_ratio()
+    mse_a, mse_b = stats.total_mse(a), stats.total_mse(b)
+    if mse_b > 0 and mse_a > mse_b:
+        gain = t("text.channels.lower", "{ratio}× lower", ratio=f"{mse_a / mse_b:.1f}")
+    elif mse_a == mse_b:
+        gain = t("text.channels.same", "the same")
+    else:
+        gain = t("text.channels.not_lower", "no lower")
+    return t(
+        "text.channels.note",
+        "The largest channel reaches {ratio}× further from 0 than the smallest. One grid {a} "
+        "is sized for the largest, so small channels fall on few levels; {b} gives each its "
+        "own step. Total MSE: {a} {mse_a}, {b} {mse_b} ({gain}).",
+        ratio="∞" if math.isinf(ratio) else f"{ratio:.1f}", a=a, b=b,
+        mse_a=num(mse_a, 3), mse_b=num(mse_b, 3), gain=gain,
+    )  # fmt: skip
+
+
+def channel_spec(*, height: int = 150, t: Tr = EN) -> dict:
+    """Top: each channel's [min, max] with the one per-tensor range. Bottom: each channel's
+    MSE under each grid (log axis). The top title has two lines (what is drawn; what the
+    bars and the dashed lines are).
+
+    Datasets: ``ranges`` (``channel``, ``low``, ``high``), ``tensor_range`` (``y``),
+    ``mse`` (``channel``, ``grid``, ``mse``), ``titles``.
+    """
+    w = words(t)
+    grid = {"field": "grid", "title": t("text.chart.grid", "grid")}
+    x = {"field": "channel", "type": "quantitative", "title": w["channel"],
+         "scale": {"nice": False, "zero": False},
+         "axis": {"format": "d", "tickCount": 8}}  # fmt: skip
+    ranges = {
+        "height": height,
+        "layer": [
+            {"data": {"name": "ranges"},
+             "mark": {"type": "rule", "color": ORIGINAL, "strokeWidth": 2},
+             "encoding": {"x": {**x, "title": None}, "y": {"field": "low", "type": "quantitative",
+                                                          "title": w["value"],
+                                                          "axis": {"format": "~r"}},
+                          "y2": {"field": "high"},
+                          "tooltip": [{"field": "channel", "title": w["channel"]},
+                                      {"field": "low", "title": "min", "format": ".4~g"},
+                                      {"field": "high", "title": "max", "format": ".4~g"}]}},
+            {"data": {"name": "tensor_range"},
+             "mark": {"type": "rule", "color": INK, "strokeDash": [6, 4], "strokeWidth": 2},
+             "encoding": {"y": {"field": "y", "type": "quantitative"}}},
+            {**title_layer("titles", lines=2),
+             "transform": [{"filter": "datum.panel === 'ranges'"}]},
+        ],
+    }  # fmt: skip
+    mse = {
+        "height": height,
+        "layer": [
+            {"data": {"name": "mse"}, "transform": [{"filter": "datum.mse > 0"}],
+             "mark": {"type": "point", "size": 36, "opacity": 0.9},
+             "encoding": {
+                 "x": x,
+                 "y": {"field": "mse", "type": "quantitative",
+                       "title": t("text.chart.mse_log", "MSE (log)"),
+                       "scale": {"type": "log"}, "axis": {"format": "~e", "tickCount": 5}},
+                 "color": {"field": "grid", "type": "nominal", "title": None,
+                           "scale": {"range": [QUANTIZED, ORIGINAL, GREEN]}},
+                 "shape": {"field": "grid", "type": "nominal", "title": None,
+                           "scale": {"range": ["circle", "square", "triangle-up"]}},
+                 "tooltip": [{"field": "channel", "title": w["channel"]}, grid,
+                             {"field": "mse", "title": "MSE", "format": ".3~e"}]}},
+            {**title_layer("titles"), "transform": [{"filter": "datum.panel === 'mse'"}]},
+        ],
+    }  # fmt: skip
+    return {
+        "$schema": SCHEMA,
+        "vconcat": [ranges, mse],
+        "spacing": 34,
+        "resolve": {"scale": {"x": "shared", "y": "independent"}},
+        "padding": {
+            "top": 24 + FONT + 3,
+            "left": 4,
+            "right": 8,
+            "bottom": 4,
+        },  # 2 title lines
+        "config": config(),
+    }
+
+
+@with_fonts
+def channel_figure(sets: Mapping[str, pd.DataFrame], t: Tr = EN) -> Figure:
+    """Top: each channel's range and the per-tensor range. Bottom: each channel's MSE."""
+    fig = Figure(figsize=(WIDTH, 5.6), dpi=DPI, layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    r = sets["ranges"]
+    top.vlines(r["channel"], r["low"], r["high"], color=ORIGINAL,
+               linewidth=2 if len(r) <= 128 else 1)  # fmt: skip
+    for y in sets["tensor_range"]["y"]:
+        top.axhline(y, color=INK, linestyle="--", linewidth=1.6)
+    panel_title(top, sets["titles"], "ranges")
+    top.set_ylabel(words(t)["value"], fontsize=figures.FONT)
+    style_axes(top, counts=False)
+    markers, colours = ("o", "s", "^"), (QUANTIZED, ORIGINAL, GREEN)
+    for (grid, part), marker, colour in zip(sets["mse"].groupby("grid", sort=False), markers,
+                                            colours, strict=False):  # fmt: skip
+        part = part[part["mse"] > 0]
+        bottom.plot(part["channel"], part["mse"], marker, color=colour, markersize=4,
+                    linestyle="none", label=grid)  # fmt: skip
+    bottom.set_yscale("log")
+    panel_title(bottom, sets["titles"], "mse")
+    bottom.set_ylabel(t("text.chart.mse_log", "MSE (log)"), fontsize=figures.FONT)
+    bottom.set_xlabel(words(t)["channel"], fontsize=figures.FONT)
+    style_axes(bottom, counts=False)
+    bottom.legend(fontsize=figures.TICK_FONT, frameon=False, ncols=3, loc="upper right")
+    return fig

@@ -7,14 +7,30 @@ the level between them. Per tensor only (per channel there is no single grid).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import streamlit as st
+from matplotlib.figure import Figure
 
 import quantviz as qv
 from quantviz import counts
-from quantviz_app import charts, text
+from quantviz.pipeline import QuantResult
+from quantviz_app import charts, figures
+from quantviz_app.charts import (
+    COUNT_LABEL,
+    LEVEL,
+    ORIGINAL,
+    QUANTIZED,
+    SCHEMA,
+    config,
+    title_layer,
+    words,
+    x_encoding,
+)
 from quantviz_app.data import Data
+from quantviz_app.figures import DPI, WIDTH, bars, panel_title, style_axes, with_fonts
 from quantviz_app.format import num
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.move import Move
@@ -97,7 +113,7 @@ def show_format(m: Move) -> None:
         ), icon=":material/info:")  # fmt: skip
         return
     close = format_view_data(m)
-    spec = charts.closeup_spec(height=220, t=t)
+    spec = closeup_spec(height=220, t=t)
     st.vega_lite_chart(charts.with_data(spec, close), width="stretch", theme=None)
     note = t(
         "text.closeup.format_note",
@@ -133,6 +149,85 @@ def show(m: Move) -> None:
             )
         )
         return
-    spec = charts.closeup_spec(height=220, t=t)
+    spec = closeup_spec(height=220, t=t)
     st.vega_lite_chart(charts.with_data(spec, close), width="stretch", theme=None)
-    st.markdown(text.closeup_note(r, STEPS, t))
+    st.markdown(closeup_note(r, STEPS, t))
+
+
+def closeup_note(r: QuantResult, steps: int, t: Tr = EN) -> str:
+    """What the close-up shows (Markdown)."""
+    return t(
+        "text.closeup.note",
+        "Close-up: the {steps} levels around the busiest one, with the original values on "
+        "bins an eighth of a step wide. Every value between two dashed cell edges lands on "
+        "the level between them: at {bits} bits the cells are {width} wide.",
+        steps=steps, bits=r.bits, width=num(r.scale),
+    )  # fmt: skip
+
+
+def closeup_spec(*, height: int = 150, t: Tr = EN) -> dict:
+    """A few levels seen up close: the original on bins an eighth of a step wide (bars,
+    left axis), each level's values (spikes, right axis), each cell's edges (dashed).
+
+    Datasets: ``original`` (``x0``, ``x1``, ``count``), ``spikes`` (``level``,
+    ``count``), ``edges`` (``x``), ``titles`` (``panel``, ``text``).
+    """
+    w = words(t)
+    tooltip = [
+        {"field": "level", "title": w["level"], "format": ".4~g"},
+        {"field": "count", "title": w["values"], "format": ","},
+    ]
+    spike_y = {"field": "count", "type": "quantitative",
+               "title": t("text.chart.values_per_level", "values per level"),
+               "axis": {"labelExpr": COUNT_LABEL, "orient": "right", "titleColor": QUANTIZED,
+                        "tickCount": 4}}  # fmt: skip
+    return {
+        "$schema": SCHEMA,
+        "height": height,
+        "layer": [
+            {"data": {"name": "edges"},
+             "mark": {"type": "rule", "color": LEVEL, "strokeDash": [3, 3], "strokeWidth": 1},
+             "encoding": {"x": {"field": "x", **x_encoding(w["value"])}}},
+            {"layer": [
+                {"data": {"name": "original"},
+                 "mark": {"type": "rect", "color": ORIGINAL, "opacity": 0.6},
+                 "encoding": {"x": {"field": "x0", **x_encoding(w["value"])}, "x2": {"field": "x1"},
+                              "y": {"field": "count", "type": "quantitative",
+                                    "title": t("text.chart.values_per_bin", "values per bin"),
+                                    "axis": {
+                                        "labelExpr": COUNT_LABEL, "titleColor": ORIGINAL,
+                                        "tickCount": 4}}}},
+                {"data": {"name": "spikes"},
+                 "mark": {"type": "rule", "color": QUANTIZED, "strokeWidth": 3},
+                 "encoding": {"x": {"field": "level", **x_encoding(w["value"])}, "y": spike_y,
+                              "y2": {"datum": 0}, "tooltip": tooltip}},
+            ], "resolve": {"scale": {"y": "independent"}}},
+            title_layer("titles"),
+        ],
+        "padding": {"top": 24, "left": 4, "right": 8, "bottom": 4},
+        "config": config(),
+    }  # fmt: skip
+
+
+@with_fonts
+def closeup_figure(sets: Mapping[str, pd.DataFrame], t: Tr = EN) -> Figure:
+    """The close-up: original on fine bins (left axis), each level's values (right axis)."""
+    fig = Figure(figsize=(WIDTH, 3.6), dpi=DPI, layout="constrained")
+    ax = fig.subplots()
+    for x in sets["edges"]["x"]:
+        ax.axvline(x, color=LEVEL, linestyle=":", linewidth=1)
+    bars(ax, sets["original"], 0.0, color=ORIGINAL, alpha=0.6)
+    style_axes(ax)
+    per_bin = t("text.chart.values_per_bin", "values per bin")
+    ax.set_ylabel(per_bin, fontsize=figures.FONT, color=ORIGINAL)
+    right = ax.twinx()
+    right.vlines(sets["spikes"]["level"], 0, sets["spikes"]["count"], color=QUANTIZED,
+                 linewidth=3)  # fmt: skip
+    right.set_ylim(0, None)
+    style_axes(right)
+    right.spines["right"].set_visible(True)
+    per_level = t("text.chart.values_per_level", "values per level")
+    right.set_ylabel(per_level, fontsize=figures.FONT, color=QUANTIZED)
+    panel_title(ax, sets["titles"], "closeup")
+    ax.set_xlabel(words(t)["value"], fontsize=figures.FONT)
+    return fig

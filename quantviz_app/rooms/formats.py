@@ -19,7 +19,19 @@ import streamlit as st
 import quantviz as qv
 from quantviz.number_formats import FormatResult
 from quantviz.sweep import search_sample
-from quantviz_app import charts, text
+from quantviz_app import charts
+from quantviz_app.charts import (
+    INK,
+    LEVEL,
+    QUANTIZED,
+    SCHEMA,
+    SERIES_COLOURS,
+    SERIES_SHAPES,
+    TICK_FONT,
+    YELLOW,
+    config,
+    words,
+)
 from quantviz_app.data import Data
 from quantviz_app.format import db, num
 from quantviz_app.i18n import EN, Tr
@@ -154,11 +166,11 @@ def chart_sets(
     rows = table.rows
     formats = pd.DataFrame({
         "name": [option_label("format", n, t) for n in rows["name"]],
-        "series": [text.family_label(f, t) for f in rows["family"]],
+        "series": [family_label(f, t) for f in rows["family"]],
         "bpw": rows["bpw"], "sqnr_db": rows["sqnr_db"].map(charts.finite),
         "mse": rows["mse"], "x": dodged(rows["bpw"], rows["sqnr_db"]),
     })  # fmt: skip
-    line = table.line.assign(series=text.int_line_label(table.group_size, t),
+    line = table.line.assign(series=int_line_label(table.group_size, t),
                              sqnr_db=table.line["sqnr_db"].map(charts.finite))  # fmt: skip
     m = r.metrics
     x, name = m["bits_per_weight"], f"INT{r.bits}"  # the integer grid: INT4, INT8, …
@@ -178,7 +190,7 @@ def shown_table(table: FormatsTable, t: Tr = EN) -> pd.DataFrame:
     rows = table.rows
     return pd.DataFrame({
         t("text.formats.format", "format"): [option_label("format", n, t) for n in rows["name"]],
-        t("text.formats.family", "family"): [text.family_label(f, t) for f in rows["family"]],
+        t("text.formats.family", "family"): [family_label(f, t) for f in rows["family"]],
         t("text.formats.bpw", "bits/weight"): [num(v, 4) for v in rows["bpw"]],
         "SQNR (dB)": [db(v, 2).removesuffix(" dB") for v in rows["sqnr_db"]],
         "MSE": [num(v, 3) for v in rows["mse"]],
@@ -207,22 +219,22 @@ def show(m: Move) -> None:
     data, t, r = m.data, m.t, m.result
     st.subheader(t("text.formats.title", "Formats: which number format for this tensor?"))
     table = view_data(data, t)
-    families = list(dict.fromkeys(text.family_label(f.family, t) for f in qv.formats()))
-    line = text.int_line_label(table.group_size, t)
-    spec = charts.formats_spec(families, line, t=t)
+    families = list(dict.fromkeys(family_label(f.family, t) for f in qv.formats()))
+    line = int_line_label(table.group_size, t)
+    spec = formats_spec(families, line, t=t)
     sets = chart_sets(table, r, t)
     st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
-    note = text.formats_note(*near_4_bits(table.rows), t=t)
+    note = formats_note(*near_4_bits(table.rows), t=t)
     if note:
         st.markdown(note)
-    refused = text.formats_refused(table.refused, data.shape[-1] if data.shape else 1, t)
+    refused = formats_refused(table.refused, data.shape[-1] if data.shape else 1, t)
     if refused:
         st.caption(refused)
     if table.measured < data.size:
-        st.caption(text.formats_sample(data.size, table.measured, t))
+        st.caption(formats_sample(data.size, table.measured, t))
     st.dataframe(shown_table(table, t), hide_index=True, width="stretch")
     st.markdown(f"**{t('text.formats.grids_title', 'The grids, side by side')}**")
-    spec = charts.grids_spec(t=t)
+    spec = grids_spec(t=t)
     st.vega_lite_chart(charts.with_data(spec, {"grids": grids()}), width="stretch", theme=None)
     st.caption(t(
         "text.formats.grids_note",
@@ -230,3 +242,170 @@ def show(m: Move) -> None:
         "float formats crowd theirs near 0 and spread them out towards the ends; NF4 puts "
         "its 16 values at the quantiles of a normal distribution.",
     ))  # fmt: skip
+
+
+def family_label(family: str, t: Tr = EN) -> str:
+    """A number format family's name in the legend and the table."""
+    labels = {
+        "float": t("text.formats.family_float", "FP, one scale per tensor"),
+        "mx": t("text.formats.family_mx", "MX, blocks of 32"),
+        "nvfp4": t("text.formats.family_nvfp4", "NVFP4, blocks of 16"),
+        "codebook": t("text.formats.family_codebook", "NF4 codebook, blocks of 64"),
+        "binary": t("text.formats.family_binary", "binary and ternary"),
+        "ggml": t("text.formats.family_ggml", "GGML blocks of 32"),
+    }
+    return labels.get(family, family)
+
+
+def int_line_label(group_size: int | None, t: Tr = EN) -> str:
+    """The integer grid's line: per group of ``group_size`` values, or per tensor (None)."""
+    if group_size is None:
+        return t("text.formats.int_tensor", "INT, per tensor")
+    return t("text.formats.int_groups", "INT, groups of {size}", size=group_size)
+
+
+def formats_note(steps: list[tuple[str, float, float]], low: tuple[str, float, float] | None,
+                 t: Tr = EN) -> str | None:  # fmt: skip
+    """The best format per bit budget near 4 bits (``steps``: each budget's best as
+    ``(name, bits per weight, SQNR)``, fewest bits first) and the one that keeps the least
+    there (``low``), as one sentence (Markdown); None when no format is near 4 bits."""
+    if not steps:
+        return None
+    parts = t("text.formats.budget_separator", "; ").join(
+        t("text.formats.budget", "at {bits} bits per weight, **{name}** keeps the most: {sqnr}",
+          bits=num(bits, 3), name=option_label("format", name, t), sqnr=db(sqnr))
+        for name, bits, sqnr in steps
+    )  # fmt: skip
+    sentence = t("text.formats.note", "Near 4 bits: {parts}.", parts=parts)
+    if low is not None and low[0] not in {name for name, _, _ in steps}:
+        sentence += " " + t(
+            "text.formats.least", "**{name}** keeps the least there: {sqnr} at {bits} bits.",
+            name=option_label("format", low[0], t), sqnr=db(low[2]), bits=num(low[1], 3),
+        )  # fmt: skip
+    return sentence
+
+
+def formats_refused(refused: list[tuple[str, int | None]], last: int, t: Tr = EN) -> str | None:
+    """The formats left out, in one line: ``(name, block)`` for a format whose block does not
+    divide the last dimension (``last``), ``(name, None)`` for one whose scale cannot hold the
+    tensor."""
+    blocks = [f"{option_label('format', name, t)} ({block})" for name, block in refused
+              if block is not None]  # fmt: skip
+    other = [option_label("format", name, t) for name, block in refused if block is None]
+    parts = []
+    if blocks:
+        parts.append(t(
+            "text.formats.refused_blocks",
+            "Left out: {names}; they store blocks of consecutive values along the last "
+            "dimension, and this tensor's ({last}) is not a multiple of the block.",
+            names=", ".join(blocks), last=f"{last:,}",
+        ))  # fmt: skip
+    if other:
+        parts.append(t(
+            "text.formats.refused_other",
+            "Left out: {names}; their scales cannot hold this tensor's largest value.",
+            names=", ".join(other),
+        ))  # fmt: skip
+    return " ".join(parts) or None
+
+
+def formats_sample(size: int, sample: int, t: Tr = EN) -> str:
+    """How a big tensor's formats are measured."""
+    return t(
+        "text.formats.sample",
+        "This tensor has {values}: the formats and the integer line are measured on a sample "
+        "of {sample} of them, in whole rows (the star uses every value).",
+        values=t.count(size, "value"), sample=f"{sample:,}",
+    )  # fmt: skip
+
+
+def formats_spec(series: list[str], line: str, *, height: int = 300, t: Tr = EN) -> dict:
+    """Every number format as a point (bits per weight, every stored scale counted, against
+    SQNR), coloured by family; the integer grid over 2–8 bits as a line with points; the
+    current setting as a ring drawn under the points and named beside it, so the formats
+    that cost the same bits (NF4, NVFP4 and Q4_0 at 4.5) all stay visible.
+
+    ``series`` are the families' labels in order and ``line`` the integer line's label (they
+    fix colours and shapes); datasets ``formats`` (``name``, ``series``, ``bpw``, ``sqnr_db``,
+    ``mse``), ``int`` (``series``, ``bits``, ``bpw``, ``sqnr_db``, ``mse``) and ``current``
+    (``bits``, ``bpw``, ``sqnr_db``, ``name``); ``formats`` and ``current`` also give ``x``,
+    where the marker is drawn (formats at the same point side by side). Hover a point for its
+    numbers.
+    """
+    domain = [*series, line]
+    colours = [SERIES_COLOURS[i % len(SERIES_COLOURS)] for i in range(len(series))]
+    shapes = [SERIES_SHAPES[i % len(SERIES_SHAPES)] for i in range(len(series))]
+    colour = {"field": "series", "type": "nominal", "title": None,
+              "scale": {"domain": domain, "range": [*colours, LEVEL]}}  # fmt: skip
+    shape = {"field": "series", "type": "nominal", "title": None,
+             "scale": {"domain": domain, "range": [*shapes, "circle"]}}  # fmt: skip
+    bpw = t("text.formats.bpw_axis", "bits per weight (scales included)")
+    sqnr = t("text.chart.sqnr_axis", "SQNR, dB (higher is better)")
+    x = {"field": "bpw", "type": "quantitative", "title": bpw,
+         "scale": {"zero": True, "nice": True}}  # fmt: skip
+    drawn = {**x, "field": "x"}  # a marker's place: at its bits, or beside a twin
+    y = {"field": "sqnr_db", "type": "quantitative", "title": sqnr,
+         "scale": {"zero": True}, "axis": {"format": "~r", "tickCount": 5}}  # fmt: skip
+    common = [
+        {"field": "bpw", "type": "quantitative", "title": bpw, "format": ".4~f"},
+        {"field": "sqnr_db", "type": "quantitative", "title": "SQNR (dB)", "format": ".2f"},
+        {"field": "mse", "type": "quantitative", "title": "MSE", "format": ".4~g"},
+    ]
+    name = {"field": "name", "title": t("text.formats.format", "format")}
+    family = {"field": "series", "title": t("text.formats.family", "family")}
+    bits = {"field": "bits", "type": "quantitative", "title": words(t)["bits"]}
+    valid = "isValid(datum.sqnr_db)"
+    current = {"data": {"name": "current"}, "transform": [{"filter": valid}]}
+    ring_mark = {"type": "point", "shape": "circle", "size": 900, "filled": True, "fill": YELLOW,
+                 "fillOpacity": 0.35, "stroke": INK, "strokeWidth": 2.5}  # fmt: skip
+    label_mark = {"type": "text", "align": "right", "baseline": "bottom", "dx": -14, "dy": -12,
+                  "fontSize": TICK_FONT, "fontWeight": "bold", "color": INK}  # fmt: skip
+    # the ring under the points (the formats inside it stay visible), its name above
+    under = [{**current, "mark": ring_mark,
+              "encoding": {"x": drawn, "y": y, "tooltip": [name, bits, *common]}}]  # fmt: skip
+    over = [{**current, "mark": label_mark,
+             "encoding": {"x": drawn, "y": y, "text": {"field": "name"}}}]  # fmt: skip
+    return {
+        "$schema": SCHEMA,
+        "height": height,
+        "layer": [
+            *under,
+            {"data": {"name": "int"}, "transform": [{"filter": valid}],
+             "mark": {"type": "line", "strokeWidth": 2, "point": {"filled": True, "size": 40}},
+             "encoding": {"x": x, "y": y, "color": colour,
+                          "tooltip": [family, bits, *common]}},
+            {"data": {"name": "formats"}, "transform": [{"filter": valid}],
+             "mark": {"type": "point", "filled": True, "size": 90, "opacity": 0.9,
+                      "stroke": "white", "strokeWidth": 1},
+             "encoding": {"x": drawn, "y": y, "color": colour, "shape": shape,
+                          "tooltip": [name, family, *common]}},
+            *over,
+        ],
+        "padding": {"top": 8, "left": 4, "right": 8, "bottom": 4},
+        "config": {**config(), "legend": {**config()["legend"], "columns": 3}},
+    }  # fmt: skip
+
+
+def grids_spec(*, height: int = 230, t: Tr = EN) -> dict:
+    """Each format's representable values, scaled to its largest, as ticks on one axis
+    (one row per format): evenly spaced integers against floats dense near 0.
+
+    Dataset ``grids`` (``format``, ``value``: in [−1, 1]).
+    """
+    return {
+        "$schema": SCHEMA,
+        "height": height,
+        "data": {"name": "grids"},
+        "mark": {"type": "tick", "thickness": 1.5, "color": QUANTIZED},
+        "encoding": {
+            "x": {"field": "value", "type": "quantitative", "scale": {"domain": [-1, 1]},
+                  "title": t("text.formats.grid_axis", "value ÷ the format's largest value"),
+                  "axis": {"format": "~r", "tickCount": 5}},
+            "y": {"field": "format", "type": "nominal", "title": None, "sort": None,
+                  "axis": {"labelFontSize": TICK_FONT}},
+            "tooltip": [{"field": "format", "title": t("text.formats.format", "format")},
+                        {"field": "value", "title": "x / max", "format": ".6~g"}],
+        },
+        "padding": {"top": 8, "left": 4, "right": 10, "bottom": 4},
+        "config": config(),
+    }  # fmt: skip

@@ -9,10 +9,15 @@ Block room opens, then the MSE and the SQNR.
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 import quantviz as qv
+from quantviz.pipeline import QuantResult
 from quantviz_app import text
+from quantviz_app.format import num, operand_digits, tex
+from quantviz_app.i18n import EN, Tr
 from quantviz_app.move import Move
 from quantviz_app.rooms import block
 from quantviz_app.schema import option_label
@@ -48,8 +53,8 @@ def show(m: Move) -> None:
     st.subheader(t("text.formulas.title", "How the numbers are made"))
     if not m.integer:
         format_formulas(m)
-        st.latex(text.mse_formula(r, t))
-        st.latex(text.sqnr_formula(r))
+        st.latex(mse_formula(r, t))
+        st.latex(sqnr_formula(r))
         return
     if not r.per_tensor:
         st.caption(
@@ -61,5 +66,34 @@ def show(m: Move) -> None:
             )
         )
     st.latex(text.grid_formulas(r, t))
-    st.latex(text.mse_formula(r, t))
-    st.latex(text.sqnr_formula(r))
+    st.latex(mse_formula(r, t))
+    st.latex(sqnr_formula(r))
+
+
+def mse_formula(r: QuantResult, t: Tr = EN) -> str:
+    """The MSE split into rounding and clipping error; the parts add up to the shown total."""
+    m = r.metrics
+    parts = [m["mse_rounding"], m["mse_clipping"]]
+    d = operand_digits(lambda a, b: a + b, parts, show=lambda v: num(v, 3), start=3)
+    rounding = t("text.formula.rounding", "rounding")
+    clipping = t("text.formula.clipping", "clipping")
+    return (
+        rf"\mathrm{{MSE}} = \underbrace{{{tex(parts[0], d)}}}_{{\text{{{rounding}}}}}"
+        rf" + \underbrace{{{tex(parts[1], d)}}}_{{\text{{{clipping}}}}} = {tex(m['mse'], 3)}"
+    )
+
+
+def sqnr_formula(r: QuantResult) -> str:
+    """The SQNR from the mean of x² and the MSE, with numbers that give the shown result."""
+    m = r.metrics
+    if math.isinf(m["sqnr_db"]):
+        return r"\mathrm{SQNR} = 10 \log_{10} \frac{\overline{x^2}}{\mathrm{MSE}} = \infty"
+    p, mse = m["signal_power"], m["mse"]
+    d = operand_digits(lambda a, b: 10 * math.log10(a / b), [p, mse], show=lambda v: f"{v:.1f}")
+    return text.aligned(
+        [
+            r"\mathrm{SQNR} &= 10 \log_{10} \frac{\overline{x^2}}{\mathrm{MSE}}",
+            rf"&= 10 \log_{{10}} \frac{{{tex(p, d)}}}{{{tex(mse, d)}}} = {m['sqnr_db']:.1f}"
+            r"\ \mathrm{dB}",
+        ]
+    )

@@ -6,14 +6,39 @@ staircase; a block format's own levels per block: a band around the diagonal).""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import streamlit as st
+from matplotlib.figure import Figure
 
 import quantviz as qv
 from quantviz import counts
-from quantviz_app import charts, text
+from quantviz.pipeline import QuantResult
+from quantviz_app import charts, figures
+from quantviz_app.charts import (
+    COUNT_LABEL,
+    GREEN,
+    INK,
+    LEVEL,
+    ORIGINAL,
+    QUANTIZED,
+    SCHEMA,
+    config,
+    title_layer,
+    words,
+    x_encoding,
+)
 from quantviz_app.data import Data
+from quantviz_app.figures import (
+    DPI,
+    WIDTH,
+    bars,
+    panel_title,
+    style_axes,
+    with_fonts,
+)
 from quantviz_app.format import num
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.move import Move
@@ -130,22 +155,22 @@ def transfer_spec(*, height: int = 260, t: Tr = EN) -> dict:
         "axis": {"format": "~r"},
     }
     return {
-        "$schema": charts.SCHEMA,
+        "$schema": SCHEMA,
         "height": height,
         "layer": [
             {"data": {"name": "identity"},
-             "mark": {"type": "line", "color": charts.LEVEL, "strokeDash": [2, 3],
+             "mark": {"type": "line", "color": LEVEL, "strokeDash": [2, 3],
                       "strokeWidth": 2},
              "encoding": {"x": x, "y": y}},
             {"data": {"name": "pairs"},
-             "mark": {"type": "circle", "size": 14, "opacity": 0.6, "color": charts.QUANTIZED},
+             "mark": {"type": "circle", "size": 14, "opacity": 0.6, "color": QUANTIZED},
              "encoding": {"x": x, "y": y,
                           "tooltip": [{"field": "x", "title": "x", "format": ".5~g"},
                                       {"field": "y", "title": "x̂", "format": ".5~g"}]}},
-            charts.title_layer("titles"),
+            title_layer("titles"),
         ],
         "padding": {"top": 24, "left": 4, "right": 8, "bottom": 4},
-        "config": charts.config(),
+        "config": config(),
     }  # fmt: skip
 
 
@@ -165,7 +190,7 @@ def show_format(m: Move) -> None:
                         width="stretch", theme=None)  # fmt: skip
     log = bool(r.metrics["clipped_count"])
     row.vega_lite_chart(
-        charts.with_data(charts.error_spec(log=log, t=t), errors), width="stretch", theme=None
+        charts.with_data(error_spec(log=log, t=t), errors), width="stretch", theme=None
     )
     if r.per_tensor:
         note = t(
@@ -206,10 +231,178 @@ def show(m: Move) -> None:
     r = m.arrays()
     stairs, errors, log = view_data(m)
     row = st.container(horizontal=True)  # (cheaper for the browser than columns)
+    row.vega_lite_chart(charts.with_data(staircase_spec(t=t), stairs), width="stretch", theme=None)
     row.vega_lite_chart(
-        charts.with_data(charts.staircase_spec(t=t), stairs), width="stretch", theme=None
+        charts.with_data(error_spec(log=log, t=t), errors), width="stretch", theme=None
     )
-    row.vega_lite_chart(
-        charts.with_data(charts.error_spec(log=log, t=t), errors), width="stretch", theme=None
+    st.markdown(staircase_note(r, t))
+
+
+def staircase_note(r: QuantResult, t: Tr = EN) -> str:
+    """What to notice in the staircase and the error histogram (Markdown)."""
+    m = r.metrics
+    if not r.per_tensor:
+        return t(
+            "text.staircase.grids",
+            "The staircases of the coarsest and the finest of the {grids} grids: a small "
+            "{granularity} gets small steps. Of the MSE, {rounding} comes from rounding and "
+            "{clipping} from clipping.",
+            grids=f"{np.size(r.scale):,}",
+            granularity=t(f"text.granularity.{r.config.granularity}", r.config.granularity),
+            rounding=num(m["mse_rounding"], 3), clipping=num(m["mse_clipping"], 3),
+        )  # fmt: skip
+    s = float(r.scale)
+    if r.config.rounding == "stochastic":
+        text = t(
+            "text.staircase.stochastic",
+            "Stochastic rounding picks the level below or above at random, in proportion to "
+            "the distance, so on average x̂ = x; each error is up to one step (s = {s}) and the "
+            "rounding noise is larger than with rounding to nearest. ",
+            s=num(s),
+        )
+    else:
+        text = t(
+            "text.staircase.nearest",
+            "Every x inside one cell maps to the same level: {levels} levels, {s} apart. Inside "
+            "the range the error is rounding, never more than s/2 = {half}. Spread evenly "
+            "within their cells, values would have a mean squared rounding error of s²/12 = "
+            "{uniform}; the values inside the range here have {inside}. ",
+            levels=f"{m['levels_available']:,}", s=num(s), half=num(s / 2),
+            uniform=num(m["uniform_rounding_mse"], 3), inside=num(m["rounding_mse_inside"], 3),
+        )  # fmt: skip
+    if m["clipped_count"]:
+        return text + t(
+            "text.staircase.clipped",
+            "Beyond the clipping boundaries the staircase is flat: the clipping error grows "
+            "with the distance, up to {max} (outlined bars).",
+            max=num(m["max_abs_error"]),
+        )
+    return text + t(
+        "text.staircase.unclipped",
+        "No value reaches the flat ends, so there is no clipping error.",
     )
-    st.markdown(text.staircase_note(r, t))
+
+
+def staircase_spec(*, height: int = 260, t: Tr = EN) -> dict:
+    """The transfer function ``x → x̂`` as a step line over the identity, with the
+    clipping boundaries.
+
+    Datasets: ``stairs`` (``x``, ``y``, ``grid``: one step line per grid),
+    ``identity`` (``x``, ``y``), ``clip`` (``x``, ``what``), ``titles``.
+    """
+    original = t("text.chart.original_x", "original value x")
+    return {
+        "$schema": SCHEMA,
+        "height": height,
+        "layer": [
+            {"data": {"name": "identity"},
+             "mark": {"type": "line", "color": LEVEL, "strokeDash": [2, 3], "strokeWidth": 2},
+             "encoding": {"x": {"field": "x", **x_encoding(original)},
+                          "y": {"field": "y", "type": "quantitative"}}},
+            {"data": {"name": "stairs"},
+             "mark": {"type": "line", "interpolate": "step-after", "strokeWidth": 2.5},
+             "encoding": {
+                 "x": {"field": "x", **x_encoding(original)},
+                 "y": {"field": "y", "type": "quantitative",
+                       "title": t("text.chart.quantized_x", "quantized x̂"),
+                       "scale": {"zero": False, "nice": False}, "axis": {"format": "~r"}},
+                 "color": {"field": "grid", "type": "nominal", "title": None,
+                           "scale": {"range": [QUANTIZED, ORIGINAL, GREEN]}},
+                 "strokeDash": {"field": "grid", "type": "nominal", "title": None,
+                                "scale": {"range": [[1, 0], [7, 4], [2, 2]]}}}},
+            {"data": {"name": "clip"}, "transform": [{"filter": "isValid(datum.x)"}],
+             "mark": {"type": "rule", "color": INK, "strokeDash": [6, 4], "strokeWidth": 2},
+             "encoding": {"x": {"field": "x", **x_encoding(None)},
+                          "tooltip": [{"field": "what", "title": " "},
+                                      {"field": "x", "title": words(t)["value"],
+                                       "format": ".4~g"}]}},
+            title_layer("titles"),
+        ],
+        "padding": {"top": 24, "left": 4, "right": 8, "bottom": 4},
+        "config": config(),
+    }  # fmt: skip
+
+
+def error_spec(*, log: bool, height: int = 260, t: Tr = EN) -> dict:
+    """The error ``x̂ − x``: rounding (filled) and clipping (outlined), with ``±s/2`` marked.
+
+    Datasets: ``rounding``, ``clipping`` (``x0``, ``x1``, ``count``), ``bounds``
+    (``x``, ``what``), ``titles``. ``log`` when there is clipping error: its
+    few values would not show on a linear axis.
+    """
+    y_scale = {"type": "log", "domainMin": 0.8} if log else {"type": "linear", "zero": True}
+    base = 0.8 if log else 0
+    w = words(t)
+    y = {"field": "count", "type": "quantitative", "title": w["values"], "scale": y_scale,
+         "axis": {"labelExpr": COUNT_LABEL, "tickCount": 4}}  # fmt: skip
+    x = {"type": "quantitative", "title": t("text.chart.error_axis", "error x̂ − x"),
+         "scale": {"zero": False, "nice": False},
+         "axis": {"format": "~r", "tickCount": 5}}  # fmt: skip
+    tooltip = [
+        {"field": "x0", "title": w["from"], "format": ".3~g"},
+        {"field": "x1", "title": w["to"], "format": ".3~g"},
+        {"field": "count", "title": w["values"], "format": ","},
+        {"field": "cause", "title": t("text.chart.cause", "cause")},
+    ]
+    return {
+        "$schema": SCHEMA,
+        "height": height,
+        "layer": [
+            {"data": {"name": "rounding"},
+             "mark": {"type": "rect", "color": ORIGINAL, "opacity": 0.85},
+             "encoding": {"x": {"field": "x0", **x}, "x2": {"field": "x1"}, "y": y,
+                          "y2": {"datum": base}, "tooltip": tooltip}},
+            {"data": {"name": "clipping"},
+             "mark": {"type": "rect", "fill": None, "stroke": QUANTIZED, "strokeWidth": 2},
+             "encoding": {"x": {"field": "x0", **x}, "x2": {"field": "x1"}, "y": y,
+                          "y2": {"datum": base}, "tooltip": tooltip}},
+            {"data": {"name": "bounds"}, "transform": [{"filter": "isValid(datum.x)"}],
+             "mark": {"type": "rule", "color": INK, "strokeDash": [6, 4], "strokeWidth": 1.5},
+             "encoding": {"x": {"field": "x", **x},
+                          "tooltip": [{"field": "what", "title": " "},
+                                      {"field": "x", "title": w["error"], "format": ".4~g"}]}},
+            title_layer("titles"),
+        ],
+        "padding": {"top": 24, "left": 4, "right": 8, "bottom": 4},
+        "config": config(),
+    }  # fmt: skip
+
+
+@with_fonts
+def staircase_figure(
+    stairs: Mapping[str, pd.DataFrame],
+    errors: Mapping[str, pd.DataFrame],
+    *,
+    log: bool,
+    t: Tr = EN,
+) -> Figure:
+    """Left: the staircase over the identity. Right: the error, rounding against clipping."""
+    fig = Figure(figsize=(WIDTH, 4.2), dpi=DPI, layout="constrained")
+    left, right = fig.subplots(1, 2)
+    ident = stairs["identity"]
+    left.plot(ident["x"], ident["y"], color=LEVEL, linestyle=":", linewidth=2,
+              label="x̂ = x")  # fmt: skip
+    colours = (QUANTIZED, ORIGINAL, GREEN)
+    for (grid, part), colour in zip(stairs["stairs"].groupby("grid", sort=False), colours,
+                                    strict=False):  # fmt: skip
+        left.step(part["x"], part["y"], where="post", color=colour, linewidth=2.2, label=grid)
+    for x in stairs["clip"]["x"].dropna():
+        left.axvline(x, color=INK, linestyle="--", linewidth=1.5)
+    panel_title(left, stairs["titles"], "staircase")
+    left.set_xlabel(t("text.chart.original_x", "original value x"), fontsize=figures.FONT)
+    left.set_ylabel(t("text.chart.quantized_x", "quantized x̂"), fontsize=figures.FONT)
+    style_axes(left, counts=False)
+    left.legend(fontsize=figures.TICK_FONT, frameon=False, loc="upper left")
+    base = 0.8 if log else 0.0
+    bars(right, errors["rounding"], base, color=ORIGINAL, alpha=0.85,
+          label=t("text.formula.rounding", "rounding"))  # fmt: skip
+    bars(right, errors["clipping"], base, fill=False, edgecolor=QUANTIZED, linewidth=1.5,
+          label=t("text.formula.clipping", "clipping"))  # fmt: skip
+    for x in errors["bounds"]["x"].dropna():
+        right.axvline(x, color=INK, linestyle="--", linewidth=1.2)
+    panel_title(right, errors["titles"], "error")
+    right.set_xlabel(t("text.chart.error_axis", "error x̂ − x"), fontsize=figures.FONT)
+    right.set_ylabel(words(t)["values"], fontsize=figures.FONT)
+    style_axes(right, log=log)
+    right.legend(fontsize=figures.TICK_FONT, frameon=False, loc="upper left")
+    return fig

@@ -12,7 +12,7 @@ import streamlit as st
 from matplotlib.figure import Figure
 
 from quantviz.number_formats import FormatResult
-from quantviz_app import export, figures, snippets, text
+from quantviz_app import export, figures, snippets
 from quantviz_app.data import MODEL_FILE, SAMPLE_FILE, Data
 from quantviz_app.move import Move
 from quantviz_app.rooms import channels, closeup, formats, staircase, tradeoff
@@ -40,12 +40,12 @@ def code_snippets(m: Move) -> dict[str, str]:
     """The Python that gives the page's numbers, by library: quantviz, plain numpy, PyTorch
     (a number format: quantviz only)."""
     source = source_of(m.s, m.data)
-    load = text.load_lines(source)
+    load = snippets.load_lines(source)
     r = m.result
     if isinstance(r, FormatResult):
-        return {"quantviz": text.code_snippet(m.kwargs, source)}
+        return {"quantviz": snippets.code_snippet(m.kwargs, source)}
     return {
-        "quantviz": text.code_snippet(m.kwargs, source),
+        "quantviz": snippets.code_snippet(m.kwargs, source),
         "numpy": snippets.numpy_snippet(r, load),
         "PyTorch": snippets.torch_snippet(r, load),
     }
@@ -63,7 +63,7 @@ def pictures(m: Move) -> dict[str, Callable[[], Figure]]:
     if not m.integer:
         out = {"histograms": hist}
         if m.result.per_tensor:
-            out["closeup"] = lambda: figures.closeup_figure(closeup.format_view_data(m), t)
+            out["closeup"] = lambda: closeup.closeup_figure(closeup.format_view_data(m), t)
         return out
 
     def trade() -> Figure:
@@ -71,17 +71,17 @@ def pictures(m: Move) -> dict[str, Callable[[], Figure]]:
         sets = {"curves": curves, "current": tradeoff.star(m.result)}
         labels = [tradeoff.label(n, t) for n in names]
         styles = [tradeoff.style(n) for n in names]
-        return figures.tradeoff_figure(sets, labels, tradeoff.reference(t), t, styles)
+        return tradeoff.tradeoff_figure(sets, labels, tradeoff.reference(t), t, styles)
 
     def stairs() -> Figure:
         ladder, errors, log = staircase.view_data(m)
-        return figures.staircase_figure(ladder, errors, log=log, t=t)
+        return staircase.staircase_figure(ladder, errors, log=log, t=t)
 
     out = {"histograms": hist, "tradeoff": trade, "staircase": stairs}
     if m.result.per_tensor:
-        out["closeup"] = lambda: figures.closeup_figure(closeup.view_data(m), t)
+        out["closeup"] = lambda: closeup.closeup_figure(closeup.view_data(m), t)
     if len(data.shape) >= 2:
-        out["channels"] = lambda: figures.channel_figure(channels.view_data(m), t)
+        out["channels"] = lambda: channels.channel_figure(channels.view_data(m), t)
     return out
 
 

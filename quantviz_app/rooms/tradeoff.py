@@ -9,17 +9,32 @@ sample. The numbers at the top of the page always use every value.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from matplotlib.figure import Figure
 
 import quantviz as qv
 from quantviz.fit import fit_settings
 from quantviz.sweep import ESTIMATE_VALUES, sqnr_uniform_db, sweep_estimate, sweep_method
-from quantviz_app import charts, text
+from quantviz_app import charts, figures
+from quantviz_app.charts import (
+    INK,
+    LEVEL,
+    SCHEMA,
+    SERIES_COLOURS,
+    SERIES_DASHES,
+    SERIES_SHAPES,
+    STAR,
+    YELLOW,
+    config,
+    words,
+)
 from quantviz_app.data import Data
+from quantviz_app.figures import DPI, WIDTH, style_axes, with_fonts
+from quantviz_app.format import db
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.move import Move
 from quantviz_app.names import strategy_label
@@ -180,11 +195,183 @@ def show(m: Move) -> None:
     series = [label(n, t) for n in names]
     # SQNR only: MSE on a log axis is the same curve upside down (it is in the hover, in
     # the table and in the downloaded figure, which shows both).
-    spec = charts.tradeoff_spec(series, reference(t), field="sqnr_db", legend=True,
+    spec = tradeoff_spec(series, reference(t), field="sqnr_db", legend=True,
                                 styles=[style(n) for n in names], t=t)  # fmt: skip
     st.vega_lite_chart(charts.with_data(spec, sets), width="stretch", theme=None)
-    st.markdown(text.tradeoff_note(by_bits.get(r.bits, []), r.bits, t))
+    st.markdown(tradeoff_note(by_bits.get(r.bits, []), r.bits, t))
     method = sweep_method(data.size, r.config.granularity, s["rounding"])
-    note = text.sweep_note(method, data.size, ESTIMATE_VALUES, t)
+    note = sweep_note(method, data.size, ESTIMATE_VALUES, t)
     if note:
         st.caption(note)
+
+
+def tradeoff_note(at_bits: list[tuple[str, float]], bits: int, t: Tr = EN) -> str:
+    """What to notice in the bit sweep (Markdown), with each strategy's SQNR at ``bits``
+    (``(label, sqnr_db)`` pairs, best first)."""
+    text = t(
+        "text.tradeoff.note",
+        "Each extra bit halves the step and quarters the rounding noise: +6.02 dB. With levels "
+        "at the ends of the range (2^b − 1 steps), data spread evenly over its range reaches "
+        "20·log10(2^b − 1) dB (the grey curve: 0 dB at 1 bit, 9.5 at 2, 23.5 at 4, 48.1 at 8), "
+        "which meets 6.02·b from about 6 bits. Peaked data sit below it. A fixed clip "
+        "(percentile, k sigma) helps at low bit widths but costs at high ones, where its "
+        "clipping error no longer shrinks; MSE-optimal and ACIQ choose the range again for "
+        "each bit width.",
+    )
+    if at_bits:
+        parts = t("text.list_separator", ", ").join(
+            f"{label} {db(sqnr)}" for label, sqnr in at_bits
+        )
+        text += t(
+            "text.tradeoff.at_bits", " At **{bits}**: {parts}.",
+            bits=t.count(bits, "bit"), parts=parts,
+        )  # fmt: skip
+    return text
+
+
+def sweep_note(method: str, size: int, sample_values: int, t: Tr = EN) -> str | None:
+    """How the curves were measured, when not by quantizing every value at every bit width
+    (``method`` from ``quantviz.sweep.sweep_method``)."""
+    fields = {"values": t.count(size, "value"), "sample": f"{sample_values:,}"}
+    if method == "histogram":
+        return t(
+            "text.sweep.histogram",
+            "This tensor has {values}: for the curves each range is chosen on a sample of "
+            "{sample} of them (the smallest and largest included) and its error is measured on "
+            "every value, through a fine histogram (within a few hundredths of a dB). The "
+            "numbers at the top quantize every value.",
+            **fields,
+        )
+    if method == "sample":
+        return t(
+            "text.sweep.sample",
+            "This tensor has {values}: the curves quantize about {sample} of them, in whole "
+            "rows. An estimate: where the clipping of a few rows dominates (high bit widths) it "
+            "can be off by several dB. The numbers at the top quantize every value.",
+            **fields,
+        )
+    return None
+
+
+def tradeoff_spec(
+    series: list[str],
+    reference: str,
+    *,
+    field: str,
+    legend: bool,
+    styles: Sequence[int] | None = None,
+    height: int = 230,
+    t: Tr = EN,
+) -> dict:
+    """One panel of the trade-off: ``field`` (``"mse"``, log axis, or ``"sqnr_db"``) against
+    bits, one line per strategy, the reference curve of uniform data, the current setting as
+    a star. Two panels side by side make the view.
+
+    ``series`` are the strategies' labels in order; ``styles`` each one's place in the
+    palettes (colour, dash and shape; default: their order), so a strategy keeps its look
+    whichever others are drawn; datasets ``curves`` (``series``, ``bits``, ``mse``,
+    ``sqnr_db``, ``clipped``) and ``current`` (``bits``, ``mse``, ``sqnr_db``). Hover a point
+    for its numbers.
+    """
+    domain = [*series, reference]
+    places = list(styles) if styles is not None else list(range(len(series)))
+    colours = [SERIES_COLOURS[i % len(SERIES_COLOURS)] for i in places]
+    dashes = [SERIES_DASHES[i % len(SERIES_DASHES)] for i in places]
+    shapes = [SERIES_SHAPES[i % len(SERIES_SHAPES)] for i in places]
+    keep = {} if legend else {"legend": None}
+    colour = {"field": "series", "type": "nominal", "title": None, **keep,
+              "scale": {"domain": domain, "range": [*colours, LEVEL]}}  # fmt: skip
+    dash = {"field": "series", "type": "nominal", "title": None, **keep,
+            "scale": {"domain": domain, "range": [*dashes, [6, 3]]}}  # fmt: skip
+    shape = {"field": "series", "type": "nominal", "title": None, **keep,
+             "scale": {"domain": domain, "range": [*shapes, "stroke"]}}  # fmt: skip
+    w = words(t)
+    x = {"field": "bits", "type": "quantitative", "title": w["bits"],
+         "scale": {"domain": [0.5, 16.5], "nice": False},
+         "axis": {"values": list(range(2, 17, 2)), "format": "d"}}  # fmt: skip
+    log = field == "mse"
+    title = (
+        t("text.chart.mse_axis", "MSE (log; lower is better)")
+        if log
+        else t("text.chart.sqnr_axis", "SQNR, dB (higher is better)")
+    )
+    y = {"field": field, "type": "quantitative", "title": title,
+         "scale": {"type": "log"} if log else {"zero": True},
+         "axis": {"format": "~e" if log else "~r", "tickCount": 5}}  # fmt: skip
+    tooltip = [
+        {"field": "series", "title": t("text.chart.strategy", "strategy")},
+        {"field": "bits", "type": "quantitative", "title": w["bits"]},
+        {"field": "mse", "type": "quantitative", "title": "MSE", "format": ".4~g"},
+        {"field": "sqnr_db", "type": "quantitative", "title": "SQNR (dB)", "format": ".2f"},
+        {
+            "field": "clipped",
+            "type": "quantitative",
+            "title": t("text.chart.clipped", "clipped (%)"),
+            "format": ".3~g",
+        },
+    ]
+    valid = f"isValid(datum.{field})"
+    return {
+        "$schema": SCHEMA,
+        "height": height,
+        "layer": [
+            {"data": {"name": "curves"}, "transform": [{"filter": valid}],
+             "mark": {"type": "line", "strokeWidth": 2.5},
+             "encoding": {"x": x, "y": y, "color": colour, "strokeDash": dash}},
+            {"data": {"name": "curves"},
+             "transform": [{"filter": f"{valid} && datum.series !== '{reference}'"}],
+             "mark": {"type": "point", "filled": True, "size": 60},
+             "encoding": {"x": x, "y": y, "color": colour, "shape": shape, "tooltip": tooltip}},
+            {"data": {"name": "current"}, "transform": [{"filter": valid}],
+             "mark": {"type": "point", "shape": STAR, "size": 480, "filled": True,
+                      "fill": YELLOW, "stroke": INK, "strokeWidth": 1.5, "opacity": 1},
+             "encoding": {"x": x, "y": y,
+                          "tooltip": [{"field": "bits", "title": w["bits"]},
+                                      {"field": field, "title": title, "format": ".4~g"}]}},
+        ],
+        "padding": {"top": 8, "left": 4, "right": 8, "bottom": 4},
+        "config": {**config(), "legend": {**config()["legend"], "columns": 2}},
+    }  # fmt: skip
+
+
+@with_fonts
+def tradeoff_figure(
+    sets: Mapping[str, pd.DataFrame],
+    series: Sequence[str],
+    reference: str,
+    t: Tr = EN,
+    styles: Sequence[int] | None = None,
+) -> Figure:
+    """MSE and SQNR against bits: a line per strategy, the reference, the current star.
+    ``styles``: each series' place in the palettes, as on the page (default: their order)."""
+    fig = Figure(figsize=(WIDTH, 4.4), dpi=DPI, layout="constrained")
+    ax_mse, ax_sqnr = fig.subplots(1, 2, sharex=True)
+    curves = sets["curves"]
+    places = list(styles) if styles is not None else list(range(len(series)))
+    for i, name in zip(places, series, strict=True):
+        part = curves[curves["series"] == name]
+        colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+        marker = "osD^v*"[i % 6]
+        ax_mse.plot(part["bits"], part["mse"], marker=marker, color=colour, linewidth=2,
+                    label=name)  # fmt: skip
+        ax_sqnr.plot(part["bits"], part["sqnr_db"], marker=marker, color=colour, linewidth=2,
+                     label=name)  # fmt: skip
+    ref = curves[curves["series"] == reference]
+    ax_sqnr.plot(ref["bits"], ref["sqnr_db"], color=LEVEL, linestyle=(0, (6, 3)),
+                 linewidth=2, label=reference)  # fmt: skip
+    star = sets["current"]
+    star_style = dict(marker="*", markersize=20, color=YELLOW, markeredgecolor=INK,
+                      linestyle="none", zorder=5)  # fmt: skip
+    ax_mse.plot(star["bits"], star["mse"], **star_style)
+    ax_sqnr.plot(star["bits"], star["sqnr_db"], **star_style)
+    ax_mse.set_yscale("log")
+    mse = t("text.chart.mse_lower", "MSE (lower is better)")
+    ax_mse.set_title(mse, fontsize=figures.FONT, loc="left")
+    sqnr = t("text.chart.sqnr_axis", "SQNR, dB (higher is better)")
+    ax_sqnr.set_title(sqnr, fontsize=figures.FONT, loc="left")
+    for ax in (ax_mse, ax_sqnr):
+        ax.set_xlabel(words(t)["bits"], fontsize=figures.FONT)
+        ax.set_xticks(range(2, 17, 2))
+        style_axes(ax, counts=False)
+    ax_sqnr.legend(fontsize=12, frameon=False, loc="upper left")
+    return fig

@@ -15,9 +15,11 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz import counts
+from quantviz.number_formats import FormatResult
+from quantviz.pipeline import QuantResult
 from quantviz_app import charts, text
 from quantviz_app.data import Data
-from quantviz_app.format import num
+from quantviz_app.format import num, percent
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.move import Move
 from quantviz_app.names import dist_lesson, strategy_label
@@ -200,9 +202,92 @@ def show(m: Move, *, note: bool = True) -> None:
         return
     if isinstance(r, qv.FormatResult):
         label = option_label("format", s["format"], t)
-        st.markdown(text.format_histogram_note(r, label, t))
+        st.markdown(format_histogram_note(r, label, t))
         st.caption(t(f"format.{r.format.name}.description", r.format.description))
         return
-    st.markdown(text.histogram_note(r, strategy_label(r.config.strategy, t), t))
+    st.markdown(histogram_note(r, strategy_label(r.config.strategy, t), t))
     if data.kind == "synthetic":
         st.caption(dist_lesson(s["dist"], t))
+
+
+def histogram_note(r: QuantResult, strategy_label: str, t: Tr = EN) -> str:
+    """What to notice in the histograms (Markdown)."""
+    m = r.metrics
+    n = int(r.code_counts.sum())
+    k = m["clipped_count"]
+    clipped = {"values": t.count(k, "value"), "share": percent(m["clipped_fraction"])}
+    if not r.per_tensor:
+        return t(
+            "text.hist_note.grids_one" if k == 1 else "text.hist_note.grids_many",
+            "Each {granularity} has its own grid ({grids} grids, steps {steps}), so the "
+            "quantized values no longer sit on one set of levels. Together they use **{used} of "
+            "{available}** codes; {values} ({share}) " + ("was" if k == 1 else "were")
+            + " clipped.",
+            granularity=t(f"text.granularity.{r.config.granularity}", r.config.granularity),
+            grids=f"{np.size(r.scale):,}", steps=text.spread(r.scale, num),
+            used=f"{m['levels_used']:,}", available=f"{m['levels_available']:,}", **clipped,
+        )  # fmt: skip
+    bottom = (
+        t("text.hist_note.dots", "bottom; every used level has a dot, however few values it holds")
+        if m["levels_available"] <= counts.MAX_LEVELS_DRAWN
+        else t("text.hist_note.per_bin",
+               "bottom, counted on the original's bins: too many levels to draw one by one")
+    )  # fmt: skip
+    said = t(
+        "text.hist_note.grid",
+        "The {n} values (top) land on **{used} of {available} levels** ({bottom}). {strategy} "
+        "chose the range [{low}, {high}], so one step is **s = {scale}**. ",
+        n=f"{n:,}", used=f"{m['levels_used']:,}", available=f"{m['levels_available']:,}",
+        bottom=bottom, strategy=strategy_label, low=num(r.low), high=num(r.high),
+        scale=num(r.scale),
+    )  # fmt: skip
+    if k == 1:
+        return said + t(
+            "text.hist_note.clipped_one",
+            "{values} ({share}) lies at or beyond the dashed clipping boundaries, half a step "
+            "past the end levels, and is clamped to the end level.",
+            **clipped,
+        )
+    if k:
+        return said + t(
+            "text.hist_note.clipped_many",
+            "{values} ({share}) lie at or beyond the dashed clipping boundaries, half a step "
+            "past the end levels, and are clamped to the end levels.",
+            **clipped,
+        )
+    return said + t(
+        "text.hist_note.clipped_none",
+        "No value lies beyond the dashed clipping boundaries (half a step past the end "
+        "levels), so nothing is clipped.",
+    )
+
+
+def format_histogram_note(r: FormatResult, label: str, t: Tr = EN) -> str:
+    """What to notice in the histograms when a number format is chosen (Markdown)."""
+    m = r.metrics
+    k = m["clipped_count"]
+    clipped = {"values": t.count(k, "value"), "share": percent(m["clipped_fraction"])}
+    if r.per_tensor:
+        said = t(
+            "text.fmt.note_one",
+            "{format} has one scale here, so every value lands on the same **{levels} levels**: "
+            "dense near 0 and far apart at the ends for a float format, at a normal "
+            "distribution's quantiles for NF4, even steps only for an integer. ",
+            format=label, levels=r.levels().size,
+        )  # fmt: skip
+    else:
+        said = t(
+            "text.fmt.note_blocks",
+            "{format} stores {scales}: {blocks} blocks, each with its own levels, so the "
+            "quantized values spread over many more than {available} values. The **Block** room "
+            "opens one of them. ",
+            format=label, scales=text.scale_words(r, t), blocks=f"{r.n_blocks:,}",
+            available=m["levels_available"],
+        )  # fmt: skip
+    if k:
+        return said + t(
+            "text.fmt.note_saturated",
+            "{values} ({share}) lay beyond their block's largest level and were saturated.",
+            **clipped,
+        )
+    return said + t("text.fmt.note_unsaturated", "No value was saturated.")

@@ -14,7 +14,7 @@ import streamlit as st
 
 from quantviz_app import course, text
 from quantviz_app.data import Data
-from quantviz_app.i18n import Tr
+from quantviz_app.i18n import EN, Tr
 from quantviz_app.lessonfile import Lesson, Question
 from quantviz_app.move import Move
 from quantviz_app.schema import Settings
@@ -120,8 +120,13 @@ def show(m: Move) -> None:
     step = lesson.steps[n - 1]
     with st.container(border=True, key="lesson_box"):
         t = Tr(s["lang"])
-        st.markdown(f"#### {text.lesson_heading(lesson.title, n, len(lesson.steps), t)}")
+        st.markdown(f"#### {lesson_heading(lesson.title, n, len(lesson.steps), t)}")
         st.markdown(course.fill(step.text, s, data))
         if step.question is not None:
             question_box(step.question, s, data, state)
         navigation(lesson, n, state, t)
+
+
+def lesson_heading(title: str, n: int, total: int, t: Tr = EN) -> str:
+    """The lesson box's heading: the lesson and where the student is in it."""
+    return t("text.lesson.heading", "{title} · step {n} of {total}", title=title, n=n, total=total)

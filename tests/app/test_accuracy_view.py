@@ -6,7 +6,7 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 import quantviz as qv
-from quantviz_app import accuracy_charts as ac
+from quantviz_app.rooms import accuracy as ac
 from quantviz_app.rooms.accuracy import activations_help, digit_order, model_settings
 
 

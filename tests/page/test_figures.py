@@ -39,14 +39,14 @@ def test_every_view_has_a_download():
     flat = tensor(x.ravel())
     rf = flat.quantized({"bits": 3})
     figs = [
-        figures.closeup_figure(closeup.datasets(flat, rf)),
-        figures.staircase_figure(
+        closeup.closeup_figure(closeup.datasets(flat, rf)),
+        staircase.staircase_figure(
             staircase.staircase_datasets(d, r), staircase.error_datasets(d, r), log=True
         ),
     ]
     s = Settings.of({"granularity": "channel"})
     stats, _ = channels.stats(d, s)
-    figs.append(figures.channel_figure(channels.datasets(stats, -1.0, 1.0)))
+    figs.append(channels.channel_figure(channels.datasets(stats, -1.0, 1.0)))
     table = pd.concat(
         [
             tradeoff.sweep_table(flat, tradeoff.sweep_options(Settings(), flat.shape, n))
@@ -54,7 +54,7 @@ def test_every_view_has_a_download():
         ]
     )
     sets = tradeoff.datasets(table, rf)
-    figs.append(figures.tradeoff_figure(sets, ["Min-max", "Percentile"], tradeoff.REFERENCE))
+    figs.append(tradeoff.tradeoff_figure(sets, ["Min-max", "Percentile"], tradeoff.REFERENCE))
     for fig in figs:
         svg = export.figure_svg(fig).decode()
         assert svg.rstrip().endswith("</svg>")

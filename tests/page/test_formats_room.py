@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import quantviz as qv
-from quantviz_app import charts, text
+from quantviz_app import charts
 from quantviz_app.rooms import formats
 
 
@@ -30,7 +30,7 @@ def test_block_formats_refuse_a_last_dimension_they_do_not_divide():
     assert refused["mxfp4"] == 32 and refused["nvfp4"] == 16 and refused["q4_0"] == 32
     assert "nf4" in set(table.rows["name"]) and table.group_size is None  # INT per tensor
     assert len(table.rows) + len(table.refused) == len(qv.formats())
-    line = text.formats_refused(table.refused, 1000)
+    line = formats.formats_refused(table.refused, 1000)
     assert line.startswith("Left out: MXFP8 E4M3 (32), MXFP8 E5M2 (32)") and "(1,000)" in line
 
 
@@ -41,7 +41,7 @@ def test_the_sentence_names_the_best_format_per_budget_near_4_bits():
     assert steps[-1][0] == near.loc[near["sqnr_db"].idxmax(), "name"]
     assert [b for _, b, _ in steps] == sorted(b for _, b, _ in steps)
     assert low[0] == near.loc[near["sqnr_db"].idxmin(), "name"]
-    note = text.formats_note(steps, low)
+    note = formats.formats_note(steps, low)
     assert note.startswith("Near 4 bits: at 4 bits per weight, **FP4 E2M1** keeps the most")
 
 
@@ -64,7 +64,7 @@ def test_the_grids_drawn_side_by_side():
     assert g["value"].between(-1, 1).all()
     fp4 = sorted(g.loc[g["format"] == "fp4_e2m1", "value"] * 6)
     assert fp4 == [-6, -4, -3, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3, 4, 6]
-    assert charts.data_names(charts.grids_spec()) == {"grids"}
+    assert charts.data_names(formats.grids_spec()) == {"grids"}
 
 
 def test_formats_at_the_same_point_are_drawn_side_by_side_and_the_chosen_one_ringed():
@@ -79,7 +79,7 @@ def test_formats_at_the_same_point_are_drawn_side_by_side_and_the_chosen_one_rin
     assert drawn["FP4 E2M1"] == 4.00032  # alone: at its own bits per weight
     current = sets["current"].iloc[0]
     assert (current["name"], current["x"]) == ("NF4 (QLoRA)", drawn["NF4 (QLoRA)"])
-    spec = charts.formats_spec(["a"], "INT")
+    spec = formats.formats_spec(["a"], "INT")
     marks = [layer["mark"]["type"] for layer in spec["layer"]]
     assert marks == ["point", "line", "point", "text"]  # the ring first: under the formats
     assert spec["layer"][0]["mark"]["shape"] == "circle"

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import quantviz as qv
-from quantviz_app import snippets, text
+from quantviz_app import snippets
 from tests.conftest import require_module
 
 LAYER = {"dist": "layer", "n": 2048, "seed": 3, "params": {"rows": 16}}  # a (16, 128) matrix
@@ -127,7 +127,7 @@ def test_numpy_snippet_gives_the_pages_numbers(weight_file, bits, scheme, strate
     for name, granularity in CASES:
         src = source(name, weight_file)
         r = page_result(src, bits, scheme, strategy, granularity)
-        snippet = snippets.numpy_snippet(r, text.load_lines(src))
+        snippet = snippets.numpy_snippet(r, snippets.load_lines(src))
         assert "import torch" not in snippet
         ns = run(snippet)
         assert_same_numbers(ns, r)
@@ -138,12 +138,12 @@ def test_numpy_snippet_gives_the_pages_numbers(weight_file, bits, scheme, strate
 def test_numpy_snippet_writes_out_every_strategys_range(strategy):
     x = tensor(LAYER)
     r = qv.quantize(x, 3, symmetric=strategy != "sigma", strategy=strategy)
-    assert_same_numbers(run(snippets.numpy_snippet(r, text.load_lines(LAYER))), r)
+    assert_same_numbers(run(snippets.numpy_snippet(r, snippets.load_lines(LAYER))), r)
 
 
 def test_a_manual_range_is_written_out():
     r = qv.quantize(tensor(LAPLACE), 4, strategy="manual", low=0.25, high=1.5)
-    snippet = snippets.numpy_snippet(r, text.load_lines(LAPLACE))
+    snippet = snippets.numpy_snippet(r, snippets.load_lines(LAPLACE))
     # The range the page used: the user's, widened to include 0.
     assert "# Your range (the manual strategy), widened to include 0\n" in snippet
     assert "low = np.float32(0.0)\nhigh = np.float32(1.5)\n" in snippet
@@ -155,7 +155,7 @@ def test_stochastic_rounding_gives_the_grid_and_rounds_to_nearest():
     kwargs = {"bits": 3, "granularity": "channel", "axis": 0}
     page = qv.quantize(x, **kwargs, rounding="stochastic", seed=5)
     nearest = qv.quantize(x, **kwargs)
-    snippet = snippets.numpy_snippet(page, text.load_lines(LAYER))
+    snippet = snippets.numpy_snippet(page, snippets.load_lines(LAYER))
     assert "rounds stochastically" in snippet
     ns = run(snippet)
     assert_same_grid(ns, page)
@@ -165,7 +165,7 @@ def test_stochastic_rounding_gives_the_grid_and_rounds_to_nearest():
 
 def test_the_per_tensor_min_max_snippet_reads_as_written():
     r = qv.quantize(tensor(LAPLACE), 4)
-    assert snippets.numpy_snippet(r, text.load_lines(LAPLACE)) == (
+    assert snippets.numpy_snippet(r, snippets.load_lines(LAPLACE)) == (
         "import numpy as np\n"
         "import quantviz as qv\n"
         "\n"
@@ -192,7 +192,7 @@ def test_the_per_tensor_min_max_snippet_reads_as_written():
 
 def test_symmetric_per_channel_and_searched_ranges_read_as_the_field_writes_them():
     x = tensor(LAYER)
-    load = text.load_lines(LAYER)
+    load = snippets.load_lines(LAYER)
     narrow = snippets.numpy_snippet(
         qv.quantize(x, 4, symmetric=True, narrow_range=True, granularity="channel"), load
     )
@@ -206,11 +206,13 @@ def test_symmetric_per_channel_and_searched_ranges_read_as_the_field_writes_them
 
 
 def test_the_quantviz_snippet_is_unchanged():
-    assert text.code_snippet({"bits": 4}, LAPLACE) == (
+    assert snippets.code_snippet({"bits": 4}, LAPLACE) == (
         "import quantviz as qv\nx = qv.sample('laplace', n=3000, seed=1)\n"
         "r = qv.quantize(x, bits=4)\nr.metrics"
     )
-    assert text.code_snippet({"bits": 8, "symmetric": True}, {"file": "w.npz", "tensor": "a"}) == (
+    assert snippets.code_snippet(
+        {"bits": 8, "symmetric": True}, {"file": "w.npz", "tensor": "a"}
+    ) == (
         "import quantviz as qv\nfrom quantviz.io import load_weights\n\n"
         "x = load_weights('w.npz')['a']\nr = qv.quantize(x, bits=8, symmetric=True)\nr.metrics"
     )
@@ -235,7 +237,7 @@ def test_torch_snippet_gives_the_pages_numbers(torch, weight_file, bits, scheme,
     for name, granularity in CASES:
         src = source(name, weight_file)
         r = page_result(src, bits, scheme, strategy, granularity)
-        snippet = snippets.torch_snippet(r, text.load_lines(src))
+        snippet = snippets.torch_snippet(r, snippets.load_lines(src))
         assert ("Observer(" in snippet) == (strategy == "minmax")
         assert_same_numbers(run(snippet), r)
 
@@ -244,7 +246,7 @@ def test_torch_snippet_gives_the_pages_numbers(torch, weight_file, bits, scheme,
 def test_torch_stochastic_snippet_rounds_to_nearest(torch):
     x = tensor(LAYER)
     page = qv.quantize(x, 4, symmetric=True, rounding="stochastic", seed=2)
-    snippet = snippets.torch_snippet(page, text.load_lines(LAYER))
+    snippet = snippets.torch_snippet(page, snippets.load_lines(LAYER))
     assert "rounds stochastically" in snippet
     assert_same_numbers(run(snippet), qv.quantize(x, 4, symmetric=True))
 
@@ -252,7 +254,7 @@ def test_torch_stochastic_snippet_rounds_to_nearest(torch):
 @pytest.mark.torch
 def test_torch_manual_range(torch):
     r = qv.quantize(tensor(LAPLACE), 4, strategy="manual", low=-0.5, high=0.5)
-    snippet = snippets.torch_snippet(r, text.load_lines(LAPLACE))
+    snippet = snippets.torch_snippet(r, snippets.load_lines(LAPLACE))
     assert "# Your range (the manual strategy)" in snippet
     # by hand: scale = (0.5 − (−0.5)) / 15; −0.5 / scale = −7.4999996 rounds to −7, so z = 7
     assert "scale = torch.tensor([0.06666667014360428], dtype=torch.float32)" in snippet
@@ -262,7 +264,7 @@ def test_torch_manual_range(torch):
 
 def test_the_torch_snippets_use_pytorchs_observers_and_fake_quantize():
     x = tensor(LAYER)
-    load = text.load_lines(LAYER)
+    load = snippets.load_lines(LAYER)
     per_tensor = snippets.torch_snippet(qv.quantize(x, 8), load)
     for fragment in (
         "from torch.ao.quantization.observer import MinMaxObserver\n",

@@ -14,6 +14,8 @@ import pytest
 
 import quantviz as qv
 from quantviz_app import text
+from quantviz_app.rooms import formulas, staircase, tradeoff
+from quantviz_app.views import histograms, worked
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +65,7 @@ def test_default_formulas_show_operands_that_give_the_result(laplace_4bit):
         r"\begin{aligned} z &= \mathrm{clamp}\big(q_{min} - \mathrm{round}(\ell / s)\big) \\ "
         r"&= 0 - \mathrm{round}(-8.395 / 1.123) \\ &= 0 - \mathrm{round}(-7.476) = 7 \end{aligned}"
     )
-    assert text.sqnr_formula(laplace_4bit) == (
+    assert formulas.sqnr_formula(laplace_4bit) == (
         r"\begin{aligned} \mathrm{SQNR} &= 10 \log_{10} \frac{\overline{x^2}}{\mathrm{MSE}} \\ "
         r"&= 10 \log_{10} \frac{0.9984}{0.0977} = 10.1\ \mathrm{dB} \end{aligned}"
     )
@@ -78,24 +80,24 @@ def test_symmetric_formulas_and_the_split_of_the_error(student_3bit):
     assert text.zero_point_formula(student_3bit) == (
         r"\begin{aligned} z &= 0 \quad \text{(symmetric)} \end{aligned}"
     )
-    assert text.mse_formula(student_3bit) == (
+    assert formulas.mse_formula(student_3bit) == (
         r"\mathrm{MSE} = \underbrace{0.217}_{\text{rounding}} + "
         r"\underbrace{0.26}_{\text{clipping}} = 0.477"
     )
-    assert text.sqnr_formula(student_3bit) == (
+    assert formulas.sqnr_formula(student_3bit) == (
         r"\begin{aligned} \mathrm{SQNR} &= 10 \log_{10} \frac{\overline{x^2}}{\mathrm{MSE}} \\ "
         r"&= 10 \log_{10} \frac{2.804}{0.4769} = 7.7\ \mathrm{dB} \end{aligned}"
     )
 
 
 def test_histogram_notes_count_what_the_dashes_bound(laplace_4bit, student_3bit):
-    assert text.histogram_note(laplace_4bit, "Min-max") == (
+    assert histograms.histogram_note(laplace_4bit, "Min-max") == (
         "The 100,000 values (top) land on **16 of 16 levels** (bottom; every used level has a "
         "dot, however few values it holds). Min-max chose the range [−8.395, 8.449], so one "
         "step is **s = 1.123**. No value lies beyond the dashed clipping boundaries (half a "
         "step past the end levels), so nothing is clipped."
     )
-    assert text.histogram_note(student_3bit, "Percentile") == (
+    assert histograms.histogram_note(student_3bit, "Percentile") == (
         "The 10,000 values (top) land on **8 of 8 levels** (bottom; every used level has a dot, "
         "however few values it holds). Percentile chose the range [−5.657, 5.657], so one step "
         "is **s = 1.616**. 77 values (0.77 %) lie at or beyond the dashed clipping boundaries, "
@@ -106,13 +108,14 @@ def test_histogram_notes_count_what_the_dashes_bound(laplace_4bit, student_3bit)
 def test_one_clipped_value_is_singular():
     r = qv.quantize([0.0, 0.1, 0.2, 10.0], bits=2, strategy="manual", low=0.0, high=0.3)
     assert r.metrics["clipped_count"] == 1
-    assert "1 value (25 %) lies at or beyond the dashed clipping boundaries" in text.histogram_note(
-        r, "Manual"
+    assert (
+        "1 value (25 %) lies at or beyond the dashed clipping boundaries"
+        in histograms.histogram_note(r, "Manual")
     )
 
 
 def test_staircase_note_compares_rounding_noise_with_s2_over_12(student_3bit):
-    assert text.staircase_note(student_3bit).startswith(
+    assert staircase.staircase_note(student_3bit).startswith(
         "Every x inside one cell maps to the same level: 8 levels, 1.616 apart. Inside the "
         "range the error is rounding, never more than s/2 = 0.8082. Spread evenly within their "
         "cells, values would have a mean squared rounding error of s²/12 = 0.218; the values "
@@ -156,7 +159,7 @@ def test_levels_value_counts_exactly():
 
 
 def test_the_tradeoff_note_says_when_6_dB_per_bit_holds_and_what_clipping_costs():
-    note = text.tradeoff_note([("ACIQ (Laplace)", 15.81), ("Min-max", 10.09)], 4)
+    note = tradeoff.tradeoff_note([("ACIQ (Laplace)", 15.81), ("Min-max", 10.09)], 4)
     assert note.startswith(
         "Each extra bit halves the step and quarters the rounding noise: +6.02 dB. With levels "
         "at the ends of the range (2^b − 1 steps), data spread evenly over its range reaches "
@@ -170,14 +173,14 @@ def test_the_tradeoff_note_says_when_6_dB_per_bit_holds_and_what_clipping_costs(
 
 
 def test_the_sweep_note_says_how_a_big_tensor_was_measured():
-    assert text.sweep_note("exact", 100_000, 262_144) is None
-    assert text.sweep_note("histogram", 11_720_448, 262_144) == (
+    assert tradeoff.sweep_note("exact", 100_000, 262_144) is None
+    assert tradeoff.sweep_note("histogram", 11_720_448, 262_144) == (
         "This tensor has 11,720,448 values: for the curves each range is chosen on a sample "
         "of 262,144 of them (the smallest and largest included) and its error is measured "
         "on every value, through a fine histogram (within a few hundredths of a dB). The "
         "numbers at the top quantize every value."
     )
-    assert text.sweep_note("sample", 11_720_448, 262_144) == (
+    assert tradeoff.sweep_note("sample", 11_720_448, 262_144) == (
         "This tensor has 11,720,448 values: the curves quantize about 262,144 of them, in "
         "whole rows. An estimate: where the clipping of a few rows dominates (high bit "
         "widths) it can be off by several dB. The numbers at the top quantize every value."
@@ -222,4 +225,4 @@ def test_a_lesson_says_which_article_the_first_time_it_cites_it(lang):
             assert first.index(named) <= first.lower().index(word), (lesson.id, first)
     assert sorted(citing) == ["choosing-bits", "normalization-and-dequantization",
                               "what-a-step-is"]  # fmt: skip
-    assert named.lower() in text.worked_intro(Tr(lang)).lower()  # its example: the values
+    assert named.lower() in worked.worked_intro(Tr(lang)).lower()  # its example: the values
