@@ -178,7 +178,7 @@ def main() -> None:
         "error; quantviz's `mse` runs a coarse-to-fine search of the range (golden-section "
         "search, then each end, and at ≤ 4 bits the zero point) on the histogram's "
         "closed-form error, and checks the winner against min-max on the real values, so "
-        "it is never worse than min-max (tests/test_properties.py).",
+        "it is never worse than min-max (tests/library/test_properties.py).",
     ]
     lines += ["", *mse_search_table(args.repeats)]
     versions = f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else "")

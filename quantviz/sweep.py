@@ -143,7 +143,7 @@ def sweep_estimate(
       equal bins over ``[min x, max x]``, the values of a bin taken as spread
       evenly over it (:func:`quantviz.ranges.expected_sse`, integrated exactly).
       On all-MiniLM-L6-v2's tensors this is within 0.01 dB of the exact SQNR
-      for every strategy from 1 to 16 bits (tests/test_sweep.py checks 0.05 dB);
+      for every strategy from 1 to 16 bits (tests/library/test_sweep.py checks 0.05 dB);
     * per channel or per group: :func:`sweep` of a sample of whole rows. Each
       kept row is quantized exactly, so the estimate is unbiased, but where a
       few rows' clipping dominates the error (a clipping strategy at high bits)

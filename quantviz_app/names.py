@@ -3,8 +3,9 @@ called on the page, what a distribution teaches, and how a number format is name
 
 The library keeps names, parameters and one line of documentation each
 (``qv.strategies()``, ``qv.distributions()``, ``qv.formats()``); what a student reads on the
-page is written here, in English, and in ``locale/zh.toml`` under ``strategy.<name>.label``,
-``dist.<name>.label``, ``dist.<name>.lesson``, ``setting.format.option.<name>``.
+page is written here, in English, and in ``locale/zh.toml`` under
+``setting.strategy.option.<name>``, ``setting.dist.option.<name>``, ``dist.<name>.lesson``
+and ``setting.format.option.<name>``.
 ``tests/page/test_names.py`` checks that every name of the library has its words here.
 """
 

@@ -55,6 +55,7 @@ from quantviz.model_table import (
     model_totals,
     table_kwargs,
 )
+from quantviz_app.names import STRATEGY_LABELS
 from quantviz_app.untrusted import csv_cell, error_text, md_code, printable, shorten
 from quantviz_report import figures
 
@@ -128,7 +129,7 @@ def settings_text(kwargs: Mapping[str, object]) -> str:
     if kw.get("format", "int") != "int":
         return f"{kw['format']}, {where}"
     kind = "symmetric" if kw.get("symmetric") else "asymmetric"
-    strategy = qv.get_strategy(str(kw.get("strategy", "minmax"))).label
+    strategy = STRATEGY_LABELS[str(kw.get("strategy", "minmax"))]
     return f"int{kw.get('bits', 8)}, {kind}, {where}, range: {strategy}"
 
 

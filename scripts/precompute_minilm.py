@@ -13,7 +13,7 @@
 
 Everything is deterministic (no random numbers but the calibration sample, seed 0); the
 numbers depend only on the float arithmetic's order (numpy/BLAS), so re-running gives the
-same values to ~1e-6 (tests/models/test_minilm_evaluate.py re-runs a part). Run from the
+same values to ~1e-6 (tests/library/models/test_minilm_evaluate.py re-runs a part). Run from the
 repository root (about 20–30 minutes on a shared 2-core machine; the timings are printed,
 not stored):
 

@@ -1,7 +1,7 @@
 """Record NVIDIA ModelOpt's entropy (KL) calibration results as a test fixture.
 
 ModelOpt is too heavy to install in CI, so its answers are recorded once and
-kept in ``tests/data/modelopt_entropy.json``; ``tests/test_ranges.py`` checks
+kept in ``tests/data/modelopt_entropy.json``; ``tests/library/test_ranges.py`` checks
 ``quantviz.ranges.entropy_threshold`` against them. Rerun to refresh:
 
     python -m venv /tmp/mo && /tmp/mo/bin/pip install nvidia-modelopt==0.47.0 \

@@ -164,12 +164,9 @@ def test_a_number_format_chosen_in_the_page(page: Page, app_url: str, tmp_path):
 
 
 def test_a_real_checkpoint_uploaded_through_the_page(page: Page, app_url: str, tmp_path):
-    """The shipped MiniLM-L6 sample, uploaded like a user's own file."""
-    import quantviz as qv
-    from quantviz.io import load_weights
-
+    """The shipped MiniLM-L6 sample, uploaded like a user's own file: its largest matrix (the
+    first FFN weight) opens, at 4-bit min-max 2.9 dB (a few outliers stretch the range)."""
     sample = REPO_ROOT / "assets" / "minilm-l6-sample.safetensors"
-    name = "encoder.layer.0.intermediate.dense.weight"  # the largest matrix: the default
     show(page, app_url, LAPTOP)
     upload_file(page, "minilm.safetensors", sample.read_bytes(), key="upload")
     wait_for_charts(page)
@@ -177,8 +174,7 @@ def test_a_real_checkpoint_uploaded_through_the_page(page: Page, app_url: str, t
     main = page.get_by_test_id("stMain")
     expect(main.get_by_text("1536 × 384 matrix", exact=False).first).to_be_visible()
     expect(page.get_by_test_id("stFileChipName")).to_have_text("minilm.safetensors")
-    sqnr = qv.quantize(load_weights(sample)[name], bits=4).metrics["sqnr_db"]
-    assert parse_number(metric_value_text(page, "SQNR")) == pytest.approx(sqnr, abs=0.051)
+    assert metric_value_text(page, "SQNR") == "2.9 dB"
     save_screenshot(page, tmp_path, "uploaded-checkpoint.png")
 
 

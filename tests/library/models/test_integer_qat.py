@@ -20,7 +20,7 @@ import quantviz as qv
 from quantviz.models import qat
 from tests.conftest import require_module
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_ste_gradients_by_hand():

@@ -13,9 +13,9 @@ import quantviz as qv
 from quantviz.models.transformer.activations import stats_of
 from quantviz.models.transformer.evaluate import quantize_linear
 from quantviz.models.transformer.model import package_model_dir
-from tests.models.conftest import slow
+from tests.library.models.conftest import slow
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets" / "precomputed"
+ASSETS = Path(__file__).resolve().parents[3] / "assets" / "precomputed"
 SCORES = json.loads((ASSETS / "minilm-l6-scores.json").read_text(encoding="utf-8"))
 ACTIVATIONS = json.loads((ASSETS / "minilm-l6-activations.json").read_text(encoding="utf-8"))
 SHIPPED = {c["id"]: c for c in SCORES["configurations"]}

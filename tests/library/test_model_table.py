@@ -19,7 +19,7 @@ from quantviz.model_table import (
     table_kwargs,
 )
 
-SAMPLE = Path(__file__).resolve().parents[1] / "assets" / "minilm-l6-sample.safetensors"
+SAMPLE = Path(__file__).resolve().parents[2] / "assets" / "minilm-l6-sample.safetensors"
 
 
 @pytest.fixture(scope="module")

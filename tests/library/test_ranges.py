@@ -17,7 +17,7 @@ from quantviz.ranges import (
     expected_sse,
 )
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def rows_of(x):

@@ -1,4 +1,7 @@
-"""AppTest fixtures: a fresh app per test, caches cleared so tests cannot see each other."""
+"""AppTest fixtures: a fresh app per test, caches cleared so tests cannot see each other.
+
+Used by the page's and the rooms' tests (their ``conftest.py`` import these fixtures).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture(autouse=True)

@@ -28,7 +28,7 @@ from quantviz_report import figures as report_figures
 from quantviz_report import report
 from quantviz_report.cli import TerminalProgress, main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def write_safetensors(path: Path, names: list[str], seed: int = 0) -> Path:

@@ -42,7 +42,9 @@ from tests.conftest import require_module
 pytestmark = pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")
 
 EXAMPLES = int(os.environ.get("QUANTVIZ_FUZZ_EXAMPLES", "150"))
-TIME_LIMIT = 1.0  # seconds per case
+TIME_LIMIT = (
+    5.0  # seconds per case: a guard against hangs (a loop on a bad header), not a speed test
+)
 
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES,
@@ -93,7 +95,6 @@ def _seed_files() -> dict[str, tuple[str, Callable[[], bytes], str | None]]:
 SEEDS = _seed_files()
 FORMATS = sorted(SEEDS)
 _cache: dict[str, bytes] = {}
-SLOWEST: dict[str, tuple[float, str]] = {}
 
 
 def seed(fmt: str) -> tuple[str, bytes]:
@@ -133,10 +134,7 @@ def check(data: bytes, name: str, fmt: str, label: str) -> None:
         assert result and all(isinstance(k, str) for k in result)
         assert all(isinstance(v, np.ndarray) for v in result.values())
     elapsed = time.perf_counter() - start
-    key = f"{fmt} {label}"
-    if elapsed > SLOWEST.get(key, (0.0, ""))[0]:
-        SLOWEST[key] = (elapsed, f"{len(data)} bytes starting {data[:40]!r}")
-    assert elapsed < TIME_LIMIT, f"{elapsed:.2f} s for {len(data)} bytes"
+    assert elapsed < TIME_LIMIT, f"{fmt} {label}: {elapsed:.2f} s for {len(data)} bytes"
 
 
 # --- mutations ------------------------------------------------------------------------------
@@ -353,13 +351,3 @@ def test_onnx_initializers(data_type, dims, raw, floats, external):
         tensor.data_location = TensorProto.EXTERNAL
     graph = helper.make_graph([], "g", [], [], initializer=[tensor])
     check(helper.make_model(graph).SerializeToString(), "h.onnx", "onnx", "initializer")
-
-
-def test_zz_report_slowest_cases():
-    """Print the slowest case of each fuzz test (shown with ``pytest -s``)."""
-    if not SLOWEST:
-        pytest.skip("no fuzz case ran")
-    print(f"\nfuzz: {EXAMPLES} examples per test; slowest case per format:")
-    for key in sorted(SLOWEST):
-        elapsed, what = SLOWEST[key]
-        print(f"  {key:24s} {elapsed * 1000:8.1f} ms  ({what})")

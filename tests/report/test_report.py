@@ -17,7 +17,7 @@ from quantviz.model_table import COLUMNS, METRICS, model_table
 from quantviz_report import report
 from quantviz_report.cli import TerminalProgress, main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "assets" / "minilm-l6-sample.safetensors"
 WORST = "encoder.layer.0.intermediate.dense.weight"  # looked at: 2.9 dB at 4 bits per tensor
 

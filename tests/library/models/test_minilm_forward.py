@@ -17,7 +17,7 @@ import pytest
 
 from quantviz.models.transformer.bert import erf, gelu
 from tests.conftest import require_module
-from tests.models.conftest import minilm_folder
+from tests.library.models.conftest import minilm_folder
 
 torch = require_module("torch", "the forward pass is checked against PyTorch")
 F = torch.nn.functional

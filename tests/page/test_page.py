@@ -6,6 +6,8 @@ were checked against an independent float64 computation once and are literals he
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
@@ -255,8 +257,19 @@ def test_view_options_go_into_the_link(small_app):
 @pytest.mark.parametrize("strategy", [s.name for s in qv.strategies() if s.name != "manual"])
 @pytest.mark.parametrize("granularity", ["tensor", "channel"])
 def test_every_strategy_at_every_granularity_opens(open_app, strategy, granularity):
+    """Every card is drawn with a number (no NaN, no empty card), and a strategy that works
+    per tensor only says that min-max was used per channel."""
     at = open_app(dist="layer", n="1000", strategy=strategy, granularity=granularity, bits="3")
-    assert "nan" not in " ".join(shown(at).values()).lower()
+    cards = shown(at)
+    assert list(cards) == ["Step size", "Zero point", "SQNR", "MSE", "Max error", "Clipped",
+                           "Levels used", "Bits/weight"]  # fmt: skip
+    number = re.compile(r"−?\d[\d.,]*(×10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)?")
+    for label, value in cards.items():
+        assert number.search(value) and "nan" not in value.lower(), (label, value)
+    assert float(cards["SQNR"].removesuffix(" dB")) > 0
+    assert cards["Levels used"].endswith(" of 8")  # 3 bits
+    per_tensor_only = strategy == "entropy" and granularity == "channel"
+    assert per_tensor_only == any("works per tensor only" in i.value for i in at.info)
 
 
 def test_take_home_shows_the_numbers_in_numpy_and_pytorch(open_app):

@@ -29,10 +29,6 @@ def sqnr(at: AppTest) -> str:
     return next(m.value for m in at.metric if m.label == "SQNR")
 
 
-def expected_sqnr(x: np.ndarray, **quant) -> str:
-    return f"{qv.quantize(x, **{'bits': 4, **quant}).metrics['sqnr_db']:.1f} dB"
-
-
 def rerun(at: AppTest) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -60,7 +56,7 @@ def test_an_uploaded_npy_is_shown(small_app):
     x = np.random.default_rng(3).normal(size=(24, 40)).astype(np.float32)
     upload(at, "w.npy", fx.npy_bytes(x))
     assert at.radio(key="source").value == "file"
-    assert sqnr(at) == expected_sqnr(x)
+    assert sqnr(at) == "17.8 dB"  # 4-bit min-max of those 960 normal values
     assert at.main.markdown[0].value == (  # the tensor picker above it names the tensor
         "**w\\.npy**: 960 values as a 24 × 40 matrix, quantized to **4 bits**, "
         "asymmetric (zero point), min-max range, per tensor."
@@ -80,13 +76,13 @@ def test_a_safetensors_opens_its_largest_matrix_and_lists_its_weights(small_app)
     assert picker.value == "layer2.weight"  # 64 × 48: the largest float matrix
     assert picker.options == ["layer1.bias · 48", "layer1.weight · 48 × 32",
                               "layer2.weight · 64 × 48"]  # fmt: skip
-    assert sqnr(at) == expected_sqnr(m["layer2.weight"])
+    assert sqnr(at) == "15.0 dB"
     picker.select("layer1.weight")
     rerun(at)
-    assert sqnr(at) == expected_sqnr(m["layer1.weight"])
+    assert sqnr(at) == "18.3 dB"
     at.selectbox(key="granularity").set_value("channel")
     rerun(at)
-    assert sqnr(at) == expected_sqnr(m["layer1.weight"], granularity="channel", axis=0)
+    assert sqnr(at) == "21.9 dB"  # per channel: 3.6 dB above per tensor
 
 
 BAD_FILES = {
@@ -138,9 +134,8 @@ def test_the_shipped_sample_opens_without_an_upload(small_app):
     at = small_app
     at.radio(key="source").set_value("sample")
     rerun(at)
-    weights = load_weights(SAMPLE)
     assert at.selectbox(key="tensor").value == SAMPLE_DEFAULT
-    assert sqnr(at) == expected_sqnr(weights[SAMPLE_DEFAULT])
+    assert sqnr(at) == "2.9 dB"  # 4-bit min-max of the FFN weight: a few outliers
     assert at.query_params["source"] == "sample"
     assert at.query_params["tensor"] == SAMPLE_DEFAULT
     assert "dist" not in at.query_params
@@ -153,7 +148,7 @@ def test_a_link_opens_a_sample_tensor_or_says_it_has_none(open_app):
     name = "encoder.layer.5.attention.output.dense.weight"
     at = open_app(source="sample", tensor=name, bits="3", granularity="channel")
     assert at.selectbox(key="tensor").value == name
-    assert sqnr(at) == expected_sqnr(load_weights(SAMPLE)[name], bits=3, granularity="channel")
+    assert sqnr(at) == "11.6 dB"
     assert not at.warning
     at = open_app(source="sample", tensor="no.such.weight")
     assert at.selectbox(key="tensor").value == SAMPLE_DEFAULT
@@ -191,8 +186,7 @@ def test_nan_and_inf_are_left_out_with_a_warning(small_app):
         "3 NaN or infinite values of this tensor are left out; the other values are shown flat "
         "(1-D), so only per-tensor quantization applies."
     ]
-    values, _ = qv.finite_values(x)
-    assert sqnr(at) == expected_sqnr(values)
+    assert sqnr(at) == "20.2 dB"  # the 253 finite values, 4-bit min-max
     assert "nan" not in " ".join(m.value for m in at.metric).lower()
 
 
