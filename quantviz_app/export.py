@@ -15,15 +15,18 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from quantviz.granularity import layout
 from quantviz.number_formats import FormatResult
 from quantviz.pipeline import QuantResult
 from quantviz.quantizer import dequantize
+
+if TYPE_CHECKING:  # pragma: no cover: the page imports this module, matplotlib only on a click
+    from matplotlib.figure import Figure
 
 PNG_DPI = 200  # downloads: sharp on slides and paper
 

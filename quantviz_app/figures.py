@@ -3,7 +3,8 @@
 Each figure is drawn from the very datasets the browser chart shows
 (:mod:`quantviz_app.charts`), so a download is the picture on screen. Pure
 functions on :class:`matplotlib.figure.Figure` (no pyplot: nothing global, nothing
-shared between sessions); 15–17 pt type for a projector; the same colours.
+shared between sessions); 15–17 pt type for a projector; the same colours. matplotlib is
+imported when the first figure is drawn, not with the page (0.5–2 s no page waits for).
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from matplotlib import font_manager, rc_context
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 from quantviz_app import charts
 from quantviz_app.i18n import EN, Tr
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 FONT = 17
 TICK_FONT = 15
@@ -38,6 +40,8 @@ def font_family() -> tuple[str, ...]:
     matplotlib does not scan font collections (``.ttc``), where Debian keeps its CJK
     fonts, so they are registered here, once per process.
     """
+    from matplotlib import font_manager
+
     for folder in FONT_DIRS:
         for path in folder.rglob("*") if folder.is_dir() else ():
             if path.suffix in (".ttc", ".ttf", ".otf") and (
@@ -53,10 +57,19 @@ def with_fonts(build: Callable[..., Figure]) -> Callable[..., Figure]:
 
     @functools.wraps(build)
     def wrapper(*args: object, **kwargs: object) -> Figure:
+        from matplotlib import rc_context
+
         with rc_context({"font.family": list(font_family())}):
             return build(*args, **kwargs)
 
     return wrapper
+
+
+def new_figure(height: float, width: float = WIDTH) -> Figure:
+    """An empty figure ``width`` × ``height`` inches at :data:`DPI`, its layout constrained."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
 
 
 def count_label(value: float, _pos: object = None) -> str:
@@ -68,6 +81,8 @@ def count_label(value: float, _pos: object = None) -> str:
 
 
 def style_axes(ax: Axes, *, log: bool = False, counts: bool = True) -> None:
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
+
     ax.tick_params(labelsize=TICK_FONT)
     ax.grid(True, axis="y", color="#E6E6E6", linewidth=0.8)
     ax.set_axisbelow(True)
@@ -111,7 +126,7 @@ def histogram_figure(sets: Mapping[str, pd.DataFrame], *, log: bool = False, t: 
     """Original over quantized, as on the page (:func:`charts.histogram_spec`); ``t``: the
     language of the axes (the titles come with ``sets``), as for every figure here."""
     words = charts.words(t)
-    fig = Figure(figsize=(WIDTH, 6.4), dpi=DPI, layout="constrained")
+    fig = new_figure(6.4)
     top, bottom = fig.subplots(2, 1, sharex=True)
     base = 0.8 if log else 0.0
     clip_and_grid(bottom, sets)

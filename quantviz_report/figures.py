@@ -54,7 +54,7 @@ def sqnr_figure(table: pd.DataFrame, *, title: str) -> Figure:
         rows = rows.nsmallest(MAX_BARS, "sqnr_db", keep="first")
     worst = set(rows.nsmallest(5, "sqnr_db", keep="first")["tensor"])
     height = max(2.6, 0.26 * len(rows) + 1.4)
-    fig = Figure(figsize=(WIDTH + 3, height), dpi=figures.DPI, layout="constrained")
+    fig = figures.new_figure(height, WIDTH + 3)
     ax = fig.subplots()
     y = np.arange(len(rows))
     colours = [charts.QUANTIZED if name in worst else charts.ORIGINAL for name in rows["tensor"]]

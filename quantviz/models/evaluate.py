@@ -458,6 +458,26 @@ class _Session:
             return self.float_test[-1]
         return run(self.model.layers, plans, self.float_test[start], start=start)
 
+    def trace(
+        self,
+        layer_settings: list[dict | None],
+        start: int = 0,
+        before: list[np.ndarray] | None = None,
+    ) -> list[np.ndarray]:
+        """Every layer's test input, then the logits: ``[input of layer 0, …, logits]``.
+
+        With ``start`` and ``before``, the trace of settings equal to these up to layer
+        ``start`` (excluded), the layers before ``start`` are not run again: their inputs
+        are ``before``'s (the same arrays a full run computes, so the same logits).
+        """
+        out = list(before[:start]) if start else []
+        x = before[start] if start else self.float_test[0]
+        plans = [None] * start + [
+            self.plan(j, layer_settings[j]) for j in range(start, len(layer_settings))
+        ]
+        run(self.model.layers, plans, x, start=start, trace=out)
+        return out
+
     def accuracy(self, layer_settings: list[dict | None], only: int | None = None) -> float:
         pred = self.logits(layer_settings, only).argmax(axis=1)
         return float(np.mean(pred == self.model.y_test))

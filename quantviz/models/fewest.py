@@ -13,7 +13,9 @@ the one that saves the most stored bits per accuracy point lost
 a free saving is compared by size). It stops when no layer can go one bit lower.
 Every trial is one :func:`quantviz.evaluate` of the test set (weights quantized with
 the given settings; activations and pruning too if asked), so a round costs one
-evaluation per layer.
+evaluation per layer; each layer's quantized weights are computed once per bit width,
+and a trial that lowers layer ``k`` runs the test set from layer ``k`` on, taking the
+inputs of the layers before it from the current answer's run (they are the same).
 
 Note that the accuracy is measured on the test set itself: the answer meets the target
 there by construction. A careful engineer would search on a separate validation split
@@ -24,6 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from quantviz.errors import InputError
 from quantviz.models.evaluate import Evaluation, _session, evaluate
@@ -130,12 +134,17 @@ def fewest_bits_steps(
     target = float((session.float_test[-1].argmax(1) == session.model.y_test).mean()) - max_drop
     one_example = 1.0 / len(session.model.y_test)
 
-    def measure(bits: dict[str, int]) -> tuple[float, float]:
+    def measure(
+        bits: dict[str, int], start: int = 0, before: list[np.ndarray] | None = None
+    ) -> tuple[float, float, list[np.ndarray]]:
+        """Accuracy, size and the run's trace; the layers before ``start`` as in ``before``."""
         layer_settings = [{**base[i], "bits": bits[n]} for i, n in enumerate(names)]
-        return session.accuracy(layer_settings), session.size_bits(layer_settings)
+        trace = session.trace(layer_settings, start, before)
+        accuracy = float(np.mean(trace[-1].argmax(axis=1) == session.model.y_test))
+        return accuracy, session.size_bits(layer_settings), trace
 
     current = dict.fromkeys(names, max_bits)
-    acc, size = measure(current)
+    acc, size, trace = measure(current)
     step = 0
     yield SearchStep(
         0, 0, None, dict(current), acc, size / n_params, acc >= target - TOLERANCE, True
@@ -146,21 +155,21 @@ def fewest_bits_steps(
     while True:
         rnd += 1
         best = None
-        for name in names:
+        for k, name in enumerate(names):
             if current[name] <= min_bits:
                 continue
             trial = {**current, name: current[name] - 1}
-            t_acc, t_size = measure(trial)
+            t_acc, t_size, t_trace = measure(trial, k, trace)
             ok = t_acc >= target - TOLERANCE
             step += 1
             yield SearchStep(step, rnd, name, trial, t_acc, t_size / n_params, ok, False)
             if ok:
                 score = (size - t_size) / (max(acc - t_acc, 0.0) + one_example)
                 if best is None or score > best[0]:
-                    best = (score, name, trial, t_acc, t_size)
+                    best = (score, name, trial, t_acc, t_size, t_trace)
         if best is None:
             return
-        _, name, current, acc, size = best
+        _, name, current, acc, size, trace = best
         step += 1
         yield SearchStep(step, rnd, name, dict(current), acc, size / n_params, True, True)
 

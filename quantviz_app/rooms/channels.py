@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
-from matplotlib.figure import Figure
 
 import quantviz as qv
 from quantviz.channels import ChannelStats, channel_stats
@@ -25,7 +25,7 @@ from quantviz_app.charts import (
     words,
 )
 from quantviz_app.data import Data
-from quantviz_app.figures import DPI, WIDTH, panel_title, style_axes, with_fonts
+from quantviz_app.figures import panel_title, style_axes, with_fonts
 from quantviz_app.format import num
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.move import Move
@@ -33,6 +33,9 @@ from quantviz_app.schema import Settings, option_label, quantize_kwargs
 
 MAX_DRAWN = 1024  # more channels than this are drawn in groups
 MAX_VALUES = 2**24  # larger tensors get a sentence: two results of 16.8 M values take ~270 MB
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
 
 def variants(s: Settings, shape: tuple[int, ...], t: Tr = EN) -> tuple[dict[str, dict], list[str]]:
@@ -244,7 +247,7 @@ def channel_spec(*, height: int = 150, t: Tr = EN) -> dict:
 @with_fonts
 def channel_figure(sets: Mapping[str, pd.DataFrame], t: Tr = EN) -> Figure:
     """Top: each channel's range and the per-tensor range. Bottom: each channel's MSE."""
-    fig = Figure(figsize=(WIDTH, 5.6), dpi=DPI, layout="constrained")
+    fig = figures.new_figure(5.6)
     top, bottom = fig.subplots(2, 1, sharex=True)
     r = sets["ranges"]
     top.vlines(r["channel"], r["low"], r["high"], color=ORIGINAL,

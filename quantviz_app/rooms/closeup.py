@@ -8,11 +8,11 @@ the level between them. Per tensor only (per channel there is no single grid).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import streamlit as st
-from matplotlib.figure import Figure
 
 import quantviz as qv
 from quantviz import counts
@@ -30,7 +30,7 @@ from quantviz_app.charts import (
     x_encoding,
 )
 from quantviz_app.data import Data
-from quantviz_app.figures import DPI, WIDTH, bars, panel_title, style_axes, with_fonts
+from quantviz_app.figures import bars, panel_title, style_axes, with_fonts
 from quantviz_app.format import num
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.move import Move
@@ -38,6 +38,9 @@ from quantviz_app.schema import format_name
 
 STEPS = 9  # levels in the window, the busiest in the middle
 ALL_LEVELS = 16  # a format with this few levels is shown whole
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
 
 def datasets(data: Data, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd.DataFrame]:
@@ -212,7 +215,7 @@ def closeup_spec(*, height: int = 150, t: Tr = EN) -> dict:
 @with_fonts
 def closeup_figure(sets: Mapping[str, pd.DataFrame], t: Tr = EN) -> Figure:
     """The close-up: original on fine bins (left axis), each level's values (right axis)."""
-    fig = Figure(figsize=(WIDTH, 3.6), dpi=DPI, layout="constrained")
+    fig = figures.new_figure(3.6)
     ax = fig.subplots()
     for x in sets["edges"]["x"]:
         ax.axvline(x, color=LEVEL, linestyle=":", linewidth=1)

@@ -7,11 +7,11 @@ staircase; a block format's own levels per block: a band around the diagonal).""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import streamlit as st
-from matplotlib.figure import Figure
 
 import quantviz as qv
 from quantviz import counts
@@ -32,8 +32,6 @@ from quantviz_app.charts import (
 )
 from quantviz_app.data import Data
 from quantviz_app.figures import (
-    DPI,
-    WIDTH,
     bars,
     panel_title,
     style_axes,
@@ -44,6 +42,9 @@ from quantviz_app.i18n import EN, Tr
 from quantviz_app.move import Move
 from quantviz_app.schema import format_name
 from quantviz_app.views.histograms import axis_ends
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
 
 def staircase_datasets(data: Data, r: qv.QuantResult, t: Tr = EN) -> dict[str, pd.DataFrame]:
@@ -377,7 +378,7 @@ def staircase_figure(
     t: Tr = EN,
 ) -> Figure:
     """Left: the staircase over the identity. Right: the error, rounding against clipping."""
-    fig = Figure(figsize=(WIDTH, 4.2), dpi=DPI, layout="constrained")
+    fig = figures.new_figure(4.2)
     left, right = fig.subplots(1, 2)
     ident = stairs["identity"]
     left.plot(ident["x"], ident["y"], color=LEVEL, linestyle=":", linewidth=2,

@@ -7,9 +7,9 @@ Nothing here is drawn or written until its button is clicked.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import streamlit as st
-from matplotlib.figure import Figure
 
 from quantviz.number_formats import FormatResult
 from quantviz_app import export, figures, snippets
@@ -24,6 +24,9 @@ from quantviz_app.schema import (
     to_link,
 )
 from quantviz_app.views import histograms
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
 
 def source_of(s: Settings, data: Data) -> dict:

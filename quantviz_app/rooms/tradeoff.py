@@ -10,11 +10,10 @@ sample. The numbers at the top of the page always use every value.
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
-from matplotlib.figure import Figure
 
 import quantviz as qv
 from quantviz.fit import fit_settings
@@ -33,7 +32,7 @@ from quantviz_app.charts import (
     words,
 )
 from quantviz_app.data import Data
-from quantviz_app.figures import DPI, WIDTH, style_axes, with_fonts
+from quantviz_app.figures import style_axes, with_fonts
 from quantviz_app.format import db
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.move import Move
@@ -43,6 +42,9 @@ from quantviz_app.widgets import control
 
 BITS = range(1, 17)
 REFERENCE = "uniform data, 20·log10(2^b − 1)"
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
 
 def label(strategy: str, t: Tr = EN) -> str:
@@ -344,7 +346,7 @@ def tradeoff_figure(
 ) -> Figure:
     """MSE and SQNR against bits: a line per strategy, the reference, the current star.
     ``styles``: each series' place in the palettes, as on the page (default: their order)."""
-    fig = Figure(figsize=(WIDTH, 4.4), dpi=DPI, layout="constrained")
+    fig = figures.new_figure(4.4)
     ax_mse, ax_sqnr = fig.subplots(1, 2, sharex=True)
     curves = sets["curves"]
     places = list(styles) if styles is not None else list(range(len(series)))

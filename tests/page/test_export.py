@@ -79,3 +79,31 @@ def test_a_number_format_s_metrics_and_npz():
     q = qv.quantize(np.linspace(-1, 1, 32, dtype=np.float32), format="q4_1")
     with np.load(io.BytesIO(export.format_npz(q)), allow_pickle=False) as z:
         assert z["offsets"].shape == (1,) and int(z["block_size"]) == 32
+
+
+FIRST_PAGE = """
+import sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file(sys.argv[1], default_timeout=120)
+at.query_params["room"] = sys.argv[2]
+at.run()
+assert not at.exception, [e.value for e in at.exception]
+print("matplotlib" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("room", ["Trade-off", "Take home"])
+def test_no_page_imports_matplotlib_before_a_picture_is_downloaded(room):
+    """Issue 16, item 13: matplotlib (0.5–2 s to import on the class machine) draws only
+    the downloads, which are built when clicked; the first page, and the Take home room
+    that offers them, do without it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    app = Path(__file__).resolve().parents[2] / "app.py"
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_PAGE, str(app), room],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    assert out.stdout.strip().splitlines()[-1] == "False"

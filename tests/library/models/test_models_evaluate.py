@@ -234,6 +234,44 @@ def test_fewest_bits_steps_is_a_generator_of_the_same_search(model):
     assert all(3 <= b <= 4 for s in steps for b in s.bits.values())
 
 
+def test_a_search_trial_runs_only_the_layers_from_the_one_it_lowers(model, monkeypatch):
+    """Issue 16, item 13 (the search took 6.9 s in the page): a trial that lowers layer k
+    takes the inputs of the layers before k from the current answer's run; only the
+    start runs every layer, and an accepted step runs none (it was a trial already)."""
+    from quantviz.models import forward
+
+    qv.evaluate(model, bits=8, layer_accuracy=False)  # the float activations, once
+    applied: list[str] = []
+    real = forward.apply_layer
+
+    def counted(layer, *args):
+        applied.append(layer.name)
+        return real(layer, *args)
+
+    monkeypatch.setattr(forward, "apply_layer", counted)
+    ran = []
+    for step in qv.fewest_bits_steps(model, max_drop=0.05, min_bits=3, max_bits=4):
+        ran.append((step.layer, step.accepted, list(applied)))
+        applied.clear()
+    assert ran[0] == (None, True, ["conv1", "conv2", "fc1", "fc2"])
+    from_layer = {"conv1": ["conv1", "conv2", "fc1", "fc2"], "conv2": ["conv2", "fc1", "fc2"],
+                  "fc1": ["fc1", "fc2"], "fc2": ["fc2"]}  # fmt: skip
+    trials = [(layer, layers) for layer, accepted, layers in ran[1:] if not accepted]
+    assert trials and all(layers == from_layer[layer] for layer, layers in trials)
+    assert all(layers == [] for _, accepted, layers in ran[1:] if accepted)
+
+
+def test_every_search_trial_is_the_evaluation_of_its_bits(model):
+    """The shortcut changes no number: each trial's accuracy and size are those of
+    ``qv.evaluate`` at its bits, computed from the first layer."""
+    settings = {"activations": {"bits": 6, "mode": "static"}, "prune": 0.3}
+    steps = list(qv.fewest_bits_steps(model, max_drop=0.05, min_bits=3, max_bits=5, **settings))
+    assert sum(not s.accepted for s in steps) >= 6
+    for s in steps:
+        again = qv.evaluate(model, per_layer=s.bits, layer_accuracy=False, **settings)
+        assert (s.accuracy, s.bits_per_weight) == (again.accuracy, again.bits_per_weight)
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
