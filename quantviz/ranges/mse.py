@@ -19,6 +19,7 @@ never worse than min-max on the real values.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -95,11 +96,64 @@ def exact_sse(
     return blockwise(fn, rows, lo2, hi2, None)[:, 0]
 
 
-def _sawtooth_integral(t: np.ndarray) -> np.ndarray:
-    """Antiderivative of ``(t − round(t))²``: each whole step adds 1/12."""
-    n = np.floor(t + 0.5)
-    r = t - n
-    return n / 12.0 + (r**3 + 0.125) / 3.0
+@dataclass(frozen=True)
+class SpreadHistogram:
+    """A histogram whose values are taken as spread evenly over each bin, ready to be scored.
+
+    The expected squared error of such values on a grid is ``Σ_bins d · ∫_bin e(x)² dx``
+    (``d`` = count / bin width, the density; ``e(x) = x − Q(x)``). With ``E`` an
+    antiderivative of ``e²``, a bin adds ``d · (E(right) − E(left))``, so the whole sum is
+    ``Σ_p w_p · E(x_p)`` over the bin edges ``x_p``, each weighing the step ``w_p`` of the
+    density across it (summation by parts). Inside a run of equal bins (an empty tail)
+    ``w_p = 0``: only the edges where the density changes are kept.
+
+    ``points`` and ``weights`` are (S, P): S histograms (rows), P edges each (padded
+    with zero weights).
+    """
+
+    points: np.ndarray
+    weights: np.ndarray
+
+    @classmethod
+    def of_counts(cls, counts: np.ndarray, low: float, width: float) -> SpreadHistogram:
+        """One histogram of equal bins: ``counts`` (B,) from ``low``, each ``width`` wide."""
+        density = np.asarray(counts, dtype=np.float64) / width
+        weights = -np.diff(density, prepend=0.0, append=0.0)  # d_{j-1} − d_j at edge j
+        keep = weights != 0.0
+        points = low + width * np.arange(density.size + 1, dtype=np.float64)
+        return cls(points[keep][None, :], weights[keep][None, :])
+
+    @classmethod
+    def of_bins(cls, hist: np.ndarray, edges: np.ndarray, width: np.ndarray) -> SpreadHistogram:
+        """Any bins: ``hist`` (S, B) counts, ``edges`` (S, B) left edges, ``width`` (S,)."""
+        w = np.asarray(width, dtype=np.float64)[:, None]
+        density = np.asarray(hist, dtype=np.float64) / w
+        left = np.asarray(edges, dtype=np.float64)
+        return cls(
+            np.concatenate([left, left + w], axis=1), np.concatenate([-density, density], axis=1)
+        )
+
+    def sse(self, grid_low: np.ndarray, step: np.ndarray, levels: int) -> np.ndarray:
+        """(S, K) expected sum of squared errors on K grids per row (``grid_low``, ``step``:
+        (S, K) lowest level and step; ``levels``: ``qmax − qmin + 1``).
+
+        In steps from the lowest level, ``t = (x − grid_low) / step``, the error is
+        ``t − n`` with ``n`` the level ``x`` is rounded (or clamped) to: ``n =
+        floor(clip(t, 0, levels − 1) + ½)``. Its squared integral from 0 is
+        ``E(t) = (t − n)³/3 + n/12`` (each whole step adds 1/12; beyond the grid the
+        clipping error grows as a cube), times ``step³``.
+        """
+        t = self.points[:, None, :] - grid_low[..., None]  # (S, K, P)
+        t /= step[..., None]
+        n = np.clip(t, 0.0, levels - 1.0)
+        n += 0.5
+        np.floor(n, out=n)
+        t -= n  # the error, in steps
+        cube = t * t
+        cube *= t
+        w = self.weights
+        sums = np.einsum("skp,sp->sk", cube, w) / 3.0 + np.einsum("skp,sp->sk", n, w) / 12.0
+        return step**3 * sums
 
 
 def expected_sse(
@@ -115,8 +169,8 @@ def expected_sse(
     Each bin's values are taken as spread evenly over the bin, and the squared
     error ``(x − Q(x))²`` is integrated over it in closed form: below the lowest
     level it is ``(x − grid_low)²`` (clipping), above the highest
-    ``(x − grid_high)²``, in between the rounding sawtooth of height ``step/2``.
-    This is the same model PyTorch's ``HistogramObserver`` uses.
+    ``(x − grid_high)²``, in between the rounding sawtooth of height ``step/2``
+    (:class:`SpreadHistogram`). This is the same model PyTorch's ``HistogramObserver`` uses.
 
     Parameters
     ----------
@@ -129,22 +183,7 @@ def expected_sse(
     -------
     (S, K) expected sum of squared errors.
     """
-    a = edges[:, None, :]  # (S, 1, B)
-    b = a + width[:, None, None]
-    g0, s = grid_low[..., None], step[..., None]  # (S, K, 1)
-    g1 = g0 + (levels - 1) * s
-
-    def below(v: np.ndarray) -> np.ndarray:
-        return np.minimum(v, g0) - g0
-
-    def above(v: np.ndarray) -> np.ndarray:
-        return np.maximum(v, g1) - g1
-
-    clip = (below(b) ** 3 - below(a) ** 3 + above(b) ** 3 - above(a) ** 3) / 3.0
-    u, v = np.clip(a, g0, g1), np.clip(b, g0, g1)
-    rnd = s**3 * (_sawtooth_integral((v - g0) / s) - _sawtooth_integral((u - g0) / s))
-    density = (hist / width[:, None])[:, None, :]
-    return ((clip + rnd) * density).sum(axis=2)
+    return SpreadHistogram.of_bins(hist, edges, width).sse(grid_low, step, levels)
 
 
 def _histogram_search(
@@ -161,20 +200,14 @@ def _histogram_search(
     lo, hi = mn_neg.copy(), mx_pos.copy()
     for i in range(rows.shape[0]):
         counts, width = histogram(rows[i], float(mn[i]), float(mx[i]), HIST_BINS, pool)
-        keep = counts > 0  # empty bins add nothing: leave them out
-        hist = counts[keep][None, :]
-        edges = (float(mn[i]) + width * np.arange(HIST_BINS))[keep][None, :]
-        widths = np.array([width])
+        spread = SpreadHistogram.of_counts(counts, float(mn[i]), width)
 
         def score(
-            c_lo: np.ndarray, c_hi: np.ndarray, hist: np.ndarray = hist, edges: np.ndarray = edges,
-            widths: np.ndarray = widths,
-        ) -> np.ndarray:  # fmt: skip
+            c_lo: np.ndarray, c_hi: np.ndarray, spread: SpreadHistogram = spread
+        ) -> np.ndarray:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 qp, fits = grid.params(c_lo, c_hi)
-                sse = expected_sse(
-                    hist, edges, widths, qp.grid_low_exact, qp.scale.astype(np.float64), levels
-                )
+                sse = spread.sse(qp.grid_low_exact, qp.scale.astype(np.float64), levels)
             return np.where(fits & np.isfinite(sse), sse, np.inf)
 
         found = search_rows(score, mn_neg[i : i + 1], mx_pos[i : i + 1], grid, HIST_EFFORT)
