@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,7 +30,12 @@ Rows = np.ndarray
 Range = tuple[np.ndarray, np.ndarray]
 
 BLOCK_VALUES = 1 << 17  # values scored together: 512 KB of float32, stays in the L2 cache
-WORKERS = min(4, os.cpu_count() or 1)
+WORKERS = 1
+"""Threads that score blocks at once (numpy frees the GIL). One: on this project's 2-core
+machine two threads were slower *and* used 40–70 % more CPU (a 30522 × 384 embedding per
+group of 128 at 4 bits: 0.35 s on one thread, 0.43 s on two; 10M values per tensor: 62–67 ms
+against 69–74 ms), as the pipeline found too (:data:`quantviz.pipeline.WORKERS`). Raise it
+where more cores are free."""
 _GOLDEN = (3.0 - math.sqrt(5.0)) / 2.0  # 0.382: the golden-section step
 _LN2 = math.log(2.0)
 _COARSE_MAX = 14  # the coarse descent tries amax · 2^-k for k ≤ 14 (down to 6e-5 · amax)
@@ -166,9 +170,9 @@ def exact_block_sse(block: Rows, lo: np.ndarray, hi: np.ndarray, grid: Grid) -> 
         zp = qp.zero_point.astype(F32)[:, None]
         q = np.multiply(block, F32(1.0) / scale, dtype=F32)
         np.rint(q, out=q)
-        q += zp
-        np.clip(q, grid.qmin, grid.qmax, out=q)
-        q -= zp
+        # clamp(code, qmin, qmax) − zp in one go: codes and zero points are whole
+        # numbers, exact in float32, so this equals the quantizer's (code − zp)
+        np.clip(q, grid.qmin - zp, grid.qmax - zp, out=q)
         q *= scale
     err = q.astype(np.float64)
     err -= block  # float64 minus float32: exact
@@ -259,32 +263,41 @@ def _scan(cost: Callable, best: _Best, width: float, points: int) -> None:
         best.offer(u, cost(u))
 
 
-def _coarse(cost: Callable, n_rows: int) -> _Best:
-    """The best of the log shrink factors ``u = −k·ln 2``, k = 0, 1, 2, … (range times 2^-k).
+def ladder(first: float = _LN2) -> np.ndarray:
+    """The coarse log shrink factors, from 0 down: ``−first`` doubling up to ``−ln 2``, then
+    ``−k·ln 2`` (range times 2^-k) up to k = 14. With ``first = ln 2``: 0, −ln 2, −2 ln 2, …"""
+    fine = first * 2.0 ** np.arange(max(0, math.ceil(math.log2(_LN2 / first) - 1e-9)))
+    return -np.concatenate([[0.0], fine, _LN2 * np.arange(1.0, _COARSE_MAX + 1)])
+
+
+def _coarse(cost: Callable, n_rows: int, steps: np.ndarray) -> _Best:
+    """The best of the log shrink factors ``steps`` (a :func:`ladder`), tried in order.
 
     Stops when, in every row, the last two steps were both worse than the best,
-    or when k reaches 14.
+    or at the ladder's end.
     """
-    first = -_LN2 * np.arange(3.0)
-    sse = cost(np.broadcast_to(first, (n_rows, 3)))
+    sse = cost(np.broadcast_to(steps[:3], (n_rows, 3)))
     best = _Best(np.zeros(n_rows), sse[:, 0])
     misses = np.zeros(n_rows, dtype=int)
     for k in (1, 2):
-        improved = best.offer(np.full(n_rows, first[k]), sse[:, k])
+        improved = best.offer(np.full(n_rows, steps[k]), sse[:, k])
         misses = np.where(improved, 0, misses + 1)
     k = 2
-    while k < _COARSE_MAX and np.any(misses < 2):
+    while k + 1 < len(steps) and np.any(misses < 2):
         k += 1
-        u = np.full(n_rows, -_LN2 * k)
+        u = np.full(n_rows, steps[k])
         improved = best.offer(u, cost(u[:, None])[:, 0])
         misses = np.where(improved, 0, misses + 1)
     return best
 
 
-def _shrink_search(cost: Callable, best: _Best, iters: int) -> _Best:
-    """Refine a coarse best log shrink factor by golden-section search within a factor 2
-    either side (never above 0: the range never grows beyond the data)."""
-    _golden(cost, best.u - _LN2, np.minimum(best.u + _LN2, 0.0), best, iters)
+def _shrink_search(cost: Callable, best: _Best, iters: int, steps: np.ndarray) -> _Best:
+    """Refine a coarse best log shrink factor (a step of the ladder ``steps``) by
+    golden-section search between its two neighbours on the ladder (never above 0: the
+    range never grows beyond the data)."""
+    at = np.searchsorted(-steps, -best.u)  # where each row's best sits on the ladder
+    low = np.where(at + 1 < len(steps), steps[np.minimum(at + 1, len(steps) - 1)], best.u - _LN2)
+    _golden(cost, low, steps[np.maximum(at - 1, 0)], best, iters)
     return best
 
 
@@ -314,25 +327,25 @@ class Effort:
     shift_iters: int = 5
     shift_steps: tuple[float, ...] = (0.6, 0.8, 1.0, 1.25, 1.6)
     cut_start: bool = True
+    first: float | None = None
+    shift_codes: tuple[int, ...] = (-1, 0, 1)
 
 
 _SHIFT_MAX_STEPS = 15  # zero-point shifts are tried for grids of up to 16 levels (4 bits)
 _ROWS_EFFORT = Effort(  # many rows: per channel, per group
-    iters=8,
-    rounds=((_LN2, 5), (0.2, 3)),
-    start_iters=8,
-    scans=((0.012, 9), (0.004, 9)),
-    cut_start=False,
+    iters=4, rounds=(), start_iters=4, scans=((0.01, 5),), cut_start=False, first=4
 )
 _ROWS_FEW_LEVELS_EFFORT = Effort(  # the same at ≤ 4 bits, where zero-point shifts take over
-    iters=8, rounds=(), start_iters=6, shift_iters=3, cut_start=False
-)
+    iters=5, rounds=(), start_iters=3, shift_iters=2, shift_steps=(0.7, 1.0, 1.4),
+    cut_start=False, first=4,
+)  # fmt: skip
 _SHORT_EFFORT = Effort(  # rows under 256 values (small groups): noisy, so less to gain
-    iters=6, rounds=((_LN2, 4),), start_iters=5, cut_start=False
+    iters=3, rounds=(), start_iters=3, cut_start=False, first=4
 )
 _SHORT_FEW_LEVELS_EFFORT = Effort(
-    iters=6, rounds=(), start_iters=5, shift_iters=3, shift_steps=(0.7, 1.0, 1.4), cut_start=False
-)
+    iters=4, rounds=(), start_iters=3, shift_iters=2, shift_steps=(0.7, 1.0, 1.4),
+    cut_start=False, first=4,
+)  # fmt: skip
 _SHORT_ROW = 256
 HIST_EFFORT = Effort(  # a histogram: smooth, and cheap to score, so no scans are needed
     iters=12, rounds=((_LN2, 6), (0.2, 4), (0.05, 3)), start_iters=12, shifts=2, shift_iters=5
@@ -364,13 +377,17 @@ def search_rows(
     """
     n = len(mx_pos)
     lo_end, hi_end = mn_neg[:, None], mx_pos[:, None]
+    first = (
+        _LN2 if effort.first is None else _LN2 * min(1.0, effort.first / (grid.qmax - grid.qmin))
+    )
+    steps = ladder(first)
 
     def together(u: np.ndarray) -> np.ndarray:
         f = np.exp(u)
         return score(lo_end * f, hi_end * f)
 
     if grid.symmetric:
-        best = _shrink_search(together, _coarse(together, n), effort.iters)
+        best = _shrink_search(together, _coarse(together, n, steps), effort.iters, steps)
         for width, points in effort.scans:
             _scan(together, best, width, points)
         f = np.exp(best.u)
@@ -384,9 +401,9 @@ def search_rows(
         t = amax * np.exp(u)
         return score(np.maximum(lo_end, -t), np.minimum(hi_end, t))
 
-    by_together = _coarse(together, n)
+    by_together = _coarse(together, n, steps)
     if effort.cut_start:
-        by_cut = _coarse(cut, n)
+        by_cut = _coarse(cut, n, steps)
         use_cut = by_cut.sse < by_together.sse
     else:
         by_cut, use_cut = by_together, np.zeros(n, dtype=bool)
@@ -401,7 +418,7 @@ def search_rows(
     best = _Best(
         np.where(use_cut, by_cut.u, by_together.u), np.minimum(by_cut.sse, by_together.sse)
     )
-    _shrink_search(start, best, effort.start_iters)
+    _shrink_search(start, best, effort.start_iters, steps)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = amax[:, 0] * np.exp(best.u)
         cut_lo = np.where(mn_neg < 0, np.log(np.maximum(mn_neg, -t) / mn_neg), 0.0)
@@ -427,7 +444,15 @@ def search_rows(
     lo, hi = mn_neg * np.exp(u_lo), mx_pos * np.exp(u_hi)
     if grid.qmax - grid.qmin <= _SHIFT_MAX_STEPS:
         lo, hi = _shift_zero_points(
-            score, lo, hi, sse, grid, effort.shifts, effort.shift_iters, effort.shift_steps
+            score,
+            lo,
+            hi,
+            sse,
+            grid,
+            effort.shifts,
+            effort.shift_iters,
+            effort.shift_steps,
+            effort.shift_codes,
         )
     return lo, hi
 
@@ -441,6 +466,7 @@ def _shift_zero_points(
     rounds: int,
     iters: int,
     steps: tuple[float, ...],
+    codes: tuple[int, ...] = (-1, 0, 1),
 ) -> Range:
     """Search the zero point and the step together, around the current grid.
 
@@ -459,11 +485,16 @@ def _shift_zero_points(
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             qp, _ = grid.params(lo, hi)
         step = qp.scale.astype(np.float64)
-        z = qp.zero_point[:, None] + np.array([-1, 0, 1])  # (rows, 3)
+        z = qp.zero_point[:, None] + np.array(codes)  # (rows, shifts)
         valid = (z >= grid.qmin) & (z <= grid.qmax)
         base_lo, base_hi = (grid.qmin - z) * step[:, None], (grid.qmax - z) * step[:, None]
-        tried = score(
-            (base_lo[:, :, None] * f).reshape(n, -1), (base_hi[:, :, None] * f).reshape(n, -1)
+        # the same zero point and step is the current grid: its error is known
+        new = ~((np.array(codes)[:, None] == 0) & (f == 1.0)).ravel()
+        tried = np.empty((n, new.size))
+        tried[:, ~new] = sse[:, None]
+        tried[:, new] = score(
+            (base_lo[:, :, None] * f).reshape(n, -1)[:, new],
+            (base_hi[:, :, None] * f).reshape(n, -1)[:, new],
         )
         tried[~np.repeat(valid, len(f), axis=1)] = np.inf
         pick = np.argmin(tried, axis=1)
@@ -559,16 +590,18 @@ def search_values(rows: Rows, start: Range, grid: Grid, pool: ThreadPoolExecutor
 def exact_sse_pairs(
     rows: Rows, a: Range, b: Range, grid: Grid, pool: ThreadPoolExecutor | None
 ) -> np.ndarray:
-    """(rows, 2): each row's exact SSE on range ``a`` and on range ``b``."""
+    """(rows, 2): each row's exact SSE on range ``a`` and on range ``b``; 0 and 0 for a row
+    whose two ranges are the same (nothing to compare)."""
 
     def both(block: Rows, b_lo: np.ndarray, b_hi: np.ndarray) -> np.ndarray:
-        return np.stack(
-            [
-                exact_block_sse(block, b_lo[:, 0], b_hi[:, 0], grid),
-                exact_block_sse(block, b_lo[:, 1], b_hi[:, 1], grid),
-            ],
-            axis=1,
-        )
+        out = np.zeros(b_lo.shape)
+        differ = (b_lo[:, 0] != b_lo[:, 1]) | (b_hi[:, 0] != b_hi[:, 1])
+        if differ.any():
+            some = slice(None) if differ.all() else differ
+            part, p_lo, p_hi = block[some], b_lo[some], b_hi[some]
+            for k in (0, 1):
+                out[some, k] = exact_block_sse(part, p_lo[:, k], p_hi[:, k], grid)
+        return out
 
     pairs_lo, pairs_hi = np.stack([a[0], b[0]], axis=1), np.stack([a[1], b[1]], axis=1)
     return blockwise(both, rows, pairs_lo, pairs_hi, pool)
