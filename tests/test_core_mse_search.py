@@ -12,6 +12,7 @@ import pytest
 import quantviz as qv
 import quantviz.ranges.mse
 from quantviz import ranges
+from quantviz.ranges import search
 
 F32 = np.float32
 EPS = F32(np.finfo(np.float32).eps)
@@ -136,3 +137,64 @@ def test_every_row_is_at_least_as_good_as_min_max(granularity, bits, symmetric):
     assert np.all(row_sse(r) <= row_sse(m))
     if bits <= 4:  # at 8 bits, min-max is often already the best for 32 values
         assert r.metrics["mse"] < m.metrics["mse"]
+
+
+def _count_scored(monkeypatch) -> dict[str, int]:
+    """Count the values the search scores (candidates × values) and the exact check scores."""
+    counts = {"search": 0, "check": 0}
+    scorer, exact = search.BlockScorer.__call__, search.exact_block_sse
+
+    def scored(self, lo, hi):
+        counts["search"] += lo.shape[1] * self.block.size
+        return scorer(self, lo, hi)
+
+    def checked(block, lo, hi, grid):
+        counts["check"] += block.size
+        return exact(block, lo, hi, grid)
+
+    monkeypatch.setattr(search.BlockScorer, "__call__", scored)
+    monkeypatch.setattr(search, "exact_block_sse", checked)
+    return counts
+
+
+@pytest.mark.parametrize(
+    ("shape", "kw", "bits", "most"),
+    [
+        # candidates per row (each a pass over the row's values), asymmetric; before the
+        # search started a few grid steps in: 37, 31 (4 bits), 22 and 24 (groups of 128)
+        ((64, 384), {"granularity": "channel"}, 8, 12),
+        ((64, 384), {"granularity": "channel"}, 4, 24),
+        ((64, 512), {"granularity": "group", "group_size": 128}, 8, 12),
+        ((64, 512), {"granularity": "group", "group_size": 128}, 4, 22),
+    ],
+)
+def test_the_search_scores_few_candidates_per_row(monkeypatch, shape, kw, bits, most):
+    counts = _count_scored(monkeypatch)
+    w = (np.random.default_rng(3).standard_normal(shape) * 0.05).astype(F32)
+    qv.quantize(w, bits, strategy="mse", **kw)
+    assert counts["search"] <= most * w.size
+
+
+def test_the_exact_check_skips_rows_whose_search_kept_min_max(monkeypatch):
+    # Values on a 255-step lattice: min-max's grid has no error at all, so the search
+    # keeps it in every row, and no row needs the check against it.
+    counts = _count_scored(monkeypatch)
+    codes = np.random.default_rng(4).integers(0, 256, size=(16, 300))
+    codes[:, :2] = [0, 255]  # every row spans the lattice
+    r = qv.quantize((codes * 0.01).astype(F32), 8, strategy="mse", granularity="channel")
+    assert r.metrics["mse"] < 1e-12
+    assert counts["check"] == 0
+
+
+@pytest.mark.parametrize("bits", [2, 4, 8, 16])
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_exact_sse_is_what_quantize_measures(bits, symmetric):
+    x = np.stack([qv.sample(d, n=500, seed=7) for d in ("normal", "lognormal", "outliers")])
+    lo, hi = x.min(axis=1) * 0.6, x.max(axis=1) * 0.8
+    sse = ranges.exact_sse(x, lo, hi, bits, symmetric, False)
+    for i in range(3):
+        r = qv.quantize(x[i], bits, symmetric=symmetric, strategy="manual", low=lo[i], high=hi[i])
+        # the quantizer's own dequantized values: one of them a float32 step off would
+        # move the sum by far more than 1e-12
+        real = np.sum((r.dequantized.astype(np.float64) - x[i]) ** 2)
+        assert sse[i] == pytest.approx(real, rel=1e-12, abs=0)

@@ -16,6 +16,8 @@ from quantviz.ranges import (
     exact_sse,
     expected_sse,
 )
+from quantviz.ranges.mse import SpreadHistogram
+from quantviz.ranges.search import ladder
 
 DATA = Path(__file__).parent / "data"
 
@@ -161,6 +163,35 @@ def test_expected_sse_is_exact_for_evenly_spread_values():
         real = np.sum((x - (g0[0, 0] + codes * s[0, 0])) ** 2)
         model = expected_sse(hist, edges, width, g0, s, m)[0, 0]
         assert model == pytest.approx(real, rel=1e-4)
+
+
+def test_a_histogram_is_scored_at_the_edges_where_its_density_changes():
+    # 3 values spread over [0, 1) and 3 over [4, 5); bins of width 1 from 0. Inside the
+    # empty run [1, 4) the density does not change: edges 2 and 3 weigh nothing.
+    spread = SpreadHistogram.of_counts(np.array([3, 0, 0, 0, 3]), 0.0, 1.0)
+    assert spread.points.tolist() == [[0.0, 1.0, 4.0, 5.0]]
+    assert spread.weights.tolist() == [[-3.0, 3.0, -3.0, 3.0]]
+    # On the grid {0, 1, 2, 3, 4, 5} (step 1): each value's error is uniform on
+    # ±0.5 around its level, mean square 1/12, so 6 values add 6/12.
+    sse = spread.sse(np.array([[0.0]]), np.array([[1.0]]), 6)
+    assert sse[0, 0] == pytest.approx(0.5, rel=1e-12)
+    # On the grid {0, 1} only: [0, 1) as before (3/12); [4, 5) clamped to 1, error
+    # x − 1 from 3 to 4, mean square (4³ − 3³)/3 = 37/3, times 3 values: 37.
+    sse = spread.sse(np.array([[0.0]]), np.array([[1.0]]), 2)
+    assert sse[0, 0] == pytest.approx(0.25 + 37.0, rel=1e-12)
+    # the same bins given one by one (expected_sse's form) score the same
+    by_bins = expected_sse(np.array([[3.0, 3.0]]), np.array([[0.0, 4.0]]), np.array([1.0]),
+                           np.array([[0.0]]), np.array([[1.0]]), 2)  # fmt: skip
+    assert by_bins[0, 0] == pytest.approx(37.25, rel=1e-12)
+
+
+def test_the_coarse_shrink_factors_start_a_few_grid_steps_in():
+    ln2 = np.log(2.0)
+    # the old ladder: the range halved each step, 2^0 … 2^-14
+    assert ladder() == pytest.approx(-ln2 * np.arange(15.0))
+    # starting at a shrink of 0.1: 0.1, 0.2, 0.4 (below ln 2), then whole halvings
+    assert ladder(0.1)[:6] == pytest.approx([0.0, -0.1, -0.2, -0.4, -ln2, -2 * ln2])
+    assert ladder(0.1)[-1] == pytest.approx(-14 * ln2)
 
 
 @pytest.mark.parametrize(
