@@ -198,3 +198,29 @@ def test_exact_sse_is_what_quantize_measures(bits, symmetric):
         # move the sum by far more than 1e-12
         real = np.sum((r.dequantized.astype(np.float64) - x[i]) ** 2)
         assert sse[i] == pytest.approx(real, rel=1e-12, abs=0)
+
+
+def test_the_search_s_own_scores_settle_the_check_at_low_bits(monkeypatch):
+    # At 2 bits the searched range beats min-max by far more than float32 scoring can
+    # blur (search.surely_better): no row is scored again exactly.
+    counts = _count_scored(monkeypatch)
+    w = (np.random.default_rng(5).standard_normal((64, 384)) * 0.05).astype(F32)
+    r = qv.quantize(w, 2, strategy="mse", granularity="channel")
+    m = qv.quantize(w, 2, granularity="channel")
+    assert counts["check"] == 0
+    assert r.metrics["mse"] < 0.9 * m.metrics["mse"]
+
+
+@pytest.mark.parametrize("bits", [12, 16])
+def test_at_high_bits_no_row_trusts_the_float32_scores_over_the_exact_check(bits):
+    # At 12–16 bits float32 scoring blurs the SSE by up to ~0.3 %, more than the search
+    # gains over min-max in some rows: those rows must be decided by the exact errors.
+    w = (np.random.default_rng(6).standard_normal((512, 512)) * 0.05).astype(F32)
+    kw = {"granularity": "group", "group_size": 128}
+    r = qv.quantize(w, bits, strategy="mse", **kw)
+    m = qv.quantize(w, bits, **kw)
+
+    def row_sse(res):
+        return np.sum(((res.dequantized.astype(np.float64) - w) ** 2).reshape(-1, 128), axis=1)
+
+    assert np.all(row_sse(r) <= row_sse(m))

@@ -35,6 +35,7 @@ from quantviz.ranges.search import (
     exact_sse_pairs,
     search_rows,
     search_values,
+    surely_better,
     workers,
 )
 from quantviz.ranges.simple import minmax_range
@@ -69,11 +70,17 @@ def mse_range(rows: Rows, *, bits: int, symmetric: bool, narrow_range: bool) -> 
     with workers(rows) as pool:
         if rows.shape[1] > EXACT_ROW_MAX:
             found = _histogram_search(rows, minmax, start, grid, pool)
+            sure = np.zeros(rows.shape[0], dtype=bool)  # a histogram's error is a model
         else:
-            found = search_values(rows, start, grid, pool)
-        sse = exact_sse_pairs(rows, found, start, grid, pool)
-    # keep min-max wherever the search did not beat it on the real values
-    better = sse[:, 0] < sse[:, 1] * (1.0 - _KEEP_MARGIN)
+            searched = search_values(rows, start, grid, pool)
+            found = searched.low, searched.high
+            sure = surely_better(searched, start, rows.shape[1], grid)
+        # keep min-max wherever the search did not beat it on the real values: rows the
+        # search left at min-max need no check, nor rows its own scores settle
+        moved = (found[0] != start[0]) | (found[1] != start[1])
+        doubt = moved & ~sure
+        sse = exact_sse_pairs(rows, found, start, grid, pool, only=doubt)
+    better = sure | (doubt & (sse[:, 0] < sse[:, 1] * (1.0 - _KEEP_MARGIN)))
     return np.where(better, found[0], start[0]), np.where(better, found[1], start[1])
 
 
@@ -211,5 +218,5 @@ def _histogram_search(
             return np.where(fits & np.isfinite(sse), sse, np.inf)
 
         found = search_rows(score, mn_neg[i : i + 1], mx_pos[i : i + 1], grid, HIST_EFFORT)
-        lo[i], hi[i] = found[0][0], found[1][0]
+        lo[i], hi[i] = found.low[0], found.high[0]
     return lo, hi

@@ -270,8 +270,9 @@ def ladder(first: float = _LN2) -> np.ndarray:
     return -np.concatenate([[0.0], fine, _LN2 * np.arange(1.0, _COARSE_MAX + 1)])
 
 
-def _coarse(cost: Callable, n_rows: int, steps: np.ndarray) -> _Best:
-    """The best of the log shrink factors ``steps`` (a :func:`ladder`), tried in order.
+def _coarse(cost: Callable, n_rows: int, steps: np.ndarray) -> tuple[_Best, np.ndarray]:
+    """The best of the log shrink factors ``steps`` (a :func:`ladder`), tried in order, and
+    the SSE of the first (0: the range itself).
 
     Stops when, in every row, the last two steps were both worse than the best,
     or at the ladder's end.
@@ -288,7 +289,7 @@ def _coarse(cost: Callable, n_rows: int, steps: np.ndarray) -> _Best:
         u = np.full(n_rows, steps[k])
         improved = best.offer(u, cost(u[:, None])[:, 0])
         misses = np.where(improved, 0, misses + 1)
-    return best
+    return best, sse[:, 0]
 
 
 def _shrink_search(cost: Callable, best: _Best, iters: int, steps: np.ndarray) -> _Best:
@@ -361,9 +362,20 @@ _TENSOR_EFFORT = Effort(  # one row: per tensor
 )
 
 
+@dataclass(frozen=True)
+class Searched:
+    """What a search found for each row: its range, and the SSE of that range and of the
+    starting range (min-max), both as the search's ``score`` measured them."""
+
+    low: np.ndarray
+    high: np.ndarray
+    sse: np.ndarray
+    start_sse: np.ndarray
+
+
 def search_rows(
     score: Callable, mn_neg: np.ndarray, mx_pos: np.ndarray, grid: Grid, effort: Effort
-) -> Range:
+) -> Searched:
     """Search the clipping range of each row; ``score(lo, hi)`` gives (rows, K) SSEs.
 
     Symmetric: the range ``±amax · e^u``: coarse steps ``u = −k·ln 2``
@@ -387,11 +399,12 @@ def search_rows(
         return score(lo_end * f, hi_end * f)
 
     if grid.symmetric:
-        best = _shrink_search(together, _coarse(together, n, steps), effort.iters, steps)
+        coarse, start_sse = _coarse(together, n, steps)
+        best = _shrink_search(together, coarse, effort.iters, steps)
         for width, points in effort.scans:
             _scan(together, best, width, points)
         f = np.exp(best.u)
-        return mn_neg * f, mx_pos * f
+        return Searched(mn_neg * f, mx_pos * f, best.sse, start_sse)
     # Two starts: both ends shrunk by the same factor, or both cut at the same
     # distance t = amax · e^u from 0 (which suits a symmetric bulk with outliers
     # on one side only). The coarse steps of both are tried; the better one is refined.
@@ -401,9 +414,9 @@ def search_rows(
         t = amax * np.exp(u)
         return score(np.maximum(lo_end, -t), np.minimum(hi_end, t))
 
-    by_together = _coarse(together, n, steps)
+    by_together, start_sse = _coarse(together, n, steps)
     if effort.cut_start:
-        by_cut = _coarse(cut, n, steps)
+        by_cut, _ = _coarse(cut, n, steps)
         use_cut = by_cut.sse < by_together.sse
     else:
         by_cut, use_cut = by_together, np.zeros(n, dtype=bool)
@@ -443,7 +456,7 @@ def search_rows(
             u_lo, sse = _refine_end(score, lo_end, hi_end * f_hi, u_lo, sse, 0, width, 0, points)
     lo, hi = mn_neg * np.exp(u_lo), mx_pos * np.exp(u_hi)
     if grid.qmax - grid.qmin <= _SHIFT_MAX_STEPS:
-        lo, hi = _shift_zero_points(
+        lo, hi, sse = _shift_zero_points(
             score,
             lo,
             hi,
@@ -454,7 +467,7 @@ def search_rows(
             effort.shift_steps,
             effort.shift_codes,
         )
-    return lo, hi
+    return Searched(lo, hi, sse, start_sse)
 
 
 def _shift_zero_points(
@@ -467,7 +480,7 @@ def _shift_zero_points(
     iters: int,
     steps: tuple[float, ...],
     codes: tuple[int, ...] = (-1, 0, 1),
-) -> Range:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Search the zero point and the step together, around the current grid.
 
     With 4 to 16 levels the zero point is a coarse, discrete choice (at 2 bits:
@@ -476,7 +489,7 @@ def _shift_zero_points(
     point and a step, so for each row try the zero point one code down, the same
     and one code up, each with the step times each of ``steps`` (e.g. 0.6, 0.8,
     1, 1.25, 1.6); refine the step of the best by golden-section search within
-    ±12 %; keep it if better.
+    ±12 %; keep it if better. Returns the ranges and their SSE.
     """
     n = len(lo)
     f = np.asarray(steps, dtype=np.float64)
@@ -513,7 +526,7 @@ def _shift_zero_points(
         lo = np.where(better, b_lo[:, 0] * g, lo)
         hi = np.where(better, b_hi[:, 0] * g, hi)
         sse = np.where(better, best.sse, sse)
-    return lo, hi
+    return lo, hi, sse
 
 
 def _refine_end(
@@ -560,7 +573,9 @@ def effort_for(shape: tuple[int, int], grid: Grid) -> Effort:
     return _ROWS_FEW_LEVELS_EFFORT if few else _ROWS_EFFORT
 
 
-def search_values(rows: Rows, start: Range, grid: Grid, pool: ThreadPoolExecutor | None) -> Range:
+def search_values(
+    rows: Rows, start: Range, grid: Grid, pool: ThreadPoolExecutor | None
+) -> Searched:
     """Search each row's range on its values (:func:`search_rows`), starting from ``start``.
 
     Long rows are searched together, each candidate scored over cache-sized blocks in
@@ -577,34 +592,75 @@ def search_values(rows: Rows, start: Range, grid: Grid, pool: ThreadPoolExecutor
 
         return search_rows(score, mn_neg, mx_pos, grid, effort)
 
-    def search_block(b: tuple[slice, slice]) -> tuple[slice, Range]:
+    def search_block(b: tuple[slice, slice]) -> tuple[slice, Searched]:
         r, _ = b
         return r, search_rows(BlockScorer(rows[r], grid), mn_neg[r], mx_pos[r], grid, effort)
 
-    lo, hi = np.empty(rows.shape[0]), np.empty(rows.shape[0])
-    for r, (b_lo, b_hi) in run(search_block, value_blocks(rows.shape), pool):
-        lo[r], hi[r] = b_lo, b_hi
-    return lo, hi
+    out = Searched(*(np.empty(rows.shape[0]) for _ in range(4)))
+    for r, part in run(search_block, value_blocks(rows.shape), pool):
+        out.low[r], out.high[r], out.sse[r], out.start_sse[r] = (
+            part.low,
+            part.high,
+            part.sse,
+            part.start_sse,
+        )
+    return out
+
+
+def surely_better(found: Searched, start: Range, length: int, grid: Grid) -> np.ndarray:
+    """Rows whose found range has a smaller exact error than the start beyond doubt, judged
+    from the search's own float32 scores (:class:`BlockScorer`); they need no exact check.
+
+    The scorer's error of a value, in steps, differs from the quantizer's exact error
+    ``(x̂ − x)/s`` only by float32 rounding: of ``x·(1/s)``, of adding the zero point,
+    of ``x̂``, each at most ``u = 2⁻²⁴`` of a number below ``levels`` (or of the error
+    itself, for a clamped value far outside), so by at most ``4u·|error| + 8u·levels``.
+    Over a row of ``n`` values (triangle inequality on the vector of errors) the root
+    of the SSE moves by at most ``4u`` of itself plus ``8u·levels·√n`` steps, and the
+    float32 sum of squares by ``n·u`` of itself. A row counts as surely better when the
+    found range's highest possible exact root-SSE, with every term doubled, is below the
+    start's lowest possible one.
+    """
+    u = 2.0**-24
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale_found = grid.params(found.low, found.high)[0].scale.astype(np.float64)
+        scale_start = grid.params(*start)[0].scale.astype(np.float64)
+        slack = 16.0 * u * (grid.qmax - grid.qmin + 1) * math.sqrt(length)
+        most = np.sqrt(found.sse * (1.0 + 2.0 * length * u)) * (1.0 + 8.0 * u)
+        most += slack * scale_found
+        least = np.sqrt(np.maximum(found.start_sse * (1.0 - 2.0 * length * u), 0.0))
+        least = least * (1.0 - 8.0 * u) - slack * scale_start
+        return most < least
 
 
 def exact_sse_pairs(
-    rows: Rows, a: Range, b: Range, grid: Grid, pool: ThreadPoolExecutor | None
+    rows: Rows,
+    a: Range,
+    b: Range,
+    grid: Grid,
+    pool: ThreadPoolExecutor | None,
+    only: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(rows, 2): each row's exact SSE on range ``a`` and on range ``b``; 0 and 0 for a row
-    whose two ranges are the same (nothing to compare)."""
+    """(rows, 2): each row's exact SSE on range ``a`` and on range ``b``; with ``only`` (a
+    mask of rows), 0 and 0 for the other rows, which are not scored."""
+    chosen = np.ones(rows.shape[0], dtype=bool) if only is None else only
+    if not chosen.any():
+        return np.zeros((rows.shape[0], 2))
 
     def both(block: Rows, b_lo: np.ndarray, b_hi: np.ndarray) -> np.ndarray:
-        out = np.zeros(b_lo.shape)
-        differ = (b_lo[:, 0] != b_lo[:, 1]) | (b_hi[:, 0] != b_hi[:, 1])
-        if differ.any():
-            some = slice(None) if differ.all() else differ
+        out = np.zeros(b_lo.shape)  # the third column stays 0
+        some = b_lo[:, 2] > 0  # this block's chosen rows
+        if some.any():
+            some = slice(None) if some.all() else some
             part, p_lo, p_hi = block[some], b_lo[some], b_hi[some]
             for k in (0, 1):
                 out[some, k] = exact_block_sse(part, p_lo[:, k], p_hi[:, k], grid)
         return out
 
-    pairs_lo, pairs_hi = np.stack([a[0], b[0]], axis=1), np.stack([a[1], b[1]], axis=1)
-    return blockwise(both, rows, pairs_lo, pairs_hi, pool)
+    flag = chosen.astype(np.float64)  # passed along as a third column, cut like the ranges
+    pairs_lo = np.stack([a[0], b[0], flag], axis=1)
+    pairs_hi = np.stack([a[1], b[1], flag], axis=1)
+    return blockwise(both, rows, pairs_lo, pairs_hi, pool)[:, :2]
 
 
 def workers(rows: Rows) -> contextlib.AbstractContextManager[ThreadPoolExecutor | None]:
