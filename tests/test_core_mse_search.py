@@ -224,3 +224,13 @@ def test_at_high_bits_no_row_trusts_the_float32_scores_over_the_exact_check(bits
         return np.sum(((res.dequantized.astype(np.float64) - w) ** 2).reshape(-1, 128), axis=1)
 
     assert np.all(row_sse(r) <= row_sse(m))
+
+
+def test_a_long_row_s_check_is_settled_by_its_fine_histogram(monkeypatch):
+    # 200,000 values: searched on a histogram; at 8 bits the bounds from its 16,384 bins
+    # already show the searched range beats min-max, so no value is scored again.
+    counts = _count_scored(monkeypatch)
+    x = qv.sample("normal", n=200_000, seed=8)
+    r = qv.quantize(x, 8, strategy="mse")
+    assert counts["check"] == 0
+    assert r.metrics["mse"] < 0.9 * qv.quantize(x, 8).metrics["mse"]

@@ -16,7 +16,8 @@ from quantviz.ranges import (
     exact_sse,
     expected_sse,
 )
-from quantviz.ranges.mse import SpreadHistogram
+from quantviz.ranges.histogram import histogram
+from quantviz.ranges.mse import SpreadHistogram, binned_error_bounds
 from quantviz.ranges.search import ladder
 
 DATA = Path(__file__).parent / "data"
@@ -183,6 +184,37 @@ def test_a_histogram_is_scored_at_the_edges_where_its_density_changes():
     by_bins = expected_sse(np.array([[3.0, 3.0]]), np.array([[0.0, 4.0]]), np.array([1.0]),
                            np.array([[0.0]]), np.array([[1.0]]), 2)  # fmt: skip
     assert by_bins[0, 0] == pytest.approx(37.25, rel=1e-12)
+
+
+def test_error_bounds_from_bins_by_hand():
+    # One value in [0, 0.25] and one in [1, 1.25] (bins of 0.25), grid {0, 1}: each bin
+    # holds a level (least error 0); the farthest a value can be is its bin's far edge,
+    # 0.25 (+1 % of a bin), from it; each distance gets a float32 slack of ~3e-7 too.
+    least, most = binned_error_bounds(np.array([1, 0, 0, 0, 1]), 0.0, 0.25, 0.0, 1.0, 2)
+    assert least == 0.0
+    assert most == pytest.approx(2 * 0.2525**2, rel=1e-5)
+    # one value in [0.375, 0.625]: the midpoint 0.5 is inside (at most 0.5 away), no level
+    # is (at least 0.375 − 1 % of a bin away)
+    least, most = binned_error_bounds(np.array([0, 1, 0]), 0.125, 0.25, 0.0, 1.0, 2)
+    assert least == pytest.approx(0.3725**2, rel=1e-5)
+    assert most == pytest.approx(0.25, rel=1e-5)
+
+
+@pytest.mark.parametrize("dist", ["normal", "student_t", "outliers", "lognormal", "uniform"])
+@pytest.mark.parametrize("bits", [2, 4, 8, 12, 16])
+def test_error_bounds_from_bins_hold_the_exact_error(dist, bits):
+    x = qv.sample(dist, n=50_000, seed=bits)
+    low, high = float(x.min()), float(x.max())
+    counts, width = histogram(x, low, high, 16_384)
+    rng = np.random.default_rng(bits)
+    for _ in range(5):
+        lo, hi = low * rng.uniform(0.2, 1.0), high * rng.uniform(0.2, 1.0)
+        qp = qv.qparams(lo, hi, bits)
+        least, most = binned_error_bounds(
+            counts, low, width, float(qp.grid_low), float(qp.scale), qp.qmax - qp.qmin + 1
+        )
+        sse = exact_sse(rows_of(x), np.array([lo]), np.array([hi]), bits, False, False)[0]
+        assert least <= sse <= most
 
 
 def test_the_coarse_shrink_factors_start_a_few_grid_steps_in():

@@ -69,14 +69,14 @@ def mse_range(rows: Rows, *, bits: int, symmetric: bool, narrow_range: bool) -> 
     start = lo, hi
     with workers(rows) as pool:
         if rows.shape[1] > EXACT_ROW_MAX:
-            found = _histogram_search(rows, minmax, start, grid, pool)
-            sure = np.zeros(rows.shape[0], dtype=bool)  # a histogram's error is a model
+            found, sure = _histogram_search(rows, minmax, start, grid, pool)
         else:
             searched = search_values(rows, start, grid, pool)
             found = searched.low, searched.high
             sure = surely_better(searched, start, rows.shape[1], grid)
         # keep min-max wherever the search did not beat it on the real values: rows the
-        # search left at min-max need no check, nor rows its own scores settle
+        # search left at min-max need no check, nor rows that are settled already (by the
+        # search's own float32 scores, or by bounds from a fine histogram)
         moved = (found[0] != start[0]) | (found[1] != start[1])
         doubt = moved & ~sure
         sse = exact_sse_pairs(rows, found, start, grid, pool, only=doubt)
@@ -193,21 +193,70 @@ def expected_sse(
     return SpreadHistogram.of_bins(hist, edges, width).sse(grid_low, step, levels)
 
 
+def binned_error_bounds(
+    counts: np.ndarray, low: float, width: float, grid_low: float, step: float, levels: int
+) -> tuple[float, float]:
+    """The least and the most the exact SSE of a grid can be, for values known only by
+    their bin (``counts`` of equal bins from ``low``, ``width`` wide).
+
+    Each value's error is its distance to the level it is rounded or clamped to; over a
+    bin that distance lies between its minimum and maximum on the bin (0 if a level is
+    inside, ``step/2`` if a midpoint is). Bins are widened by 1 % of a bin (float32
+    binning puts a value at most ~0.003 bins beyond its bin's edges) and each distance
+    by ``4u`` of the largest magnitude involved (float32 rounding of ``x/s`` and of the
+    level, ``u = 2⁻²⁴``), so the bounds hold for the quantizer's own arithmetic.
+    """
+    keep = counts > 0
+    j = np.flatnonzero(keep).astype(np.float64)
+    c = counts[keep]
+    t1 = (low + (j - 0.01) * width - grid_low) / step  # in steps from the lowest level
+    t2 = (low + (j + 1.01) * width - grid_low) / step
+    top = levels - 1.0
+
+    def distance(t: np.ndarray) -> np.ndarray:
+        inside = np.clip(t, 0.0, top)
+        return np.abs(t - np.rint(inside)) * step
+
+    ends = np.maximum(distance(t1), distance(t2))
+    lo_m, hi_m = np.maximum(t1, 0.5), np.minimum(t2, top - 0.5)  # a midpoint inside?
+    midpoint = (lo_m <= hi_m) & (np.ceil(lo_m - 0.5) <= np.floor(hi_m - 0.5))
+    most = np.where(midpoint, np.maximum(ends, step / 2), ends)
+    lo_k, hi_k = np.maximum(t1, 0.0), np.minimum(t2, top)  # a level inside?
+    level = (lo_k <= hi_k) & (np.ceil(lo_k) <= np.floor(hi_k))
+    least = np.where(level, 0.0, np.minimum(distance(t1), distance(t2)))
+    reach = max(abs(low), abs(low + len(counts) * width), abs(grid_low), abs(grid_low + top * step))
+    slack = 4.0 * 2.0**-24 * reach
+    least = np.maximum(least - slack, 0.0)
+    most = most + slack
+    return float(np.sum(c * least * least)), float(np.sum(c * most * most))
+
+
+_FINE = 8  # the bounds' histogram has 8 × HIST_BINS bins; summed by 8 it is the search's
+
+
 def _histogram_search(
     rows: Rows, minmax: Range, start: Range, grid: Grid, pool: ThreadPoolExecutor | None
-) -> Range:
+) -> tuple[Range, np.ndarray]:
     """MSE search of each row on its 2048-bin histogram (rows too long to search on the values).
 
     The same search as on the values (:func:`search_rows`), but each candidate
     is scored by the closed-form expected error of the histogram
     (:func:`expected_sse`), which costs the same for 10 values or 10 million.
+    The values are counted once in 8 × 2048 bins: summed by 8 those are exactly the
+    2048-bin histogram searched (the bin edges coincide in float32), and the fine bins
+    bound each range's exact error (:func:`binned_error_bounds`). Returns the ranges, and
+    for each row whether the found range is surely better than the start (min-max), which
+    then needs no exact check on the values.
     """
     levels = grid.qmax - grid.qmin + 1
     (mn, mx), (mn_neg, mx_pos) = minmax, start
     lo, hi = mn_neg.copy(), mx_pos.copy()
+    sure = np.zeros(rows.shape[0], dtype=bool)
     for i in range(rows.shape[0]):
-        counts, width = histogram(rows[i], float(mn[i]), float(mx[i]), HIST_BINS, pool)
-        spread = SpreadHistogram.of_counts(counts, float(mn[i]), width)
+        low = float(mn[i])
+        fine, fine_width = histogram(rows[i], low, float(mx[i]), HIST_BINS * _FINE, pool)
+        counts, width = fine.reshape(HIST_BINS, _FINE).sum(axis=1), fine_width * _FINE
+        spread = SpreadHistogram.of_counts(counts, low, width)
 
         def score(
             c_lo: np.ndarray, c_hi: np.ndarray, spread: SpreadHistogram = spread
@@ -219,4 +268,14 @@ def _histogram_search(
 
         found = search_rows(score, mn_neg[i : i + 1], mx_pos[i : i + 1], grid, HIST_EFFORT)
         lo[i], hi[i] = found.low[0], found.high[0]
-    return lo, hi
+        with np.errstate(over="ignore", invalid="ignore"):
+            qp, fits = grid.params(np.array([lo[i], mn_neg[i]]), np.array([hi[i], mx_pos[i]]))
+        if fits.all() and np.isfinite(qp.grid_low_exact).all():
+            bounds = [
+                binned_error_bounds(
+                    fine, low, fine_width, float(qp.grid_low_exact[k]), float(qp.scale[k]), levels
+                )
+                for k in (0, 1)
+            ]
+            sure[i] = bounds[0][1] < bounds[1][0]  # the found range's most < min-max's least
+    return (lo, hi), sure
