@@ -56,7 +56,10 @@ def mse_range(rows: Rows, *, bits: int, symmetric: bool, narrow_range: bool) -> 
     point and the step are searched together (:mod:`quantviz.ranges.search`). Rows of up
     to :data:`EXACT_ROW_MAX` values are scored on the values, in the quantizer's float32
     arithmetic; longer rows on a 2048-bin histogram (:func:`expected_sse`). The winner
-    replaces min-max only where it has the smaller error on the real values.
+    replaces min-max only where it has the smaller error on the real values: shown by
+    bounds where they settle it (:func:`quantviz.ranges.search.surely_better` on the
+    search's float32 scores, :func:`binned_error_bounds` on a long row's fine
+    histogram), else by scoring both ranges exactly.
     """
     qmin, qmax = code_range(bits, symmetric=symmetric, narrow_range=narrow_range)
     grid = Grid(qmin, qmax, symmetric)
@@ -114,8 +117,7 @@ class SpreadHistogram:
     density across it (summation by parts). Inside a run of equal bins (an empty tail)
     ``w_p = 0``: only the edges where the density changes are kept.
 
-    ``points`` and ``weights`` are (S, P): S histograms (rows), P edges each (padded
-    with zero weights).
+    ``points`` and ``weights`` are (S, P): S histograms (rows), P edges each.
     """
 
     points: np.ndarray
