@@ -25,6 +25,14 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {date.today()}"
 
 
+def load_note(at_start: float) -> str:
+    """The machine's 1-minute load average at a run's start and end, as one sentence."""
+    return (
+        f"Load average at start / end: {at_start:.1f} / {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} cores."
+    )
+
+
 def write_section(title: str, body: str) -> None:
     """Replace the ``## title`` section of docs/BENCHMARKS.md with ``body`` (or append it)."""
     text = BENCHMARKS.read_text() if BENCHMARKS.exists() else HEADER

@@ -72,8 +72,16 @@ def channel_stats(x: np.ndarray, axis: int, results: Mapping[str, QuantResult]) 
     """Per-channel min, max and, for each labelled result, per-channel MSE."""
     channels = layout(np.shape(x), "channel", axis=axis)
     rows = channels.to_rows(x)
+    step = max(1, _SLICE // max(rows.shape[1], 1))  # whole channels, about _SLICE values
     mse = {}
     for label, r in results.items():
-        err = np.subtract(channels.to_rows(r.dequantized), rows, dtype=np.float32)
-        mse[label] = np.einsum("ij,ij->i", err, err, dtype=np.float64) / rows.shape[1]
+        x_hat = channels.to_rows(r.dequantized)
+        sse = np.empty(rows.shape[0])
+        for i in range(0, rows.shape[0], step):  # cache-sized slices: no tensor-sized temporaries
+            err = np.subtract(x_hat[i : i + step], rows[i : i + step]).astype(np.float64)
+            sse[i : i + step] = np.einsum("ij,ij->i", err, err)
+        mse[label] = sse / rows.shape[1]
     return ChannelStats(axis, rows.min(axis=1), rows.max(axis=1), mse)
+
+
+_SLICE = 1 << 16

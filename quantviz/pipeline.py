@@ -218,6 +218,7 @@ def apply_grid(
         x_hat = np.empty(rows.shape, np.float32)
         clipped = np.empty(rows.shape, bool)
     scale, zp = qp.scale[:, None], qp.zero_point[:, None]
+    zp32 = zp.astype(np.float32)  # codes − zero point in float32 (exact: whole numbers)
     blocks = _blocks(*rows.shape)
     streams = np.random.SeedSequence(seed).spawn(len(blocks)) if rounding == "stochastic" else None
 
@@ -227,7 +228,7 @@ def apply_grid(
         q, k = quantize_codes(
             rows[r, c], scale[r], zp[r], qp.qmin, qp.qmax, rounding=rounding, rng=rng
         )
-        xh = dequantize(q, scale[r], zp[r])
+        xh = dequantize(q.astype(np.float32), scale[r], zp32[r])  # one type: no mixed casts
         if arrays:
             codes[r, c], x_hat[r, c], clipped[r, c] = q, xh, k
         return ErrorSums.of(rows[r, c], xh, k), code_patterns(q)

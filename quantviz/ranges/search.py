@@ -3,22 +3,24 @@
 :func:`quantviz.ranges.mse.mse_range` says *what* is searched (each row's clipping range
 minimising the squared error); this module does it fast. A candidate range is a
 log shrink factor ``u`` of the row's min-max ends (``[ℓ·e^u, h·e^u]``, ``u ≤ 0``) or of
-each end on its own. The search tries coarse factors ``2^-k`` until the error stops
-falling (:func:`_coarse`), refines by golden-section search (:func:`_golden`), moves each
-end on its own (coordinate descent, :func:`_refine_end`), and at ≤ 4 bits also tries the
-neighbouring zero points (:func:`_shift_zero_points`). How many candidates a row gets is
-an :class:`Effort`, chosen by :func:`effort_for`.
+each end on its own. The search tries coarse factors (a :func:`ladder` that starts a few
+grid steps inside min-max and doubles) until the error stops falling (:func:`_coarse`),
+refines by golden-section search between the best factor's neighbours (:func:`_golden`),
+moves each end on its own (coordinate descent, :func:`_refine_end`), and at ≤ 4 bits also
+tries the neighbouring zero points (:func:`_shift_zero_points`). How many candidates a row
+gets is an :class:`Effort`, chosen by :func:`effort_for`.
 
 Each candidate is scored by :class:`BlockScorer`: the quantizer's own float32
 arithmetic in code units, ``Σ (clamp(round(x/s + z)) − (x/s + z))² · s²``, over blocks of
-rows that fit the L2 cache, on a few threads (numpy releases the GIL).
+rows that fit the L2 cache (on :data:`WORKERS` threads: numpy releases the GIL). Where
+those scores show the found range beats min-max beyond float32's blur
+(:func:`surely_better`), no exact check is needed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,7 +33,12 @@ Rows = np.ndarray
 Range = tuple[np.ndarray, np.ndarray]
 
 BLOCK_VALUES = 1 << 17  # values scored together: 512 KB of float32, stays in the L2 cache
-WORKERS = min(4, os.cpu_count() or 1)
+WORKERS = 1
+"""Threads that score blocks at once (numpy frees the GIL). One: on this project's 2-core
+machine two threads were slower *and* used 40–70 % more CPU (a 30522 × 384 embedding per
+group of 128 at 4 bits: 0.35 s on one thread, 0.43 s on two; 10M values per tensor: 62–67 ms
+against 69–74 ms), as the pipeline found too (:data:`quantviz.pipeline.WORKERS`). Raise it
+where more cores are free."""
 _GOLDEN = (3.0 - math.sqrt(5.0)) / 2.0  # 0.382: the golden-section step
 _LN2 = math.log(2.0)
 _COARSE_MAX = 14  # the coarse descent tries amax · 2^-k for k ≤ 14 (down to 6e-5 · amax)
@@ -166,9 +173,9 @@ def exact_block_sse(block: Rows, lo: np.ndarray, hi: np.ndarray, grid: Grid) -> 
         zp = qp.zero_point.astype(F32)[:, None]
         q = np.multiply(block, F32(1.0) / scale, dtype=F32)
         np.rint(q, out=q)
-        q += zp
-        np.clip(q, grid.qmin, grid.qmax, out=q)
-        q -= zp
+        # clamp(code, qmin, qmax) − zp in one go: codes and zero points are whole
+        # numbers, exact in float32, so this equals the quantizer's (code − zp)
+        np.clip(q, grid.qmin - zp, grid.qmax - zp, out=q)
         q *= scale
     err = q.astype(np.float64)
     err -= block  # float64 minus float32: exact
@@ -259,32 +266,42 @@ def _scan(cost: Callable, best: _Best, width: float, points: int) -> None:
         best.offer(u, cost(u))
 
 
-def _coarse(cost: Callable, n_rows: int) -> _Best:
-    """The best of the log shrink factors ``u = −k·ln 2``, k = 0, 1, 2, … (range times 2^-k).
+def ladder(first: float = _LN2) -> np.ndarray:
+    """The coarse log shrink factors, from 0 down: ``−first`` doubling up to ``−ln 2``, then
+    ``−k·ln 2`` (range times 2^-k) up to k = 14. With ``first = ln 2``: 0, −ln 2, −2 ln 2, …"""
+    fine = first * 2.0 ** np.arange(max(0, math.ceil(math.log2(_LN2 / first) - 1e-9)))
+    return -np.concatenate([[0.0], fine, _LN2 * np.arange(1.0, _COARSE_MAX + 1)])
+
+
+def _coarse(cost: Callable, n_rows: int, steps: np.ndarray) -> tuple[_Best, np.ndarray]:
+    """The best of the log shrink factors ``steps`` (a :func:`ladder`), tried in order, and
+    the SSE of the first (0: the range itself).
 
     Stops when, in every row, the last two steps were both worse than the best,
-    or when k reaches 14.
+    or at the ladder's end.
     """
-    first = -_LN2 * np.arange(3.0)
-    sse = cost(np.broadcast_to(first, (n_rows, 3)))
+    sse = cost(np.broadcast_to(steps[:3], (n_rows, 3)))
     best = _Best(np.zeros(n_rows), sse[:, 0])
     misses = np.zeros(n_rows, dtype=int)
     for k in (1, 2):
-        improved = best.offer(np.full(n_rows, first[k]), sse[:, k])
+        improved = best.offer(np.full(n_rows, steps[k]), sse[:, k])
         misses = np.where(improved, 0, misses + 1)
     k = 2
-    while k < _COARSE_MAX and np.any(misses < 2):
+    while k + 1 < len(steps) and np.any(misses < 2):
         k += 1
-        u = np.full(n_rows, -_LN2 * k)
+        u = np.full(n_rows, steps[k])
         improved = best.offer(u, cost(u[:, None])[:, 0])
         misses = np.where(improved, 0, misses + 1)
-    return best
+    return best, sse[:, 0]
 
 
-def _shrink_search(cost: Callable, best: _Best, iters: int) -> _Best:
-    """Refine a coarse best log shrink factor by golden-section search within a factor 2
-    either side (never above 0: the range never grows beyond the data)."""
-    _golden(cost, best.u - _LN2, np.minimum(best.u + _LN2, 0.0), best, iters)
+def _shrink_search(cost: Callable, best: _Best, iters: int, steps: np.ndarray) -> _Best:
+    """Refine a coarse best log shrink factor (a step of the ladder ``steps``) by
+    golden-section search between its two neighbours on the ladder (never above 0: the
+    range never grows beyond the data)."""
+    at = np.searchsorted(-steps, -best.u)  # where each row's best sits on the ladder
+    low = np.where(at + 1 < len(steps), steps[np.minimum(at + 1, len(steps) - 1)], best.u - _LN2)
+    _golden(cost, low, steps[np.maximum(at - 1, 0)], best, iters)
     return best
 
 
@@ -302,7 +319,10 @@ class Effort:
     0.1 % apart, so only a fine scan finds the best of them); ``shifts`` and
     ``shift_iters``: rounds and golden-section iterations of the zero-point
     search of grids with at most 16 levels, ``shift_steps`` the step factors it
-    tries with each zero point (:func:`_shift_zero_points`).
+    tries with each zero point (:func:`_shift_zero_points`); ``first``: the first
+    coarse shrink, in grid steps (``None``: halve the range; 4: a shrink of 4 steps,
+    ``ln 2 · 4/(qmax − qmin)`` in log units, then doubling — at 8 bits the best range
+    of a few hundred values lies within a few steps of min-max).
     """
 
     iters: int
@@ -314,25 +334,24 @@ class Effort:
     shift_iters: int = 5
     shift_steps: tuple[float, ...] = (0.6, 0.8, 1.0, 1.25, 1.6)
     cut_start: bool = True
+    first: float | None = None
 
 
 _SHIFT_MAX_STEPS = 15  # zero-point shifts are tried for grids of up to 16 levels (4 bits)
 _ROWS_EFFORT = Effort(  # many rows: per channel, per group
-    iters=8,
-    rounds=((_LN2, 5), (0.2, 3)),
-    start_iters=8,
-    scans=((0.012, 9), (0.004, 9)),
-    cut_start=False,
+    iters=4, rounds=(), start_iters=4, scans=((0.01, 5),), cut_start=False, first=4
 )
 _ROWS_FEW_LEVELS_EFFORT = Effort(  # the same at ≤ 4 bits, where zero-point shifts take over
-    iters=8, rounds=(), start_iters=6, shift_iters=3, cut_start=False
-)
+    iters=5, rounds=(), start_iters=3, shift_iters=2, shift_steps=(0.7, 1.0, 1.4),
+    cut_start=False, first=4,
+)  # fmt: skip
 _SHORT_EFFORT = Effort(  # rows under 256 values (small groups): noisy, so less to gain
-    iters=6, rounds=((_LN2, 4),), start_iters=5, cut_start=False
+    iters=3, rounds=(), start_iters=3, cut_start=False, first=4
 )
 _SHORT_FEW_LEVELS_EFFORT = Effort(
-    iters=6, rounds=(), start_iters=5, shift_iters=3, shift_steps=(0.7, 1.0, 1.4), cut_start=False
-)
+    iters=4, rounds=(), start_iters=3, shift_iters=2, shift_steps=(0.7, 1.0, 1.4),
+    cut_start=False, first=4,
+)  # fmt: skip
 _SHORT_ROW = 256
 HIST_EFFORT = Effort(  # a histogram: smooth, and cheap to score, so no scans are needed
     iters=12, rounds=((_LN2, 6), (0.2, 4), (0.05, 3)), start_iters=12, shifts=2, shift_iters=5
@@ -348,33 +367,50 @@ _TENSOR_EFFORT = Effort(  # one row: per tensor
 )
 
 
+@dataclass(frozen=True)
+class Searched:
+    """What a search found for each row: its range, and the SSE of that range and of the
+    starting range (min-max), both as the search's ``score`` measured them."""
+
+    low: np.ndarray
+    high: np.ndarray
+    sse: np.ndarray
+    start_sse: np.ndarray
+
+
 def search_rows(
     score: Callable, mn_neg: np.ndarray, mx_pos: np.ndarray, grid: Grid, effort: Effort
-) -> Range:
+) -> Searched:
     """Search the clipping range of each row; ``score(lo, hi)`` gives (rows, K) SSEs.
 
-    Symmetric: the range ``±amax · e^u``: coarse steps ``u = −k·ln 2``
-    (:func:`_coarse`), golden-section search (:func:`_shrink_search`), then the
+    Symmetric: the range ``±amax · e^u``: coarse steps ``u`` down the effort's
+    :func:`ladder` (:func:`_coarse`), golden-section search (:func:`_shrink_search`), then the
     effort's scans. Asymmetric: both ends shrunk by the same factor (and, if the
     effort says so, both cut at the same distance from 0, keeping the better
     start), refined the same way; then each end moves on its own in turn
     (coordinate descent, the effort's rounds and end scans); and for grids of at
     most 16 levels the zero point and step are searched together
-    (:func:`_shift_zero_points`). Every row keeps the best candidate it saw.
+    (:func:`_shift_zero_points`). Every row keeps the best candidate it saw: the
+    result (:class:`Searched`) holds its range and its SSE, and min-max's.
     """
     n = len(mx_pos)
     lo_end, hi_end = mn_neg[:, None], mx_pos[:, None]
+    first = (
+        _LN2 if effort.first is None else _LN2 * min(1.0, effort.first / (grid.qmax - grid.qmin))
+    )
+    steps = ladder(first)
 
     def together(u: np.ndarray) -> np.ndarray:
         f = np.exp(u)
         return score(lo_end * f, hi_end * f)
 
     if grid.symmetric:
-        best = _shrink_search(together, _coarse(together, n), effort.iters)
+        coarse, start_sse = _coarse(together, n, steps)
+        best = _shrink_search(together, coarse, effort.iters, steps)
         for width, points in effort.scans:
             _scan(together, best, width, points)
         f = np.exp(best.u)
-        return mn_neg * f, mx_pos * f
+        return Searched(mn_neg * f, mx_pos * f, best.sse, start_sse)
     # Two starts: both ends shrunk by the same factor, or both cut at the same
     # distance t = amax · e^u from 0 (which suits a symmetric bulk with outliers
     # on one side only). The coarse steps of both are tried; the better one is refined.
@@ -384,9 +420,9 @@ def search_rows(
         t = amax * np.exp(u)
         return score(np.maximum(lo_end, -t), np.minimum(hi_end, t))
 
-    by_together = _coarse(together, n)
+    by_together, start_sse = _coarse(together, n, steps)
     if effort.cut_start:
-        by_cut = _coarse(cut, n)
+        by_cut, _ = _coarse(cut, n, steps)
         use_cut = by_cut.sse < by_together.sse
     else:
         by_cut, use_cut = by_together, np.zeros(n, dtype=bool)
@@ -401,7 +437,7 @@ def search_rows(
     best = _Best(
         np.where(use_cut, by_cut.u, by_together.u), np.minimum(by_cut.sse, by_together.sse)
     )
-    _shrink_search(start, best, effort.start_iters)
+    _shrink_search(start, best, effort.start_iters, steps)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = amax[:, 0] * np.exp(best.u)
         cut_lo = np.where(mn_neg < 0, np.log(np.maximum(mn_neg, -t) / mn_neg), 0.0)
@@ -426,10 +462,17 @@ def search_rows(
             u_lo, sse = _refine_end(score, lo_end, hi_end * f_hi, u_lo, sse, 0, width, 0, points)
     lo, hi = mn_neg * np.exp(u_lo), mx_pos * np.exp(u_hi)
     if grid.qmax - grid.qmin <= _SHIFT_MAX_STEPS:
-        lo, hi = _shift_zero_points(
-            score, lo, hi, sse, grid, effort.shifts, effort.shift_iters, effort.shift_steps
+        lo, hi, sse = _shift_zero_points(
+            score,
+            lo,
+            hi,
+            sse,
+            grid,
+            effort.shifts,
+            effort.shift_iters,
+            effort.shift_steps,
         )
-    return lo, hi
+    return Searched(lo, hi, sse, start_sse)
 
 
 def _shift_zero_points(
@@ -441,7 +484,7 @@ def _shift_zero_points(
     rounds: int,
     iters: int,
     steps: tuple[float, ...],
-) -> Range:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Search the zero point and the step together, around the current grid.
 
     With 4 to 16 levels the zero point is a coarse, discrete choice (at 2 bits:
@@ -450,7 +493,7 @@ def _shift_zero_points(
     point and a step, so for each row try the zero point one code down, the same
     and one code up, each with the step times each of ``steps`` (e.g. 0.6, 0.8,
     1, 1.25, 1.6); refine the step of the best by golden-section search within
-    ±12 %; keep it if better.
+    ±12 %; keep it if better. Returns the ranges and their SSE.
     """
     n = len(lo)
     f = np.asarray(steps, dtype=np.float64)
@@ -462,8 +505,13 @@ def _shift_zero_points(
         z = qp.zero_point[:, None] + np.array([-1, 0, 1])  # (rows, 3)
         valid = (z >= grid.qmin) & (z <= grid.qmax)
         base_lo, base_hi = (grid.qmin - z) * step[:, None], (grid.qmax - z) * step[:, None]
-        tried = score(
-            (base_lo[:, :, None] * f).reshape(n, -1), (base_hi[:, :, None] * f).reshape(n, -1)
+        # the same zero point and step is the current grid: its error is known
+        new = ~((np.array([-1, 0, 1])[:, None] == 0) & (f == 1.0)).ravel()
+        tried = np.empty((n, new.size))
+        tried[:, ~new] = sse[:, None]
+        tried[:, new] = score(
+            (base_lo[:, :, None] * f).reshape(n, -1)[:, new],
+            (base_hi[:, :, None] * f).reshape(n, -1)[:, new],
         )
         tried[~np.repeat(valid, len(f), axis=1)] = np.inf
         pick = np.argmin(tried, axis=1)
@@ -482,7 +530,7 @@ def _shift_zero_points(
         lo = np.where(better, b_lo[:, 0] * g, lo)
         hi = np.where(better, b_hi[:, 0] * g, hi)
         sse = np.where(better, best.sse, sse)
-    return lo, hi
+    return lo, hi, sse
 
 
 def _refine_end(
@@ -529,7 +577,9 @@ def effort_for(shape: tuple[int, int], grid: Grid) -> Effort:
     return _ROWS_FEW_LEVELS_EFFORT if few else _ROWS_EFFORT
 
 
-def search_values(rows: Rows, start: Range, grid: Grid, pool: ThreadPoolExecutor | None) -> Range:
+def search_values(
+    rows: Rows, start: Range, grid: Grid, pool: ThreadPoolExecutor | None
+) -> Searched:
     """Search each row's range on its values (:func:`search_rows`), starting from ``start``.
 
     Long rows are searched together, each candidate scored over cache-sized blocks in
@@ -546,32 +596,72 @@ def search_values(rows: Rows, start: Range, grid: Grid, pool: ThreadPoolExecutor
 
         return search_rows(score, mn_neg, mx_pos, grid, effort)
 
-    def search_block(b: tuple[slice, slice]) -> tuple[slice, Range]:
+    def search_block(b: tuple[slice, slice]) -> tuple[slice, Searched]:
         r, _ = b
         return r, search_rows(BlockScorer(rows[r], grid), mn_neg[r], mx_pos[r], grid, effort)
 
-    lo, hi = np.empty(rows.shape[0]), np.empty(rows.shape[0])
-    for r, (b_lo, b_hi) in run(search_block, value_blocks(rows.shape), pool):
-        lo[r], hi[r] = b_lo, b_hi
-    return lo, hi
+    fields = ("low", "high", "sse", "start_sse")
+    out = Searched(*(np.empty(rows.shape[0]) for _ in fields))
+    for r, part in run(search_block, value_blocks(rows.shape), pool):
+        for name in fields:
+            getattr(out, name)[r] = getattr(part, name)
+    return out
+
+
+def surely_better(found: Searched, start: Range, length: int, grid: Grid) -> np.ndarray:
+    """Rows whose found range has a smaller exact error than the start beyond doubt, judged
+    from the search's own float32 scores (:class:`BlockScorer`); they need no exact check.
+
+    The scorer's error of a value, in steps, differs from the quantizer's exact error
+    ``(x̂ − x)/s`` only by float32 rounding: of ``x·(1/s)``, of adding the zero point,
+    of ``x̂``, each at most ``u = 2⁻²⁴`` of a number below ``levels`` (or of the error
+    itself, for a clamped value far outside), so by at most ``4u·|error| + 8u·levels``.
+    Over a row of ``n`` values (triangle inequality on the vector of errors) the root
+    of the SSE moves by at most ``4u`` of itself plus ``8u·levels·√n`` steps, and the
+    float32 sum of squares by ``n·u`` of itself. A row counts as surely better when the
+    found range's highest possible exact root-SSE, with every term doubled, is below the
+    start's lowest possible one.
+    """
+    u = 2.0**-24
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale_found = grid.params(found.low, found.high)[0].scale.astype(np.float64)
+        scale_start = grid.params(*start)[0].scale.astype(np.float64)
+        slack = 16.0 * u * (grid.qmax - grid.qmin + 1) * math.sqrt(length)
+        most = np.sqrt(found.sse * (1.0 + 2.0 * length * u)) * (1.0 + 8.0 * u)
+        most += slack * scale_found
+        least = np.sqrt(np.maximum(found.start_sse * (1.0 - 2.0 * length * u), 0.0))
+        least = least * (1.0 - 8.0 * u) - slack * scale_start
+        return most < least
 
 
 def exact_sse_pairs(
-    rows: Rows, a: Range, b: Range, grid: Grid, pool: ThreadPoolExecutor | None
+    rows: Rows,
+    a: Range,
+    b: Range,
+    grid: Grid,
+    pool: ThreadPoolExecutor | None,
+    only: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(rows, 2): each row's exact SSE on range ``a`` and on range ``b``."""
+    """(rows, 2): each row's exact SSE on range ``a`` and on range ``b``; with ``only`` (a
+    mask of rows), 0 and 0 for the other rows, which are not scored."""
+    chosen = np.ones(rows.shape[0], dtype=bool) if only is None else only
+    if not chosen.any():
+        return np.zeros((rows.shape[0], 2))
 
     def both(block: Rows, b_lo: np.ndarray, b_hi: np.ndarray) -> np.ndarray:
-        return np.stack(
-            [
-                exact_block_sse(block, b_lo[:, 0], b_hi[:, 0], grid),
-                exact_block_sse(block, b_lo[:, 1], b_hi[:, 1], grid),
-            ],
-            axis=1,
-        )
+        out = np.zeros(b_lo.shape)  # the third column stays 0
+        some = b_lo[:, 2] > 0  # this block's chosen rows
+        if some.any():
+            some = slice(None) if some.all() else some
+            part, p_lo, p_hi = block[some], b_lo[some], b_hi[some]
+            for k in (0, 1):
+                out[some, k] = exact_block_sse(part, p_lo[:, k], p_hi[:, k], grid)
+        return out
 
-    pairs_lo, pairs_hi = np.stack([a[0], b[0]], axis=1), np.stack([a[1], b[1]], axis=1)
-    return blockwise(both, rows, pairs_lo, pairs_hi, pool)
+    flag = chosen.astype(np.float64)  # passed along as a third column, cut like the ranges
+    pairs_lo = np.stack([a[0], b[0], flag], axis=1)
+    pairs_hi = np.stack([a[1], b[1], flag], axis=1)
+    return blockwise(both, rows, pairs_lo, pairs_hi, pool)[:, :2]
 
 
 def workers(rows: Rows) -> contextlib.AbstractContextManager[ThreadPoolExecutor | None]:

@@ -12,6 +12,7 @@ import pytest
 import quantviz as qv
 import quantviz.ranges.mse
 from quantviz import ranges
+from quantviz.ranges import search
 
 F32 = np.float32
 EPS = F32(np.finfo(np.float32).eps)
@@ -136,3 +137,100 @@ def test_every_row_is_at_least_as_good_as_min_max(granularity, bits, symmetric):
     assert np.all(row_sse(r) <= row_sse(m))
     if bits <= 4:  # at 8 bits, min-max is often already the best for 32 values
         assert r.metrics["mse"] < m.metrics["mse"]
+
+
+def _count_scored(monkeypatch) -> dict[str, int]:
+    """Count the values the search scores (candidates × values) and the exact check scores."""
+    counts = {"search": 0, "check": 0}
+    scorer, exact = search.BlockScorer.__call__, search.exact_block_sse
+
+    def scored(self, lo, hi):
+        counts["search"] += lo.shape[1] * self.block.size
+        return scorer(self, lo, hi)
+
+    def checked(block, lo, hi, grid):
+        counts["check"] += block.size
+        return exact(block, lo, hi, grid)
+
+    monkeypatch.setattr(search.BlockScorer, "__call__", scored)
+    monkeypatch.setattr(search, "exact_block_sse", checked)
+    return counts
+
+
+@pytest.mark.parametrize(
+    ("shape", "kw", "bits", "most"),
+    [
+        # candidates per row (each a pass over the row's values), asymmetric; before the
+        # search started a few grid steps in: 37, 31 (4 bits), 22 and 24 (groups of 128)
+        ((64, 384), {"granularity": "channel"}, 8, 12),
+        ((64, 384), {"granularity": "channel"}, 4, 24),
+        ((64, 512), {"granularity": "group", "group_size": 128}, 8, 12),
+        ((64, 512), {"granularity": "group", "group_size": 128}, 4, 22),
+    ],
+)
+def test_the_search_scores_few_candidates_per_row(monkeypatch, shape, kw, bits, most):
+    counts = _count_scored(monkeypatch)
+    w = (np.random.default_rng(3).standard_normal(shape) * 0.05).astype(F32)
+    qv.quantize(w, bits, strategy="mse", **kw)
+    assert counts["search"] <= most * w.size
+
+
+def test_the_exact_check_skips_rows_whose_search_kept_min_max(monkeypatch):
+    # Values on a 255-step lattice: min-max's grid has no error at all, so the search
+    # keeps it in every row, and no row needs the check against it.
+    counts = _count_scored(monkeypatch)
+    codes = np.random.default_rng(4).integers(0, 256, size=(16, 300))
+    codes[:, :2] = [0, 255]  # every row spans the lattice
+    r = qv.quantize((codes * 0.01).astype(F32), 8, strategy="mse", granularity="channel")
+    assert r.metrics["mse"] < 1e-12
+    assert counts["check"] == 0
+
+
+@pytest.mark.parametrize("bits", [2, 4, 8, 16])
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_exact_sse_is_what_quantize_measures(bits, symmetric):
+    x = np.stack([qv.sample(d, n=500, seed=7) for d in ("normal", "lognormal", "outliers")])
+    lo, hi = x.min(axis=1) * 0.6, x.max(axis=1) * 0.8
+    sse = ranges.exact_sse(x, lo, hi, bits, symmetric, False)
+    for i in range(3):
+        r = qv.quantize(x[i], bits, symmetric=symmetric, strategy="manual", low=lo[i], high=hi[i])
+        # the quantizer's own dequantized values: one of them a float32 step off would
+        # move the sum by far more than 1e-12
+        real = np.sum((r.dequantized.astype(np.float64) - x[i]) ** 2)
+        assert sse[i] == pytest.approx(real, rel=1e-12, abs=0)
+
+
+def test_the_search_s_own_scores_settle_the_check_at_low_bits(monkeypatch):
+    # At 2 bits the searched range beats min-max by far more than float32 scoring can
+    # blur (search.surely_better): no row is scored again exactly.
+    counts = _count_scored(monkeypatch)
+    w = (np.random.default_rng(5).standard_normal((64, 384)) * 0.05).astype(F32)
+    r = qv.quantize(w, 2, strategy="mse", granularity="channel")
+    m = qv.quantize(w, 2, granularity="channel")
+    assert counts["check"] == 0
+    assert r.metrics["mse"] < 0.9 * m.metrics["mse"]
+
+
+@pytest.mark.parametrize("bits", [12, 16])
+def test_at_high_bits_no_row_trusts_the_float32_scores_over_the_exact_check(bits):
+    # At 12–16 bits float32 scoring blurs the SSE by up to ~0.3 %, more than the search
+    # gains over min-max in some rows: those rows must be decided by the exact errors.
+    w = (np.random.default_rng(6).standard_normal((512, 512)) * 0.05).astype(F32)
+    kw = {"granularity": "group", "group_size": 128}
+    r = qv.quantize(w, bits, strategy="mse", **kw)
+    m = qv.quantize(w, bits, **kw)
+
+    def row_sse(res):
+        return np.sum(((res.dequantized.astype(np.float64) - w) ** 2).reshape(-1, 128), axis=1)
+
+    assert np.all(row_sse(r) <= row_sse(m))
+
+
+def test_a_long_row_s_check_is_settled_by_its_fine_histogram(monkeypatch):
+    # 200,000 values: searched on a histogram; at 8 bits the bounds from its 16,384 bins
+    # already show the searched range beats min-max, so no value is scored again.
+    counts = _count_scored(monkeypatch)
+    x = qv.sample("normal", n=200_000, seed=8)
+    r = qv.quantize(x, 8, strategy="mse")
+    assert counts["check"] == 0
+    assert r.metrics["mse"] < 0.9 * qv.quantize(x, 8).metrics["mse"]

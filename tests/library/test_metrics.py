@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import quantviz as qv
-from quantviz.metrics import DB_PER_BIT, size_metrics
+from quantviz.metrics import DB_PER_BIT, code_counts, size_metrics
 
 
 def test_error_figures_on_a_hand_checked_pair():
@@ -150,3 +150,14 @@ def test_rounding_noise_against_s2_over_12():
     assert c.metrics["clipped_count"] == 1
     assert c.metrics["rounding_mse_inside"] == pytest.approx(0.0625 / 3)
     assert c.metrics["mse_rounding"] == pytest.approx(0.0625 / 4)
+
+
+def test_code_counts_of_a_long_odd_run_of_8_bit_codes():
+    # Long enough to be counted two codes at a time, with one code left over at the end.
+    codes = np.repeat(np.array([0, 7, 255, 7], dtype=np.uint8), [100_000, 100_001, 99_999, 2])
+    np.random.default_rng(0).shuffle(codes)
+    counts = code_counts(codes, 0, 255)
+    assert (counts[0], counts[7], counts[255]) == (100_000, 100_003, 99_999)
+    assert counts.sum() == 300_002
+    signed = code_counts(codes.view(np.int8), -128, 127)  # 255 is stored as −1
+    assert (signed[128], signed[135], signed[127]) == (100_000, 100_003, 99_999)

@@ -71,6 +71,23 @@ def test_mse_strategy_is_never_worse_than_minmax(x, bits, scheme):
     assert best <= run(x, bits, scheme).metrics["mse"]
 
 
+matrices = hnp.arrays(
+    np.float32,
+    st.tuples(st.integers(1, 6), st.integers(1, 300)),
+    elements=finite32 | st.sampled_from([0.0, 0.5, 1.0, -3.0]),  # some rows on a lattice
+)
+
+
+@SETTINGS
+@given(matrices, st.integers(1, 16), schemes)
+def test_mse_per_channel_is_never_worse_than_minmax_in_any_row(x, bits, scheme):
+    def row_sse(r):
+        return np.sum((r.dequantized.astype(np.float64) - x) ** 2, axis=1)
+
+    best = run(x, bits, scheme, "mse", "channel")
+    assert np.all(row_sse(best) <= row_sse(run(x, bits, scheme, granularity="channel")))
+
+
 @SETTINGS
 @given(
     st.sampled_from(

@@ -16,6 +16,9 @@ from quantviz.ranges import (
     exact_sse,
     expected_sse,
 )
+from quantviz.ranges.histogram import histogram
+from quantviz.ranges.mse import SpreadHistogram, binned_error_bounds
+from quantviz.ranges.search import ladder
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -161,6 +164,66 @@ def test_expected_sse_is_exact_for_evenly_spread_values():
         real = np.sum((x - (g0[0, 0] + codes * s[0, 0])) ** 2)
         model = expected_sse(hist, edges, width, g0, s, m)[0, 0]
         assert model == pytest.approx(real, rel=1e-4)
+
+
+def test_a_histogram_is_scored_at_the_edges_where_its_density_changes():
+    # 3 values spread over [0, 1) and 3 over [4, 5); bins of width 1 from 0. Inside the
+    # empty run [1, 4) the density does not change: edges 2 and 3 weigh nothing.
+    spread = SpreadHistogram.of_counts(np.array([3, 0, 0, 0, 3]), 0.0, 1.0)
+    assert spread.points.tolist() == [[0.0, 1.0, 4.0, 5.0]]
+    assert spread.weights.tolist() == [[-3.0, 3.0, -3.0, 3.0]]
+    # On the grid {0, 1, 2, 3, 4, 5} (step 1): each value's error is uniform on
+    # ±0.5 around its level, mean square 1/12, so 6 values add 6/12.
+    sse = spread.sse(np.array([[0.0]]), np.array([[1.0]]), 6)
+    assert sse[0, 0] == pytest.approx(0.5, rel=1e-12)
+    # On the grid {0, 1} only: [0, 1) as before (3/12); [4, 5) clamped to 1, error
+    # x − 1 from 3 to 4, mean square (4³ − 3³)/3 = 37/3, times 3 values: 37.
+    sse = spread.sse(np.array([[0.0]]), np.array([[1.0]]), 2)
+    assert sse[0, 0] == pytest.approx(0.25 + 37.0, rel=1e-12)
+    # the same bins given one by one (expected_sse's form) score the same
+    by_bins = expected_sse(np.array([[3.0, 3.0]]), np.array([[0.0, 4.0]]), np.array([1.0]),
+                           np.array([[0.0]]), np.array([[1.0]]), 2)  # fmt: skip
+    assert by_bins[0, 0] == pytest.approx(37.25, rel=1e-12)
+
+
+def test_error_bounds_from_bins_by_hand():
+    # One value in [0, 0.25] and one in [1, 1.25] (bins of 0.25), grid {0, 1}: each bin
+    # holds a level (least error 0); the farthest a value can be is its bin's far edge,
+    # 0.25 (+1 % of a bin), from it; each distance gets a float32 slack of ~3e-7 too.
+    least, most = binned_error_bounds(np.array([1, 0, 0, 0, 1]), 0.0, 0.25, 0.0, 1.0, 2)
+    assert least == 0.0
+    assert most == pytest.approx(2 * 0.2525**2, rel=1e-5)
+    # one value in [0.375, 0.625]: the midpoint 0.5 is inside (at most 0.5 away), no level
+    # is (at least 0.375 − 1 % of a bin away)
+    least, most = binned_error_bounds(np.array([0, 1, 0]), 0.125, 0.25, 0.0, 1.0, 2)
+    assert least == pytest.approx(0.3725**2, rel=1e-5)
+    assert most == pytest.approx(0.25, rel=1e-5)
+
+
+@pytest.mark.parametrize("dist", ["normal", "student_t", "outliers", "lognormal", "uniform"])
+@pytest.mark.parametrize("bits", [2, 4, 8, 12, 16])
+def test_error_bounds_from_bins_hold_the_exact_error(dist, bits):
+    x = qv.sample(dist, n=50_000, seed=bits)
+    low, high = float(x.min()), float(x.max())
+    counts, width = histogram(x, low, high, 16_384)
+    rng = np.random.default_rng(bits)
+    for _ in range(5):
+        lo, hi = low * rng.uniform(0.2, 1.0), high * rng.uniform(0.2, 1.0)
+        qp = qv.qparams(lo, hi, bits)
+        least, most = binned_error_bounds(
+            counts, low, width, float(qp.grid_low), float(qp.scale), qp.qmax - qp.qmin + 1
+        )
+        sse = exact_sse(rows_of(x), np.array([lo]), np.array([hi]), bits, False, False)[0]
+        assert least <= sse <= most
+
+
+def test_the_coarse_shrink_factors_start_a_few_grid_steps_in():
+    ln2 = np.log(2.0)
+    # the old ladder: the range halved each step, 2^0 … 2^-14
+    assert ladder() == pytest.approx(-ln2 * np.arange(15.0))
+    # starting at a shrink of 0.1: 0.1, 0.2, 0.4 (below ln 2), then whole halvings
+    assert ladder(0.1)[:6] == pytest.approx([0.0, -0.1, -0.2, -0.4, -ln2, -2 * ln2])
+    assert ladder(0.1)[-1] == pytest.approx(-14 * ln2)
 
 
 @pytest.mark.parametrize(
