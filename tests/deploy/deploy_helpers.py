@@ -30,6 +30,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -323,3 +324,11 @@ def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("QUANTVIZ_RUN_DIR", "TMPDIR")}
     env.pop("QUANTVIZ_REPLICA_HEADER", None)
     return env
+
+
+def isolated(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` on a thread of its own. The test run's main thread may hold a running
+    event loop already (the browser tests' Playwright, kept for the whole session), and
+    ``asyncio.run`` and Playwright's sync API each need a thread without one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args).result()

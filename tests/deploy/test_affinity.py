@@ -13,7 +13,7 @@ import asyncio
 import re
 
 import pytest
-from deploy_helpers import Browser, Deployment, Session, port_open
+from deploy_helpers import Browser, Deployment, Session, isolated, port_open
 
 pytest.importorskip("websockets")
 
@@ -40,7 +40,7 @@ def test_a_new_browser_gets_its_cookies_and_all_its_requests_reach_one_replica(
     assert HEX32.fullmatch(browser.cookies["qv_replica"])  # this run's token of a replica
     assert HEX32.fullmatch(browser.cookies["qv_browser"])  # the browser's own secret
     _, health = browser.get("/_stcore/health")  # sets Streamlit's XSRF cookie
-    replica, session, upload = asyncio.run(session_replica_and_upload(browser))
+    replica, session, upload = isolated(asyncio.run, session_replica_and_upload(browser))
     assert page["X-Replica"] == health["X-Replica"] == replica
     assert replica in {replicas.replica(1), replicas.replica(2)}
     assert session and upload == 204  # the upload found its session on that replica

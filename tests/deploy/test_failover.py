@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
-from deploy_helpers import Browser, Deployment, Session
+from deploy_helpers import Browser, Deployment, Session, isolated
 
 websockets = pytest.importorskip("websockets")
 
@@ -143,7 +143,7 @@ async def class_with_a_death(dep: Deployment) -> Death:
 
 
 def test_a_killed_replica_leaves_the_class_running_and_comes_back(replicas: Deployment):
-    death = asyncio.run(class_with_a_death(replicas))
+    death = isolated(asyncio.run, class_with_a_death(replicas))
     survivors = [s for s in death.students if s.replica != death.killed]
     moved = [s for s in death.students if s.replica == death.killed]
     assert survivors and moved

@@ -19,6 +19,7 @@ from deploy_helpers import (
     Session,
     clean_env,
     free_port_block,
+    isolated,
     port_open,
     private_files,
     run_sh,
@@ -74,7 +75,7 @@ async def victim_and_thief(dep: Deployment) -> dict:
 
 @pytest.fixture(scope="module")
 def takeover(plain: Deployment) -> dict:
-    return asyncio.run(victim_and_thief(plain))
+    return isolated(asyncio.run, victim_and_thief(plain))
 
 
 def test_a_session_id_alone_does_not_resume_another_browsers_session(takeover):

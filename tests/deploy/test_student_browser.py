@@ -20,7 +20,7 @@ import os
 import signal
 from urllib.parse import urlsplit
 
-from deploy_helpers import Deployment
+from deploy_helpers import Deployment, isolated
 
 from tests.e2e.browser_helpers import (
     CHROMIUM_ARGS,
@@ -59,6 +59,12 @@ RAN = """(n) => window.qvStates.slice(n).some(s => s.endsWith('running'))
 
 
 def test_a_student_page_loads_offline_and_survives_its_replicas_death(replicas: Deployment):
+    isolated(student_page_survives, replicas)  # Playwright's sync API needs a thread of its own
+
+
+def student_page_survives(replicas: Deployment) -> None:
+    """Every request of the page stays on its own host, the tab's icon is inline, and after
+    its replica is killed the page reconnects to the other and runs there."""
     from playwright.sync_api import expect, sync_playwright
 
     exe = require_browser_tools()
