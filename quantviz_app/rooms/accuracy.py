@@ -36,7 +36,7 @@ from quantviz_app.charts import (
 from quantviz_app.data import MODEL_NAME, shared_store
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.move import Move
-from quantviz_app.schema import BY_KEY, Settings, quantize_kwargs
+from quantviz_app.schema import BY_KEY
 from quantviz_app.widgets import control
 
 MODEL = MODEL_NAME  # the shipped model, the one the page also opens as a source
@@ -260,7 +260,8 @@ def _show_digits(r: qv.Evaluation, t: Tr) -> None:
 
 
 @st.fragment
-def _room(s: Settings, state: MutableMapping[str, Any], t: Tr) -> None:
+def _room(m: Move) -> None:
+    state, t = m.state, m.t
     st.subheader(t("text.accuracy.title", "Does the model still work?"))
     st.caption(t(
         "text.accuracy.model_note",
@@ -268,7 +269,7 @@ def _room(s: Settings, state: MutableMapping[str, Any], t: Tr) -> None:
         "trained here on the UCI handwritten digits (8×8 pictures, CC BY 4.0), tested on "
         "540 digits it never saw. Every weight tensor is quantized with the page's settings.",
     ))  # fmt: skip
-    settings, rest = model_settings(quantize_kwargs(s))
+    settings, rest = model_settings(m.kwargs)
     try:
         r = current(settings)
     except qv.InputError as exc:
@@ -359,7 +360,7 @@ def _room(s: Settings, state: MutableMapping[str, Any], t: Tr) -> None:
 def show(m: Move) -> None:
     """The room, in the page's language (it shows the shipped model, whatever tensor the
     page shows)."""
-    _room(m.s, m.state, m.t)
+    _room(m)
 
 
 # ---- the room's charts: Vega-Lite specs (structure only; the data is attached by
