@@ -30,7 +30,8 @@ from quantviz_app.names import DIST_LABELS
 
 T = TypeVar("T")
 
-SAMPLE_FILE = Path(__file__).resolve().parents[1] / "assets" / "minilm-l6-sample.safetensors"
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+SAMPLE_FILE = ASSETS / "minilm-l6-sample.safetensors"
 SAMPLE_NAME = "MiniLM-L6"
 MODEL_NAME = "digits-cnn"  # the shipped model (quantviz.models), also a source of tensors
 MODEL_FILE = model_path(MODEL_NAME)

@@ -9,10 +9,16 @@ the float and the quantized prediction; and the fewest-bits search, drawn as it 
 Every number comes from ``quantviz.models``; results are kept in the shared store under
 small keys (the model, what, and the settings as a sorted tuple), so a setting seen once
 is drawn again without computing. The room does not depend on the tensor on the page.
+What the room computes for the page's default settings, at every bit width, ships in
+``assets/precomputed/digits-cnn-room.json`` (52 of the 57 evaluations of a first visit:
+the curves, the pruning, the seeds; ``scripts/precompute_accuracy_room.py`` writes it, a
+test checks it against the library), so a first visit there evaluates only its setting.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import time
 from collections.abc import Mapping, MutableMapping
 from typing import Any
@@ -34,7 +40,7 @@ from quantviz_app.charts import (
     config,
     with_data,
 )
-from quantviz_app.data import MODEL_NAME, shared_store
+from quantviz_app.data import ASSETS, MODEL_NAME, shared_store
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.move import Move
 from quantviz_app.schema import BY_KEY
@@ -67,8 +73,37 @@ def model_settings(kwargs: Mapping[str, object]) -> tuple[Frozen, Frozen]:
     return freeze(kwargs), freeze(rest)
 
 
+PRECOMPUTED = ASSETS / "precomputed" / f"{MODEL}-room.json"
+
+
+@functools.cache
+def precomputed() -> dict[tuple, object]:
+    """The shipped results, by ``(what, settings)`` as :func:`_memo` keys them (empty
+    without the file)."""
+    if not PRECOMPUTED.exists():
+        return {}
+    found: dict[tuple, object] = {}
+    for entry in json.loads(PRECOMPUTED.read_text(encoding="utf-8"))["results"]:
+        what, key = entry["what"], tuple(tuple(pair) for pair in entry["key"])
+        if what == "spread":
+            value: object = qv.Spread(tuple(entry["seeds"]), np.array(entry["accuracies"]),
+                                      entry["float_accuracy"])  # fmt: skip
+        elif what == "nearest":
+            value = entry["accuracy"]
+        elif what == "answers":
+            value = tuple(entry["answers"])
+        else:
+            value = pd.DataFrame(entry["rows"])
+        found[(what, key, *entry.get("bits", ()))] = value
+    return found
+
+
 def _memo(what: str, key: tuple, compute):
-    return shared_store().get(("accuracy", MODEL, what, *key), compute)
+    def shipped_or_computed():
+        found = precomputed().get((what, *key))
+        return compute() if found is None else found
+
+    return shared_store().get(("accuracy", MODEL, what, *key), shipped_or_computed)
 
 
 def current(settings: Frozen) -> qv.Evaluation:
@@ -113,6 +148,13 @@ def spread(settings: Frozen) -> qv.Spread:
     """Stochastic rounding at the page's setting, once per seed of :data:`SEEDS`."""
     kw = {k: v for k, v in settings if k not in ("rounding", "seed")}
     return _memo("spread", (freeze(kw),), lambda: qv.accuracy_spread(MODEL, seeds=SEEDS, **kw))
+
+
+def nearest(settings: Frozen) -> float:
+    """The accuracy at the page's setting rounding to nearest (the spread's reference)."""
+    kw = {k: v for k, v in settings if k not in ("rounding", "seed")}
+    return _memo("nearest", (settings,), lambda: qv.evaluate(
+        MODEL, layer_accuracy=False, **kw).accuracy)  # fmt: skip
 
 
 def digit_order(r: qv.Evaluation, labels: np.ndarray) -> np.ndarray:
@@ -339,11 +381,9 @@ def _room(m: Move) -> None:
                      "Stochastic rounding applies to the integer grid only."))  # fmt: skip
     else:
         sp = spread(settings)
-        nearest = _memo("nearest", (settings,), lambda: qv.evaluate(
-            MODEL, layer_accuracy=False,
-            **{k: v for k, v in settings if k not in ("rounding", "seed")}).accuracy)  # fmt: skip
+        rounded = nearest(settings)
         frames = {"seeds": pd.DataFrame({"seed": list(sp.seeds), "accuracy": 100 * sp.accuracies}),
-                  "nearest": pd.DataFrame({"accuracy": [100 * nearest]}),
+                  "nearest": pd.DataFrame({"accuracy": [100 * rounded]}),
                   "float": pd.DataFrame({"accuracy": [100 * sp.float_accuracy]})}  # fmt: skip
         st.vega_lite_chart(with_data(seeds_spec(t=t), frames), width="stretch", theme=None)
         note = t(
@@ -354,7 +394,7 @@ def _room(m: Move) -> None:
             n=len(sp.seeds), low=pct(sp.low), high=pct(sp.high), mean=pct(sp.mean),
             std=100 * sp.std,
         )  # fmt: skip
-        if pct(nearest) == pct(sp.float_accuracy):
+        if pct(rounded) == pct(sp.float_accuracy):
             same = "Here the two coincide: rounding to nearest scores as float does."
             note += " " + t("text.accuracy.seeds_same", same)
         st.caption(note)

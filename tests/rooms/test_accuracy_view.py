@@ -86,6 +86,53 @@ def test_the_running_search_is_drawn_by_the_clock_not_every_few_steps(monkeypatc
     assert drawn[:4] == [1, 4, 7, 10] and drawn[-1] == trials
 
 
+def test_a_first_visit_at_the_default_settings_evaluates_only_its_own_setting(monkeypatch):
+    """Issue 16, item 13 (the room took 7 s the first time): at the page's default settings,
+    at any bit width, the curves, the pruning and the seeds are read from the shipped
+    results; the visit evaluates its own setting once (with its per-layer table)."""
+    import quantviz_app.rooms.accuracy as room_module
+    from quantviz_app.data import shared_store
+
+    calls: list[dict] = []
+    real = qv.evaluate
+    monkeypatch.setattr(qv, "evaluate", lambda *a, **kw: calls.append(kw) or real(*a, **kw))
+    for bits in (1, 4, 16):
+        shared_store().clear()
+        calls.clear()
+        at = open_room(bits=bits)
+        assert len(at.get("vega_lite_chart")) == 4
+        assert [c.get("bits") for c in calls] == [bits], bits
+    assert room_module.PRECOMPUTED.name == "digits-cnn-room.json"
+
+
+def test_the_shipped_results_are_what_the_room_computes(monkeypatch):
+    """assets/precomputed/digits-cnn-room.json equals the library's numbers today (a change
+    to the model or the evaluation fails here: run scripts/precompute_accuracy_room.py)."""
+    from quantviz_app.data import shared_store
+    from quantviz_app.rooms import accuracy
+    from quantviz_app.schema import Settings, quantize_kwargs
+
+    shipped = accuracy.precomputed()
+    assert sorted({key[0] for key in shipped}) == ["answers", "curves", "nearest", "prune",
+                                                    "spread"]  # fmt: skip
+    assert len(shipped) == 2 + 3 * 16  # the curves and answers, then three per bit width 1–16
+    monkeypatch.setattr(accuracy, "precomputed", lambda: {})
+    shared_store().clear()
+    for bits in (2, 8):
+        settings, rest = accuracy.model_settings(quantize_kwargs(Settings({"bits": bits})))
+        kw = accuracy.freeze({k: v for k, v in settings if k not in ("rounding", "seed")})
+        pd.testing.assert_frame_equal(accuracy.prune_table(settings), shipped[("prune", settings)])
+        computed, stored = accuracy.spread(settings), shipped[("spread", kw)]
+        assert computed.seeds == stored.seeds and computed.float_accuracy == stored.float_accuracy
+        assert computed.accuracies.tolist() == stored.accuracies.tolist()
+        assert accuracy.nearest(settings) == shipped[("nearest", settings)]
+    pd.testing.assert_frame_equal(accuracy.curves(rest), shipped[("curves", rest)])
+    assert accuracy.answers(rest, 2) == shipped[("answers", rest, 2)] == (3, 484, 540)
+    # by hand: 4 bits, weights only, 530 of 540 (as the room's 4-bit metric); 2 bits: 111
+    curves = shipped[("curves", rest)].set_index(["bits", "series"])["accuracy"]
+    assert curves[(4, 0)] == 530 / 540 and curves[(2, 0)] == 111 / 540
+
+
 def test_moving_the_pruning_slider_moves_the_star():
     """The star of the pruning chart is the model at the slider's share and scope (8-bit
     weights: half of each layer's weights removed keeps 94.81 %, 90 % with one threshold for
