@@ -29,7 +29,12 @@ average is printed with the table.
 
 Usage (not part of pytest)::
 
-    .venv/bin/python benchmarks/bench_rooms.py [--warm N] [--cold N] [--rooms A,B] [--write]
+    .venv/bin/python benchmarks/bench_rooms.py [--warm N] [--cold N] [--room-cold N]
+        [--rooms A,B] [--before DIR] [--write]
+
+``--before DIR``: a checkout of other code (``git worktree add /tmp/before main``, or ``git
+archive main | tar -x -C /tmp/before``), measured in turn with this one in the same run,
+so a shared machine's load falls on both alike.
 
 ``--write`` replaces the "## App: page and rooms, cold and warm" section of
 docs/BENCHMARKS.md.
@@ -163,29 +168,29 @@ def room_url(server: StreamlitServer, room: str, opened: str) -> str:
     return f"{server.url}/?" + "&".join(q for q in (ROOMS[room], f"room={opened}") if q)
 
 
-def measure_room(browser, room: str, warm: int, extras: dict[str, Times]) -> Times:
-    """A server of its own: the page on another room (untimed), then the tab: cold; then
-    ``warm`` fresh contexts."""
-    other = BASE_ROOM if room != BASE_ROOM else "Close-up"
-    times = Times()
-    with StreamlitServer("app.py") as server:
-        url = room_url(server, room, other)
-        for i in range(warm + 1):
-            _, ctx, page = open_page(browser, url)
-            ms = click(page, tab(page, room))
-            add(times, ms, first=i == 0)
-            print(f"  {'warm' if i else 'cold'} {ms:,.0f} ms", file=sys.stderr, flush=True)
-            if room == "Accuracy":
-                search = click(page, page.get_by_role("button", name="Search", exact=True))
-                add(extras.setdefault(SEARCH, Times()), search, first=i == 0)
-            if room == "Take home":
-                add(extras.setdefault(DOWNLOAD, Times()), download(page), first=i == 0)
-            ctx.close()
-    return times
-
-
 def add(times: Times, ms: float, *, first: bool) -> None:
     (times.colds if first else times.warm).append(ms)
+
+
+def measure_room(browser, room: str, warm: int, cold: int, tree: Path, found: dict) -> None:
+    """``cold`` servers of its own (``tree``'s app.py): the page on another room (untimed),
+    then the tab; on the first, ``warm`` more fresh contexts. Into ``found[case]``: the
+    room, and in the Accuracy room its search, in Take home a download."""
+    other = BASE_ROOM if room != BASE_ROOM else "Close-up"
+    for k in range(cold):
+        with StreamlitServer("app.py", cwd=tree) as server:
+            for i in range(warm + 1 if k == 0 else 1):
+                _, ctx, page = open_page(browser, room_url(server, room, other))
+                ms = click(page, tab(page, room))
+                add(found.setdefault(room, Times()), ms, first=i == 0)
+                print(f"  {tree.name}: {'warm' if i else 'cold'} {ms:,.0f} ms", file=sys.stderr,
+                      flush=True)  # fmt: skip
+                if room == "Accuracy":
+                    search = click(page, page.get_by_role("button", name="Search", exact=True))
+                    add(found.setdefault(SEARCH, Times()), search, first=i == 0)
+                if room == "Take home":
+                    add(found.setdefault(DOWNLOAD, Times()), download(page), first=i == 0)
+                ctx.close()
 
 
 def download(page) -> float:
@@ -197,29 +202,36 @@ def download(page) -> float:
     return float(page.evaluate("() => performance.now() - window.__qvStart"))
 
 
-def measure_pages(browser, warm: int, cold: int) -> tuple[Times, float, Times]:
-    """The bare page and the app's default page, each ``cold`` times on a fresh server
-    (alternately, so both see the same load), ``warm`` more visits on the first; the bare
-    page's rerun (the median of ``warm`` + 3 key presses on its slider)."""
-    bare, page = Times(), Times()
+def measure_pages(browser, warm: int, cold: int, trees: list[Path]) -> tuple[Times, float, dict]:
+    """The bare page and each tree's default page, each ``cold`` times on a fresh server
+    (in turn, so all see the same load), ``warm`` more visits on the first; the bare page's
+    rerun (the median of ``warm`` + 3 key presses on its slider)."""
+    bare = Times()
+    pages = {tree: Times() for tree in trees}
     reruns: list[float] = []
     for k in range(cold):
-        for script, times in (("benchmarks/bare_app.py", bare), ("app.py", page)):
-            with StreamlitServer(script) as server:
+        runs = [("benchmarks/bare_app.py", ROOT, bare)] + [("app.py", t, pages[t]) for t in trees]
+        for script, tree, times in runs:
+            with StreamlitServer(script, cwd=tree) as server:
                 for i in range(warm + 1 if k == 0 else 1):
                     ms, ctx, opened = open_page(browser, server.url + "/")
                     add(times, ms, first=i == 0)
-                    if script.startswith("benchmarks") and k == 0 and i == warm:
+                    if times is bare and k == 0 and i == warm:
                         slider_thumb(opened, "bits").focus()  # its run is too short to be
                         for j in range(warm + 3):  # seen "running": its metric is watched
                             key = "ArrowLeft" if j % 2 == 0 else "ArrowRight"
                             reruns.append(move(opened, key)[1])
                     ctx.close()
-    return bare, statistics.median(reruns), page
+    return bare, statistics.median(reruns), pages
 
 
 def fmt(x: float) -> str:
     return "–" if math.isnan(x) else f"{x:,.0f}"
+
+
+def cell(x: float, floor: float) -> str:
+    """``ms (× bare)``."""
+    return f"{fmt(x)} ({x / floor:.1f}×)"
 
 
 def verdict(ok: bool) -> str:
@@ -227,46 +239,63 @@ def verdict(ok: bool) -> str:
 
 
 def render(
-    bare_page: Times, bare_rerun: float, page: Times, rooms: dict[str, Times],
-    extras: dict[str, Times], args, version: str, loads: tuple[str, str],
+    bare: Times, bare_rerun: float, found: dict[Path, dict[str, Times]], args, version: str,
+    loads: tuple[str, str],
 ) -> str:  # fmt: skip
+    trees = list(found)
+    after = trees[-1]
+    names = {t: ("before" if t != after else "after") if len(trees) > 1 else "" for t in trees}
+    heads = [f"{kind} {names[t]}".strip() for kind in ("cold", "warm") for t in trees]
+    head = " | ".join(heads)
+    rule = "|---|" + "---:|" * len(heads) + "---|"
+
+    def row(name: str, case: str, floor_cold: float, floor_warm: float, target) -> str:
+        times = [found[t][case] for t in trees]
+        cells = [cell(x.cold, floor_cold) for x in times]
+        cells += [cell(x.warm_median, floor_warm) for x in times]
+        return f"| {name} | {' | '.join(cells)} | {target(found[after][case])} |"
+
+    def page_target(t: Times) -> str:
+        return f"≤ {TARGET_PAGE_MS:,} cold: {verdict(t.cold <= TARGET_PAGE_MS)}"
+
+    def room_target(t: Times) -> str:
+        ok = t.cold <= TARGET_ROOM_COLD_MS and t.warm_median <= TARGET_ROOM_WARM_MS
+        return f"≤ {TARGET_ROOM_COLD_MS:,} / ≤ {TARGET_ROOM_WARM_MS:,}: {verdict(ok)}"
+
     lines = [
         "Times to **settled** (the first frame after the server's last message with the "
-        "script idle and every chart and image drawn), in ms on the page's clock; "
-        "× bare: the same time of the bare Streamlit page (`benchmarks/bare_app.py`) in the "
-        f"same run. Page cold: median of {args.cold} fresh servers; warm: median of "
-        f"{args.warm} fresh browser contexts.",
+        "script idle and every chart and image drawn), in ms on the page's clock, and (×) "
+        "over the bare Streamlit page (`benchmarks/bare_app.py`) measured in the same run. "
+        f"Page cold: median of {args.cold} fresh servers; warm: median of {args.warm} fresh "
+        "browser contexts."
+        + (f" Before: `{args.before}`; after: this tree, in turn with it." if args.before else ""),
         "",
-        "| page | cold | × bare | warm | × bare | target |",
-        "|---|---:|---:|---:|---:|---|",
-        f"| app.py, default page | {fmt(page.cold)} | {page.cold / bare_page.cold:.1f} "
-        f"| {fmt(page.warm_median)} | {page.warm_median / bare_page.warm_median:.1f} "
-        f"| ≤ {TARGET_PAGE_MS:,}: {verdict(page.cold <= TARGET_PAGE_MS)} |",
-        f"| bare Streamlit | {fmt(bare_page.cold)} | 1.0 | {fmt(bare_page.warm_median)} | 1.0 "
-        "| — |",
+        f"| page | {head} | target |",
+        rule,
+        row("app.py, default page", "page", bare.cold, bare.warm_median, page_target),
+        f"| bare Streamlit | {' | '.join([fmt(bare.cold)] * len(trees))} | "
+        f"{' | '.join([fmt(bare.warm_median)] * len(trees))} | — |",
         "",
-        f"A room's tab clicked → settled; × bare: the bare page's rerun ({fmt(bare_rerun)} ms, "
-        "a key on its slider → the metric redrawn and the browser idle, as bench_app.py). "
-        "Cold: the first time its server opens the room.",
+        f"A room's tab clicked → settled; × the bare page's rerun ({fmt(bare_rerun)} ms, a "
+        "key on its slider → its metric redrawn, as bench_app.py). Cold: the first time its "
+        f"server opens the room (median of {args.room_cold} servers).",
         "",
-        "| room | cold | × bare | warm | × bare | target |",
-        "|---|---:|---:|---:|---:|---|",
+        f"| room | {head} | target |",
+        rule,
     ]
-    for name, t in [*rooms.items(), *extras.items()]:
-        target = ""
-        if name in rooms:
-            ok = t.cold <= TARGET_ROOM_COLD_MS and t.warm_median <= TARGET_ROOM_WARM_MS
-            target = f"≤ {TARGET_ROOM_COLD_MS:,} / ≤ {TARGET_ROOM_WARM_MS:,}: {verdict(ok)}"
-        lines.append(
-            f"| {name} | {fmt(t.cold)} | {t.cold / bare_rerun:.1f} | {fmt(t.warm_median)} "
-            f"| {t.warm_median / bare_rerun:.1f} | {target} |"
-        )
+    for case in found[after]:
+        if case == "page":
+            continue
+        target = room_target if case in ROOMS else lambda _: ""
+        lines.append(row(case, case, bare_rerun, bare_rerun, target))
     lines += [
         "",
         f"Machine: {machine()}, shared with other work (load average {loads[0]} at the start, "
         f"{loads[1]} at the end); Chromium {version} (headless), viewport 1280×800.",
         "",
-        "Reproduce: `.venv/bin/python benchmarks/bench_rooms.py --write`.",
+        "Reproduce: `.venv/bin/python benchmarks/bench_rooms.py"
+        + (" --before DIR" if args.before else "")
+        + " --write`.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -279,7 +308,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--warm", type=int, default=3, help="warm repetitions (fresh contexts)")
     ap.add_argument("--cold", type=int, default=3, help="fresh servers for the pages' cold")
+    ap.add_argument("--room-cold", type=int, default=1, help="fresh servers per room's cold")
     ap.add_argument("--rooms", default=",".join(ROOMS), help="comma-separated rooms")
+    ap.add_argument("--before", type=Path, help="another checkout, measured in turn with this")
     ap.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
     args = ap.parse_args()
     missing = missing_browser_tools()
@@ -288,22 +319,24 @@ def main() -> int:
         return 2
     from playwright.sync_api import sync_playwright
 
+    trees = [args.before.resolve(), ROOT] if args.before else [ROOT]
     start_load = load_average()
-    rooms: dict[str, Times] = {}
-    extras: dict[str, Times] = {}
+    found: dict[Path, dict[str, Times]] = {tree: {} for tree in trees}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
             print("measuring the bare page and the page …", file=sys.stderr, flush=True)
-            bare_page, bare_rerun, page = measure_pages(browser, args.warm, args.cold)
+            bare, bare_rerun, pages = measure_pages(browser, args.warm, args.cold, trees)
+            for tree in trees:
+                found[tree]["page"] = pages[tree]
             for room in filter(None, args.rooms.split(",")):
                 print(f"measuring {room} …", file=sys.stderr, flush=True)
-                rooms[room] = measure_room(browser, room, args.warm, extras)
+                for tree in trees:
+                    measure_room(browser, room, args.warm, args.room_cold, tree, found[tree])
             version = browser.version
         finally:
             browser.close()
-    body = render(bare_page, bare_rerun, page, rooms, extras, args, version,
-                  (start_load, load_average()))  # fmt: skip
+    body = render(bare, bare_rerun, found, args, version, (start_load, load_average()))
     return publish(SECTION_TITLE, body, write=args.write)
 
 
