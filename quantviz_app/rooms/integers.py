@@ -375,10 +375,10 @@ def off_words(p: Pipeline, t: Tr = EN) -> str:
         "text.integers.off",
         "**How far off:** this output is {this} codes from the float network's value; over "
         "all {n} outputs of the layer at most {most} codes, {within} of them within half a "
-        "code. Rounding alone would keep each within half a code; the rest comes from the "
-        "layers before, whose outputs were rounded too. The fixed-point path above and ONNX "
-        "Runtime's float arithmetic (the file below) differ by one code on {differ} of the "
-        "{outputs} values the layer requantized.",
+        "code. Rounding the output alone would keep each within half a code; the rest comes "
+        "from the rounded weights and the layers before, whose outputs were rounded too. The "
+        "fixed-point path above and ONNX Runtime's float arithmetic (the file below) differ by "
+        "one code on {differ} of the {outputs} values the layer requantized.",
         this=num(err[p.at(out)], 3), n=f"{err.size:,}", most=num(np.abs(err).max(), 3),
         within=percent(float(np.mean(np.abs(err) <= 0.5))), differ=p.stages.fixed_vs_float,
         outputs=f"{p.stages.outputs:,}",
@@ -588,11 +588,31 @@ def onnx_note(settings: Frozen, t: Tr = EN) -> tuple[Frozen, str]:
     )  # fmt: skip
 
 
-def onnx_button(settings: Frozen, t: Tr = EN, *, key: str = "dl_onnx", note: bool = True) -> None:
-    """The ONNX file's download (written when clicked) and, with ``note``, what it holds."""
+def home_note(settings: Frozen, t: Tr = EN) -> str:
+    """What Take home says above the ONNX file: at the page's settings, or at the engine's
+    when ONNX's integer operators cannot hold the page's."""
+    exported, same = export_settings(settings)
+    if same:
+        return t(
+            "text.takehome.onnx",
+            "The digits CNN in integers at these settings ({weights} weights), an ONNX file "
+            "that ONNX Runtime runs (the Integers room shows its three lines):",
+            weights=weights_words(exported, t),
+        )
+    return t(
+        "text.takehome.onnx_engine",
+        "The digits CNN in integers, an ONNX file that ONNX Runtime runs (the Integers room "
+        "shows its three lines). ONNX's integer operators take 8-bit tensors with one weight "
+        "zero point, so it holds {weights} weights, not these settings:",
+        weights=weights_words(exported, t),
+    )
+
+
+def onnx_button(settings: Frozen, t: Tr = EN, *, key: str = "dl_onnx", home: bool = False) -> None:
+    """The ONNX file's download (written when clicked) below what it holds: the room's
+    sentence, or with ``home`` Take home's."""
     exported, said = onnx_note(settings, t)
-    if note:
-        st.caption(said)
+    st.caption(home_note(settings, t) if home else said)
     st.download_button(
         ONNX_FILE, lambda: onnx_file(exported), file_name=ONNX_FILE,
         mime="application/octet-stream", key=key, on_click="ignore",

@@ -137,12 +137,7 @@ def show(m: Move) -> None:
         mime="application/octet-stream", key="dl_npz", on_click="ignore",
         icon=":material/download:",
     )  # fmt: skip
-    st.caption(t(
-        "text.takehome.onnx",
-        "The digits CNN in integers at these settings, an ONNX file that ONNX Runtime runs "
-        "(the Integers room shows its three lines):",
-    ))  # fmt: skip
-    integers.onnx_button(integers.engine_settings(s)[0], t, key="dl_onnx_home", note=False)
+    integers.onnx_button(integers.engine_settings(s)[0], t, key="dl_onnx_home", home=True)
     st.caption(
         t("text.takehome.code", "The same numbers in Python (the address bar restores this page):")
     )
