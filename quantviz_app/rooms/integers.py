@@ -250,6 +250,8 @@ def type_name(stage: Stage, t: Tr = EN) -> str:
         return "float32"
     if stage.key == "times_m0":
         return "int64"
+    if stage.key == "shifted":  # the quotient the rounding shift approximates, for reading
+        return t("text.integers.not_stored", "not stored: the exact quotient")
     if stage.key in ("accumulator", "shifted", "rounded", "zero_point"):
         return "int32"
     low = stage.limits[0]
@@ -422,12 +424,12 @@ def terms_words(p: Pipeline, t: Tr = EN) -> str:
         k=f"{p.terms.k:,}", zx=zx,
     )  # fmt: skip
     if ops["weight_zero_point_term"] == 0:
-        return said + " " + t(
+        return t.paragraph(said, t(
             "text.integers.symmetric",
             "The weights are symmetric (z_w = 0): that term is gone, which is why engines keep "
             "weights symmetric and let only activations have a zero point.",
-        )  # fmt: skip
-    return said + " " + t(
+        ))  # fmt: skip
+    return t.paragraph(said, t(
         "text.integers.asymmetric",
         "The weights have zero point {zw}: that term costs {ops} operations for this digit, "
         "{share} of the layer's {macs} multiply-adds. With symmetric weights (z_w = 0) it "
@@ -436,7 +438,7 @@ def terms_words(p: Pipeline, t: Tr = EN) -> str:
         ops=whole(ops["weight_zero_point_term"]),
         share=percent(ops["weight_zero_point_term"] / ops["products"]),
         macs=whole(ops["products"]),
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 COST_COLUMNS = ("layer", "macs", "float32_bytes", "int8_bytes", "extra_ops")
@@ -483,7 +485,8 @@ def accuracy_words(a: Accuracies, t: Tr = EN) -> str:
     return t(
         "text.integers.accuracy",
         "On the {n} test digits: the integer network and the fake-quantized one (which "
-        "rounds the same codes and computes in float again) answer differently on {differ}. "
+        "rounds the same codes and computes in float again) answer differently on {differ} of "
+        "them. "
         "Fake quantization is how the field simulates; the integers are what runs.",
         n=a.n, differ=a.differ,
     )  # fmt: skip
@@ -566,7 +569,7 @@ def _room(s: Settings, t: Tr) -> None:
 
     st.markdown(f"**{t('text.integers.onnx_title', 'Run it in ONNX Runtime')}**")
     onnx_button(settings, t)
-    st.code(ONNX_LINES, language="python")
+    st.code(ONNX_LINES, language="python", wrap_lines=True)
 
 
 def onnx_note(settings: Frozen, t: Tr = EN) -> tuple[Frozen, str]:
@@ -641,6 +644,8 @@ def bits_spec(*, height: int = 300, t: Tr = EN) -> dict:
 
     Dataset ``bits`` (``what``, ``used``, ``holds``)."""
     title = t("text.integers.bits_axis", "bits")
+    heading = t("text.integers.bits_title", "The bits each stage needs\ndark: this digit; light: "
+                "what its type holds").split("\n")  # fmt: skip
     y = {"field": "what", "type": "nominal", "sort": None, "title": None,
          "axis": {"labelLimit": 220}}  # fmt: skip
     x = {"type": "quantitative", "title": title, "scale": {"domain": [0, 64]},
@@ -650,6 +655,7 @@ def bits_spec(*, height: int = 300, t: Tr = EN) -> dict:
     return {
         "$schema": SCHEMA,
         "height": height,
+        "title": {"text": heading[0], "subtitle": heading[1:], "subtitleFontSize": 14},
         "layer": [
             {"data": {"name": "bits"}, "mark": {"type": "bar", "color": SHADE, "stroke": LEVEL},
              "encoding": {"y": y, "x": {**x, "field": "holds"},
@@ -680,9 +686,12 @@ def errors_spec(logits: bool = False, *, height: int = 300, t: Tr = EN) -> dict:
     title = (t("text.integers.error_logits", "integer − float logits") if logits else
              t("text.integers.error_axis", "integer − float, in output codes"))  # fmt: skip
     count = t("text.integers.outputs", "outputs")
+    heading = t("text.integers.errors_title", "Each output: integer minus float"
+                "\ndashed: half a code either side").split("\n")  # fmt: skip
     return {
         "$schema": SCHEMA,
         "height": height,
+        "title": {"text": heading[0], "subtitle": heading[1:], "subtitleFontSize": 14},
         "layer": [
             {"data": {"values": [{"x": -0.5}, {"x": 0.5}]},
              "mark": {"type": "rule", "strokeDash": [6, 4], "color": INK},

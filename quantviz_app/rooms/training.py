@@ -193,10 +193,13 @@ def run_words(run: Run, bits: int, granularity: str, t: Tr = EN) -> str:
     )  # fmt: skip
     row = shipped_row(bits, granularity)
     if row is not None:
-        said += " " + t(
-            "text.training.run_shipped",
-            "PyTorch's 30 epochs reached {ste}.",
-            ste=percent(row["qat_ste"]),
+        said = t.paragraph(
+            said,
+            t(
+                "text.training.run_shipped",
+                "PyTorch's 30 epochs reached {ste}.",
+                ste=percent(row["qat_ste"]),
+            ),
         )
     return said
 
@@ -313,7 +316,7 @@ def forward_spec(*, height: int = 240, t: Tr = EN) -> dict:
     """Forward: x̂ = Q(x), a staircase over the identity, the grid's ends dashed.
 
     Datasets ``stairs`` and ``identity`` (``x``, ``y``), ``ends`` (``x``)."""
-    x = {"field": "x", "type": "quantitative", "title": "x"}
+    x = {"field": "x", "type": "quantitative", "title": "x", "axis": {"tickCount": 5}}
     y = {"field": "y", "type": "quantitative", "title": "x̂"}
     return {
         "$schema": SCHEMA,
@@ -362,7 +365,7 @@ def backward_spec(*, height: int = 240, t: Tr = EN) -> dict:
     colour = {"field": "what", "type": "nominal", "title": None,
               "scale": {"domain": labels, "range": [INK, GREEN, ORIGINAL]},
               "legend": {"orient": "bottom", "direction": "vertical"}}  # fmt: skip
-    x = {"field": "x", "type": "quantitative", "title": "x"}
+    x = {"field": "x", "type": "quantitative", "title": "x", "axis": {"tickCount": 5}}
     return {
         "$schema": SCHEMA,
         "height": height,

@@ -18,6 +18,7 @@ The numbers are written by hand and checked by hand where arithmetic allows:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import numpy as np
@@ -74,7 +75,7 @@ def test_conv2_for_one_digit_stage_by_stage():
     assert 174_081 * 1_390_251_791 == 242_016_422_029_071  # × M0, by hand
     assert rows["× M0"][:2] == ["int64", "242,016,422,029,071"]
     assert f"{242_016_422_029_071 / 2**40:.4f}" == "220.1127"
-    assert rows["÷ 2^n, before rounding"][:2] == ["int32", "220.1127"]
+    assert rows["÷ 2^n, before rounding"][:2] == ["not stored: the exact quotient", "220.1127"]
     assert rows["rounded"][:2] == ["int32", "220"]
     assert rows["clamped to the codes"] == ["uint8", "220", "7.146 (float 7.166)", "0 … 220"]
     assert rows["max-pool: the next layer's input"][:2] == ["uint8", "220"]
@@ -90,6 +91,9 @@ def test_conv2_for_one_digit_stage_by_stage():
     bits = datasets(at, "bits")["bits"]
     assert bits["used"].tolist() == [8, 8, 19, 50, 9, 9, 9, 8, 8, 8]  # 174,081 < 2^18: 19 signed
     assert bits["holds"].tolist() == [8, 8, 32, 64, 32, 32, 32, 8, 8, 8]
+    [bits_chart, errors_chart] = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert bits_chart["title"]["text"] == "The bits each stage needs"
+    assert errors_chart["title"]["subtitle"] == ["dashed: half a code either side"]
     errors = datasets(at, "errors")["errors"]["error"]
     assert len(errors) == 32 * 2 * 2 and abs(errors).max() == pytest.approx(1.586, abs=1e-3)
 
@@ -114,7 +118,7 @@ def test_integer_fake_quantized_and_float_accuracy_and_the_zero_point_terms():
     at = open_room(**CHANNEL)
     shown = {m.label: m.value for m in at.metric}  # 530 of 540 each
     assert shown == {"float32": "98.1 %", "fake-quantized": "98.1 %", "integers": "98.1 %"}
-    assert any("answer differently on 0" in c.value for c in at.caption)
+    assert any("answer differently on 0 of them" in c.value for c in at.caption)
     terms = table_rows(at, "term")
     assert terms["Σ q_w·q_x"] == ["173,165", "73,728 multiply-adds"]
     assert terms["− z_w·Σ q_x"] == ["0", "nothing: z_w = 0"]
@@ -247,6 +251,7 @@ def test_the_chinese_room_shows_no_english_sentence():
         texts = shown_texts(at)
         assert english_words(texts) == [], layer
         assert "芯片实际算的是什么" in texts
+        assert not [t for t in texts if "。 " in t]  # sentences run on without a space
     at = open_room(lang="zh", format="nf4")
     assert english_words(shown_texts(at) + [i.value for i in at.info]) == []
 
