@@ -38,7 +38,7 @@ from quantviz_app.format import num, percent
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.move import Move
 from quantviz_app.rooms.accuracy import _acc_axis, _float_rule
-from quantviz_app.schema import Settings, integer_grid
+from quantviz_app.schema import Settings, integer_grid, option_label
 from quantviz_app.widgets import control
 
 MODEL = MODEL_NAME
@@ -289,6 +289,13 @@ def _room(s: Settings, t: Tr) -> None:
         "breaks the digits CNN. Quantization-aware training (QAT) keeps training with the "
         "rounding in the forward pass, so the weights learn to live on the grid.",
     ))  # fmt: skip
+    if not integer_grid(s):
+        st.info(t(
+            "text.training.format",
+            "Training for quantization here trains for the integer grid: shown at the page's "
+            "{bits} bits, not {format}.",
+            bits=int(s["bits"]), format=option_label("format", s["format"], t),
+        ))  # fmt: skip
     _show_gradients(s, t)
     bits, granularity, changed = tune_setting(s)
     _show_results(bits, granularity, t)

@@ -166,6 +166,16 @@ def test_bits_beyond_the_shipped_runs_and_groups():
     assert len(jumps) == 255  # drawn at 8 bits at most
 
 
+def test_a_number_format_is_said_to_be_left_for_the_integer_grid():
+    at = open_room(format="nf4")
+    assert [i.value for i in at.info] == [
+        "Training for quantization here trains for the integer grid: shown at the page's 4 "
+        "bits, not NF4 (QLoRA)."
+    ]
+    assert any(m.value.startswith("At 4 bits, one scale per tensor: PTQ keeps 98.1 %")
+               for m in at.markdown)  # fmt: skip
+
+
 def test_the_chinese_room_shows_no_english_sentence():
     at = open_room(lang="zh", **TWO_BITS)
     at.select_slider(key="qat_epochs").set_value(1).run()
@@ -173,3 +183,5 @@ def test_the_chinese_room_shows_no_english_sentence():
     texts = shown_texts(at)
     assert english_words(texts) == []
     assert any(t.startswith("训练前：20.6 %（PTQ）；用 numpy 训练 1 轮后：**82 %**") for t in texts)
+    at = open_room(lang="zh", format="nf4")
+    assert english_words(shown_texts(at)) == []
