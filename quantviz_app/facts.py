@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import quantviz as qv
 from quantviz.fit import fit_settings
+from quantviz_app import chip_facts
 from quantviz_app.data import Data
 from quantviz_app.format import db, num, percent
 from quantviz_app.i18n import Tr
@@ -303,6 +304,7 @@ FACTS: dict[str, Fact] = {
             "",
             lambda s, d: 2 * (d.high - d.low) / (d.high - d.low) - 1 if d.high > d.low else 0.0,
         ),
+        *[Fact(*spec) for spec in chip_facts.SPECS],  # the digits CNN in integers, and QAT
     ]
 }
 """Every fact, by name."""

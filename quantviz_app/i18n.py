@@ -79,6 +79,11 @@ class Tr:
         template = english if self.lang == "en" else catalogue(self.lang)[key]
         return template.format(**fields) if fields else template
 
+    def paragraph(self, *sentences: str) -> str:
+        """Sentences run together: a space between them in English, none in Chinese (whose
+        full stop closes a sentence without one)."""
+        return ("" if self.lang == "zh" else " ").join(sentences)
+
     def say(self, message: Message | str) -> str:
         """A :class:`Message` in this language (a plain string as it is)."""
         if not isinstance(message, Message):

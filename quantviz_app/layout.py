@@ -28,6 +28,8 @@ STYLE = """
 [data-testid="stMetricValue"] { font-size: clamp(1.1rem, 2.05vw, 1.75rem); }
 /* a long number ("19,154 of 65,536") wraps inside its card instead of ending in "…" */
 [data-testid="stMetricValue"] > div, [data-testid="stMetricValue"] p { white-space: normal; }
+/* the rooms' tabs wrap onto a second row on a projector instead of scrolling out of sight */
+[data-testid="stTabs"] [role="tablist"] { flex-wrap: wrap; row-gap: 0.1rem; }
 /* the numbers beside the histogram: label and value on one line, wrapping if narrow */
 .st-key-numbers [data-testid="stMetric"] > div {
   display: flex; flex-flow: row wrap; align-items: baseline;

@@ -293,6 +293,7 @@ LESSON_TITLES = {"none": "none", **{lesson.id: lesson.title for lesson in all_le
 SOURCES = ("synthetic", "sample", "model", "file")
 MODEL_TENSOR_DEFAULT = "conv2.weight"
 SAMPLE_TENSOR_DEFAULT = "encoder.layer.0.intermediate.dense.weight"
+INTEGER_LAYERS = ("conv1", "conv2", "fc1", "fc2")  # the digits CNN's layers (the Integers room)
 
 _DISTRIBUTIONS = {d.name: d for d in qv.distributions()}
 _STRATEGIES = {s.name: s for s in qv.strategies()}
@@ -678,6 +679,41 @@ SETTINGS: tuple[Setting, ...] = (
         options=(0.5, 1, 2, 5),
         widget="select_slider",
         applies=_when("room", "Accuracy"),
+        group="view",
+    ),
+    Setting(
+        "int_layer",
+        "choice",
+        "conv2",
+        "Layer",
+        "Which layer of the digits CNN to follow through the integer pipeline.",
+        options=INTEGER_LAYERS,
+        widget="segmented",
+        applies=_when("room", "Integers"),
+        group="view",
+    ),
+    Setting(
+        "digit",
+        "int",
+        0,
+        "Test digit",
+        "Which of the 540 test digits goes through the layer (0 is the first).",
+        low=0,
+        high=539,
+        step=1,
+        widget="number",
+        applies=_when("room", "Integers"),
+        group="view",
+    ),
+    Setting(
+        "qat_epochs",
+        "choice",
+        3,
+        "Epochs",
+        "How many passes over the 1,257 training digits the fine-tune makes (about a second each).",
+        options=(1, 2, 3, 5),
+        widget="select_slider",
+        applies=_when("room", "Train for it"),
         group="view",
     ),
     # ---- the worked example ------------------------------------------------------

@@ -23,6 +23,7 @@ each term costs at run time.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +66,35 @@ class Stage:
     @property
     def real(self) -> np.ndarray:
         return ((self.values - self.zero_point) * self.scale).astype(np.float64)
+
+    @property
+    def error_steps(self) -> np.ndarray | None:
+        """How far the stage is from the float network, in the stage's own steps:
+        ``(real − reference) / scale`` (None where the float network has no counterpart).
+        After requantization one step is one code of the next layer's grid."""
+        if self.reference is None:
+            return None
+        return (self.real - self.reference) / np.asarray(self.scale, dtype=np.float64)
+
+    @property
+    def bits_used(self) -> int:
+        """The bits a whole-number type needs for ``low … high`` (see :func:`integer_bits`)."""
+        return integer_bits(self.low, self.high)
+
+    @property
+    def type_bits(self) -> int:
+        """The bits of the stage's type (``limits``): 8 for codes, 32 or 64 for int32/int64."""
+        return integer_bits(*self.limits)
+
+
+def integer_bits(low: float, high: float) -> int:
+    """The fewest bits of a whole-number type that holds every whole number from ``low`` to
+    ``high`` (rounded outwards): unsigned when ``low ≥ 0``, else two's complement with a
+    sign bit. E.g. ``0 … 255`` → 8, ``−128 … 127`` → 8, ``−129 … 0`` → 9, ``0 … 0`` → 1."""
+    lo, hi = math.floor(low), math.ceil(high)
+    if lo >= 0:
+        return max(int(hi).bit_length(), 1)
+    return 1 + max(int(-lo - 1).bit_length(), max(int(hi), 0).bit_length())
 
 
 @dataclass(frozen=True)

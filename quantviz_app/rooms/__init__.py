@@ -40,5 +40,7 @@ ROOMS: tuple[Room, ...] = (
     Room("Channels", "channels"),
     Room("Whole model", "model"),
     Room("Accuracy", "accuracy"),
+    Room("Integers", "integers"),
+    Room("Train for it", "training"),
     Room("Take home", "takehome"),
 )

@@ -15,7 +15,7 @@ from quantviz.number_formats import FormatResult
 from quantviz_app import export, figures, snippets
 from quantviz_app.data import MODEL_FILE, SAMPLE_FILE, Data
 from quantviz_app.move import Move
-from quantviz_app.rooms import channels, closeup, formats, staircase, tradeoff
+from quantviz_app.rooms import channels, closeup, formats, integers, staircase, tradeoff
 from quantviz_app.schema import (
     Settings,
     distribution_params,
@@ -137,6 +137,7 @@ def show(m: Move) -> None:
         mime="application/octet-stream", key="dl_npz", on_click="ignore",
         icon=":material/download:",
     )  # fmt: skip
+    integers.onnx_button(integers.engine_settings(s)[0], t, key="dl_onnx_home", home=True)
     st.caption(
         t("text.takehome.code", "The same numbers in Python (the address bar restores this page):")
     )

@@ -166,6 +166,11 @@ ALLOWED |= {w for f in qv.formats() for name in (f.name, f.name.upper())
 # … and their sources and encodings: names, not sentences
 ALLOWED |= {"INT", "QLoRA", "llama", "cpp", "XNOR", "Net", "TWN", "absmax", "fp16", "E8M0",
             "UCI"}  # fmt: skip
+# … the integer pipeline's and QAT's names: types, operators, layers, methods and their authors
+ALLOWED |= {"int8", "uint8", "int32", "int64", "ONNX", "onnxruntime", "opset", "QuantizeLinear",
+            "QLinearConv", "MaxPool", "MatMulInteger", "ReLU", "logits", "acc", "conv1", "conv2",
+            "fc1", "fc2", "CNN", "Jacob", "PTQ", "QAT", "STE", "LSQ", "Bengio", "Esser",
+            "FakeQuantize", "Adam"}  # fmt: skip
 CHART_WORDS = ("text", "series", "grid", "what", "cause")  # data columns a chart writes out
 
 
@@ -265,7 +270,7 @@ def test_the_chinese_page_shows_no_english_sentence():
     texts = shown_texts(at)
     assert "权衡：误差与位宽" in texts and "位宽（比特）" in texts
     assert [t.label for t in at.main.tabs] == [
-        "权衡", "格式", "公式", "特写", "阶梯", "准确率", "带回家",
+        "权衡", "格式", "公式", "特写", "阶梯", "准确率", "整数推理", "量化感知训练", "带回家",
     ]  # fmt: skip
     assert english_words(texts) == []
 

@@ -184,7 +184,7 @@ def test_take_home_gives_a_format_s_code_and_files(open_app):
     at = open_app(format="fp8_e4m3", room="Take home")
     assert [b.label for b in at.download_button] == [
         "histograms.png", "histograms.svg", "closeup.png", "closeup.svg", "metrics.csv",
-        "formats.csv", "quantized.npz",
+        "formats.csv", "quantized.npz", "digits-cnn-int8.onnx",
     ]  # fmt: skip
     [code] = [c.value for c in at.code]
     assert "r = qv.quantize(x, format='fp8_e4m3', granularity='tensor')" in code
