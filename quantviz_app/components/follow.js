@@ -4,15 +4,18 @@
 // the server, which reruns the lesson (the rest of the page, the rooms, the link). This script
 // makes the lesson's picture and main numbers follow the slider in the same animation frame:
 //
-// * it keeps the slider's value on the document's root element (its `value`) and tells the
-//   charts with the event "quantviz-bits": the histograms bind a Vega-Lite param to it
-//   (quantviz_app/charts.py, follow_params) and draw the width they hold data for;
-// * it writes the cards' values at that width (computed by the server for every width the
-//   slider can reach next: quantviz_app/views/numbers.py, ahead_values) into the lesson's
-//   cards. The server draws the same values when it follows, so nothing disagrees once it has.
+// * when the slider is on a width the server sent ahead (`widths`), it puts that width on
+//   the document's root element (its `value`) and tells the charts with the event
+//   "quantviz-bits": the histograms bind a Vega-Lite param to it (quantviz_app/charts.py,
+//   follow_params) and draw that width from the data they hold;
+// * it writes the cards' values at that width (computed by the server for every width sent
+//   ahead: quantviz_app/views/numbers.py, ahead_values) into the lesson's cards. The server
+//   draws the same values when it follows, so nothing disagrees once it has.
 //
-// It watches the page for any change (the slider by keyboard or pointer, a run of the server
-// that redraws a card) and is idempotent: it writes only what differs from the slider's width.
+// On a width not sent ahead it changes nothing: the picture and the numbers stay together on
+// the last width it had, until the server follows. It watches the page for any change (the
+// slider by keyboard or pointer, a run of the server that redraws a card) and is idempotent:
+// it writes only what differs from the slider's width.
 
 const EVENT = "quantviz-bits";
 const SLIDER = ".st-key-bits input[type='range']";
@@ -23,6 +26,7 @@ function follow(state) {
   const root = document.documentElement;
   const slider = document.querySelector(SLIDER);
   const value = slider ? slider.value : undefined;
+  if (value !== undefined && !state.widths.includes(value)) return;  // the server's to draw
   if (root.value !== value) {
     root.value = value;
     root.dispatchEvent(new Event(EVENT));
@@ -38,8 +42,9 @@ function follow(state) {
 }
 
 export default function ({ data }) {
-  const state = (window.quantvizFollow ??= { cards: {}, observer: null });
+  const state = (window.quantvizFollow ??= { widths: [], cards: {}, observer: null });
   const cards = (data && data.cards) || {};
+  state.widths = (data && data.widths) || [];
   state.cards = cards;
   if (!state.observer) {
     state.observer = new MutationObserver(() => follow(state));
@@ -50,6 +55,9 @@ export default function ({ data }) {
   }
   follow(state);
   return () => {
-    if (state.cards === cards) state.cards = {};  // the lesson left the page
+    if (state.cards === cards) {  // the lesson left the page
+      state.cards = {};
+      state.widths = [];
+    }
   };
 }

@@ -1,16 +1,16 @@
 """The browser follows the bit slider before the server does (``follow.js``).
 
 A Streamlit component with no picture of its own: its script tells the lesson's charts the
-slider's value as soon as it changes (they draw that width from the data they hold, see
-``charts.follow_params``) and writes the cards' values at that width into the lesson's
-cards. The values come from the server, computed by the core for every width the slider can
+slider's value as soon as it changes to a width they hold (they draw that width from their
+data, see ``charts.follow_params``) and writes the cards' values at that width into the
+lesson's cards. The values come from the server, computed by the core for every width the slider can
 reach next (:mod:`quantviz_app.views.ahead`); the server still follows each move and draws the
 same values. Without JavaScript (AppTest) it does nothing and the page works as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import streamlit as st
@@ -26,7 +26,10 @@ _follow = st.components.v2.component(
 )
 
 
-def follow(cards: Mapping[int, Mapping[str, str]]) -> None:
-    """Mount the script with the cards' values by bit width (label → value as the cards show
-    them; empty when the cards are not shown)."""
-    _follow(key=KEY, data={"cards": {str(bits): dict(v) for bits, v in cards.items()}})
+def follow(widths: Iterable[int], cards: Mapping[int, Mapping[str, str]]) -> None:
+    """Mount the script with the bit widths whose pictures the charts hold and the cards'
+    values by bit width (label → value as the cards show them; empty when the cards are not
+    shown). On a width not among ``widths`` the browser waits for the server."""
+    data = {"widths": [str(bits) for bits in widths],
+            "cards": {str(bits): dict(v) for bits, v in cards.items()}}  # fmt: skip
+    _follow(key=KEY, data=data)

@@ -48,7 +48,7 @@ def show(m: Move, hide: set[str], ahead: Mapping[int, Move],
     s, fitted, r, t = m.s, m.fitted, m.result, m.t
     with st.container(key="classroom"):
         controls(s, fitted, hide, t)
-        follow(cards)
+        follow(ahead, cards)
         preset = active_preset(s)
         if preset is not None:
             st.markdown(text.preset_line(preset, t))

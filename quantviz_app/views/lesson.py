@@ -167,7 +167,7 @@ def draw(m: Move, hide: set[str]) -> None:
             picked = controls.tensor_picker(s, state, hide, t)
             st.markdown(data_line(m, picked=picked))
         bit_width(s, hide, t)
-        follow(cards)  # right after the slider: its values come before the cards they fill
+        follow(moves, cards)  # right after the slider: its values come before the cards they fill
         for note in m.notes:
             st.info(note)
         picture, side = st.columns([3, 2], gap="medium")

@@ -107,9 +107,10 @@ def check_shown(page: Page, numbers: dict[str, str], titles: list[str]) -> None:
 
 
 def press(page: Page, key: str, bits: int) -> None:
-    """Press ``key`` on the bit slider; the slider itself says ``bits`` (its value for a
-    screen reader too)."""
+    """Press ``key`` on the bit slider; the slider itself says ``bits`` to a screen reader
+    too (its name is its label, its value the width)."""
     thumb = slider_thumb(page, "bits")
+    expect(thumb).to_have_attribute("aria-label", "Bit width b")
     thumb.focus()
     page.keyboard.press(key)
     expect(thumb).to_have_value(str(bits))
@@ -121,6 +122,8 @@ DEFAULT = {
     3: {"Step size": "2.406", "SQNR": "4.4 dB", "MSE": "0.358", "Levels used": "8 of 8",
         "Clipped": "0 %"},
     2: {"Step size": "5.615", "SQNR": "0.7 dB", "MSE": "0.848", "Levels used": "4 of 4",
+        "Clipped": "0 %"},
+    1: {"Step size": "16.84", "SQNR": "0.0 dB", "MSE": "0.998", "Levels used": "2 of 2",
         "Clipped": "0 %"},
 }  # fmt: skip
 
@@ -136,11 +139,15 @@ def test_an_arrow_key_repaints_the_numbers_and_histograms_before_the_server_answ
     check_shown(page, DEFAULT[3], ["After 3-bit quantization", "8 of 8 levels used"])
     press(page, "ArrowLeft", 2)  # two presses ahead of the server
     check_shown(page, DEFAULT[2], ["After 2-bit quantization", "4 of 4 levels used"])
+    # three presses: 1 bit was not sent ahead (4 ± 2); picture and numbers stay together on
+    # 2 bits until the server has drawn 1 bit
+    press(page, "ArrowLeft", 1)
+    check_shown(page, DEFAULT[2], ["After 2-bit quantization", "4 of 4 levels used"])
     assert server.queue, "the server answered nothing: the key press reached it?"
     server.release()
     wait_for_app_run(page)
-    check_shown(page, DEFAULT[2], ["After 2-bit quantization", "4 of 4 levels used"])
-    expect(page).to_have_url(re.compile(r"[?&]bits=2(?:&|#|$)"), timeout=5_000)
+    check_shown(page, DEFAULT[1], ["After 1-bit quantization", "2 of 2 levels used"])
+    expect(page).to_have_url(re.compile(r"[?&]bits=1(?:&|#|$)"), timeout=5_000)
     assert_no_errors(page)
 
 
