@@ -22,6 +22,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from quantviz.counts import Histogram
 from quantviz_app.i18n import EN, Tr
@@ -92,20 +93,34 @@ def data_names(spec: object) -> set[str]:
     return set()
 
 
-def with_data(spec: dict, datasets: Mapping[str, pd.DataFrame]) -> dict:
+def sendable(frame: pd.DataFrame | bytes) -> pd.DataFrame | bytes:
+    """A dataset as the browser takes it: an empty one as one row of missing values (the
+    browser drops a dataset without rows, and the chart would fail); Arrow bytes as they are."""
+    if isinstance(frame, bytes) or len(frame):
+        return frame
+    return pd.DataFrame([[None] * len(frame.columns)], columns=frame.columns)
+
+
+def arrow(frame: pd.DataFrame) -> bytes:
+    """A dataset as Arrow IPC bytes, what ``st.vega_lite_chart`` sends (converted once and
+    kept, where a chart's data is the same move after move: the browser then receives the
+    same bytes and redraws nothing)."""
+    table = pa.Table.from_pandas(sendable(frame), preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.RecordBatchStreamWriter(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def with_data(spec: dict, datasets: Mapping[str, pd.DataFrame | bytes]) -> dict:
     """``spec`` with the named ``datasets`` it draws attached (what ``st.vega_lite_chart`` takes).
 
-    Only the datasets the spec names are sent (the browser refuses others). An empty
-    dataset is sent as one row of missing values (the browser drops a dataset without
-    rows, and the chart would fail); every layer that may be empty leaves out rows with
-    missing values.
+    Only the datasets the spec names are sent (the browser refuses others), each
+    :func:`sendable` (every layer that may be empty leaves out rows with missing values).
+    A dataset may be DataFrame or Arrow bytes (:func:`arrow`).
     """
     used = data_names(spec)
-    sets = {
-        name: frame if len(frame) else pd.DataFrame([[None] * len(frame.columns)],
-                                                    columns=frame.columns)
-        for name, frame in datasets.items() if name in used
-    }  # fmt: skip
+    sets = {name: sendable(frame) for name, frame in datasets.items() if name in used}
     return {**spec, "datasets": sets, "autosize": {"type": "fit-x", "contains": "padding"}}
 
 
@@ -146,6 +161,63 @@ def finite(value: object) -> float | None:
     return v if math.isfinite(v) else None
 
 
+# ---------------------------------------------------- the bit width in the browser --
+
+BITS_EVENT = "quantviz-bits"
+"""The event the page's script (``components/follow.js``) sends on the document's root element
+when the bit slider moves; the root element's ``value`` is then the slider's value."""
+
+SHOWN = (
+    "isValid(slider) && indexof(pluck(data('{widths}'), 'bits'), toNumber(slider)) >= 0"
+    " ? toNumber(slider) : (length(data('now')) ? data('now')[0].bits : 0)"
+)
+
+
+def follow_params(widths: str) -> list[dict]:
+    """The params of a chart that follows the bit slider in the browser (Vega-Lite).
+
+    ``slider`` is the slider's value as the page's script reports it: bound to the document's
+    root element (Vega's external element binding, event :data:`BITS_EVENT`), so it is there
+    whenever the chart is drawn. ``shown`` is the bit width drawn: the slider's when the
+    dataset ``widths`` holds rows for it, else the one the server drew last (the ``now``
+    dataset: one row, ``bits``). A layer that changes with the bit width draws the rows of
+    ``datum.bits == shown`` (:func:`at_shown_width`).
+    """
+    return [
+        {"name": "slider", "bind": {"element": "html", "event": BITS_EVENT}},
+        {"name": "shown", "expr": SHOWN.format(widths=widths)},
+    ]
+
+
+def at_shown_width(layer: dict) -> dict:
+    """``layer`` drawing only the rows of the bit width shown (see :func:`follow_params`)."""
+    return {**layer, "transform": [{"filter": "datum.bits == shown"}, *layer.get("transform", [])]}
+
+
+NOW_LAYER = {"data": {"name": "now"}, "mark": {"type": "point", "opacity": 0},
+             "encoding": {"x": {"value": 0}, "y": {"value": 0}}}  # fmt: skip
+"""Draws nothing; keeps the ``now`` dataset in the chart (Vega-Lite leaves out data no layer
+draws, and :func:`follow_params` reads it)."""
+
+
+def by_width(sets: Mapping[int, Mapping[str, pd.DataFrame]],
+             per_width: tuple[str, ...]) -> dict[str, pd.DataFrame]:  # fmt: skip
+    """The datasets of several bit widths as one set: each of ``per_width`` stacked with a
+    ``bits`` column (the width it belongs to), every other one once (they do not depend on
+    the width). ``sets``: each width's datasets by name."""
+    first = next(iter(sets.values()))
+    out = {name: frame for name, frame in first.items() if name not in per_width}
+    for name in per_width:
+        frames = [f[name].assign(bits=bits) for bits, f in sets.items() if len(f[name])]
+        out[name] = pd.concat(frames, ignore_index=True) if frames else first[name].assign(bits=[])
+    return out
+
+
+def now_frame(bits: int) -> pd.DataFrame:
+    """The ``now`` dataset: the bit width the server drew (one row)."""
+    return pd.DataFrame({"bits": [bits]})
+
+
 # ------------------------------------------------------------ histograms --
 
 
@@ -172,6 +244,10 @@ def histogram_spec(
     ``title_quantized`` (``text``) and ``domain`` (``x``: the two ends of the value axis).
     ``t``: the language of its axes and hover labels; ``font``: its titles' size in px
     (:data:`PROJECTOR_FONT` in the class view), the ticks 2 px smaller.
+
+    The chart follows the bit slider in the browser (:func:`follow_params`): the datasets
+    of :data:`PER_WIDTH` may hold several bit widths (a ``bits`` column, :func:`by_width`),
+    of which it draws the one shown; ``now`` (:func:`now_frame`) says which the server drew.
     """
     y_scale = {"type": "log", "domainMin": 0.8} if log else {"type": "linear", "zero": True}
     axis_width = AXIS_WIDTH * font // FONT
@@ -236,10 +312,12 @@ def histogram_spec(
         )  # fmt: skip
     lines = TITLE_LINES[panel]
     layers.append(title_layer(f"title_{panel}", lines=lines, size=font))
+    layers = [at_shown_width(x) if x["data"]["name"] in PER_WIDTH else x for x in layers]
     return {
         "$schema": SCHEMA,
         "height": height,
-        "layer": layers,
+        "params": follow_params("domain"),
+        "layer": [NOW_LAYER, *layers],
         "padding": {"top": 10 + font + (lines - 1) * (font + 3), "left": 4, "right": 10,
                     "bottom": 4},
         "config": config(font),
@@ -247,6 +325,8 @@ def histogram_spec(
 
 
 TITLE_LINES = {"original": 1, "quantized": 2}  # the quantized panel: what was done; the levels
+PER_WIDTH = ("qbins", "spikes", "levels", "clip", "shade", "title_quantized", "domain")
+"""The histograms' datasets that change with the bit width (the original's do not)."""
 
 
 def histogram_frames(

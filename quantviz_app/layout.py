@@ -55,6 +55,8 @@ STYLE = """
 .st-key-scene [role="radiogroup"] { flex: 1 1 20rem; }
 /* the uploader's list of file types wraps instead of ending in "…" */
 [data-testid="stFileUploaderDropzoneInstructions"] span { white-space: normal; }
+/* the script that lets the browser follow the bit slider draws nothing: no room for it */
+.st-key-follow { display: none; }
 .st-key-classroom [data-testid="stMetricValue"] { font-size: clamp(1.9rem, 4vw, 3.2rem); }
 .st-key-classroom [data-testid="stMetricLabel"] p { font-size: 1.2rem; }
 .st-key-classroom [data-testid="stMetric"] > div { padding: 0.5rem 0.9rem; }

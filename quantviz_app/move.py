@@ -53,6 +53,15 @@ class Move:
         builds its move from the settings it fitted already)."""
         return cls(fit(s, data.shape, data.low, data.high), data, {} if state is None else state)
 
+    def with_bits(self, bits: int) -> Move:
+        """The move the bit slider makes from here to ``bits``: the same settings with that
+        bit width, fitted anew (as the lesson fits a move), the same tensor and session."""
+        if bits == self.s["bits"]:
+            return self
+        s = self.s.replace(bits=bits)
+        return Move(fit(s, self.data.shape, self.data.low, self.data.high), self.data,
+                    self.state, self.notes)  # fmt: skip
+
     @property
     def s(self) -> Settings:
         """The fitted settings."""

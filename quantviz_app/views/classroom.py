@@ -10,17 +10,18 @@ scene (``preset=two_bits``), whose sentence is shown on top.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import streamlit as st
 
-import quantviz as qv
 from quantviz_app import charts, text
+from quantviz_app.components.follow import follow
 from quantviz_app.fitting import Fitted
 from quantviz_app.i18n import Tr
 from quantviz_app.move import Move
 from quantviz_app.presets import active_preset
 from quantviz_app.schema import Settings, option_label
-from quantviz_app.views import histograms
-from quantviz_app.views.numbers import show_cards
+from quantviz_app.views import histograms, numbers
 from quantviz_app.widgets import control
 
 BIG_NUMBERS = ("scale", "sqnr", "levels")  # the cards' keys
@@ -40,21 +41,21 @@ def controls(s: Settings, fitted: Fitted, hide: set[str], t: Tr) -> None:
             control("strategy", options=fitted.options["strategy"], t=t)
 
 
-def show(m: Move, hide: set[str]) -> None:
-    """The whole class view."""
+def show(m: Move, hide: set[str], ahead: Mapping[int, Move],
+         cards: Mapping[int, Mapping[str, str]]) -> None:  # fmt: skip
+    """The whole class view; ``ahead``: the moves the slider can make next, ``cards``: their
+    numbers (the browser shows them before the server follows, :mod:`views.ahead`)."""
     s, fitted, r, t = m.s, m.fitted, m.result, m.t
     with st.container(key="classroom"):
         controls(s, fitted, hide, t)
+        follow(ahead, cards)
         preset = active_preset(s)
         if preset is not None:
             st.markdown(text.preset_line(preset, t))
-        chart, numbers = st.columns([5, 2], gap="medium")
+        chart, big = st.columns([5, 2], gap="medium")
         with chart:
-            sets = histograms.view_data(m)
             heights = dict.fromkeys(("original", "quantized"), CHART_HEIGHT)
-            histograms.draw(sets, log=s["log"], heights=heights, t=t, font=charts.PROJECTOR_FONT)
-        with numbers:
-            cards = (
-                text.format_cards(r, t=t) if isinstance(r, qv.FormatResult) else text.cards(r, t=t)
-            )
-            show_cards([c for c in cards if c.key in BIG_NUMBERS])
+            histograms.draw(histograms.ahead_data(ahead), now=s["bits"], log=s["log"],
+                            heights=heights, t=t, font=charts.PROJECTOR_FONT)  # fmt: skip
+        with big:
+            numbers.show_cards([c for c in numbers.cards(r, t=t) if c.key in BIG_NUMBERS])

@@ -19,6 +19,7 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz_app import course, fitting, link, text, widgets
+from quantviz_app.components.follow import follow
 from quantviz_app.data import Data
 from quantviz_app.fitting import Fitted
 from quantviz_app.format import md_escape
@@ -31,7 +32,7 @@ from quantviz_app.schema import (
     integer_grid,
     option_label,
 )
-from quantviz_app.views import classroom, controls, histograms, lessonbox, numbers, tabs
+from quantviz_app.views import ahead, classroom, controls, histograms, lessonbox, numbers, tabs
 from quantviz_app.widgets import control
 
 LOCAL = {"bits", "log", "compare", "room", "block", "prune", "prune_scope", "max_drop"}
@@ -154,19 +155,24 @@ def draw(m: Move, hide: set[str]) -> None:
         st.error(str(exc), icon=":material/error:")
         return
     reveal = not course.hides_answers(state, s)  # read here: Check reruns this fragment only
+    # the picture and the numbers at every width the slider can reach next: the browser shows
+    # them at the next key press, before this fragment has run again (views/ahead.py)
+    moves = ahead.moves(m, hide, kept=histograms.kept)
+    cards = numbers.ahead_values(moves) if reveal else {}
     if s["view"] == "class":
         lessonbox.show(m)
-        classroom.show(m, hide)
+        classroom.show(m, hide, moves, cards)
     else:
         with st.container(gap="xsmall"):  # the tensor and the line that describes it, together
             picked = controls.tensor_picker(s, state, hide, t)
             st.markdown(data_line(m, picked=picked))
         bit_width(s, hide, t)
+        follow(moves, cards)  # right after the slider: its values come before the cards they fill
         for note in m.notes:
             st.info(note)
         picture, side = st.columns([3, 2], gap="medium")
         with picture:
-            histograms.show(m, note=reveal)
+            histograms.show(m, moves, note=reveal)
         with side:
             beside(m)
             if reveal:

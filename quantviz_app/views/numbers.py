@@ -8,13 +8,14 @@ preset) shows no changes: they would compare unrelated data.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import streamlit as st
 
 import quantviz as qv
 from quantviz_app import text
+from quantviz_app.i18n import EN, Tr
 from quantviz_app.move import Move
 
 SHOWN = "_shown"  # session key: (tensor key, quantize key, card values) now on screen
@@ -44,15 +45,33 @@ def show_cards(cards: list[text.Card]) -> None:
         )  # fmt: skip
 
 
+def cards(r: qv.QuantResult | qv.FormatResult, before: Mapping[str, float] | None = None,
+          t: Tr = EN) -> list[text.Card]:  # fmt: skip
+    """The cards of a result (the integer grid's or a number format's), with their changes
+    against ``before`` (the values of the setting before, or None)."""
+    if isinstance(r, qv.FormatResult):
+        return text.format_cards(r, before, t=t)
+    return text.cards(r, before, t=t)
+
+
+def ahead_values(ahead: Mapping[int, Move]) -> dict[int, dict[str, str]]:
+    """The cards' values at every bit width of ``ahead`` (:mod:`views.ahead`), label → value,
+    as :func:`show` writes them (the browser puts them in the cards when the slider gets there
+    before the server; a card's change against the setting before, its delta, comes with the
+    server)."""
+
+    def values(m: Move) -> dict[str, str]:
+        return {card.label: card.value for card in cards(m.result, t=m.t)}
+
+    return {bits: m.data.memo("card values", m.key, m.t.lang, compute=lambda m=m: values(m))
+            for bits, m in ahead.items()}  # fmt: skip
+
+
 @st.fragment
 def show(m: Move) -> None:
     """The eight cards."""
     data, state, r, qkey, t = m.data, m.state, m.result, m.key, m.t
-    if isinstance(r, qv.FormatResult):
-        before = previous_values(state, data.key, qkey, text.format_card_values(r))
-        cards = text.format_cards(r, before, t=t)
-    else:
-        before = previous_values(state, data.key, qkey, text.card_values(r))
-        cards = text.cards(r, before, t=t)
+    values = text.format_card_values(r) if isinstance(r, qv.FormatResult) else text.card_values(r)
+    before = previous_values(state, data.key, qkey, values)
     with st.container(key="numbers"):
-        show_cards(cards)
+        show_cards(cards(r, before, t))

@@ -33,7 +33,8 @@ def test_the_original_histogram_does_not_change_with_the_bit_width(laplace):
     first = histograms.datasets(laplace, laplace.quantized({"bits": 4}))
     for bits in (5, 8, 16):
         sets = histograms.datasets(laplace, laplace.quantized({"bits": bits}))
-        for name in charts.data_names(charts.histogram_spec("original", log=False)):
+        names = charts.data_names(charts.histogram_spec("original", log=False))
+        for name in names - {"now"}:  # "now": the width the server drew (histograms.draw)
             pd.testing.assert_frame_equal(sets[name], first[name])
 
 
