@@ -103,7 +103,8 @@ def layout(
             raise InputError(
                 f"group_size {size} does not divide the last dimension ({last}) of a tensor of "
                 f"shape {shape}; choose a divisor of {last}.",
-                kind="group_size", fields={"size": size, "last": last, "shape": str(shape)},
+                kind="group_size",
+                fields={"size": size, "last": last, "shape": str(shape)},
             )
         return Layout("group", shape, group_size=int(size))
     raise InputError(f"granularity must be one of {GRANULARITIES}, not {granularity!r}.")

@@ -91,12 +91,14 @@ def check_bits(bits: object) -> int:
     if isinstance(bits, bool) or not isinstance(bits, int | np.integer):
         raise InputError(
             f"bits must be a whole number from 1 to {MAX_BITS}, not {bits!r}.",
-            kind="bits", fields={"most": MAX_BITS, "bits": repr(bits)},
+            kind="bits",
+            fields={"most": MAX_BITS, "bits": repr(bits)},
         )
     if not 1 <= int(bits) <= MAX_BITS:
         raise InputError(
             f"bits must be from 1 to {MAX_BITS}; got {bits}.",
-            kind="bits", fields={"most": MAX_BITS, "bits": repr(bits)},
+            kind="bits",
+            fields={"most": MAX_BITS, "bits": repr(bits)},
         )
     return int(bits)
 

@@ -36,13 +36,15 @@ def as_weights(x: object, name: str = "x") -> np.ndarray:
     if kind == "c":
         raise InputError(
             f"{name} holds complex numbers; quantization needs real numbers.",
-            kind="complex", fields={"name": name},
+            kind="complex",
+            fields={"name": name},
         )
     if kind not in "biuf" and arr.dtype.name != "bfloat16":
         raise InputError(
             f"{name} holds {arr.dtype} data; quantization needs numbers "
             "(float, integer or bool arrays).",
-            kind="not_numeric", fields={"name": name, "dtype": str(arr.dtype)},
+            kind="not_numeric",
+            fields={"name": name, "dtype": str(arr.dtype)},
         )
     if arr.size == 0:
         raise InputError(
@@ -55,7 +57,8 @@ def as_weights(x: object, name: str = "x") -> np.ndarray:
         raise InputError(
             f"{name} contains {n_nan} NaN and {n_inf} infinite values out of {arr.size}; "
             "quantization needs finite numbers (qv.finite_values(x) drops them).",
-            kind="nonfinite", fields={"name": name, "nan": n_nan, "inf": n_inf, "n": arr.size},
+            kind="nonfinite",
+            fields={"name": name, "nan": n_nan, "inf": n_inf, "n": arr.size},
         )
     return arr
 

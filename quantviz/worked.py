@@ -108,7 +108,8 @@ def worked_example(
     if not 1 <= x.size <= MAX_VALUES:
         raise InputError(
             f"A worked example takes 1 to {MAX_VALUES} values, not {x.size}.",
-            kind="worked_values", fields={"most": MAX_VALUES, "n": int(x.size)},
+            kind="worked_values",
+            fields={"most": MAX_VALUES, "n": int(x.size)},
         )
     r = quantize(x, bits, symmetric=symmetric, narrow_range=narrow_range, strategy="minmax")
     s, z = F32(r.scale), int(r.zero_point)

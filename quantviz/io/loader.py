@@ -60,7 +60,8 @@ def _read_path(path: str, shown: str, max_bytes: int) -> bytes:
         if size > max_bytes:
             raise InputError(
                 f"{shown} {size_limit(size, max_bytes)}.",
-                kind="file_too_big", fields={"name": shown, "mb": max_bytes // 10**6},
+                kind="file_too_big",
+                fields={"name": shown, "mb": max_bytes // 10**6},
             )
         with open(path, "rb") as f:
             return f.read(max_bytes + 1)
@@ -107,7 +108,8 @@ def _read_source(source: Source, filename: str | None, max_bytes: int) -> tuple[
         shown = display_name(name)
         raise InputError(
             f"{shown} {size_limit(len(data), max_bytes, at_least=True)}.",
-            kind="file_too_big", fields={"name": shown, "mb": max_bytes // 10**6},
+            kind="file_too_big",
+            fields={"name": shown, "mb": max_bytes // 10**6},
         )
     return data, name
 
@@ -148,13 +150,15 @@ def read_weights(
     if not ext:
         raise InputError(
             f"{shown} has no file extension, so its format is unknown; quantviz reads .{known}.",
-            kind="file_no_extension", fields={"name": shown, "known": "." + known},
+            kind="file_no_extension",
+            fields={"name": shown, "known": "." + known},
         )
     reader = READERS.get(ext)
     if reader is None:
         raise InputError(
             f"{shown}: .{ext} files are not supported; quantviz reads .{known}.",
-            kind="file_extension", fields={"name": shown, "ext": ext, "known": "." + known},
+            kind="file_extension",
+            fields={"name": shown, "ext": ext, "known": "." + known},
         )
     if not data:
         raise InputError(f"{shown} is empty.", kind="file_empty", fields={"name": shown})

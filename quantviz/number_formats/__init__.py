@@ -249,7 +249,8 @@ def quantize_format(
         raise InputError(
             f"{fmt.name} cannot store this tensor: its largest value, "
             f"{float(np.abs(x).max()):.3g}, overflows the format's scale.",
-            kind="format_overflow", fields={"format": fmt.name, "amax": float(np.abs(x).max())},
+            kind="format_overflow",
+            fields={"format": fmt.name, "amax": float(np.abs(x).max())},
         )
     x_hat, codes, clipped = back(enc.dequantized), back(enc.codes), back(saturated(rows, fmt, enc))
     offsets = None if enc.offsets is None else lay.to_params(enc.offsets)

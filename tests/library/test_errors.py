@@ -11,6 +11,7 @@ import pytest
 import quantviz as qv
 from quantviz.worked import worked_example
 
+
 def test_the_sentence_is_unchanged_and_the_kind_rides_along():
     with pytest.raises(qv.InputError) as err:
         qv.quantize(np.array([1.0, np.nan, np.inf, 2.0], np.float32), 4)
