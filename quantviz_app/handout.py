@@ -73,8 +73,7 @@ def handout(
     if minutes is not None:
         lines += [t("text.handout.minutes", "About {minutes} minutes.", minutes=minutes), ""]
     if not lesson.steps:  # a view of its own (the worked example): its link
-        link = to_link(now.replace(step=1))
-        lines += [t("text.handout.open", "Open it: `?{link}`", link=_query(link)), ""]
+        lines += [t("text.handout.open", "Open it: `?{link}`", link=link_of(now)), ""]
         return "\n".join(lines)
     on_screen = course.step_number(now, lesson) if now["lesson"] == lesson.id else None
     for n, step in enumerate(lesson.steps, start=1):
@@ -84,7 +83,7 @@ def handout(
             s, d = data_for(course.step_settings(step, now).replace(lesson=lesson.id, step=n))
         total = len(lesson.steps)
         lines += [f"## {t('text.handout.step', 'Step {n} of {total}', n=n, total=total)}", ""]
-        lines += [t("text.handout.open", "Open it: `?{link}`", link=_query(to_link(s))), ""]
+        lines += [t("text.handout.open", "Open it: `?{link}`", link=link_of(s)), ""]
         lines += [course.fill(step.text, s, d).strip(), ""]
         if step.question is not None:
             lines += _question(step.question, s, d, t)
@@ -93,6 +92,20 @@ def handout(
 
 def _query(link: dict[str, str]) -> str:
     return urlencode(link, safe=",.-_")
+
+
+def link_of(s: Settings) -> str:
+    """The query of the link that opens ``s`` (``dist=uniform&bits=3&…``)."""
+    return _query(to_link(s))
+
+
+def markdown_table(columns: list[str], rows: list[list[str]]) -> str:
+    """A pipe table (``|`` in a cell escaped)."""
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+    return "\n".join([line(columns), line(["---"] * len(columns)), *map(line, rows)])
 
 
 def file_name(lesson: Lesson, lang: str) -> str:

@@ -20,8 +20,8 @@ import quantviz as qv
 from quantviz.mistakes import ArticleMistakes, article_mistakes
 from quantviz.pipeline import QuantResult
 from quantviz.worked import WorkedExample, worked_example
-from quantviz_app import charts, course, link, text, widgets
-from quantviz_app.format import MINUS, decimals, num
+from quantviz_app import charts, course, handout, link, text, widgets
+from quantviz_app.format import MINUS, decimals, md_escape, num
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.schema import SETTINGS, Settings, quantize_kwargs
 from quantviz_app.typed import Mistyped, parse_values
@@ -106,8 +106,11 @@ def draw(s: Settings, state: MutableMapping[str, Any]) -> Settings:
         w = worked_example(
             values, s["bits"], symmetric=kwargs["symmetric"], narrow_range=kwargs["narrow_range"]
         )
-    except (Mistyped, qv.InputError) as exc:
-        st.error(text.echo(getattr(exc, "message", str(exc)), t), icon=":material/error:")
+    except Mistyped as exc:
+        st.error(text.echo(exc.message, t), icon=":material/error:")
+        return s
+    except qv.InputError as exc:  # in the page's language (its kind's catalogue entry)
+        st.error(t.error(exc, md_escape), icon=":material/error:")
         return s
     r = qv.quantize(w.x, w.bits, symmetric=w.symmetric, narrow_range=w.narrow_range)
     st.markdown(worked_range(w, t))
@@ -130,7 +133,33 @@ def draw(s: Settings, state: MutableMapping[str, Any]) -> Settings:
         verdict(w, followed, given, t)
         st.dataframe(table(w, t), hide_index=True, width="stretch")
         mistakes(w, t)
+        st.download_button(
+            t("text.handout.download", "Download this lesson as a handout (Markdown)"),
+            data=lambda: worked_handout(w, s, t),
+            file_name=f"quantviz-worked-example-{s['lang']}.md",
+            mime="text/markdown",
+            key="worked_handout",
+            on_click="ignore",
+            icon=":material/download:",
+            type="tertiary",
+        )
     return s.replace(follow=followed)
+
+
+def worked_handout(w: WorkedExample, s: Settings, t: Tr = EN) -> str:
+    """The worked example as a Markdown handout: where the range comes from, the table of
+    steps, and the article's mistakes on these values (when there are any)."""
+    lines = [f"# {t('text.worked.title', WORKED_TITLE)}", "", worked_range(w, t), "",
+             handout.markdown_table(list(worked_columns(t)), worked_rows(w, t)), ""]  # fmt: skip
+    try:
+        m = article_mistakes(w.x, w.bits, symmetric=w.symmetric, narrow_range=w.narrow_range)
+    except qv.InputError as exc:
+        return "\n".join([*lines, t.error(exc)]) + "\n"
+    lines += [f"## {t('text.mistakes.title', MISTAKES_TITLE)}", "", mistakes_intro(m, t), "",
+              handout.markdown_table(list(mistakes_columns(t)), mistakes_rows(m, t))]  # fmt: skip
+    link = handout.link_of(s.replace(follow=min(s["follow"], w.x.size)))
+    lines += ["", t("text.handout.open", "Open it: `?{link}`", link=link)]
+    return "\n".join(lines) + "\n"
 
 
 ANSWERS = "_worked_answers"  # session key: (values, bits, scheme, value followed) → answer

@@ -109,3 +109,21 @@ def test_the_lesson_box_offers_the_handout(open_app):
     at = open_app(lesson="what-a-step-is")
     [button] = [b for b in at.get("download_button") if b.proto.id.endswith("lesson_handout")]
     assert button.proto.label == "Download this lesson as a handout (Markdown)"
+
+
+def test_the_worked_example_s_handout_has_its_table_and_the_article_s_mistakes():
+    import quantviz as qv
+    from quantviz_app.views.worked import worked_handout
+
+    w = qv.worked_example([1.2, 2.0, 2.3, 3.4, 4.5, 5.6], 3)
+    md = worked_handout(w, Settings().replace(lesson="worked-example", bits=3, follow=2))
+    assert md.startswith("# The worked example, step by step\n")
+    assert "| 2 | 2 | 2.5 | 2 | 2 | 2 | 1.6 | −0.4 |" in md  # the tie, half to even
+    assert "| step = range / b | 4.4 / 3 = 1.46667 | range / (2^b − 1) = 4.4 / 7 = 0.628571 |" in md
+
+
+def test_the_worked_example_offers_its_handout_once_answered(open_app):
+    at = open_app(lesson="worked-example")
+    next(b for b in at.button if b.key.startswith("show_worked_guess_")).click()
+    rerun(at)
+    assert [b for b in at.get("download_button") if b.proto.id.endswith("worked_handout")]
