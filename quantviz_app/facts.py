@@ -504,366 +504,372 @@ FACTS: dict[str, Fact] = {
             "",
             lambda s, d: 2 * (d.high - d.low) / (d.high - d.low) - 1 if d.high > d.low else 0.0,
         ),
-        # ---- SQNR and the evenly spread reference ----
-        Fact("signal_power", "mean x², the signal's power", "", _metric("signal_power")),
-        Fact(
-            "bits_per_weight",
-            "bits per weight, scales and zero points included",
-            "",
-            _metric("bits_per_weight"),
-        ),
-        Fact(
-            "uniform_gap_db",
-            "how far the SQNR lies below that of evenly spread values, 20·log10(2^b − 1)",
-            "dB",
-            lambda s, d: _uniform_db(s, d) - _sqnr()(s, d),
-        ),
-        Fact(
-            "spread_db",
-            "10·log10(12 · mean x² / (h − ℓ)²): the parallel curves' offset",
-            "dB",
-            _spread_db,
-        ),
-        Fact("range_sigmas", "how many standard deviations h − ℓ spans", "", _range_sigmas),
-        Fact("high_in_codes", "where x/s + z sends h", "", _high_in_codes),
-        # ---- rounding ----
-        Fact("sqnr_nearest_db", "the SQNR rounding to nearest", "dB", _sqnr(rounding="nearest")),
-        Fact(
-            "sqnr_stochastic_db",
-            "the SQNR with stochastic rounding",
-            "dB",
-            _sqnr(rounding="stochastic"),
-        ),
-        Fact(
-            "stochastic_loss_db",
-            "what stochastic rounding loses against rounding to nearest, in SQNR",
-            "dB",
-            lambda s, d: _sqnr(rounding="nearest")(s, d) - _sqnr(rounding="stochastic")(s, d),
-        ),
-        Fact(
-            "stochastic_direction",
-            "up, down or same: the SQNR with stochastic rounding instead of nearest",
-            "text",
-            _direction_of(
-                lambda s, d: _sqnr(rounding="stochastic")(s, d) - _sqnr(rounding="nearest")(s, d)
-            ),
-        ),
-        # ---- 4-bit number formats ----
-        *[
-            Fact(
-                f"sqnr_{name}_db",
-                f"the SQNR stored as {name.upper()}",
-                "dB",
-                _format_metric(name, "sqnr_db"),
-            )
-            for name in FORMATS_4BIT
-        ],
-        *[
-            Fact(
-                f"bpw_{name}",
-                f"{name.upper()}'s bits per weight, scales included",
-                "",
-                _format_metric(name, "bits_per_weight"),
-            )
-            for name in FORMATS_4BIT
-        ],
-        Fact(
-            "int4_or_fp4",
-            "int4, fp4 or same: which keeps more SQNR (one scale each)",
-            "text",
-            _better("int4", "fp4"),
-        ),
-        Fact(
-            "nf4_or_mxfp4",
-            "nf4, mxfp4 or same: which keeps more SQNR",
-            "text",
-            _better("nf4", "mxfp4"),
-        ),
-        # ---- the digits CNN ----
-        Fact(
-            "model_float_accuracy",
-            "the float32 network's test accuracy",
-            "%",
-            lambda s, d: 100 * _evaluation(s).float_accuracy,
-        ),
-        Fact(
-            "model_accuracy",
-            "the quantized network's test accuracy",
-            "%",
-            lambda s, d: 100 * _evaluation(s).accuracy,
-        ),
-        Fact(
-            "model_change",
-            "quantized minus float accuracy, in points",
-            "points",
-            lambda s, d: 100 * (_evaluation(s).accuracy - _evaluation(s).float_accuracy),
-        ),
-        Fact(
-            "model_examples", "the test digits", "int", lambda s, d: len(_evaluation(s).predictions)
-        ),
-        Fact(
-            "max_drop",
-            "the accuracy the search may lose, in points",
-            "points",
-            lambda s, d: float(s["max_drop"]),
-        ),
-        Fact(
-            "model_noise",
-            "the test set's noise: the standard error of the accuracy, points",
-            "points",
-            lambda s, d: 100 * _noise(s),
-        ),
-        Fact(
-            "model_direction",
-            "within, drops or rises: the accuracy against float ± noise",
-            "text",
-            _accuracy_direction,
-        ),
-        Fact(
-            "model_bits_per_weight",
-            "the whole network's bits per weight",
-            "",
-            lambda s, d: _evaluation(s).bits_per_weight,
-        ),
-        Fact(
-            "most_sensitive_layer",
-            "the layer that loses most accuracy quantized alone",
-            "text",
-            lambda s, d: max(_layer_drops(s).items(), key=lambda kv: kv[1])[0],
-        ),
-        Fact(
-            "most_sensitive_drop",
-            "what that layer alone loses, in points",
-            "points",
-            lambda s, d: max(_layer_drops(s).values()),
-        ),
-        Fact("layer_drops", "each layer's accuracy lost alone, in points", "text", _drops_text),
-        Fact(
-            "fewest_uniform_bits",
-            "the fewest bits for every layer within the allowed drop",
-            "int",
-            lambda s, d: _fewest_uniform(s)[0],
-        ),
-        Fact(
-            "uniform_bpw",
-            "bits per weight at those bits",
-            "",
-            lambda s, d: _fewest_uniform(s)[1].bits_per_weight,
-        ),
-        Fact(
-            "uniform_accuracy",
-            "the accuracy at those bits",
-            "%",
-            lambda s, d: 100 * _fewest_uniform(s)[1].accuracy,
-        ),
-        Fact(
-            "mixed_bits",
-            "the search's bits per layer",
-            "text",
-            lambda s, d: ", ".join(f"{k} {v}" for k, v in _mixed(s).per_layer.items()),
-        ),
-        Fact(
-            "mixed_bpw",
-            "bits per weight with the search's bits per layer",
-            "",
-            lambda s, d: _mixed(s).bits_per_weight,
-        ),
-        Fact(
-            "mixed_accuracy",
-            "the accuracy with the search's bits per layer",
-            "%",
-            lambda s, d: 100 * _mixed(s).accuracy,
-        ),
-        Fact(
-            "mixed_or_uniform",
-            "mixed, uniform or same: which stores fewer bits per weight",
-            "text",
-            _mixed_or_uniform,
-        ),
-        Fact("prune_percent", "the share of weights pruned", "int", lambda s, d: s["prune"]),
-        Fact(
-            "prune_fraction",
-            "the share of weights pruned, as a fraction",
-            "",
-            lambda s, d: s["prune"] / 100,
-        ),
-        Fact(
-            "pruned_bits_estimate",
-            "(1 − p) · b + 1: the kept codes and the bitmap, per weight",
-            "",
-            lambda s, d: (1 - s["prune"] / 100) * s["bits"] + 1,
-        ),
-        Fact(
-            "pruned_bpw",
-            "bits per weight, pruned at the page's share",
-            "",
-            lambda s, d: _pruned(s).bits_per_weight,
-        ),
-        Fact(
-            "pruned_accuracy",
-            "the accuracy pruned at the page's share",
-            "%",
-            lambda s, d: 100 * _pruned(s).accuracy,
-        ),
-        Fact(
-            "unpruned_bpw",
-            "bits per weight, nothing pruned",
-            "",
-            lambda s, d: _evaluated(s).bits_per_weight,
-        ),
-        Fact(
-            "unpruned_accuracy",
-            "the accuracy, nothing pruned",
-            "%",
-            lambda s, d: 100 * _evaluated(s).accuracy,
-        ),
-        Fact(
-            "prune_breakeven",
-            "the share pruned at which the bitmap's 1 bit per weight is paid back: 1/b, in %",
-            "",
-            lambda s, d: 100 / s["bits"],
-        ),
-        Fact("half_bits", "half the bit width", "int", lambda s, d: max(s["bits"] // 2, 1)),
-        Fact(
-            "half_bits_bpw",
-            "bits per weight at half the bits, nothing pruned",
-            "",
-            lambda s, d: _evaluated(s, bits=max(s["bits"] // 2, 1)).bits_per_weight,
-        ),
-        Fact(
-            "half_bits_accuracy",
-            "the accuracy at half the bits, nothing pruned",
-            "%",
-            lambda s, d: 100 * _evaluated(s, bits=max(s["bits"] // 2, 1)).accuracy,
-        ),
-        Fact(
-            "prune_or_half_bits",
-            "half_bits, pruned or neither: which is smaller and at least as accurate",
-            "text",
-            _prune_or_half_bits,
-        ),
-        Fact(
-            "seeds_low",
-            "the lowest accuracy of 10 stochastic-rounding seeds",
-            "%",
-            lambda s, d: 100 * _spread(s).low,
-        ),
-        Fact(
-            "seeds_high",
-            "the highest accuracy of 10 stochastic-rounding seeds",
-            "%",
-            lambda s, d: 100 * _spread(s).high,
-        ),
-        Fact(
-            "seeds_std",
-            "the seeds' standard deviation, in points",
-            "points",
-            lambda s, d: 100 * _spread(s).std,
-        ),
-        Fact(
-            "nearest_accuracy",
-            "the accuracy rounding to nearest",
-            "%",
-            lambda s, d: 100 * _evaluated(s, rounding="nearest").accuracy,
-        ),
-        Fact(
-            "nearest_vs_seeds",
-            "above, within or below: nearest against the seeds",
-            "text",
-            _nearest_vs_seeds,
-        ),
-        # ---- the shown layer's input: static and dynamic ranges ----
-        Fact("act_layer", "the layer whose input is quantized", "text", lambda s, d: _layer(s)),
-        Fact(
-            "act_calibration",
-            "how many examples calibrate the static range",
-            "int",
-            lambda s, d: _input_grid(s).calibration_examples,
-        ),
-        Fact(
-            "act_low",
-            "the input's calibrated range, low end ℓ",
-            "",
-            lambda s, d: _input_grid(s).low,
-        ),
-        Fact(
-            "act_high",
-            "the input's calibrated range, high end h",
-            "",
-            lambda s, d: _input_grid(s).high,
-        ),
-        Fact("act_scale", "the input's static step s_x", "", lambda s, d: _input_grid(s).scale),
-        Fact(
-            "act_zero_point",
-            "the input's static zero point z_x",
-            "int",
-            lambda s, d: _input_grid(s).zero_point,
-        ),
-        Fact(
-            "act_clip_high",
-            "where the static grid starts to clip: h + s_x/2",
-            "",
-            lambda s, d: _input_grid(s).high + _input_grid(s).scale / 2,
-        ),
-        Fact(
-            "act_test_high",
-            "the largest input over the test set",
-            "",
-            lambda s, d: _input_grid(s).test_high,
-        ),
-        Fact("act_examples", "the test examples", "int", lambda s, d: _input_grid(s).examples),
-        Fact(
-            "act_examples_clipped",
-            "test examples with an input the static grid clips",
-            "int",
-            lambda s, d: _input_grid(s).examples_clipped,
-        ),
-        Fact(
-            "act_clipped_percent",
-            "the share of test input values the static grid clips",
-            "%",
-            lambda s, d: 100 * _input_grid(s).clipped_fraction,
-        ),
-        Fact(
-            "act_dynamic_median",
-            "the median test example's own (dynamic) step",
-            "",
-            lambda s, d: float(np.median(_input_grid(s).dynamic_scales)),
-        ),
-        Fact(
-            "act_dynamic_max",
-            "the largest dynamic step of any test example",
-            "",
-            lambda s, d: float(np.max(_input_grid(s).dynamic_scales)),
-        ),
-        Fact(
-            "dynamic_vs_static",
-            "finer, coarser or same: the median dynamic step",
-            "text",
-            _dynamic_vs_static,
-        ),
-        Fact("bias", "the shown layer's largest bias b (in size)", "", lambda s, d: _bias(s)[0]),
-        Fact(
-            "bias_weight_scale",
-            "its output channel's weight step s_w",
-            "",
-            lambda s, d: _bias(s)[1],
-        ),
-        Fact(
-            "bias_scale",
-            "the bias's step s_w · s_x",
-            "",
-            lambda s, d: _bias(s)[1] * _input_grid(s).scale,
-        ),
-        Fact(
-            "bias_code",
-            "the bias's int32 code, round(b / (s_w · s_x))",
-            "",
-            lambda s, d: _bias(s)[2],
-        ),
     ]
 }
 """Every fact, by name."""
+
+
+COURSE_FACTS: tuple[Fact, ...] = (
+    # the course's lessons from bits-and-error on (issue 21): a block of their own
+    # ---- SQNR and the evenly spread reference ----
+    Fact("signal_power", "mean x², the signal's power", "", _metric("signal_power")),
+    Fact(
+        "bits_per_weight",
+        "bits per weight, scales and zero points included",
+        "",
+        _metric("bits_per_weight"),
+    ),
+    Fact(
+        "uniform_gap_db",
+        "how far the SQNR lies below that of evenly spread values, 20·log10(2^b − 1)",
+        "dB",
+        lambda s, d: _uniform_db(s, d) - _sqnr()(s, d),
+    ),
+    Fact(
+        "spread_db",
+        "10·log10(12 · mean x² / (h − ℓ)²): the parallel curves' offset",
+        "dB",
+        _spread_db,
+    ),
+    Fact("range_sigmas", "how many standard deviations h − ℓ spans", "", _range_sigmas),
+    Fact("high_in_codes", "where x/s + z sends h", "", _high_in_codes),
+    # ---- rounding ----
+    Fact("sqnr_nearest_db", "the SQNR rounding to nearest", "dB", _sqnr(rounding="nearest")),
+    Fact(
+        "sqnr_stochastic_db",
+        "the SQNR with stochastic rounding",
+        "dB",
+        _sqnr(rounding="stochastic"),
+    ),
+    Fact(
+        "stochastic_loss_db",
+        "what stochastic rounding loses against rounding to nearest, in SQNR",
+        "dB",
+        lambda s, d: _sqnr(rounding="nearest")(s, d) - _sqnr(rounding="stochastic")(s, d),
+    ),
+    Fact(
+        "stochastic_direction",
+        "up, down or same: the SQNR with stochastic rounding instead of nearest",
+        "text",
+        _direction_of(
+            lambda s, d: _sqnr(rounding="stochastic")(s, d) - _sqnr(rounding="nearest")(s, d)
+        ),
+    ),
+    # ---- 4-bit number formats ----
+    *[
+        Fact(
+            f"sqnr_{name}_db",
+            f"the SQNR stored as {name.upper()}",
+            "dB",
+            _format_metric(name, "sqnr_db"),
+        )
+        for name in FORMATS_4BIT
+    ],
+    *[
+        Fact(
+            f"bpw_{name}",
+            f"{name.upper()}'s bits per weight, scales included",
+            "",
+            _format_metric(name, "bits_per_weight"),
+        )
+        for name in FORMATS_4BIT
+    ],
+    Fact(
+        "int4_or_fp4",
+        "int4, fp4 or same: which keeps more SQNR (one scale each)",
+        "text",
+        _better("int4", "fp4"),
+    ),
+    Fact(
+        "nf4_or_mxfp4",
+        "nf4, mxfp4 or same: which keeps more SQNR",
+        "text",
+        _better("nf4", "mxfp4"),
+    ),
+    # ---- the digits CNN ----
+    Fact(
+        "model_float_accuracy",
+        "the float32 network's test accuracy",
+        "%",
+        lambda s, d: 100 * _evaluation(s).float_accuracy,
+    ),
+    Fact(
+        "model_accuracy",
+        "the quantized network's test accuracy",
+        "%",
+        lambda s, d: 100 * _evaluation(s).accuracy,
+    ),
+    Fact(
+        "model_change",
+        "quantized minus float accuracy, in points",
+        "points",
+        lambda s, d: 100 * (_evaluation(s).accuracy - _evaluation(s).float_accuracy),
+    ),
+    Fact("model_examples", "the test digits", "int", lambda s, d: len(_evaluation(s).predictions)),
+    Fact(
+        "max_drop",
+        "the accuracy the search may lose, in points",
+        "points",
+        lambda s, d: float(s["max_drop"]),
+    ),
+    Fact(
+        "model_noise",
+        "the test set's noise: the standard error of the accuracy, points",
+        "points",
+        lambda s, d: 100 * _noise(s),
+    ),
+    Fact(
+        "model_direction",
+        "within, drops or rises: the accuracy against float ± noise",
+        "text",
+        _accuracy_direction,
+    ),
+    Fact(
+        "model_bits_per_weight",
+        "the whole network's bits per weight",
+        "",
+        lambda s, d: _evaluation(s).bits_per_weight,
+    ),
+    Fact(
+        "most_sensitive_layer",
+        "the layer that loses most accuracy quantized alone",
+        "text",
+        lambda s, d: max(_layer_drops(s).items(), key=lambda kv: kv[1])[0],
+    ),
+    Fact(
+        "most_sensitive_drop",
+        "what that layer alone loses, in points",
+        "points",
+        lambda s, d: max(_layer_drops(s).values()),
+    ),
+    Fact("layer_drops", "each layer's accuracy lost alone, in points", "text", _drops_text),
+    Fact(
+        "fewest_uniform_bits",
+        "the fewest bits for every layer within the allowed drop",
+        "int",
+        lambda s, d: _fewest_uniform(s)[0],
+    ),
+    Fact(
+        "uniform_bpw",
+        "bits per weight at those bits",
+        "",
+        lambda s, d: _fewest_uniform(s)[1].bits_per_weight,
+    ),
+    Fact(
+        "uniform_accuracy",
+        "the accuracy at those bits",
+        "%",
+        lambda s, d: 100 * _fewest_uniform(s)[1].accuracy,
+    ),
+    Fact(
+        "mixed_bits",
+        "the search's bits per layer",
+        "text",
+        lambda s, d: ", ".join(f"{k} {v}" for k, v in _mixed(s).per_layer.items()),
+    ),
+    Fact(
+        "mixed_bpw",
+        "bits per weight with the search's bits per layer",
+        "",
+        lambda s, d: _mixed(s).bits_per_weight,
+    ),
+    Fact(
+        "mixed_accuracy",
+        "the accuracy with the search's bits per layer",
+        "%",
+        lambda s, d: 100 * _mixed(s).accuracy,
+    ),
+    Fact(
+        "mixed_or_uniform",
+        "mixed, uniform or same: which stores fewer bits per weight",
+        "text",
+        _mixed_or_uniform,
+    ),
+    Fact("prune_percent", "the share of weights pruned", "int", lambda s, d: s["prune"]),
+    Fact(
+        "prune_fraction",
+        "the share of weights pruned, as a fraction",
+        "",
+        lambda s, d: s["prune"] / 100,
+    ),
+    Fact(
+        "pruned_bits_estimate",
+        "(1 − p) · b + 1: the kept codes and the bitmap, per weight",
+        "",
+        lambda s, d: (1 - s["prune"] / 100) * s["bits"] + 1,
+    ),
+    Fact(
+        "pruned_bpw",
+        "bits per weight, pruned at the page's share",
+        "",
+        lambda s, d: _pruned(s).bits_per_weight,
+    ),
+    Fact(
+        "pruned_accuracy",
+        "the accuracy pruned at the page's share",
+        "%",
+        lambda s, d: 100 * _pruned(s).accuracy,
+    ),
+    Fact(
+        "unpruned_bpw",
+        "bits per weight, nothing pruned",
+        "",
+        lambda s, d: _evaluated(s).bits_per_weight,
+    ),
+    Fact(
+        "unpruned_accuracy",
+        "the accuracy, nothing pruned",
+        "%",
+        lambda s, d: 100 * _evaluated(s).accuracy,
+    ),
+    Fact(
+        "prune_breakeven",
+        "the share pruned at which the bitmap's 1 bit per weight is paid back: 1/b, in %",
+        "",
+        lambda s, d: 100 / s["bits"],
+    ),
+    Fact("half_bits", "half the bit width", "int", lambda s, d: max(s["bits"] // 2, 1)),
+    Fact(
+        "half_bits_bpw",
+        "bits per weight at half the bits, nothing pruned",
+        "",
+        lambda s, d: _evaluated(s, bits=max(s["bits"] // 2, 1)).bits_per_weight,
+    ),
+    Fact(
+        "half_bits_accuracy",
+        "the accuracy at half the bits, nothing pruned",
+        "%",
+        lambda s, d: 100 * _evaluated(s, bits=max(s["bits"] // 2, 1)).accuracy,
+    ),
+    Fact(
+        "prune_or_half_bits",
+        "half_bits, pruned or neither: which is smaller and at least as accurate",
+        "text",
+        _prune_or_half_bits,
+    ),
+    Fact(
+        "seeds_low",
+        "the lowest accuracy of 10 stochastic-rounding seeds",
+        "%",
+        lambda s, d: 100 * _spread(s).low,
+    ),
+    Fact(
+        "seeds_high",
+        "the highest accuracy of 10 stochastic-rounding seeds",
+        "%",
+        lambda s, d: 100 * _spread(s).high,
+    ),
+    Fact(
+        "seeds_std",
+        "the seeds' standard deviation, in points",
+        "points",
+        lambda s, d: 100 * _spread(s).std,
+    ),
+    Fact(
+        "nearest_accuracy",
+        "the accuracy rounding to nearest",
+        "%",
+        lambda s, d: 100 * _evaluated(s, rounding="nearest").accuracy,
+    ),
+    Fact(
+        "nearest_vs_seeds",
+        "above, within or below: nearest against the seeds",
+        "text",
+        _nearest_vs_seeds,
+    ),
+    # ---- the shown layer's input: static and dynamic ranges ----
+    Fact("act_layer", "the layer whose input is quantized", "text", lambda s, d: _layer(s)),
+    Fact(
+        "act_calibration",
+        "how many examples calibrate the static range",
+        "int",
+        lambda s, d: _input_grid(s).calibration_examples,
+    ),
+    Fact(
+        "act_low",
+        "the input's calibrated range, low end ℓ",
+        "",
+        lambda s, d: _input_grid(s).low,
+    ),
+    Fact(
+        "act_high",
+        "the input's calibrated range, high end h",
+        "",
+        lambda s, d: _input_grid(s).high,
+    ),
+    Fact("act_scale", "the input's static step s_x", "", lambda s, d: _input_grid(s).scale),
+    Fact(
+        "act_zero_point",
+        "the input's static zero point z_x",
+        "int",
+        lambda s, d: _input_grid(s).zero_point,
+    ),
+    Fact(
+        "act_clip_high",
+        "where the static grid starts to clip: h + s_x/2",
+        "",
+        lambda s, d: _input_grid(s).high + _input_grid(s).scale / 2,
+    ),
+    Fact(
+        "act_test_high",
+        "the largest input over the test set",
+        "",
+        lambda s, d: _input_grid(s).test_high,
+    ),
+    Fact("act_examples", "the test examples", "int", lambda s, d: _input_grid(s).examples),
+    Fact(
+        "act_examples_clipped",
+        "test examples with an input the static grid clips",
+        "int",
+        lambda s, d: _input_grid(s).examples_clipped,
+    ),
+    Fact(
+        "act_clipped_percent",
+        "the share of test input values the static grid clips",
+        "%",
+        lambda s, d: 100 * _input_grid(s).clipped_fraction,
+    ),
+    Fact(
+        "act_dynamic_median",
+        "the median test example's own (dynamic) step",
+        "",
+        lambda s, d: float(np.median(_input_grid(s).dynamic_scales)),
+    ),
+    Fact(
+        "act_dynamic_max",
+        "the largest dynamic step of any test example",
+        "",
+        lambda s, d: float(np.max(_input_grid(s).dynamic_scales)),
+    ),
+    Fact(
+        "dynamic_vs_static",
+        "finer, coarser or same: the median dynamic step",
+        "text",
+        _dynamic_vs_static,
+    ),
+    Fact("bias", "the shown layer's largest bias b (in size)", "", lambda s, d: _bias(s)[0]),
+    Fact(
+        "bias_weight_scale",
+        "its output channel's weight step s_w",
+        "",
+        lambda s, d: _bias(s)[1],
+    ),
+    Fact(
+        "bias_scale",
+        "the bias's step s_w · s_x",
+        "",
+        lambda s, d: _bias(s)[1] * _input_grid(s).scale,
+    ),
+    Fact(
+        "bias_code",
+        "the bias's int32 code, round(b / (s_w · s_x))",
+        "",
+        lambda s, d: _bias(s)[2],
+    ),
+)
+"""The facts of the course's later lessons (the evenly spread reference, rounding, the 4-bit
+formats, the digits CNN, a layer's input grid), kept apart from the first ones."""
+FACTS.update({f.name: f for f in COURSE_FACTS})
 
 
 def value(name: str, s: Settings, data: Data) -> Value:
