@@ -35,8 +35,8 @@ CENTRAL = 99.9  # the percentile range of the outliers lesson: the central 99.9 
 @dataclass(frozen=True)
 class Fact:
     """A named quantity: what it means, its unit (``""``, ``"dB"``, ``"%"``, ``"int"``,
-    ``"points"`` of accuracy, ``"text"``) and how the core computes it from the settings
-    and the tensor."""
+    ``"points"`` of accuracy, ``"±points"``: a change of accuracy, shown signed, ``"text"``)
+    and how the core computes it from the settings and the tensor."""
 
     name: str
     meaning: str
@@ -47,8 +47,9 @@ class Fact:
         """The value as a student reads it, in ``t``'s language."""
         if isinstance(value, str):
             return value
-        if self.unit == "points":
+        if self.unit in ("points", "±points"):  # ±: a change, signed (+0.19 points)
             shown = num(round(value, 2) + 0.0, 3)
+            shown = f"+{shown}" if self.unit == "±points" and value >= 0.005 else shown
             return t("text.fact.points", "{n} point" if shown == "1" else "{n} points", n=shown)
         if self.unit == "dB":
             return db(value)
@@ -602,7 +603,7 @@ COURSE_FACTS: tuple[Fact, ...] = (
     Fact(
         "model_change",
         "quantized minus float accuracy, in points",
-        "points",
+        "±points",
         lambda s, d: 100 * (_evaluation(s).accuracy - _evaluation(s).float_accuracy),
     ),
     Fact("model_examples", "the test digits", "int", lambda s, d: len(_evaluation(s).predictions)),
