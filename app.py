@@ -12,7 +12,7 @@ import streamlit as st
 from threadpoolctl import threadpool_limits
 
 from quantviz_app import course, fitting, i18n, layout, link, sources, text, widgets
-from quantviz_app.views import controls, header, lesson, worked
+from quantviz_app.views import controls, coursepage, header, lesson, worked
 
 # One BLAS thread: every session's rerun is a thread already, and OpenBLAS's own threads
 # spin against them (an 11.7M-value quantize: 0.2 s alone, 9-18 s on a busy 2-core machine).
@@ -20,10 +20,12 @@ threadpool_limits(1, user_api="blas")
 state = st.session_state
 
 # ---- settings: from the link (first run), then from the controls ------------
-opened, link_notes = link.open_link(state, st.query_params.to_dict())
+query = st.query_params.to_dict()
+opened, link_notes = link.open_link(state, query)
 if opened is not None:
     widgets.write(state, opened)
-first = course.enter(state, widgets.read(state))  # a lesson step sets the page up, once
+# a lesson step sets the page up, once (what a link names itself wins over the step's)
+first = course.enter(state, widgets.read(state), link.named(query) if opened else ())
 layout.frame(first["view"], i18n.Tr(first["lang"]))
 upload_error = sources.take_upload(state)
 
@@ -52,12 +54,14 @@ if data.dropped:
     warnings.append(text.dropped_warning(data.dropped, t))
 if upload_error:
     st.error(text.upload_error(upload_error, t), icon=":material/error:")
-if settings["view"] != "class" and settings["lesson"] == "none":
+if settings["view"] != "class" and settings["lesson"] == "none" and not settings["course"]:
     header.show(state, warnings, hide_scenes="presets" in hide)
 else:
     for warning in warnings:
         st.warning(warning)
-if settings["lesson"] == "worked-example":
+if settings["course"]:
+    coursepage.show(settings, state)  # every lesson in order: the teacher's path
+elif settings["lesson"] == "worked-example":
     worked.show(settings, state)
 else:
     # the picture, and beside it a lesson's step (predict first: while its question is open

@@ -210,7 +210,10 @@ _TABLE: tuple[tuple[Distribution, Sampler], ...] = (
     (
         Distribution(
             name="outliers",
-            description="A bell curve where a few values are huge, like outliers in LLM layers.",
+            description=(
+                "A bell curve where a few values, scattered at random, are huge: one of them "
+                "sets the whole min-max range."
+            ),
             params=(
                 Param("fraction", 0.001, 0.0, 0.05, "Share of values replaced by outliers."),
                 Param("magnitude", 20.0, 2.0, 100.0, "Outlier size, in standard deviations."),

@@ -88,8 +88,11 @@ def layout(
         if not -len(shape) <= axis < len(shape):
             raise InputError(
                 f"axis {axis} does not exist in a tensor of shape {shape} "
-                f"(valid: {-len(shape)} to {len(shape) - 1})."
-            )
+                f"(valid: {-len(shape)} to {len(shape) - 1}).",
+                kind="no_axis",
+                fields={"axis": axis, "shape": str(shape), "low": -len(shape),
+                        "high": len(shape) - 1},
+            )  # fmt: skip
         return Layout("channel", shape, axis=int(axis) % len(shape))
     if granularity == "group":
         size = DEFAULT_GROUP_SIZE if group_size is None else group_size
@@ -99,7 +102,9 @@ def layout(
         if last % size:
             raise InputError(
                 f"group_size {size} does not divide the last dimension ({last}) of a tensor of "
-                f"shape {shape}; choose a divisor of {last}."
+                f"shape {shape}; choose a divisor of {last}.",
+                kind="group_size",
+                fields={"size": size, "last": last, "shape": str(shape)},
             )
         return Layout("group", shape, group_size=int(size))
     raise InputError(f"granularity must be one of {GRANULARITIES}, not {granularity!r}.")

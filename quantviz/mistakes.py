@@ -15,9 +15,16 @@ values' own range, ``R = max − min`` (its "range"), and makes these mistakes:
    ``2 (x − min) / R − 1``.
 6. dequantization ``round(x_q / step) · step + min``: rounds a second time and adds
    ``min``, which its quantization never took off; right: ``x̂ = (q − z) · s``.
+7. its own dequantization example, "13, step 12.5 → 12": a code 13 on a step of 12.5
+   stands for ``(13 − 0) · 12.5 = 162.5`` (:data:`DEQUANTIZE_EXAMPLE`); 12 is neither.
+8. its dequantization code starts from the codes alone and recomputes ``min``, ``max``
+   and the range from *them*: ``step = (max q − min q) / 2^b``, ``x̂ = round(q / step) ·
+   step + min q``. The values' range is lost with the codes; the scale and the zero
+   point must be stored beside them (3 bits, q = ``[2, 3, 4, 6, 7]``: ``[3.875, 5.125,
+   5.75, 8.25, 8.875]`` instead of ``[1.6, 2.4, 3.2, 4.8, 5.6]``).
 
-(Its seventh, ``bits = log2(R / step)`` before ``step`` exists, is a ``NameError`` and
-has no number: the page states it.)
+(Its ``bits = log2(R / step)`` before ``step`` exists is a ``NameError`` and has no
+number: the page states it.)
 
 Two ranges, compared like with like:
 
@@ -40,10 +47,35 @@ from dataclasses import dataclass
 import numpy as np
 
 from quantviz.errors import InputError
-from quantviz.quantizer import code_range, qparams
+from quantviz.quantizer import code_range, dequantize, qparams
 from quantviz.worked import worked_example
 
 F64 = np.float64
+
+
+@dataclass(frozen=True)
+class DequantizeExample:
+    """The article's own dequantization example: "the value 13 with step 12.5 → 12"."""
+
+    code: int = 13
+    step: float = 12.5
+    article: float = 12.0
+
+    @property
+    def right(self) -> float:
+        """What code ``13`` stands for on a step of 12.5 (zero point 0): ``x̂ = (q − z) · s
+        = 162.5``."""
+        return float(dequantize(np.asarray(self.code), F64(self.step), 0))
+
+    @property
+    def as_value(self) -> float:
+        """What the article's formula gives when 13 is taken for a value, not a code:
+        ``round(13 / 12.5) · 12.5 = 12.5`` (it writes 12)."""
+        return float(np.round(self.code / self.step) * self.step)
+
+
+DEQUANTIZE_EXAMPLE = DequantizeExample()
+"""Mistake 7, the article's "13, step 12.5 → 12", against ``(q − z) · s = 162.5``."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +122,11 @@ class ArticleMistakes:
     article_dequantized : np.ndarray
         Mistake 6, the article's dequantization of its own ``x_q = article_codes · step``:
         ``round(x_q / step) · step + min`` with ``step = R / 2^b`` (float64).
+    codes_only_dequantized : np.ndarray
+        Mistake 8, the article's dequantization code run on the right codes ``q`` alone:
+        ``min``, ``max`` and ``step = (max q − min q) / 2^b`` recomputed from the codes,
+        then ``round(q / step) · step + min q`` (float64); NaN where every code is the same
+        (its step is 0).
     """
 
     x: np.ndarray
@@ -109,6 +146,7 @@ class ArticleMistakes:
     article_normalized: np.ndarray
     normalized: np.ndarray
     article_dequantized: np.ndarray
+    codes_only_dequantized: np.ndarray
 
     @property
     def gaps(self) -> int:
@@ -161,6 +199,23 @@ class ArticleMistakes:
         return float(np.max(np.abs(self.article_dequantized - self.x.astype(F64))))
 
     @property
+    def dequantize_example(self) -> DequantizeExample:
+        """Mistake 7, the article's own example (it does not depend on the values)."""
+        return DEQUANTIZE_EXAMPLE
+
+    @property
+    def codes_only_step(self) -> float:
+        """Mistake 8's step, recomputed from the codes: ``(max q − min q) / 2^b`` (0 when
+        every code is the same)."""
+        return float(self.codes.max() - self.codes.min()) / 2**self.bits
+
+    @property
+    def codes_only_error(self) -> float:
+        """How far off mistake 8 is: ``max |x̂ from the codes alone − x|`` (units of x; NaN
+        when the codes have no range to divide by)."""
+        return float(np.max(np.abs(self.codes_only_dequantized - self.x.astype(F64))))
+
+    @property
     def dequantize_error(self) -> float:
         """The right ``max |x̂ − x|``, for comparison (at most ``s/2`` unless clamped)."""
         return float(np.max(np.abs(self.dequantized.astype(F64) - self.x.astype(F64))))
@@ -188,11 +243,18 @@ def article_mistakes(
     if r == 0:
         raise InputError(
             "The article's formulas divide by its range, max − min, which is 0 when every "
-            "value is the same: type at least two different values to see its mistakes."
+            "value is the same: type at least two different values to see its mistakes.",
+            kind="article_no_range",
         )
     step_per_level = r / 2**w.bits
     codes = np.round(x / step_per_level)
     x_q = codes * step_per_level
+    q = w.codes.astype(F64)
+    code_step = float(q.max() - q.min()) / 2**w.bits
+    if code_step > 0:
+        codes_only = np.round(q / code_step) * code_step + q.min()
+    else:
+        codes_only = np.full(q.shape, np.nan)
     return ArticleMistakes(
         x=w.x, bits=w.bits, data_low=low, data_high=high, value_range=r,
         qmin=w.qmin, qmax=w.qmax,
@@ -202,4 +264,5 @@ def article_mistakes(
         article_codes=codes.astype(np.int64),
         article_normalized=(x - low) / (r / 2), normalized=2 * (x - low) / r - 1,
         article_dequantized=np.round(x_q / step_per_level) * step_per_level + low,
+        codes_only_dequantized=codes_only,
     )  # fmt: skip

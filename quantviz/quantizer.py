@@ -89,9 +89,17 @@ class QParams:
 def check_bits(bits: object) -> int:
     """Return ``bits`` as an int in 1 … 16, or raise :class:`InputError`."""
     if isinstance(bits, bool) or not isinstance(bits, int | np.integer):
-        raise InputError(f"bits must be a whole number from 1 to {MAX_BITS}, not {bits!r}.")
+        raise InputError(
+            f"bits must be a whole number from 1 to {MAX_BITS}, not {bits!r}.",
+            kind="bits",
+            fields={"most": MAX_BITS, "bits": repr(bits)},
+        )
     if not 1 <= int(bits) <= MAX_BITS:
-        raise InputError(f"bits must be from 1 to {MAX_BITS}; got {bits}.")
+        raise InputError(
+            f"bits must be from 1 to {MAX_BITS}; got {bits}.",
+            kind="bits",
+            fields={"most": MAX_BITS, "bits": repr(bits)},
+        )
     return int(bits)
 
 
@@ -114,7 +122,10 @@ def code_range(
         return 0, 2**bits - 1
     if narrow_range:
         if bits < 2:
-            raise InputError("narrow_range needs at least 2 bits (at 1 bit only code 0 is left).")
+            raise InputError(
+                "narrow_range needs at least 2 bits (at 1 bit only code 0 is left).",
+                kind="narrow_bits",
+            )
         return -(2 ** (bits - 1) - 1), 2 ** (bits - 1) - 1
     return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
 
@@ -162,7 +173,10 @@ def qparams(
     with np.errstate(over="ignore"):
         low32, high32 = np.asarray(low, dtype=F32), np.asarray(high, dtype=F32)
     if not (np.all(np.isfinite(low32)) and np.all(np.isfinite(high32))):
-        raise InputError("The clipping range must be finite numbers within float32's range.")
+        raise InputError(
+            "The clipping range must be finite numbers within float32's range.",
+            kind="range_not_finite",
+        )
     with np.errstate(over="ignore", invalid="ignore"):
         qp = grid_params(low32, high32, qmin, qmax, symmetric=symmetric)
     fits = (np.abs(qp.grid_low_exact) <= FLOAT32_MAX) & (np.abs(qp.grid_high_exact) <= FLOAT32_MAX)
@@ -173,7 +187,9 @@ def qparams(
         raise InputError(
             f"The range [{lo:.3g}, {hi:.3g}] is too wide for a {bits}-bit grid: its end levels "
             f"would lie beyond float32's largest number ({FLOAT32_MAX:.3g}); use more bits or "
-            "scale the values down."
+            "scale the values down.",
+            kind="range_too_wide",
+            fields={"low": lo, "high": hi, "bits": bits, "float32_max": float(FLOAT32_MAX)},
         )
     return qp
 

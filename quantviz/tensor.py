@@ -34,21 +34,31 @@ def as_weights(x: object, name: str = "x") -> np.ndarray:
         raise InputError(f"{name} is not an array of numbers ({exc}).") from exc
     kind = arr.dtype.kind
     if kind == "c":
-        raise InputError(f"{name} holds complex numbers; quantization needs real numbers.")
+        raise InputError(
+            f"{name} holds complex numbers; quantization needs real numbers.",
+            kind="complex",
+            fields={"name": name},
+        )
     if kind not in "biuf" and arr.dtype.name != "bfloat16":
         raise InputError(
             f"{name} holds {arr.dtype} data; quantization needs numbers "
-            "(float, integer or bool arrays)."
+            "(float, integer or bool arrays).",
+            kind="not_numeric",
+            fields={"name": name, "dtype": str(arr.dtype)},
         )
     if arr.size == 0:
-        raise InputError(f"{name} is empty: there is nothing to quantize.")
+        raise InputError(
+            f"{name} is empty: there is nothing to quantize.", kind="empty", fields={"name": name}
+        )
     arr = arr.astype(np.float32, copy=False)  # a 0-d input stays 0-d
     if not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
         n_nan = int(np.count_nonzero(np.isnan(arr)))
         n_inf = int(np.count_nonzero(np.isinf(arr)))
         raise InputError(
             f"{name} contains {n_nan} NaN and {n_inf} infinite values out of {arr.size}; "
-            "quantization needs finite numbers (qv.finite_values(x) drops them)."
+            "quantization needs finite numbers (qv.finite_values(x) drops them).",
+            kind="nonfinite",
+            fields={"name": name, "nan": n_nan, "inf": n_inf, "n": arr.size},
         )
     return arr
 

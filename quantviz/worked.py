@@ -106,7 +106,11 @@ def worked_example(
     """
     x = np.asarray(values, dtype=F32).reshape(-1)
     if not 1 <= x.size <= MAX_VALUES:
-        raise InputError(f"A worked example takes 1 to {MAX_VALUES} values, not {x.size}.")
+        raise InputError(
+            f"A worked example takes 1 to {MAX_VALUES} values, not {x.size}.",
+            kind="worked_values",
+            fields={"most": MAX_VALUES, "n": int(x.size)},
+        )
     r = quantize(x, bits, symmetric=symmetric, narrow_range=narrow_range, strategy="minmax")
     s, z = F32(r.scale), int(r.zero_point)
     scaled = np.multiply(x, F32(1.0) / s, dtype=F32)

@@ -1,20 +1,23 @@
-"""The lesson path: which lesson and step are open, the page each step sets up, and a
-student's answer checked against the core's number for the data on screen.
+"""The lesson path: which lesson and step are open, the page each step sets up, the course
+around them, and a student's answer checked against the core's number for the data on
+screen.
 
-Pure functions over the settings, the tensor and the session (no widgets): the view
-(:mod:`quantviz_app.views.course`) draws what they return.
+Pure functions over the settings, the tensor and the session (no widgets): the views
+(:mod:`quantviz_app.views.lessonbox`, :mod:`quantviz_app.views.coursepage`) draw what
+they return.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import MutableMapping
+from collections.abc import Collection, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
 from quantviz_app import facts
 from quantviz_app.data import Data
-from quantviz_app.lessonfile import PLACEHOLDER, Lesson, Question, Step, lessons_in
+from quantviz_app.i18n import Tr
+from quantviz_app.lessonfile import PLACEHOLDER, Lesson, Place, Question, Step, course, lessons_in
 from quantviz_app.schema import PAGE_KEYS, Settings
 from quantviz_app.widgets import write
 
@@ -33,33 +36,92 @@ def step_number(s: Settings, lesson: Lesson) -> int:
     return min(max(s["step"], 1), max(len(lesson.steps), 1))
 
 
-def step_settings(step: Step, base: Settings) -> Settings:
-    """The page a step opens: its settings on top of the defaults (the page's own kept)."""
-    keep = {k: base[k] for k in PAGE_KEYS}
-    return Settings.of({**keep, **step.settings})
+def step_settings(
+    step: Step | Mapping[str, object], base: Settings, keep: Collection[str] = ()
+) -> Settings:
+    """The page a step opens: its settings (a :class:`Step`'s, or a view lesson's) on top
+    of the defaults; the page's own settings and those named in ``keep`` stay as in
+    ``base``."""
+    settings = step.settings if isinstance(step, Step) else step
+    kept = {k: base[k] for k in (*PAGE_KEYS, *keep)}
+    return Settings.of({**settings, **kept})
 
 
-def enter(state: MutableMapping[str, Any], s: Settings) -> Settings:
+def opening(lesson: Lesson, n: int) -> Mapping[str, object]:
+    """The settings step ``n`` of ``lesson`` opens with (a view lesson: its own)."""
+    return lesson.steps[n - 1].settings if lesson.steps else lesson.settings
+
+
+def enter(state: MutableMapping[str, Any], s: Settings, given: Collection[str] = ()) -> Settings:
     """When a lesson step is opened (a link, next, previous), put its page in the session,
-    once; later the student may move anything. Returns the settings now in force."""
+    once; later the student may move anything. ``given``: the settings the link itself
+    names, which win over the step's (a shared link opens as it was shared). Returns the
+    settings now in force."""
     lesson = lesson_of(s)
-    if lesson is None or not lesson.steps:
+    if lesson is None:
         state[ENTERED] = None
         return s
     n = step_number(s, lesson)
     at = (lesson.id, n)
     if state.get(ENTERED) == at:
         return s
-    s = step_settings(lesson.steps[n - 1], s).replace(step=n)
+    s = step_settings(opening(lesson, n), s, keep=given).replace(step=n)
     write(state, s)
     state[ENTERED] = at
     return s
 
 
 def go(state: MutableMapping[str, Any], lesson: str, step: int) -> None:
-    """Button callback: open ``step`` of ``lesson`` (``"none"``: back to the page)."""
+    """Button callback: open ``step`` of ``lesson`` (``"none"``: back to the page); the
+    course's page closes."""
     state["lesson"] = lesson
     state["step"] = step
+    state["course"] = False
+
+
+def show_course(state: MutableMapping[str, Any], shown: bool = True) -> None:
+    """Button callback: open (or close) the course's page."""
+    state["course"] = shown
+    if shown:
+        state["lesson"] = "none"
+
+
+# ----------------------------------------------------------------- the course --
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A lesson in the course: the lesson (in the page's language), its number in the
+    course (from 1), about how long it takes and what it needs."""
+
+    number: int
+    lesson: Lesson
+    minutes: int
+    needs: tuple[str, ...]
+
+    @property
+    def steps(self) -> int:
+        """How many steps it has (a view lesson: one page)."""
+        return max(len(self.lesson.steps), 1)
+
+
+def course_entries(lang: str) -> list[Entry]:
+    """The course in ``lang``, in order (lessons the course file does not list are not in
+    it; they still open by their link)."""
+    lessons = {x.id: x for x in lessons_in(lang)}
+    places: tuple[Place, ...] = course()
+    return [
+        Entry(n, lessons[p.id], p.minutes, p.needs)
+        for n, p in enumerate((p for p in places if p.id in lessons), start=1)
+    ]
+
+
+def next_lesson(lesson_id: str, lang: str) -> Lesson | None:
+    """The lesson after ``lesson_id`` in the course (None after the last, or outside it)."""
+    ids = [e.lesson.id for e in course_entries(lang)]
+    if lesson_id not in ids or ids.index(lesson_id) + 1 == len(ids):
+        return None
+    return course_entries(lang)[ids.index(lesson_id) + 1].lesson
 
 
 def fill(text: str, s: Settings, data: Data) -> str:
@@ -115,7 +177,7 @@ def check(question: Question, given: str, s: Settings, data: Data) -> Check:
     """``given`` (a typed number, or a choice's key) against the core's answer."""
     answer = facts.value(question.answer, s, data)
     explain = fill(question.explain, s, data)
-    shown = facts.FACTS[question.answer].shown(answer)
+    shown = facts.FACTS[question.answer].shown(answer, Tr(s["lang"]))
     if question.kind == "number":
         number = parse_number(given)
         whole = facts.FACTS[question.answer].unit == "int"

@@ -200,12 +200,16 @@ def read_upload(uploaded: Any, budget: Callable[[int], None] | None = None) -> L
         kinds = ", ".join(sorted({str(x.dtype) for x in weights.tensors.values()})) or "none"
         raise qv.InputError(
             f"{weights.filename} holds no floating-point tensor to quantize "
-            f"(only {kinds} values: ids, masks or counters, not weights)."
+            f"(only {kinds} values: ids, masks or counters, not weights).",
+            kind="upload_no_float",
+            fields={"name": weights.filename, "kinds": kinds},
         )
     if not any(has_finite(x) for x in weights.tensors.values() if is_quantizable(x)):
         raise qv.InputError(
             f"{weights.filename} holds no finite value to quantize: every value of its "
-            "floating-point tensors is NaN or infinite (a training run that diverged?)."
+            "floating-point tensors is NaN or infinite (a training run that diverged?).",
+            kind="upload_no_finite",
+            fields={"name": weights.filename},
         )
     for x in weights.tensors.values():
         _read_only(x)

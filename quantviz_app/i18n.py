@@ -11,6 +11,8 @@ library's), a sentence in ``text.py`` or a view. The Chinese catalogue,
 * ``dist.<name>.description``, ``dist.<name>.lesson``
 * ``preset.<key>.title``, ``preset.<key>.lesson``
 * ``text.<name>``: a sentence of the page, with the same ``{fields}`` as its English
+* ``error.<kind>``: a :class:`quantviz.InputError` of that ``kind``, with its ``fields``
+  (the library writes the English sentence; :meth:`Tr.error` says it in the page's language)
 
 :class:`Tr` translates: ``t("text.levels_of", "{used} of {available}", used=4,
 available=4)`` is the English template in English and the catalogue's in Chinese. A
@@ -23,7 +25,7 @@ Lessons have one file per language (``lessons/<id>.toml``, ``lessons/zh/<id>.tom
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -110,6 +112,19 @@ class Tr:
         if self.lang == "en":
             return count(n, noun, plural)
         return f"{n:,} {catalogue(self.lang)[f'noun.{noun}']}"
+
+    def error(self, exc: BaseException, escape: Callable[[str], str] = str) -> str:
+        """A library error in this language: an :class:`quantviz.InputError`'s ``kind`` from
+        the catalogue (``error.<kind>``) with its ``fields``, each text field through
+        ``escape`` (Markdown: :func:`quantviz_app.format.md_escape`); English, an error
+        without a kind, or a kind the catalogue lacks: the library's own sentence,
+        ``escape``d whole."""
+        kind = getattr(exc, "kind", "")
+        template = catalogue(self.lang).get(f"error.{kind}") if kind else None
+        if template is None:
+            return escape(str(exc))
+        fields = {k: escape(v) if isinstance(v, str) else v for k, v in exc.fields.items()}
+        return template.format(**fields)
 
     def preset(self, key: str, part: str, english: str) -> str:
         """A preset's ``"title"`` or ``"lesson"``."""

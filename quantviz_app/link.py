@@ -16,7 +16,7 @@ from typing import Any
 
 from quantviz_app.i18n import Message
 from quantviz_app.presets import PRESETS, get_preset, settings_of
-from quantviz_app.schema import Settings, parse_link, to_link
+from quantviz_app.schema import SETTINGS, Settings, parse_link, to_link
 
 OPENED = "_opened"  # session key: the link has been read
 
@@ -43,6 +43,12 @@ def open_link(
                                  {"keys": keys, "said": str(preset)[:40]}))  # fmt: skip
     state[OPENED] = True
     return s, notes
+
+
+def named(query: Mapping[str, Any]) -> set[str]:
+    """The settings a link names (by any of their link parameters), whatever their values:
+    a lesson step's settings give way to them (:func:`quantviz_app.course.enter`)."""
+    return {x.key for x in SETTINGS if any(k in query for k in x.url_keys)}
 
 
 def sync(s: Settings, query_params: Any) -> None:

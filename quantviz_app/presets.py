@@ -66,8 +66,9 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "two_bits",
         "2 bits",
-        "Two bits give four levels, three steps apart. Because 0.0 must be a level, the grid "
-        "shifts and its top level sits beyond the data: watch which levels the values use.",
+        "Two bits give four levels, three steps from the lowest to the highest. Because the "
+        "grid makes 0.0 a level (PyTorch's convention), it shifts and its top level sits "
+        "beyond the data: watch which levels the values use.",
         {"dist": "normal", "bits": 2},
     ),
     Preset(

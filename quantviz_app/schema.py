@@ -594,8 +594,9 @@ SETTINGS: tuple[Setting, ...] = (
         "choice",
         "nearest",
         "Rounding",
-        "Nearest: half to even, as PyTorch. Stochastic: up or down at random, in proportion "
-        "to the distance, so unbiased on average.",
+        "Nearest: half to even, as PyTorch. Stochastic: up with a probability equal to the "
+        "fraction of a step above the level below (the nearer level is the likelier), so "
+        "unbiased on average.",
         options=qv.quantizer.ROUNDINGS,
         option_labels={"nearest": "nearest", "stochastic": "stochastic"},
         widget="segmented",
@@ -772,6 +773,15 @@ SETTINGS: tuple[Setting, ...] = (
         high=50,
         pinned=True,
         applies=lambda s: s["lesson"] != "none",
+        group="page",
+    ),
+    Setting(
+        "course",
+        "bool",
+        False,
+        "Course",
+        "The course's page: every lesson in order, with its length and what it needs "
+        "(quantviz_app/lessons/course.toml); a link opens it with course=1.",
         group="page",
     ),
     Setting(

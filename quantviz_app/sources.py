@@ -24,11 +24,12 @@ from quantviz_app.i18n import Message, Tr
 from quantviz_app.schema import SAMPLE_SIZES, Settings, distribution_params
 
 UPLOAD = "_upload"  # session key: the file id of the upload this session shows
-BAD_UPLOAD = "_bad_upload"  # session key: (file id, message) of a file that could not be read
+BAD_UPLOAD = "_bad_upload"  # session key: (file id, its InputError) of a file that was refused
 
 
-def take_upload(state: MutableMapping[str, Any]) -> str | None:
-    """Read the file in the uploader, once per upload; return its problem, or None.
+def take_upload(state: MutableMapping[str, Any]) -> qv.InputError | str | None:
+    """Read the file in the uploader, once per upload; return its problem (the reader's
+    :class:`quantviz.InputError`, or a sentence), or None.
 
     A good file is held for this session (:func:`uploaded`), becomes the source and
     opens its largest matrix. A bad file changes nothing (the previous tensor stays)
@@ -67,8 +68,8 @@ def take_upload(state: MutableMapping[str, Any]) -> str | None:
         except uploads.Busy:
             return text.upload_busy(uploads.MAX_HELD, t)
         except qv.InputError as exc:
-            state[BAD_UPLOAD] = (file_id, str(exc))
-            return str(exc)
+            state[BAD_UPLOAD] = (file_id, exc)
+            return exc
         place.hold(uploads.Held(session, file_id, weights, store, uploaded_file, charge=charge))
     state[UPLOAD] = file_id
     state["source"] = "file"
@@ -97,7 +98,9 @@ def weights_of(x: Data, state: MutableMapping[str, Any]) -> LoadedWeights:
         return data.model_weights()
     held = uploaded(state)
     if held is None:
-        raise qv.InputError("The uploaded file is no longer held: upload it again.")
+        raise qv.InputError(
+            "The uploaded file is no longer held: upload it again.", kind="upload_gone"
+        )
     return held[1]
 
 

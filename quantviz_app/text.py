@@ -360,11 +360,23 @@ def _escaped(message: Message) -> Message:
     return Message(message.key, message.english, fields)
 
 
-def upload_error(detail: str, t: Tr = EN) -> str:
-    """Why a file was refused: the reader's sentence, escaped (it names the file and its
-    tensors; the library speaks English, and the Chinese page says in Chinese that the
-    file was refused, then gives it)."""
-    return t("text.upload_error", "{detail}", detail=echo(detail, t))
+def error(exc: BaseException, t: Tr = EN) -> str:
+    """A library error for ``st.error``, in ``t``'s language (:meth:`Tr.error`), as Markdown
+    that shows its values literally (a file's or a tensor's name is escaped)."""
+    return t.error(exc, md_escape)
+
+
+def upload_error(refused: BaseException | str, t: Tr = EN) -> str:
+    """Why a file was refused, escaped (it names the file and its tensors). A refusal the
+    catalogue knows (``error.<kind>``) is said in the page's language; the file readers'
+    own details are English, and the Chinese page says in Chinese that the file was
+    refused, then gives them."""
+    if isinstance(refused, BaseException):
+        said = t.error(refused, md_escape)
+        if t.lang == "en" or said != md_escape(str(refused)):
+            return said
+        refused = str(refused)
+    return t("text.upload_error", "{detail}", detail=echo(refused, t))
 
 
 def from_link(note: Message | str) -> Message:

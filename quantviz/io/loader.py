@@ -58,7 +58,11 @@ def _read_path(path: str, shown: str, max_bytes: int) -> bytes:
     try:
         size = os.stat(path).st_size
         if size > max_bytes:
-            raise InputError(f"{shown} {size_limit(size, max_bytes)}.")
+            raise InputError(
+                f"{shown} {size_limit(size, max_bytes)}.",
+                kind="file_too_big",
+                fields={"name": shown, "mb": max_bytes // 10**6},
+            )
         with open(path, "rb") as f:
             return f.read(max_bytes + 1)
     except FileNotFoundError as exc:
@@ -101,7 +105,12 @@ def _read_source(source: Source, filename: str | None, max_bytes: int) -> tuple[
             f"load_weights needs a path, bytes or a binary file, not {type(source).__name__}."
         )
     if len(data) > max_bytes:
-        raise InputError(f"{display_name(name)} {size_limit(len(data), max_bytes, at_least=True)}.")
+        shown = display_name(name)
+        raise InputError(
+            f"{shown} {size_limit(len(data), max_bytes, at_least=True)}.",
+            kind="file_too_big",
+            fields={"name": shown, "mb": max_bytes // 10**6},
+        )
     return data, name
 
 
@@ -137,19 +146,22 @@ def read_weights(
     data, name = _read_source(source, filename, max_bytes)
     shown = display_name(name)
     ext = _extension(name)
+    known = ", .".join(SUPPORTED_EXTENSIONS)
     if not ext:
         raise InputError(
-            f"{shown} has no file extension, so its format is unknown; quantviz reads "
-            f".{', .'.join(SUPPORTED_EXTENSIONS)}."
+            f"{shown} has no file extension, so its format is unknown; quantviz reads .{known}.",
+            kind="file_no_extension",
+            fields={"name": shown, "known": "." + known},
         )
     reader = READERS.get(ext)
     if reader is None:
         raise InputError(
-            f"{shown}: .{ext} files are not supported; quantviz reads "
-            f".{', .'.join(SUPPORTED_EXTENSIONS)}."
+            f"{shown}: .{ext} files are not supported; quantviz reads .{known}.",
+            kind="file_extension",
+            fields={"name": shown, "ext": ext, "known": "." + known},
         )
     if not data:
-        raise InputError(f"{shown} is empty.")
+        raise InputError(f"{shown} is empty.", kind="file_empty", fields={"name": shown})
     stem = PurePath(shown).stem if name else "tensor"
     ctx = ReadContext(
         name=shown, stem=stem or "tensor", max_bytes=max_bytes, max_elements=max_elements,

@@ -177,7 +177,9 @@ def _layout(
         if last % fmt.block_size:
             raise InputError(
                 f"{fmt.name} needs the last dimension to be a multiple of {fmt.block_size} "
-                f"(blocks of {fmt.block_size} values); this tensor's is {last}."
+                f"(blocks of {fmt.block_size} values); this tensor's is {last}.",
+                kind="format_blocks",
+                fields={"format": fmt.name, "block": fmt.block_size, "last": last},
             )
         return layout(shape or (1,), "group", group_size=fmt.block_size)
     if granularity is None:
@@ -246,7 +248,9 @@ def quantize_format(
     if not np.isfinite(enc.dequantized).all():  # e.g. a GGML fp16 scale past 65504
         raise InputError(
             f"{fmt.name} cannot store this tensor: its largest value, "
-            f"{float(np.abs(x).max()):.3g}, overflows the format's scale."
+            f"{float(np.abs(x).max()):.3g}, overflows the format's scale.",
+            kind="format_overflow",
+            fields={"format": fmt.name, "amax": float(np.abs(x).max())},
         )
     x_hat, codes, clipped = back(enc.dequantized), back(enc.codes), back(saturated(rows, fmt, enc))
     offsets = None if enc.offsets is None else lay.to_params(enc.offsets)

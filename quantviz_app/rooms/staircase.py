@@ -256,9 +256,10 @@ def staircase_note(r: QuantResult, t: Tr = EN) -> str:
     if r.config.rounding == "stochastic":
         text = t(
             "text.staircase.stochastic",
-            "Stochastic rounding picks the level below or above at random, in proportion to "
-            "the distance, so on average x̂ = x; each error is up to one step (s = {s}) and the "
-            "rounding noise is larger than with rounding to nearest. ",
+            "Stochastic rounding goes up to the level above with a probability equal to the "
+            "fraction of a step x lies above the level below: the nearer level is the likelier, "
+            "and on average x̂ = x. Each error is up to one step (s = {s}) and the rounding "
+            "noise is larger than with rounding to nearest. ",
             s=num(s),
         )
     else:

@@ -213,9 +213,12 @@ def tradeoff_note(at_bits: list[tuple[str, float]], bits: int, t: Tr = EN) -> st
     text = t(
         "text.tradeoff.note",
         "Each extra bit halves the step and quarters the rounding noise: +6.02 dB. With levels "
-        "at the ends of the range (2^b − 1 steps), data spread evenly over its range reaches "
-        "20·log10(2^b − 1) dB (the grey curve: 0 dB at 1 bit, 9.5 at 2, 23.5 at 4, 48.1 at 8), "
-        "which meets 6.02·b from about 6 bits. Peaked data sit below it. A fixed clip "
+        "at the ends of the range (2^b − 1 steps), data spread evenly over a range centred on 0 "
+        "reaches 20·log10(2^b − 1) dB (the grey curve: 0 dB at 1 bit, 9.5 at 2, 23.5 at 4, "
+        "48.1 at 8), which meets 6.02·b from about 6 bits. The SQNR counts the mean as signal: "
+        "evenly spread on [0, 1], data score 6.02 dB more (15.6 at 2 bits, 54.2 at 8). Peaked "
+        "data run parallel below it: a bell curve's min-max range spans about 9σ, 8.5 dB "
+        "below at every width. A fixed clip "
         "(percentile, k sigma) helps at low bit widths but costs at high ones, where its "
         "clipping error no longer shrinks; MSE-optimal and ACIQ choose the range again for "
         "each bit width.",

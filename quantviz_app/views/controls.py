@@ -14,11 +14,12 @@ import streamlit as st
 
 import quantviz as qv
 from quantviz.io import MAX_FILE_MB, SUPPORTED_EXTENSIONS, LoadedWeights
-from quantviz_app import text
+from quantviz_app import course, text
 from quantviz_app.data import Data, model_weights, shipped_weights
 from quantviz_app.fitting import Fitted
 from quantviz_app.format import md_escape
 from quantviz_app.i18n import Tr
+from quantviz_app.lessonfile import course as course_places
 from quantviz_app.lessonfile import lessons_in
 from quantviz_app.schema import BY_KEY, Settings
 from quantviz_app.sources import tensor_choices, uploaded
@@ -32,22 +33,41 @@ def open_lesson(state: MutableMapping[str, Any]) -> None:
     """Lesson picker callback: open the chosen lesson at its first step."""
     key = state.get(LESSON_BUTTONS)
     if key:
-        state["lesson"], state["step"] = key, 1
+        course.go(state, key, 1)
     state[LESSON_BUTTONS] = None
 
 
 def lesson_buttons(state: MutableMapping[str, Any], t: Tr) -> None:
-    """The lesson path: picking a lesson opens its first step (the picker then empties)."""
+    """The lesson path: picking a lesson opens its first step (the picker then empties); each
+    lesson shows its place in the course and about how long it takes. Below it, the way to
+    the course's page (every lesson, with what it needs)."""
     titles = {lesson.id: lesson.title for lesson in lessons_in(t.lang)}
+    minutes = {p.id: p.minutes for p in course_places()}
     lessons = [k for k in BY_KEY["lesson"].options if k != "none"]
+
+    def label(k: str) -> str:
+        title = f"{lessons.index(k) + 1}. {titles[k]}"
+        if k not in minutes:
+            return title
+        return t("text.controls.lesson_minutes", "{title} · {minutes} min",
+                 title=title, minutes=minutes[k])  # fmt: skip
+
     st.selectbox(
         t("text.controls.lessons", "Lessons"), lessons,
-        format_func=lambda k: f"{lessons.index(k) + 1}. {titles[k]}",
+        format_func=label,
         index=None, placeholder=t("text.controls.open_lesson", "Open a lesson…"),
         key=LESSON_BUTTONS, on_change=open_lesson, args=(state,),
         help=t("text.controls.lessons_help",
                "A lesson walks through one idea with numbers you can change."),
     )  # fmt: skip
+    st.button(
+        t("text.controls.course", "The course: every lesson in order"),
+        key="course_button",
+        on_click=course.show_course,
+        args=(state, True),
+        icon=":material/list:",
+        type="tertiary",
+    )
 
 
 def hidden(s: Settings) -> set[str]:
@@ -111,7 +131,7 @@ def data_controls(s: Settings, data: Data, state: MutableMapping[str, Any], hide
             d = qv.get_distribution(s["dist"])
             st.caption(t(f"dist.{d.name}.description", d.description))
         for p in qv.get_distribution(s["dist"]).params:
-            show(f"{s['dist']}.{p.name}", label=p.name)
+            show(f"{s['dist']}.{p.name}")  # its label: the catalogue's (std → 标准差 σ)
         show("n")
         show("seed")
     elif s["source"] == "sample":

@@ -12,10 +12,11 @@ from typing import Any
 
 import streamlit as st
 
-from quantviz_app import course, text
+from quantviz_app import course, fitting, handout, sources, text
 from quantviz_app.data import Data
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.lessonfile import Lesson, Question
+from quantviz_app.lessonfile import course as course_places
 from quantviz_app.move import Move
 from quantviz_app.schema import Settings
 
@@ -84,7 +85,7 @@ def question_box(q: Question, s: Settings, data: Data, state: MutableMapping[str
 
 
 def navigation(lesson: Lesson, n: int, state: MutableMapping[str, Any], t: Tr) -> None:
-    """Previous, next, and the way out."""
+    """Previous, next (after the last step: the course's next lesson), and the way out."""
     row = st.container(horizontal=True)
     row.button(
         t("text.lesson.previous", text.PREVIOUS),
@@ -94,20 +95,57 @@ def navigation(lesson: Lesson, n: int, state: MutableMapping[str, Any], t: Tr) -
         args=(state, lesson.id, n - 1),
         icon=":material/arrow_back:",
     )
-    row.button(
-        t("text.lesson.next", text.NEXT),
-        key="lesson_next",
-        disabled=n >= len(lesson.steps),
-        on_click=course.go,
-        args=(state, lesson.id, n + 1),
-        icon=":material/arrow_forward:",
-    )
+    following = course.next_lesson(lesson.id, t.lang) if n >= len(lesson.steps) else None
+    if following is not None:
+        row.button(
+            t("text.lesson.next_lesson", "Next lesson: {title}", title=following.title),
+            key="lesson_next_lesson",
+            on_click=course.go,
+            args=(state, following.id, 1),
+            icon=":material/arrow_forward:",
+        )
+    else:
+        row.button(
+            t("text.lesson.next", text.NEXT),
+            key="lesson_next",
+            disabled=n >= len(lesson.steps),
+            on_click=course.go,
+            args=(state, lesson.id, n + 1),
+            icon=":material/arrow_forward:",
+        )
     row.button(
         t("text.lesson.leave", text.LEAVE_LESSON),
         key="lesson_leave",
         on_click=course.go,
         args=(state, "none", 1),
     )
+
+
+def page_data(s: Settings) -> tuple[Settings, Data]:
+    """The tensor a step's settings name and the settings fitted to it, as the page computes
+    them (a handout's other steps; never an upload: a step opens on its own data)."""
+    data, s, _ = sources.current(s, {})
+    return fitting.fit(s, data.shape, data.low, data.high).settings, data
+
+
+def handout_button(lesson: Lesson, m: Move) -> None:
+    """The lesson as a Markdown handout, made when pressed (the numbers of each step's data;
+    the step on screen at the page as it is)."""
+    s, data, t = m.s, m.data, m.t
+    minutes = {p.id: p.minutes for p in course_places()}.get(lesson.id)
+    st.download_button(
+        t("text.handout.download", "Download this lesson as a handout (Markdown)"),
+        data=lambda: handout.handout(lesson, s, data, page_data, minutes),
+        file_name=handout.file_name(lesson, s["lang"]),
+        mime="text/markdown",
+        key="lesson_handout",
+        on_click="ignore",
+        icon=":material/download:",
+        type="tertiary",
+        help=t("text.handout.download_help",
+               "Every step, question and answer of this lesson, with the numbers of each "
+               "step's data on screen: print it, or hand it out after class."),
+    )  # fmt: skip
 
 
 def show(m: Move) -> None:
@@ -125,6 +163,7 @@ def show(m: Move) -> None:
         if step.question is not None:
             question_box(step.question, s, data, state)
         navigation(lesson, n, state, t)
+        handout_button(lesson, m)
 
 
 def lesson_heading(title: str, n: int, total: int, t: Tr = EN) -> str:

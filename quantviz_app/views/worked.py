@@ -20,8 +20,8 @@ import quantviz as qv
 from quantviz.mistakes import ArticleMistakes, article_mistakes
 from quantviz.pipeline import QuantResult
 from quantviz.worked import WorkedExample, worked_example
-from quantviz_app import charts, course, link, text, widgets
-from quantviz_app.format import MINUS, decimals, num
+from quantviz_app import charts, course, handout, link, text, widgets
+from quantviz_app.format import MINUS, decimals, md_escape, num
 from quantviz_app.i18n import EN, Tr
 from quantviz_app.schema import SETTINGS, Settings, quantize_kwargs
 from quantviz_app.typed import Mistyped, parse_values
@@ -70,7 +70,7 @@ def mistakes(w: WorkedExample, t: Tr) -> None:
     try:
         m = article_mistakes(w.x, w.bits, symmetric=w.symmetric, narrow_range=w.narrow_range)
     except qv.InputError as exc:
-        st.caption(str(exc))
+        st.caption(t.error(exc))  # in the page's language (its kind's catalogue entry)
         return
     st.markdown(mistakes_intro(m, t))
     rows = pd.DataFrame(mistakes_rows(m, t), columns=list(mistakes_columns(t)))
@@ -106,8 +106,11 @@ def draw(s: Settings, state: MutableMapping[str, Any]) -> Settings:
         w = worked_example(
             values, s["bits"], symmetric=kwargs["symmetric"], narrow_range=kwargs["narrow_range"]
         )
-    except (Mistyped, qv.InputError) as exc:
-        st.error(text.echo(getattr(exc, "message", str(exc)), t), icon=":material/error:")
+    except Mistyped as exc:
+        st.error(text.echo(exc.message, t), icon=":material/error:")
+        return s
+    except qv.InputError as exc:  # in the page's language (its kind's catalogue entry)
+        st.error(t.error(exc, md_escape), icon=":material/error:")
         return s
     r = qv.quantize(w.x, w.bits, symmetric=w.symmetric, narrow_range=w.narrow_range)
     st.markdown(worked_range(w, t))
@@ -130,7 +133,33 @@ def draw(s: Settings, state: MutableMapping[str, Any]) -> Settings:
         verdict(w, followed, given, t)
         st.dataframe(table(w, t), hide_index=True, width="stretch")
         mistakes(w, t)
+        st.download_button(
+            t("text.handout.download", "Download this lesson as a handout (Markdown)"),
+            data=lambda: worked_handout(w, s, t),
+            file_name=f"quantviz-worked-example-{s['lang']}.md",
+            mime="text/markdown",
+            key="worked_handout",
+            on_click="ignore",
+            icon=":material/download:",
+            type="tertiary",
+        )
     return s.replace(follow=followed)
+
+
+def worked_handout(w: WorkedExample, s: Settings, t: Tr = EN) -> str:
+    """The worked example as a Markdown handout: where the range comes from, the table of
+    steps, and the article's mistakes on these values (when there are any)."""
+    lines = [f"# {t('text.worked.title', WORKED_TITLE)}", "", worked_range(w, t), "",
+             handout.markdown_table(list(worked_columns(t)), worked_rows(w, t)), ""]  # fmt: skip
+    try:
+        m = article_mistakes(w.x, w.bits, symmetric=w.symmetric, narrow_range=w.narrow_range)
+    except qv.InputError as exc:
+        return "\n".join([*lines, t.error(exc)]) + "\n"
+    lines += [f"## {t('text.mistakes.title', MISTAKES_TITLE)}", "", mistakes_intro(m, t), "",
+              handout.markdown_table(list(mistakes_columns(t)), mistakes_rows(m, t))]  # fmt: skip
+    link = handout.link_of(s.replace(follow=min(s["follow"], w.x.size)))
+    lines += ["", t("text.handout.open", "Open it: `?{link}`", link=link)]
+    return "\n".join(lines) + "\n"
 
 
 ANSWERS = "_worked_answers"  # session key: (values, bits, scheme, value followed) → answer
@@ -189,23 +218,42 @@ def worked_intro(t: Tr = EN) -> str:
 
 
 def worked_range(w: WorkedExample, t: Tr = EN) -> str:
-    """Where the grid's range comes from (Markdown)."""
+    """Where the grid's range comes from (Markdown): PyTorch's conventions, said as
+    conventions (the mistakes table below compares the article with the grid on
+    ``[min, max]``)."""
     lo, hi = _n(w.data_low), _n(w.data_high)
     if w.symmetric:
-        return t(
-            "text.worked.range_symmetric",
-            "The values run from {lo} to {hi}. A symmetric grid is centred on 0: its range is "
-            "±max|x| = ±{amax}, its codes {qmin} … {qmax}, and 0.0 is code 0.",
-            lo=lo, hi=hi, amax=_n(w.high), qmin=_n(w.qmin), qmax=_n(w.qmax),
+        half = (w.qmax - w.qmin) / 2
+        key, english = (
+            ("text.worked.range_narrow",
+             "The values run from {lo} to {hi}. A symmetric grid is centred on 0, with codes "
+             "{qmin} … {qmax} (narrow range: the code −2^(b−1) is left out) and step "
+             "s = max|x| / {half} = {amax} / {half} = {scale}: its levels run from "
+             "{bottom} to {top}, so ±max|x| are levels exactly.")
+            if w.narrow_range
+            else ("text.worked.range_symmetric",
+                  "The values run from {lo} to {hi}. A symmetric grid is centred on 0, with "
+                  "codes {qmin} … {qmax} and step s = max|x| / ((qmax − qmin)/2) = {amax} / "
+                  "{half} = {scale}: its levels run from {bottom} to {top}, one more below 0 "
+                  "than above, so +{amax} lies beyond the top level and is clamped to {top}. "
+                  "Narrow range drops code {qmin}: s = {amax} / {qmax} and ±max|x| become "
+                  "levels.")
         )  # fmt: skip
+        return t(key, english, lo=lo, hi=hi, amax=_n(w.high), qmin=_n(w.qmin), qmax=_n(w.qmax),
+                 half=_n(half), scale=_n(w.scale), bottom=_n(w.qmin * w.scale),
+                 top=_n(w.qmax * w.scale))  # fmt: skip
     codes = {"qmin": w.qmin, "qmax": w.qmax, "low": _n(w.low), "high": _n(w.high)}
     if w.widened:
         return t(
             "text.worked.range_widened",
-            "The values run from {lo} to {hi}. The range must contain 0, so that 0.0 is a "
-            "level exactly: {end} is widened to 0, and the grid spans [{low}, {high}] with "
-            "codes {qmin} … {qmax}.",
-            lo=lo, hi=hi, end="ℓ" if w.low != w.data_low else "h", **codes,
+            "The values run from {lo} to {hi}. Like PyTorch's observers, the grid widens its "
+            "range to contain 0, so that 0.0 is a level exactly (zero padding and the zeros "
+            "after a ReLU stay exact): {end} is widened to 0, and the grid spans [{low}, "
+            "{high}] with codes {qmin} … {qmax}. A convention, not a necessity: a grid on "
+            "[{lo}, {hi}] alone has the finer step ({hi} − {lo}) / {gaps} = {narrow}, the one "
+            "the mistakes table below holds the article to.",
+            lo=lo, hi=hi, end="ℓ" if w.low != w.data_low else "h", gaps=w.qmax - w.qmin,
+            narrow=_n((w.data_high - w.data_low) / (w.qmax - w.qmin)), **codes,
         )  # fmt: skip
     return t(
         "text.worked.range_as_is",
@@ -375,9 +423,10 @@ def mistakes_rows(m: ArticleMistakes, t: Tr = EN) -> list[list[str]]:
     )
     lo, s, step = _n(m.data_low), _n(m.scale), _n(m.step_per_level)
     return [
-        ["step = range / b", f"{r} / {b} = {_n(m.step_per_bit)}",
-         f"range / (2^b {MINUS} 1) = {r} / {m.gaps} = {s}", coarse],
-        ["step = range / 2^b",
+        [t("text.mistakes.per_bit", "step = range / b"), f"{r} / {b} = {_n(m.step_per_bit)}",
+         t("text.mistakes.right_step", "range / (2^b − 1) = {r} / {gaps} = {s}",
+           r=r, gaps=m.gaps, s=s), coarse],
+        [t("text.mistakes.per_level", "step = range / 2^b"),
          _top_level(r, levels, step, lo, m.gaps, _n(m.article_top_level), t),
          _top_level(r, m.gaps, s, lo, m.gaps, _n(m.top_level), t),
          t("text.mistakes.short",
@@ -397,7 +446,8 @@ def mistakes_rows(m: ArticleMistakes, t: Tr = EN) -> list[list[str]]:
          _outside(m, t)],
         [t("text.mistakes.normalize", "normalize: (x − min) / (range / 2)"),
          _listed(m.article_normalized),
-         f"2(x {MINUS} min) / range {MINUS} 1 = {_listed(m.normalized)}",
+         t("text.mistakes.right_normalize", "2(x − min) / range − 1 = {values}",
+           values=_listed(m.normalized)),
          t("text.mistakes.too_high", "every value {off} too high: in [0, 2], not [−1, 1]",
            off=_n(m.normalization_off))],
         [t("text.mistakes.dequantize", "dequantize: round(x_q / step) · step + min"),

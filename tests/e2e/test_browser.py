@@ -181,10 +181,10 @@ def test_a_real_checkpoint_uploaded_through_the_page(page: Page, app_url: str, t
 def test_the_worked_example_at_the_projectors_width(page: Page, app_url: str, tmp_path):
     """The article's values at 3 bits: the number line, the table and the walk-through, with
     nothing cut off; typing new values changes the table."""
-    show(page, f"{app_url}/?lesson=worked-example&bits=3&follow=4", PROJECTOR)
+    show(page, f"{app_url}/?lesson=worked-example&bits=3&follow=5", PROJECTOR)
     assert overflowing(page, ", ".join(CUT)) == []
     main = page.get_by_test_id("stMain")
-    expect(main.get_by_text("Value 4: x = 4.5.")).to_have_count(0)  # predict first
+    expect(main.get_by_text("Value 5: x = 4.5.")).to_have_count(0)  # predict first
     guess = main.locator("[class*='st-key-worked_guess_'] input")
     guess.fill("6")
     guess.press("Enter")
@@ -192,7 +192,7 @@ def test_the_worked_example_at_the_projectors_width(page: Page, app_url: str, tm
     main.get_by_role("button", name="Check").click()
     wait_for_app_run(page)
     expect(main.get_by_text("Right: q = 6.")).to_be_visible()
-    expect(main.get_by_text("Value 4: x = 4.5.")).to_be_visible()
+    expect(main.get_by_text("Value 5: x = 4.5.")).to_be_visible()
     expect(main.get_by_text("x̂ = (6 − 0) × 0.8 =")).to_be_visible()
     chart = box(page, "[data-testid='stVegaLiteChart']")
     assert chart["x"] + chart["width"] <= PROJECTOR["width"], chart
@@ -215,7 +215,7 @@ WALK = {
     "zh": {"step1": "离群值与裁剪 · 第 1 步，共 2 步", "wrong": "下降", "check": "核对",
            "not_quite": "不太对：", "why": "只有 0.1 % 的数值被裁剪。", "next": "下一步",
            "step2": "离群值与裁剪 · 第 2 步，共 2 步", "right": "答对了：0.2361。",
-           "leave": "离开课程", "heading": "离群值与裁剪 · 第"},
+           "leave": "退出本课", "heading": "离群值与裁剪 · 第"},
 }  # fmt: skip
 
 

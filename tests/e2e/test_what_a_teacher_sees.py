@@ -124,7 +124,7 @@ def test_the_pickers_and_captions_are_not_cut_at_the_projector_s_width(page, app
     assert "CSV, TXT" in caption.inner_text()
     assert page.evaluate(cut("[data-testid='stFileUploaderDropzoneInstructions'] span")) == []
     page.locator(".st-key-lesson_button input").click()
-    option = page.get_by_role("option", name="2. The worked example, step by step")
+    option = page.get_by_role("option", name="3. The worked example, step by step · 15 min")
     option.wait_for()
     assert page.evaluate(cut("[role='option'] > div")) == []
     right = max(b["x"] + b["width"] for b in

@@ -105,9 +105,35 @@ def test_6_dequantization_adds_min_again(at3):
     assert at3.dequantize_error == pytest.approx(0.4, rel=1e-6)
 
 
+def test_7_the_article_s_own_example_13_at_step_12_5_is_162_5():
+    # a code 13 on a step of 12.5 (zero point 0) stands for 13 × 12.5 = 162.5; the article
+    # writes 12; its formula, taking 13 for a value, gives round(13 / 12.5) · 12.5 = 12.5.
+    ex = qv.article_mistakes(ARTICLE, 3).dequantize_example
+    assert (ex.code, ex.step, ex.article) == (13, 12.5, 12.0)
+    assert ex.right == 162.5
+    assert ex.as_value == 12.5
+
+
+def test_8_dequantizing_from_the_codes_alone_loses_the_range(at3):
+    # the codes q = [2, 3, 4, 6, 7]: min 2, max 7, step (7 − 2) / 2³ = 0.625;
+    # round(q / 0.625) = round([3.2, 4.8, 6.4, 9.6, 11.2]) = [3, 5, 6, 10, 11];
+    # × 0.625 + 2 = [3.875, 5.125, 5.75, 8.25, 8.875]; worst |8.25 − 4.5| = 3.75.
+    assert at3.codes_only_step == 0.625
+    np.testing.assert_allclose(at3.codes_only_dequantized, [3.875, 5.125, 5.75, 8.25, 8.875])
+    assert at3.codes_only_error == pytest.approx(3.75, rel=1e-6)
+
+
+def test_8_codes_all_alike_have_no_step():
+    # [5.0, 5.1] at 1 bit: s = 5.1, both codes round(0.98) = round(1) = 1: no range
+    m = article_mistakes([5.0, 5.1], 1)
+    assert m.codes.tolist() == [1, 1]
+    assert np.isnan(m.codes_only_dequantized).all() and np.isnan(m.codes_only_error)
+
+
 def test_equal_values_have_no_range_to_divide_by():
-    with pytest.raises(qv.InputError, match="max − min, which is 0"):
+    with pytest.raises(qv.InputError, match="max − min, which is 0") as err:
         article_mistakes([2.0, 2.0], 4)
+    assert (err.value.kind, dict(err.value.fields)) == ("article_no_range", {})
 
 
 @settings(max_examples=150, deadline=None)

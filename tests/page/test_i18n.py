@@ -315,14 +315,14 @@ def test_a_tab_opens_its_room_whatever_its_name():
 
 
 def test_the_chinese_worked_example_shows_no_english_sentence():
-    at = open_zh(lesson="worked-example", bits="3", scheme="symmetric", follow="5")
+    at = open_zh(lesson="worked-example", bits="3", scheme="symmetric", follow="6")
     assert english_words(shown_texts(at)) == []  # the question, before the answer
     next(b for b in at.button if b.key.startswith("show_worked_guess_")).click()
     at.run()
     texts = shown_texts(at)
     assert "## 完整算例，逐步演算" in texts and "### 常见错误，用这些数字来看" in texts
     assert list(at.dataframe[0].value.columns)[5] == "钳位 → q"
-    assert any(t.startswith("**第 5 个数值：x = 5.6。**") for t in texts)
+    assert any(t.startswith("**第 6 个数值：x = 5.6。**") for t in texts)
     assert english_words(texts) == []
 
 

@@ -5,21 +5,81 @@ from __future__ import annotations
 
 import pytest
 
-import quantviz as qv
 from quantviz_app import course, facts
-from quantviz_app.data import synthetic
-from quantviz_app.lessonfile import LessonError, all_lessons, parse_lesson, placeholders
+from quantviz_app.lessonfile import (
+    LessonError,
+    all_lessons,
+    lessons_in,
+    parse_course,
+    parse_lesson,
+    placeholders,
+)
+from quantviz_app.lessonfile import course as course_places
 from quantviz_app.schema import Settings
+from quantviz_app.views.lessonbox import page_data
 
-STEPS = [(lesson, n, step) for lesson in all_lessons() for n, step in enumerate(lesson.steps, 1)]
+STEPS = [
+    (lesson, n, step)
+    for lang in ("en", "zh")
+    for lesson in lessons_in(lang)
+    for n, step in enumerate(lesson.steps, 1)
+]
 
 
-def test_the_lesson_path_is_in_order():
-    assert [x.id for x in all_lessons()] == [
-        "what-a-step-is", "worked-example", "normalization-and-dequantization",
-        "bits-and-error", "outliers-and-clipping", "zero-point", "per-channel", "choosing-bits",
-        "what-the-chip-computes", "training-for-2-bits",
-    ]  # fmt: skip
+COURSE = [
+    "what-a-step-is", "zero-point", "worked-example", "normalization-and-dequantization",
+    "bits-and-error", "outliers-and-clipping", "per-channel", "choosing-bits",
+    "number-formats", "activations", "network-accuracy", "pruning", "stochastic-rounding",
+]  # fmt: skip
+
+
+def test_the_lesson_path_follows_the_course_file():
+    # the zero point (ℓ, z, x̂ = (q − z)·s) before the lessons that use it; SQNR defined in
+    # bits-and-error's first step, before outliers, per-channel and choosing-bits use it
+    assert [p.id for p in course_places()][: len(COURSE)] == COURSE
+    # a lesson not yet in the course file comes after the course's (merges add lessons)
+    assert [x.id for x in all_lessons()][: len(COURSE)] == COURSE
+    assert [x.id for x in lessons_in("zh")][: len(COURSE)] == COURSE  # in Chinese too
+    first = next(x for x in all_lessons() if x.id == "bits-and-error").steps[0].text
+    assert "SQNR = 10·log10(mean x² / MSE)" in first and "4 times less noise power" in first
+
+
+def test_the_course_says_how_long_and_what_each_lesson_needs():
+    places = {p.id: p for p in course_places()}
+    assert sum(places[x].minutes for x in COURSE) == 195
+    assert places["what-a-step-is"].needs == ()
+    assert places["network-accuracy"].needs == ("digits-cnn", "Accuracy")
+    assert places["number-formats"].needs == ("Formats", "Block")
+
+
+def test_a_lesson_the_course_does_not_list_comes_after_it_by_its_order(tmp_path):
+    for name, order in (("b-later", 21), ("a-later", 22), ("listed", 99)):
+        (tmp_path / f"{name}.toml").write_text(
+            f'id = "{name}"\ntitle = "{name}"\norder = {order}\n[[steps]]\ntext = "t"\n'
+        )
+    (tmp_path / "course.toml").write_text('lessons = [{ id = "listed", minutes = 5 }]\n')
+    assert [x.id for x in all_lessons(tmp_path)] == ["listed", "b-later", "a-later"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "course.toml: 'lessons' must be a list of { id = …, minutes = … }."),
+        ({"lessons": [{"id": "a"}]}, "course.toml, line 1 of lessons: 'minutes' is missing."),
+        ({"lessons": [{"id": "a", "minutes": 0}]},
+         "course.toml, line 1 of lessons: minutes must be from 1 to 240, not 0."),
+        ({"lessons": [{"id": "a", "minutes": 5, "needs": ["GPU"]}]},
+         "course.toml, line 1 of lessons: needs 'GPU', which is none of digits-cnn, minilm-l6, "
+         "checkpoint, Trade-off, Formats, Block, Formulas, Close-up, Staircase, Channels, "
+         "Whole model, Accuracy, Integers, Train for it, Take home."),
+        ({"lessons": [{"id": "a", "minutes": 5}, {"id": "a", "minutes": 5}]},
+         "course.toml: 'a' is listed twice."),
+    ],
+)  # fmt: skip
+def test_a_broken_course_says_what_is_wrong(data, message):
+    with pytest.raises(LessonError) as err:
+        parse_course(data)
+    assert str(err.value) == message
 
 
 @pytest.mark.parametrize(("lesson", "n", "step"), STEPS, ids=lambda v: getattr(v, "id", v))
@@ -38,10 +98,8 @@ def test_every_step_names_real_settings_and_facts(lesson, n, step):
         assert facts.FACTS[q.answer].unit != "text"
     elif q.fact_options:
         assert all(o in facts.FACTS for o in q.options)
-    else:  # the fact's answer, for the step's data, is one of the options
-        dist = qv.get_distribution(s["dist"])
-        params = {p.name: s[f"{s['dist']}.{p.name}"] for p in dist.params}
-        data = synthetic(s["dist"], 10_000, 0, params)
+    else:  # the fact's answer, for the step's data (as the page draws it), is an option
+        s, data = page_data(s)
         assert facts.value(q.answer, s, data) in dict(q.options)
 
 

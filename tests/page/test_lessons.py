@@ -18,18 +18,44 @@ RIGHT_ANSWERS = [
     ("what-a-step-is", 1, "0.2857", {0: "0.2857", 1: "0.2857"}),
     ("what-a-step-is", 2, "scale", {0: "0.2857", 1: "0.2857"}),
     ("what-a-step-is", 3, "0.00784", {0: "0.007843", 1: "0.007843"}),
-    ("normalization-and-dequantization", 1, "2", {0: "2", 1: "2"}),
-    ("normalization-and-dequantization", 2, None, {0: "10.65", 1: "9.054"}),
-    ("bits-and-error", 1, "up", {0: "goes up", 1: "goes up"}),
-    ("bits-and-error", 2, "below", {0: "below 9.5 dB", 1: "below 9.5 dB"}),
+    # mixed-sign data: ℓ = −4.494, s = 9.226 / 15 = 0.6151, z = 0 − round(−7.31) = 7
+    ("zero-point", 1, "7", {0: "7", 1: "7"}),
+    ("zero-point", 2, "8", {0: "8", 1: "8"}),  # positive data: only codes 0 … 7 of −8 … 7
+    ("zero-point", 3, "15", {0: "15", 1: "15"}),
+    ("normalization-and-dequantization", 1, "15", {0: "15", 1: "15"}),  # h / s + z = qmax
+    ("normalization-and-dequantization", 2, "2", {0: "2", 1: "2"}),
+    ("normalization-and-dequantization", 3, None, {0: "10.65", 1: "9.054"}),
+    ("bits-and-error", 1, None, {0: "27.5 dB", 1: "28.2 dB"}),  # 10·log10(1 / 0.001784)
+    ("bits-and-error", 2, "up", {0: "goes up", 1: "goes up"}),
+    ("bits-and-error", 3, "below", {0: "below 9.5 dB", 1: "below 9.5 dB"}),
+    ("bits-and-error", 4, None, {0: "8.5 dB", 1: "7.8 dB"}),  # 48.1 − 39.6 at 8 bits
     ("outliers-and-clipping", 1, "up", {0: "goes up", 1: "goes up"}),
     ("outliers-and-clipping", 2, None, {0: "0.2361", 1: "0.2359"}),
-    ("zero-point", 1, "0", {0: "0", 1: "0"}),
-    ("zero-point", 2, None, {0: "7.2 dB", 1: "6.7 dB"}),
     ("per-channel", 1, "up", {0: "goes up", 1: "goes up"}),
     ("per-channel", 2, None, {0: "6.6 dB", 1: "8.3 dB"}),
-    ("choosing-bits", 1, "8", {0: "8", 1: "8"}),
-    ("choosing-bits", 2, "7", {0: "7", 1: "7"}),
+    ("per-channel", 3, "4.5", {0: "4.5", 1: "4.5"}),  # 4 + 32/64
+    ("choosing-bits", 1, "6", {0: "6", 1: "6"}),  # 16.2 dB at 5 bits, 22.2 at 6
+    ("choosing-bits", 2, "5", {0: "5", 1: "5"}),  # MSE range: 15.9 at 4, 20.4 at 5
+    ("stochastic-rounding", 1, "down", {0: "goes down", 1: "goes down"}),
+]
+
+# The lessons on a shipped tensor or the digits CNN: no seed to move (the network's numbers
+# are the Accuracy room's; checked by hand against the room's own table and curves).
+MODEL_ANSWERS = [
+    ("number-formats", 1, "fp4", "FP4 (E2M1)"),  # INT4 2.1 dB, FP4 5.3 dB: one scale each
+    ("number-formats", 2, "4.5", "4.5"),  # NF4: 4 + 32/64
+    ("number-formats", 3, "nf4", "NF4"),  # NF4 20.6 dB at 4.5, MXFP4 18.7 dB at 4.25
+    ("activations", 1, "0.03248", "0.03248"),  # 8.282 / 255
+    ("activations", 2, "4", "4"),  # test digits beyond 8.282 + 0.03248 / 2
+    ("activations", 3, "finer", "finer"),  # the median digit's own step 0.02425
+    ("activations", 4, "1095", "1095"),  # round(0.1396 / (0.003923 · 0.03248))
+    ("network-accuracy", 1, "within", "stays within the noise of float"),  # 98.3 vs 98.1 ± 0.58
+    ("network-accuracy", 2, "fc1", "fc1"),  # alone at 2 bits: fc1 32.2, conv2 19.8 points
+    ("network-accuracy", 3, "mixed", "yes, fewer"),  # 3.315 bits per weight against 4.26
+    ("pruning", 1, "3.269", "3.269"),  # (1 − 0.5) · 4 + 1 = 3, with scales and biases
+    ("pruning", 2, "25", "25"),  # 1 / 4
+    ("pruning", 3, "half_bits", "4 bits, nothing pruned"),  # 4.26 at 98.1 % vs 5.252 at 94.8 %
+    ("stochastic-rounding", 2, "above", "above all of them"),  # seeds 80 … 93.1 %, nearest 95.6
 ]
 
 
@@ -63,6 +89,14 @@ def test_each_question_reveals_the_core_s_answer(open_app, lesson, step, given, 
     assert at.metric  # the answer is in: the numbers are back
 
 
+@pytest.mark.parametrize(("lesson", "step", "given", "expected"), MODEL_ANSWERS)
+def test_each_question_on_a_real_tensor_or_the_network(open_app, lesson, step, given, expected):
+    at = open_app(lesson=lesson, step=str(step))
+    assert not at.metric  # predict first
+    answer(at, lesson, step, given)
+    assert [s.value.split(".** ")[0] for s in at.success] == [f"**Right: {expected}"]
+
+
 def test_a_wrong_number_gets_the_answer_and_the_reason(open_app):
     at = answer(open_app(lesson="what-a-step-is"), "what-a-step-is", 1, "0.3")
     assert [w.value for w in at.warning] == [
@@ -72,10 +106,12 @@ def test_a_wrong_number_gets_the_answer_and_the_reason(open_app):
 
 
 def test_a_wrong_choice_gets_its_one_line_why(open_app):
-    at = answer(open_app(lesson="bits-and-error", step="1"), "bits-and-error", 1, "down")
+    at = answer(open_app(lesson="bits-and-error", step="2"), "bits-and-error", 2, "down")
     assert [w.value for w in at.warning] == [
-        "**Not quite:** you said goes down; the page says **goes up**. A finer grid never "
-        "rounds worse on spread-out data. From 27.5 dB to 33.6 dB: 6.1 dB more."
+        "**Not quite:** you said goes down; the page says **goes up**. A finer grid rounds "
+        "better on average, though not value by value: on [0, 1], 1/3 is a level of the 2-bit "
+        "grid but 0.048 from the 3-bit grid's nearest level. From 27.5 dB to 33.6 dB: 6.1 dB "
+        "more."
     ]
 
 
@@ -89,13 +125,17 @@ def test_the_answer_follows_the_data_on_screen(open_app):
 
 def test_next_previous_and_leave(open_app):
     at = open_app(lesson="zero-point")
-    heading = "#### Zero point; symmetric against asymmetric · step 1 of 2"
+    heading = "#### Zero point; symmetric against asymmetric · step 1 of 3"
     assert heading in [m.value for m in at.main.markdown]
     assert at.button(key="lesson_previous").disabled
     at.button(key="lesson_next").click()
     rerun(at)
     assert at.query_params["step"] == "2" and at.selectbox(key="scheme").value == "symmetric"
-    assert at.button(key="lesson_next").disabled
+    at.button(key="lesson_next").click()
+    rerun(at)
+    assert not [b for b in at.button if b.key == "lesson_next"]  # the last step: the course's
+    following = at.button(key="lesson_next_lesson").label
+    assert following == "Next lesson: The worked example, step by step"
     at.button(key="lesson_leave").click()
     rerun(at)
     assert "lesson" not in at.query_params and "step" not in at.query_params
@@ -126,8 +166,9 @@ def test_the_sidebar_opens_a_lesson_at_its_first_step(open_app):
 def test_a_bad_lesson_link_says_so(open_app):
     at = open_app(lesson="nope")
     assert [unescape(w.value) for w in at.warning] == [
-        "Ignored from the link: lesson must be one of none, what-a-step-is, worked-example, "
-        "normalization-and-dequantization, bits-and-error, outliers-and-clipping, zero-point, "
-        "per-channel, choosing-bits, what-the-chip-computes, training-for-2-bits; the link says "
-        "'nope'."
+        "Ignored from the link: lesson must be one of none, what-a-step-is, zero-point, "
+        "worked-example, normalization-and-dequantization, bits-and-error, "
+        "outliers-and-clipping, per-channel, choosing-bits, number-formats, activations, "
+        "network-accuracy, pruning, stochastic-rounding, what-the-chip-computes, "
+        "training-for-2-bits; the link says 'nope'."
     ]

@@ -146,9 +146,9 @@ def test_a_preset_link_opens_its_scene_with_its_sentence(open_app):
     assert at.slider(key="bits").value == 2
     assert at.selectbox(key="dist").value == "normal"
     assert at.success[0].value == (
-        "**2 bits.** Two bits give four levels, three steps apart. Because 0.0 must be a "
-        "level, the grid shifts and its top level sits beyond the data: watch which levels "
-        "the values use."
+        "**2 bits.** Two bits give four levels, three steps from the lowest to the highest. "
+        "Because the grid makes 0.0 a level (PyTorch's convention), it shifts and its top "
+        "level sits beyond the data: watch which levels the values use."
     )
     assert at.query_params["bits"] == "2" and "preset" not in at.query_params
 

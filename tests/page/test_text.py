@@ -162,9 +162,9 @@ def test_the_tradeoff_note_says_when_6_dB_per_bit_holds_and_what_clipping_costs(
     note = tradeoff.tradeoff_note([("ACIQ (Laplace)", 15.81), ("Min-max", 10.09)], 4)
     assert note.startswith(
         "Each extra bit halves the step and quarters the rounding noise: +6.02 dB. With levels "
-        "at the ends of the range (2^b − 1 steps), data spread evenly over its range reaches "
-        "20·log10(2^b − 1) dB (the grey curve: 0 dB at 1 bit, 9.5 at 2, 23.5 at 4, 48.1 at 8), "
-        "which meets 6.02·b from about 6 bits."
+        "at the ends of the range (2^b − 1 steps), data spread evenly over a range centred on 0 "
+        "reaches 20·log10(2^b − 1) dB (the grey curve: 0 dB at 1 bit, 9.5 at 2, 23.5 at 4, "
+        "48.1 at 8), which meets 6.02·b from about 6 bits."
     )
     assert (
         "A fixed clip (percentile, k sigma) helps at low bit widths but costs at high ones" in note
