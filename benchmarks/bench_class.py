@@ -72,7 +72,9 @@ import urllib.parse
 import urllib.request
 import uuid
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from http.cookies import SimpleCookie
 from pathlib import Path
 
@@ -183,6 +185,30 @@ def start_server(port: int, env: dict[str, str], tree: Path = ROOT) -> subproces
 
 # --------------------------------------------------------------------------- one student
 
+BROWSER_CONNECTIONS = 6  # a browser's parallel connections to one server (HTTP/1.1)
+
+
+def browser_assets(base: str, link: str) -> list[str]:
+    """The files a real browser (headless Chromium, a fresh profile) fetches from the server
+    for the page at ``link``, besides the page itself and its websocket: Streamlit's frontend
+    (script chunks, fonts, style sheets), in the order asked, as paths."""
+    sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+    from browser_helpers import CHROMIUM_ARGS, chromium_path
+    from playwright.sync_api import sync_playwright
+
+    seen: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.on("request", lambda r: seen.append(r.url) if r.method == "GET" else None)
+        page.goto(f"{base}/{link}", wait_until="networkidle", timeout=120_000)
+        page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, "
+                               "[data-testid='stVegaLiteChart'] svg", timeout=120_000)  # fmt: skip
+        page.wait_for_timeout(2000)  # chunks the charts ask for once drawn
+        browser.close()
+    paths = [u[len(base) :] for u in seen if u.startswith(base)]
+    return [p for p in dict.fromkeys(paths) if p.startswith("/static/")]
+
 
 def unescape(markdown: str) -> str:
     """Markdown's backslash escapes removed (the page escapes file names)."""
@@ -217,7 +243,9 @@ class Http:
         self.replicas: list[str] = []  # X-Replica: deploy/run.sh with QUANTVIZ_REPLICA_HEADER=1
 
     def request(self, path: str, method: str = "GET", body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> int:  # fmt: skip
+                headers: dict[str, str] | None = None, pinned: bool = True) -> int:  # fmt: skip
+        """The request's status; ``pinned=False``: a file any replica (or nginx) may send,
+        left out of the affinity check."""
         req = urllib.request.Request(self.base + path, data=body, method=method)
         for k, v in (headers or {}).items():
             req.add_header(k, v)
@@ -234,7 +262,8 @@ class Http:
             jar.load(value)
             for name, morsel in jar.items():
                 self.cookies[name] = morsel.value
-        self.replicas.append(headers_.get("X-Replica", ""))
+        if pinned:
+            self.replicas.append(headers_.get("X-Replica", ""))
         return status
 
     def cookie_header(self) -> str:
@@ -248,6 +277,7 @@ class Student:
                  checkpoint: Path | None) -> None:  # fmt: skip
         self.n, self.base, self.tally, self.rng, self.end = n, base, tally, rng, end
         self.checkpoint = checkpoint
+        self.assets: list[str] = []  # the frontend files a browser fetches (--assets)
         self.http = Http(base)
         self.ws = None
         self.ids: dict[str, str] = {}  # widget key → widget id
@@ -352,6 +382,11 @@ class Student:
         start = time.perf_counter()
         # the page, then the health check (it sets the XSRF cookie), as the browser does
         await loop.run_in_executor(None, self.http.request, "/" + link)
+        if self.assets:  # the frontend's files, six at a time as a browser does
+            with ThreadPoolExecutor(BROWSER_CONNECTIONS) as pool:
+                fetch = partial(self.http.request, pinned=False)
+                await asyncio.gather(*(loop.run_in_executor(pool, fetch, path)
+                                       for path in self.assets))  # fmt: skip
         await loop.run_in_executor(None, self.http.request, "/_stcore/health")
         url = self.base.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
         xsrf = self.http.cookies.get("_streamlit_xsrf", "")
@@ -575,8 +610,8 @@ class Hostile(Student):
 
 async def run_class(base: str, students: int, uploaders: int, seconds: float, seed: int,
                     checkpoint: Path, ramp: float, churn: bool = False,
-                    hostile: int = 0, within: float = 0.0,
-                    link: str = "") -> tuple[Tally, Tally]:  # fmt: skip
+                    hostile: int = 0, within: float = 0.0, link: str = "",
+                    assets: list[str] | None = None) -> tuple[Tally, Tally]:  # fmt: skip
     """N seats for ``seconds``, the last ``hostile`` of them hostile students; with ``churn``
     each seat's student leaves after 30–90 s and a new one sits down (a new session; an
     uploader's seat uploads again). ``within`` > 0: every student opens ``link`` at a random
@@ -601,6 +636,7 @@ async def run_class(base: str, students: int, uploaders: int, seconds: float, se
                               checkpoint if n < uploaders else None)  # fmt: skip
             if churn:
                 student.actions = CHURN_ACTIONS
+            student.assets = assets or []
             await student.run(opens)
             if not churn or time.perf_counter() >= end - 1:
                 return
@@ -649,7 +685,8 @@ async def probe(base: str, moves: int, meter: Meter) -> dict[str, float]:
     return out
 
 
-async def first_pages(base: str, link: str, count: int, meter: Meter) -> list[tuple[float, float]]:
+async def first_pages(base: str, link: str, count: int, meter: Meter,
+                      assets: list[str] | None = None) -> list[tuple[float, float]]:  # fmt: skip
     """``count`` new students, one at a time, each opening ``link`` and leaving once its
     first page settled: for each, the server's CPU seconds (from the page's HTTP request to
     0.5 s after the websocket closed: the session's setup and teardown count) and the
@@ -658,6 +695,7 @@ async def first_pages(base: str, link: str, count: int, meter: Meter) -> list[tu
     for n in range(count):
         tally = Tally()
         student = Student(n, base, tally, random.Random(n), 0.0, None)  # leaves at once
+        student.assets = assets or []
         cpu0 = meter.cpu()
         await student.run(link)
         await asyncio.sleep(0.5)
@@ -698,6 +736,12 @@ def main() -> int:
         help="new students probed one at a time for their first page's CPU",
     )
     ap.add_argument("--tree", type=Path, default=ROOT, help="serve this checkout's app.py")
+    ap.add_argument(
+        "--assets",
+        action="store_true",
+        help="students also fetch the frontend files a real browser fetches "
+        "(recorded once with headless Chromium, on a server of its own)",
+    )
     ap.add_argument("--after", type=float, default=30.0, help="RSS read this long after the end")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--port", type=int, default=8650)
@@ -720,6 +764,17 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="also write the numbers here")
     args = ap.parse_args()
 
+    link = args.link if args.within else ""
+    assets: list[str] = []
+    if args.assets and args.url:
+        assets = browser_assets(args.url.rstrip("/"), link)
+    elif args.assets:  # on a server of its own: the measured one's first visit stays cold
+        recorder = start_server(args.port + 1, dict(e.split("=", 1) for e in args.env), args.tree)
+        try:
+            assets = browser_assets(f"http://127.0.0.1:{args.port + 1}", link)
+        finally:
+            recorder.terminate()
+            recorder.wait(20)
     proc = None
     if args.url:
         base, pids = args.url.rstrip("/"), args.pid
@@ -729,14 +784,14 @@ def main() -> int:
     meter = Meter(pids)
     try:
         # one visit first, so "before" is a server that has served the page once
-        cold = asyncio.run(first_pages(base, args.link if args.within else "", 1, meter))[0]
+        cold = asyncio.run(first_pages(base, link, 1, meter, assets))[0]
         time.sleep(1.0)
         before, cpu0, load0 = meter.rss(), meter.cpu(), os.getloadavg()
         meter.start()
         t0 = time.perf_counter()
         tally, attacks = asyncio.run(run_class(
             base, args.students, args.uploaders, args.seconds, args.seed, args.checkpoint,
-            args.ramp, args.churn, args.hostile, args.within, args.link))  # fmt: skip
+            args.ramp, args.churn, args.hostile, args.within, args.link, assets))  # fmt: skip
         wall = time.perf_counter() - t0
         cpu = meter.cpu() - cpu0
         load1 = os.getloadavg()
@@ -747,8 +802,7 @@ def main() -> int:
             release.append(round(meter.rss() / 2**20))
         meter.stop()
         after = meter.rss()
-        firsts = asyncio.run(first_pages(base, args.link if args.within else "", args.first_pages,
-                                         meter))  # fmt: skip
+        firsts = asyncio.run(first_pages(base, link, args.first_pages, meter, assets))
         probed = asyncio.run(probe(base, args.probe, meter)) if args.probe else {}
     finally:
         if proc is not None:
@@ -774,6 +828,8 @@ def main() -> int:
         "first_page_cpu_ms_cold": round(1e3 * cold[0]),
         "first_page_cpu_ms": firsts and round(1e3 * statistics.median(c for c, _ in firsts)),
         "first_page_cpu_ms_each": [round(1e3 * c) for c, _ in firsts],
+        "first_page_cpu_ms_mean": firsts and round(1e3 * statistics.mean(c for c, _ in firsts)),
+        "assets_per_page": len(assets),
         "first_page_alone_ms": firsts and round(1e3 * statistics.median(w for _, w in firsts)),
         "rss_before_mb": round(before / mb), "rss_peak_mb": round(meter.peak / mb),
         "rss_after_mb": round(after / mb), "after_s": args.after,

@@ -39,6 +39,12 @@ say() { echo "$(date +%H:%M:%S) $*" >&2; }
     || die "ADDRESS must be an IP address of this machine, such as 10.0.0.5 ($usage)"
 [ -x "$NGINX" ] || die "nginx not found (apt-get install nginx)"
 [ -x "$STREAMLIT" ] || die "streamlit not found at $STREAMLIT"
+# Streamlit's frontend files (/static/), sent by nginx itself: the same bytes in every replica.
+static=$("$(dirname "$STREAMLIT")/python" -c 'import importlib.util as u
+print(u.find_spec("streamlit").submodule_search_locations[0] + "/static/static")') \
+    || die "cannot find streamlit's frontend files next to $STREAMLIT"
+[[ $static =~ ^[A-Za-z0-9._/+-]+$ ]] && [ -d "$static/js" ] \
+    || die "streamlit's frontend files are not at a plain path ($static)"
 listen=$ADDRESS:$PORT
 [[ $ADDRESS == *:* ]] && listen="[$ADDRESS]:$PORT"
 
@@ -170,9 +176,10 @@ header="" # which replica answered: only for benchmarks/bench_class.py
     && header="        add_header X-Replica \$upstream_addr always;"
 
 RUN_DIR=$RUN LISTEN=$listen UPSTREAMS=$upstreams PINS=$pins PIN_COOKIES=$pin_cookies \
-    REPLICA_HEADER=$header awk '
+    REPLICA_HEADER=$header STATIC=$static awk '
     /^@[A-Z_]+@$/ { name = substr($0, 2, length($0) - 2); printf "%s", ENVIRON[name]; next }
-    { gsub(/@RUN@/, ENVIRON["RUN_DIR"]); gsub(/@LISTEN@/, ENVIRON["LISTEN"]); print }
+    { gsub(/@RUN@/, ENVIRON["RUN_DIR"]); gsub(/@LISTEN@/, ENVIRON["LISTEN"])
+      gsub(/@STATIC@/, ENVIRON["STATIC"]); print }
 ' "$ROOT/deploy/nginx.conf.template" >"$RUN/nginx.conf"
 
 "$NGINX" -e "$RUN/nginx-error.log" -p "$RUN" -c "$RUN/nginx.conf" -g "daemon off;" &
