@@ -51,6 +51,13 @@ def test_the_default_page_imports_neither_ml_dtypes_nor_matplotlib_nor_torch():
     assert imported_by(DEFAULT_PAGE.format(app=app, query="")) == "[]"
 
 
+def test_the_formats_room_of_a_default_tensor_does_not_import_ml_dtypes():
+    """Its table and the formats' grids are shipped (quantviz_app/shipped.py)."""
+    app = str(ROOT / "app.py")
+    query = "at.query_params['room'] = 'Formats'"
+    assert imported_by(DEFAULT_PAGE.format(app=app, query=query)) == "[]"
+
+
 def test_a_number_format_page_imports_ml_dtypes():
     """The check above can fail: a page with a small-float format does import it."""
     app = str(ROOT / "app.py")
