@@ -99,3 +99,18 @@ def test_streamlits_frontend_files_are_sent_by_nginx_not_by_a_replica(replicas: 
             assert resp.read() == (files / path).read_bytes()
     assert browser.get("/static/js/no-such-file.js")[0] == 404
     assert browser.get("/static/../index.html")[0] in (400, 404)
+
+
+def test_each_replica_ran_the_page_once_as_it_started_and_nginx_refuses_that_check(
+    replicas: Deployment,
+):
+    """run.sh warms each replica up with Streamlit's script health check (the page run
+    once for nobody, so the first student finds the imports and caches ready): it answers
+    ok on the replica itself, and nginx refuses it from outside (a student may not make a
+    replica run the page)."""
+    for i in (1, 2):
+        url = f"http://{replicas.replica(i)}/_stcore/script-health-check"
+        with urllib.request.urlopen(url, timeout=120) as resp:
+            assert resp.read().decode().strip() == "ok"
+    assert Browser(replicas.base).get("/_stcore/script-health-check")[0] == 404
+    assert "warm-up run did not answer ok" not in "\n".join(replicas.output)
