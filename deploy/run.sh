@@ -107,7 +107,8 @@ warm_up() { # warm_up PORT
 
 supervise() { # supervise I PORT
     local i=$1 port=$2 pid=0 warm=0 status started delay=1
-    trap '[ "$warm" -gt 0 ] && kill "$warm" 2>/dev/null
+    # (a warm-up long finished cannot be killed: "|| true", or set -e would end the trap)
+    trap '[ "$warm" -gt 0 ] && { kill "$warm" 2>/dev/null || true; }
           [ "$pid" -gt 0 ] && kill "$pid" 2>/dev/null; wait; exit 0' TERM
     while kill -0 "$main" 2>/dev/null; do # run.sh itself killed: no more restarts
         if port_open "$port"; then
