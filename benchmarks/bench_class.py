@@ -12,6 +12,10 @@ with a query string), then every 1–3 s it acts, as a student does:
 * the first K of them upload the real 90 MB MiniLM-L6 checkpoint (``--checkpoint``) right
   after opening the page: the file goes through ``/_stcore/upload_file/…`` (an HTTP PUT,
   as the browser sends it), then the uploader's new value reruns the page;
+* with ``--within S`` (issue 18, item 2) the students arrive as a class does when the
+  teacher shares a link: each opens ``--link`` (the teacher's link; default the plain page)
+  at a random moment within the first S seconds (seeded), instead of one every
+  ``--ramp``/N seconds with a third on shared links;
 * with ``--hostile H``, the last H seats are hostile students (issue 22): each opens a link
   whose value is a Markdown picture, uploads a zip bomb (a 0.4 MB ``.npz`` of 99 M float32
   zeros), then a safetensors file with a 501-character tensor name, then replays the
@@ -30,12 +34,19 @@ the others apart), the uploads' time to their page, the server's CPU per action,
 before, at peak and after everyone left (``--after`` seconds later), and the load
 average. A probe then measures the server's CPU per slider move with one session alone
 (first-time moves on a new tensor and cached moves), the number the issue's "about 40 ms"
-is about.
+is about, and one more probe the server's CPU for the **first page of a new student**: the
+first visit after the server started (cold), then ``--first-pages`` new sessions one at a
+time opening the class's link on the server the class warmed (their median), each from the
+page's HTTP request to its first run settled.
 
 Usage (not part of pytest)::
 
     .venv/bin/python benchmarks/bench_class.py --students 30 --uploaders 3 --seconds 60
+    .venv/bin/python benchmarks/bench_class.py --students 30 --within 10 --seconds 30
     .venv/bin/python benchmarks/bench_class.py --url http://127.0.0.1:8600 --pid 1234 --pid 1235
+
+``--tree DIR`` serves another checkout's ``app.py`` (e.g. ``git archive main | tar -x -C
+/tmp/before``) with this checkout's Python, to measure before and after on one machine.
 
 Needs the ``websockets`` package (the ``bench`` extra). With ``--url`` the server's
 memory and CPU are read only for the processes given with ``--pid``.
@@ -47,6 +58,7 @@ import argparse
 import asyncio
 import io
 import json
+import math
 import os
 import random
 import socket
@@ -60,7 +72,9 @@ import urllib.parse
 import urllib.request
 import uuid
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from http.cookies import SimpleCookie
 from pathlib import Path
 
@@ -147,15 +161,16 @@ class Meter:
         self._thread.join()
 
 
-def start_server(port: int, env: dict[str, str]) -> subprocess.Popen:
-    """``streamlit run app.py`` on ``port``, waited for until it answers its health check."""
+def start_server(port: int, env: dict[str, str], tree: Path = ROOT) -> subprocess.Popen:
+    """``streamlit run app.py`` (``tree``'s) on ``port``, waited for until it answers its
+    health check."""
     with socket.socket() as sock:
         if sock.connect_ex(("127.0.0.1", port)) == 0:
             raise SystemExit(f"port {port} is taken: pass another --port, or --url to drive it")
     cmd = [str(ROOT / ".venv/bin/streamlit"), "run", "app.py", "--server.headless", "true",
            "--server.port", str(port)]  # fmt: skip
     log = open(f"/tmp/bench_class_{port}.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(cmd, cwd=tree, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, **env})  # fmt: skip
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -169,6 +184,30 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen:
 
 
 # --------------------------------------------------------------------------- one student
+
+BROWSER_CONNECTIONS = 6  # a browser's parallel connections to one server (HTTP/1.1)
+
+
+def browser_assets(base: str, link: str) -> list[str]:
+    """The files a real browser (headless Chromium, a fresh profile) fetches from the server
+    for the page at ``link``, besides the page itself and its websocket: Streamlit's frontend
+    (script chunks, fonts, style sheets), in the order asked, as paths."""
+    sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+    from browser_helpers import CHROMIUM_ARGS, chromium_path
+    from playwright.sync_api import sync_playwright
+
+    seen: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.on("request", lambda r: seen.append(r.url) if r.method == "GET" else None)
+        page.goto(f"{base}/{link}", wait_until="networkidle", timeout=120_000)
+        page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, "
+                               "[data-testid='stVegaLiteChart'] svg", timeout=120_000)  # fmt: skip
+        page.wait_for_timeout(2000)  # chunks the charts ask for once drawn
+        browser.close()
+    paths = [u[len(base) :] for u in seen if u.startswith(base)]
+    return [p for p in dict.fromkeys(paths) if p.startswith("/static/")]
 
 
 def unescape(markdown: str) -> str:
@@ -204,7 +243,9 @@ class Http:
         self.replicas: list[str] = []  # X-Replica: deploy/run.sh with QUANTVIZ_REPLICA_HEADER=1
 
     def request(self, path: str, method: str = "GET", body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> int:  # fmt: skip
+                headers: dict[str, str] | None = None, pinned: bool = True) -> int:  # fmt: skip
+        """The request's status; ``pinned=False``: a file any replica (or nginx) may send,
+        left out of the affinity check."""
         req = urllib.request.Request(self.base + path, data=body, method=method)
         for k, v in (headers or {}).items():
             req.add_header(k, v)
@@ -221,7 +262,8 @@ class Http:
             jar.load(value)
             for name, morsel in jar.items():
                 self.cookies[name] = morsel.value
-        self.replicas.append(headers_.get("X-Replica", ""))
+        if pinned:
+            self.replicas.append(headers_.get("X-Replica", ""))
         return status
 
     def cookie_header(self) -> str:
@@ -235,6 +277,7 @@ class Student:
                  checkpoint: Path | None) -> None:  # fmt: skip
         self.n, self.base, self.tally, self.rng, self.end = n, base, tally, rng, end
         self.checkpoint = checkpoint
+        self.assets: list[str] = []  # the frontend files a browser fetches (--assets)
         self.http = Http(base)
         self.ws = None
         self.ids: dict[str, str] = {}  # widget key → widget id
@@ -339,6 +382,11 @@ class Student:
         start = time.perf_counter()
         # the page, then the health check (it sets the XSRF cookie), as the browser does
         await loop.run_in_executor(None, self.http.request, "/" + link)
+        if self.assets:  # the frontend's files, six at a time as a browser does
+            with ThreadPoolExecutor(BROWSER_CONNECTIONS) as pool:
+                fetch = partial(self.http.request, pinned=False)
+                await asyncio.gather(*(loop.run_in_executor(pool, fetch, path)
+                                       for path in self.assets))  # fmt: skip
         await loop.run_in_executor(None, self.http.request, "/_stcore/health")
         url = self.base.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
         xsrf = self.http.cookies.get("_streamlit_xsrf", "")
@@ -562,17 +610,23 @@ class Hostile(Student):
 
 async def run_class(base: str, students: int, uploaders: int, seconds: float, seed: int,
                     checkpoint: Path, ramp: float, churn: bool = False,
-                    hostile: int = 0) -> tuple[Tally, Tally]:  # fmt: skip
+                    hostile: int = 0, within: float = 0.0, link: str = "",
+                    assets: list[str] | None = None) -> tuple[Tally, Tally]:  # fmt: skip
     """N seats for ``seconds``, the last ``hostile`` of them hostile students; with ``churn``
     each seat's student leaves after 30–90 s and a new one sits down (a new session; an
-    uploader's seat uploads again). The ordinary students' tally, and the hostile ones'."""
+    uploader's seat uploads again). ``within`` > 0: every student opens ``link`` at a random
+    moment within the first ``within`` seconds (a class opening the teacher's link); else
+    one arrives every ``ramp``/N s, a third of them on shared links. The ordinary students'
+    tally, and the hostile ones'."""
     tally, attacks = Tally(), Tally()
     rng = random.Random(seed)
     end = time.perf_counter() + seconds
 
+    arrivals = sorted(rng.uniform(0.0, within) for _ in range(students)) if within else []
+
     async def seat(n: int) -> None:
         while True:
-            link = rng.choice(SHARED_LINKS) if n % 3 == 2 else ""
+            opens = link if within else rng.choice(SHARED_LINKS) if n % 3 == 2 else ""
             leave = end if not churn else min(end, time.perf_counter() + rng.uniform(*CHURN_STAY_S))
             if n >= students - hostile:
                 student = Hostile(n, base, attacks, random.Random(rng.random()), leave, ROOT)
@@ -582,14 +636,18 @@ async def run_class(base: str, students: int, uploaders: int, seconds: float, se
                               checkpoint if n < uploaders else None)  # fmt: skip
             if churn:
                 student.actions = CHURN_ACTIONS
-            await student.run(link)
+            student.assets = assets or []
+            await student.run(opens)
             if not churn or time.perf_counter() >= end - 1:
                 return
 
-    tasks = []
+    tasks, start = [], time.perf_counter()
     for n in range(students):
+        if within:
+            await asyncio.sleep(max(0.0, start + arrivals[n] - time.perf_counter()))
         tasks.append(asyncio.create_task(seat(n)))
-        await asyncio.sleep(ramp / max(1, students))
+        if not within:
+            await asyncio.sleep(ramp / max(1, students))
     await asyncio.gather(*tasks, return_exceptions=False)
     return tally, attacks
 
@@ -627,12 +685,37 @@ async def probe(base: str, moves: int, meter: Meter) -> dict[str, float]:
     return out
 
 
+async def first_pages(base: str, link: str, count: int, meter: Meter,
+                      assets: list[str] | None = None) -> list[tuple[float, float]]:  # fmt: skip
+    """``count`` new students, one at a time, each opening ``link`` and leaving once its
+    first page settled: for each, the server's CPU seconds (from the page's HTTP request to
+    0.5 s after the websocket closed: the session's setup and teardown count) and the
+    seconds to the first page settled."""
+    out = []
+    for n in range(count):
+        tally = Tally()
+        student = Student(n, base, tally, random.Random(n), 0.0, None)  # leaves at once
+        student.assets = assets or []
+        cpu0 = meter.cpu()
+        await student.run(link)
+        await asyncio.sleep(0.5)
+        if tally.exceptions or tally.never_settled or not tally.opens:
+            raise SystemExit(f"a new student's first page failed: {tally.samples}")
+        out.append((meter.cpu() - cpu0, tally.opens[0]))
+    return out
+
+
+def p90(xs: list[float]) -> float:
+    """The 90th percentile (the value 90 % of ``xs`` do not exceed; nearest rank)."""
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, math.ceil(0.9 * len(xs)) - 1))]
+
+
 def quantiles(xs: list[float]) -> str:
     if not xs:
         return "—"
     xs = sorted(xs)
-    p90 = xs[min(len(xs) - 1, int(0.9 * len(xs)))]
-    ms = f"{statistics.median(xs) * 1e3:.0f} / {p90 * 1e3:.0f} / {xs[-1] * 1e3:.0f} ms"
+    ms = f"{statistics.median(xs) * 1e3:.0f} / {p90(xs) * 1e3:.0f} / {xs[-1] * 1e3:.0f} ms"
     return f"{ms} (n={len(xs)})"
 
 
@@ -642,6 +725,23 @@ def main() -> int:
     ap.add_argument("--uploaders", "-k", type=int, default=0)
     ap.add_argument("--seconds", "-s", type=float, default=60.0)
     ap.add_argument("--ramp", type=float, default=5.0, help="seconds over which students arrive")
+    ap.add_argument("--within", type=float, default=0.0,
+                    help="every student opens --link at a random moment within this many "
+                         "seconds (a class opening the teacher's link)")  # fmt: skip
+    ap.add_argument("--link", default="", help="the teacher's link (with --within), e.g. ?bits=3")
+    ap.add_argument(
+        "--first-pages",
+        type=int,
+        default=10,
+        help="new students probed one at a time for their first page's CPU",
+    )
+    ap.add_argument("--tree", type=Path, default=ROOT, help="serve this checkout's app.py")
+    ap.add_argument(
+        "--assets",
+        action="store_true",
+        help="students also fetch the frontend files a real browser fetches "
+        "(recorded once with headless Chromium, on a server of its own)",
+    )
     ap.add_argument("--after", type=float, default=30.0, help="RSS read this long after the end")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--port", type=int, default=8650)
@@ -664,23 +764,34 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="also write the numbers here")
     args = ap.parse_args()
 
+    link = args.link if args.within else ""
+    assets: list[str] = []
+    if args.assets and args.url:
+        assets = browser_assets(args.url.rstrip("/"), link)
+    elif args.assets:  # on a server of its own: the measured one's first visit stays cold
+        recorder = start_server(args.port + 1, dict(e.split("=", 1) for e in args.env), args.tree)
+        try:
+            assets = browser_assets(f"http://127.0.0.1:{args.port + 1}", link)
+        finally:
+            recorder.terminate()
+            recorder.wait(20)
     proc = None
     if args.url:
         base, pids = args.url.rstrip("/"), args.pid
     else:
-        proc = start_server(args.port, dict(e.split("=", 1) for e in args.env))
+        proc = start_server(args.port, dict(e.split("=", 1) for e in args.env), args.tree)
         base, pids = f"http://127.0.0.1:{args.port}", [proc.pid]
     meter = Meter(pids)
     try:
         # one visit first, so "before" is a server that has served the page once
-        asyncio.run(run_class(base, 1, 0, 0.1, 99, args.checkpoint, 0.0))
+        cold = asyncio.run(first_pages(base, link, 1, meter, assets))[0]
         time.sleep(1.0)
         before, cpu0, load0 = meter.rss(), meter.cpu(), os.getloadavg()
         meter.start()
         t0 = time.perf_counter()
         tally, attacks = asyncio.run(run_class(
             base, args.students, args.uploaders, args.seconds, args.seed, args.checkpoint,
-            args.ramp, args.churn, args.hostile))  # fmt: skip
+            args.ramp, args.churn, args.hostile, args.within, args.link, assets))  # fmt: skip
         wall = time.perf_counter() - t0
         cpu = meter.cpu() - cpu0
         load1 = os.getloadavg()
@@ -691,6 +802,7 @@ def main() -> int:
             release.append(round(meter.rss() / 2**20))
         meter.stop()
         after = meter.rss()
+        firsts = asyncio.run(first_pages(base, link, args.first_pages, meter, assets))
         probed = asyncio.run(probe(base, args.probe, meter)) if args.probe else {}
     finally:
         if proc is not None:
@@ -711,6 +823,14 @@ def main() -> int:
         "move_ms": quantiles(tally.moves), "other_ms": quantiles(tally.others),
         "all_ms": quantiles(tally.moves + tally.others), "open_ms": quantiles(tally.opens),
         "upload_ms": quantiles(tally.uploads),
+        "open_within_s": args.within, "link": args.link if args.within else "(mixed)",
+        "open_p90_ms": round(1e3 * p90(tally.opens)) if tally.opens else None,
+        "first_page_cpu_ms_cold": round(1e3 * cold[0]),
+        "first_page_cpu_ms": firsts and round(1e3 * statistics.median(c for c, _ in firsts)),
+        "first_page_cpu_ms_each": [round(1e3 * c) for c, _ in firsts],
+        "first_page_cpu_ms_mean": firsts and round(1e3 * statistics.mean(c for c, _ in firsts)),
+        "assets_per_page": len(assets),
+        "first_page_alone_ms": firsts and round(1e3 * statistics.median(w for _, w in firsts)),
         "rss_before_mb": round(before / mb), "rss_peak_mb": round(meter.peak / mb),
         "rss_after_mb": round(after / mb), "after_s": args.after,
         "rss_every_2s_after_mb": release,

@@ -39,6 +39,12 @@ say() { echo "$(date +%H:%M:%S) $*" >&2; }
     || die "ADDRESS must be an IP address of this machine, such as 10.0.0.5 ($usage)"
 [ -x "$NGINX" ] || die "nginx not found (apt-get install nginx)"
 [ -x "$STREAMLIT" ] || die "streamlit not found at $STREAMLIT"
+# Streamlit's frontend files (/static/), sent by nginx itself: the same bytes in every replica.
+static=$("$(dirname "$STREAMLIT")/python" -c 'import importlib.util as u
+print(u.find_spec("streamlit").submodule_search_locations[0] + "/static/static")') \
+    || die "cannot find streamlit's frontend files next to $STREAMLIT"
+[[ $static =~ ^[A-Za-z0-9._/+-]+$ ]] && [ -d "$static/js" ] \
+    || die "streamlit's frontend files are not at a plain path ($static)"
 listen=$ADDRESS:$PORT
 [[ $ADDRESS == *:* ]] && listen="[$ADDRESS]:$PORT"
 
@@ -87,9 +93,23 @@ export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=${OMP_NUM
 # One loop per replica: start it, wait for it to end, start it again 1 s later (up to
 # 30 s while it keeps dying within 10 s of its start). Meanwhile nginx sends its students
 # to another replica.
+# Once a replica answers, it runs the page once for nobody (Streamlit's script health check,
+# 127.0.0.1 only: nginx refuses it from outside): the imports, the default tensor and its
+# rooms' caches are then ready before the first student (~0.8 s of CPU off a first page).
+warm_up() { # warm_up PORT
+    for _ in $(seq 1 120); do
+        curl -fs "http://127.0.0.1:$1/_stcore/health" >/dev/null 2>&1 && break
+        sleep 0.5
+    done
+    curl -fs --max-time 120 "http://127.0.0.1:$1/_stcore/script-health-check" >/dev/null 2>&1 \
+        || say "replica on port $1: the page's warm-up run did not answer ok"
+}
+
 supervise() { # supervise I PORT
-    local i=$1 port=$2 pid=0 status started delay=1
-    trap '[ "$pid" -gt 0 ] && kill "$pid" 2>/dev/null; wait; exit 0' TERM
+    local i=$1 port=$2 pid=0 warm=0 status started delay=1
+    # (a warm-up long finished cannot be killed: "|| true", or set -e would end the trap)
+    trap '[ "$warm" -gt 0 ] && { kill "$warm" 2>/dev/null || true; }
+          [ "$pid" -gt 0 ] && kill "$pid" 2>/dev/null; wait; exit 0' TERM
     while kill -0 "$main" 2>/dev/null; do # run.sh itself killed: no more restarts
         if port_open "$port"; then
             say "replica $i: port $port was taken by another program; stopping, so that" \
@@ -100,9 +120,12 @@ supervise() { # supervise I PORT
         (cd "$ROOT" && exec "$STREAMLIT" run app.py --server.headless true \
             --server.address 127.0.0.1 --server.port "$port" \
             --server.trustedUserHeaders '{"X-Quantviz-Browser": "browser"}' \
+            --server.scriptHealthCheckEnabled true \
             --logger.level error) >>"$RUN/replica-$i.log" 2>&1 &
         pid=$!
         echo "$pid" >|"$RUN/replica-$i.pid"
+        warm_up "$port" &
+        warm=$!
         status=0
         wait "$pid" 2>/dev/null || status=$? # (bash's own "Killed" line: said below)
         pid=0
@@ -170,9 +193,10 @@ header="" # which replica answered: only for benchmarks/bench_class.py
     && header="        add_header X-Replica \$upstream_addr always;"
 
 RUN_DIR=$RUN LISTEN=$listen UPSTREAMS=$upstreams PINS=$pins PIN_COOKIES=$pin_cookies \
-    REPLICA_HEADER=$header awk '
+    REPLICA_HEADER=$header STATIC=$static awk '
     /^@[A-Z_]+@$/ { name = substr($0, 2, length($0) - 2); printf "%s", ENVIRON[name]; next }
-    { gsub(/@RUN@/, ENVIRON["RUN_DIR"]); gsub(/@LISTEN@/, ENVIRON["LISTEN"]); print }
+    { gsub(/@RUN@/, ENVIRON["RUN_DIR"]); gsub(/@LISTEN@/, ENVIRON["LISTEN"])
+      gsub(/@STATIC@/, ENVIRON["STATIC"]); print }
 ' "$ROOT/deploy/nginx.conf.template" >"$RUN/nginx.conf"
 
 "$NGINX" -e "$RUN/nginx-error.log" -p "$RUN" -c "$RUN/nginx.conf" -g "daemon off;" &

@@ -24,12 +24,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import ml_dtypes
 import numpy as np
 
 from quantviz.errors import InputError
 from quantviz.number_formats import FormatResult
-from quantviz.number_formats.floats import ELEMENTS
+from quantviz.number_formats.floats import element_dtype
 
 F32 = np.float32
 
@@ -115,7 +114,7 @@ def _scales(r: FormatResult, index: int) -> tuple[StoredScale, ...]:
         e = int(np.frexp(np.float64(scale))[1]) - 1 if scale > 0 else -127
         return (StoredScale("scale", "e8m0", float(scale), e + 127, 8),)
     if fmt.family == "nvfp4":
-        b = np.asarray(scale).astype(ml_dtypes.float8_e4m3fn).view(np.uint8)
+        b = np.asarray(scale).astype(element_dtype("e4m3")).view(np.uint8)
         t = F32(r.tensor_scale or 0.0)
         return (
             StoredScale("scale", "e4m3", float(scale), int(b), 8),
@@ -139,7 +138,7 @@ def _stored_codes(r: FormatResult, codes: np.ndarray, elements: np.ndarray) -> n
     """The codes as the file's unsigned bit patterns."""
     fmt = r.format
     if fmt.element and fmt.element != "int8":  # the element float's own byte (low bits)
-        return np.asarray(elements, F32).astype(ELEMENTS[fmt.element]).view(np.uint8)
+        return np.asarray(elements, F32).astype(element_dtype(fmt.element)).view(np.uint8)
     if fmt.element == "int8":  # MXINT8: k of k/64, two's complement
         k = np.rint(np.asarray(elements, np.float64) * 64).astype(np.int64)
         return (k % 256).astype(np.int64)

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from types import ModuleType
 
-import ml_dtypes
 import numpy as np
 
 from quantviz.number_formats.base import Encoded, NumberFormat
@@ -31,13 +31,28 @@ F32 = np.float32
 FP32_MIN_NORMAL = float(np.finfo(np.float32).tiny)  # 2^-126
 
 ELEMENTS = {
-    "e4m3": ml_dtypes.float8_e4m3fn,
-    "e5m2": ml_dtypes.float8_e5m2,
-    "e2m3": ml_dtypes.float6_e2m3fn,
-    "e3m2": ml_dtypes.float6_e3m2fn,
-    "e2m1": ml_dtypes.float4_e2m1fn,
+    "e4m3": "float8_e4m3fn",
+    "e5m2": "float8_e5m2",
+    "e2m3": "float6_e2m3fn",
+    "e3m2": "float6_e3m2fn",
+    "e2m1": "float4_e2m1fn",
 }
-"""Element name → ml_dtypes dtype."""
+"""Element name → the name of its ml_dtypes type (:func:`element_dtype` gives the type)."""
+
+
+@cache
+def ml_dtypes() -> ModuleType:
+    """The ``ml_dtypes`` package, imported when a format first needs it: its import registers
+    every type with numpy, ~0.5 s of CPU that a page on the integer grid never needs."""
+    import ml_dtypes as module
+
+    return module
+
+
+def element_dtype(element: str) -> type:
+    """The ml_dtypes type of an element format (``"e4m3"`` → ``float8_e4m3fn``, …)."""
+    return getattr(ml_dtypes(), ELEMENTS[element])
+
 
 EMAX = {"e4m3": 8, "e5m2": 15, "e2m3": 2, "e3m2": 4, "e2m1": 2, "int8": 0}
 """OCP MX: the exponent of each element format's largest power of two (emax_elem)."""
@@ -50,7 +65,7 @@ def max_finite(element: str) -> float:
     """The element format's largest finite value (448 for E4M3, 6 for E2M1, …)."""
     if element == "int8":
         return 127 / 64
-    return float(ml_dtypes.finfo(ELEMENTS[element]).max)
+    return float(ml_dtypes().finfo(element_dtype(element)).max)
 
 
 @cache
@@ -58,7 +73,7 @@ def element_grid(element: str) -> np.ndarray:
     """Every finite value of the element format, sorted (±0 once), float32."""
     if element == "int8":
         return (np.arange(-127, 128) / 64).astype(F32)
-    values = np.arange(256, dtype=np.uint8).view(ELEMENTS[element]).astype(F32)
+    values = np.arange(256, dtype=np.uint8).view(element_dtype(element)).astype(F32)
     return np.unique(values[np.isfinite(values)])
 
 
@@ -71,8 +86,8 @@ def stored(v: np.ndarray, element: str) -> np.ndarray:
     if element == "e2m1":
         return _e2m1(v)
     if element in SATURATING:  # ml_dtypes saturates FP6/FP4 casts itself
-        return v.astype(ELEMENTS[element])
-    return np.clip(v, -top, top).astype(ELEMENTS[element])
+        return v.astype(element_dtype(element))
+    return np.clip(v, -top, top).astype(element_dtype(element))
 
 
 E2M1_STEPS = ((0.25, False), (0.75, True), (1.25, False), (1.75, True), (2.5, False),
@@ -95,14 +110,14 @@ def _e2m1(v: np.ndarray) -> np.ndarray:
         for midpoint, up in E2M1_STEPS:
             count += (part >= midpoint) if up else (part > midpoint)
         count |= np.signbit(flat[i : i + SLICE]).astype(np.uint8) << 3
-    return patterns.view(ELEMENTS["e2m1"])
+    return patterns.view(element_dtype("e2m1"))
 
 
 @cache
 def _pattern_tables(element: str) -> tuple[np.ndarray, np.ndarray]:
     """Bit pattern (0…255) → its float32 value, and its index in :func:`element_grid`
     (−1 for NaN/inf patterns): decoding is then a lookup."""
-    values = np.arange(256, dtype=np.uint8).view(ELEMENTS[element]).astype(F32)
+    values = np.arange(256, dtype=np.uint8).view(element_dtype(element)).astype(F32)
     index = np.searchsorted(element_grid(element), values).astype(np.int16)
     return values, np.where(np.isfinite(values), index, -1).astype(np.int16)
 
@@ -173,7 +188,7 @@ def nvfp4_encode(rows: np.ndarray) -> Encoded:
         zero = np.zeros(rows.shape[0], F32)
         return Encoded(zeros, codes, zero, 8 * rows.shape[0] + 32, tensor_scale=0.0)
     block = (np.max(np.abs(rows), axis=1, keepdims=True) / F32(6)).astype(F32)
-    b = np.clip(block / t, E4M3_TINY, 448).astype(ml_dtypes.float8_e4m3fn).astype(F32)
+    b = np.clip(block / t, E4M3_TINY, 448).astype(element_dtype("e4m3")).astype(F32)
     with np.errstate(over="ignore"):
         inv_t = F32(1) / t
     if np.isfinite(inv_t):

@@ -19,7 +19,7 @@ import streamlit as st
 import quantviz as qv
 from quantviz.number_formats import FormatResult
 from quantviz.sweep import search_sample
-from quantviz_app import charts
+from quantviz_app import charts, shipped
 from quantviz_app.charts import (
     INK,
     LEVEL,
@@ -109,8 +109,19 @@ def formats_table(x: np.ndarray) -> FormatsTable:
     return FormatsTable(table, line, group, refused, int(xs.size))
 
 
+def from_shipped(found: dict) -> FormatsTable:
+    """A :class:`FormatsTable` as :mod:`quantviz_app.shipped` holds it."""
+    rows = pd.DataFrame(found["rows"], columns=["name", "family", "bpw", "sqnr_db", "mse"])
+    return FormatsTable(rows, pd.DataFrame(found["line"]), found["group_size"],
+                        [tuple(r) for r in found["refused"]], found["measured"])  # fmt: skip
+
+
 def view_data(data: Data, t: Tr = EN) -> FormatsTable:
-    """:func:`formats_table` of the tensor on the page (cached per tensor)."""
+    """:func:`formats_table` of the tensor on the page (cached per tensor; shipped for each
+    distribution's default tensor, :mod:`quantviz_app.shipped`)."""
+    found = shipped.formats(data.key)
+    if found is not None:
+        return data.memo("formats", compute=lambda: from_shipped(found))
     busy = t("text.formats.busy", "Storing this tensor in every format…")
     return data.memo("formats", compute=lambda: formats_table(data.x), busy=busy)
 
@@ -205,7 +216,13 @@ GRID_FORMATS = ("fp4_e2m1", "nf4", "fp6_e2m3", "fp6_e3m2", "fp8_e4m3")
 def grids() -> pd.DataFrame:
     """INT4's 16 evenly spaced levels and each of :data:`GRID_FORMATS`' values, every one
     divided by its format's largest value (``format``, ``value`` in [−1, 1]); the same for
-    every tensor, so built once."""
+    every tensor, so built once (shipped: building it imports ``ml_dtypes``)."""
+    found = shipped.grids()
+    return found if found is not None else computed_grids()
+
+
+def computed_grids() -> pd.DataFrame:
+    """:func:`grids`, computed with the library."""
     rows = [pd.DataFrame({"format": "int4", "value": np.arange(-8, 8) / 8.0})]
     for name in GRID_FORMATS:
         grid = qv.get_format(name).grid().astype(np.float64)

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+import urllib.request
+from pathlib import Path
 
 import pytest
+import streamlit
 from deploy_helpers import Browser, Deployment, Session, isolated, port_open
 
 pytest.importorskip("websockets")
@@ -73,3 +76,41 @@ def test_nginx_listens_only_on_the_address_it_was_given(replicas: Deployment):
     assert replicas.address == "127.0.0.2"
     assert Browser(replicas.base).get("/_stcore/health")[0] == 200
     assert not port_open("127.0.0.1", replicas.port)
+
+
+def test_streamlits_frontend_files_are_sent_by_nginx_not_by_a_replica(replicas: Deployment):
+    """A new browser's first page asks for ~140 frontend files: nginx sends them from the
+    installed streamlit package (no X-Replica: no replica answered), byte for byte, with
+    the type a browser needs to run a module script, and kept a year (hashed names)."""
+    browser = Browser(replicas.base)
+    with urllib.request.urlopen(replicas.base + "/", timeout=30) as resp:
+        index = resp.read().decode()
+    scripts = re.findall(r'src="\.?/(static/js/[^"]+\.js)"', index)
+    sheets = re.findall(r'href="\.?/(static/css/[^"]+\.css)"', index)
+    assert scripts and sheets
+    files = Path(streamlit.__file__).parent / "static"
+    for path, kind in ((scripts[0], "application/javascript"), (sheets[0], "text/css")):
+        status, headers = browser.get("/" + path)
+        assert status == 200
+        assert headers["X-Replica"] is None  # nginx answered: no upstream
+        assert headers["Content-Type"] == kind
+        assert headers["Cache-Control"] == "max-age=31536000"
+        with urllib.request.urlopen(f"{replicas.base}/{path}", timeout=30) as resp:
+            assert resp.read() == (files / path).read_bytes()
+    assert browser.get("/static/js/no-such-file.js")[0] == 404
+    assert browser.get("/static/../index.html")[0] in (400, 404)
+
+
+def test_each_replica_ran_the_page_once_as_it_started_and_nginx_refuses_that_check(
+    replicas: Deployment,
+):
+    """run.sh warms each replica up with Streamlit's script health check (the page run
+    once for nobody, so the first student finds the imports and caches ready): it answers
+    ok on the replica itself, and nginx refuses it from outside (a student may not make a
+    replica run the page)."""
+    for i in (1, 2):
+        url = f"http://{replicas.replica(i)}/_stcore/script-health-check"
+        with urllib.request.urlopen(url, timeout=120) as resp:
+            assert resp.read().decode().strip() == "ok"
+    assert Browser(replicas.base).get("/_stcore/script-health-check")[0] == 404
+    assert "warm-up run did not answer ok" not in "\n".join(replicas.output)
