@@ -40,5 +40,6 @@ ROOMS: tuple[Room, ...] = (
     Room("Channels", "channels"),
     Room("Whole model", "model"),
     Room("Accuracy", "accuracy"),
+    Room("Transformer", "transformer"),
     Room("Take home", "takehome"),
 )

@@ -166,6 +166,10 @@ ALLOWED |= {w for f in qv.formats() for name in (f.name, f.name.upper())
 # … and their sources and encodings: names, not sentences
 ALLOWED |= {"INT", "QLoRA", "llama", "cpp", "XNOR", "Net", "TWN", "absmax", "fp16", "E8M0",
             "UCI"}  # fmt: skip
+# … and the transformer's: the model, its parts, the methods and the task's measures
+ALLOWED |= {"Transformer", "MiniLM", "sentence", "transformers", "all", "Apache", "LayerNorm",
+            "GELU", "FFN", "query", "key", "value", "CLS", "SEP", "RTN", "GPTQ", "AWQ",
+            "SmoothQuant", "MRR", "W8A6", "W8A8", "A6", "A8"}  # fmt: skip
 CHART_WORDS = ("text", "series", "grid", "what", "cause")  # data columns a chart writes out
 
 
@@ -265,7 +269,7 @@ def test_the_chinese_page_shows_no_english_sentence():
     texts = shown_texts(at)
     assert "权衡：误差与位宽" in texts and "位宽（比特）" in texts
     assert [t.label for t in at.main.tabs] == [
-        "权衡", "格式", "公式", "特写", "阶梯", "准确率", "带回家",
+        "权衡", "格式", "公式", "特写", "阶梯", "准确率", "Transformer", "带回家",
     ]  # fmt: skip
     assert english_words(texts) == []
 
