@@ -75,7 +75,7 @@ WEIGHT_BITS_SQ = 8  # SmoothQuant's picture: 8-bit weights per channel (W8A8, W8
 SENTENCE = "Return a new sorted list from the items in an iterable."
 SENTENCE_KEY = "tf_sentence"  # room widgets (not settings: no link carries them)
 SEARCH_KEY = "tf_search"
-TOP = 5  # channels labelled in the bars
+LABELLED = 3  # channels labelled in the bars (the table lists five)
 K = 3  # neighbours shown by the search
 SAME_COSINE = 5e-4  # two cosines closer than this read as "the same"
 METHODS = ("rtn", "gptq", "awq")
@@ -178,13 +178,29 @@ def top_channels(linear: str) -> pd.DataFrame:
 
 
 def channels_frame(linear: str) -> pd.DataFrame:
-    """The bars: every channel's max |x| (``channel``, ``absmax``), the five largest labelled
-    (``label``: ``99 · [CLS]``, else empty; ``top``)."""
+    """The bars: every channel's max |x| (``channel``, ``absmax``), the five largest marked
+    (``top``), the three largest labelled (``label``: ``99 · [CLS]``, else empty)."""
     m = pre.maxima_of(linear)
-    labels = {int(r.channel): f"{int(r.channel)} · {r.token}" for r in m.top.itertuples()}
+    labels = {int(r.channel): f"{int(r.channel)} · {r.token}"
+              for r in m.top.iloc[:LABELLED].itertuples()}  # fmt: skip
+    top = set(m.top["channel"].astype(int))
     return pd.DataFrame({"channel": np.arange(m.absmax.size), "absmax": m.absmax,
-                         "top": [c in labels for c in range(m.absmax.size)],
+                         "top": [c in top for c in range(m.absmax.size)],
                          "label": [labels.get(c, "") for c in range(m.absmax.size)]})  # fmt: skip
+
+
+def top_table(linear: str, t: Tr = EN) -> pd.DataFrame:
+    """The five largest channels as the table shows them: channel, max |x|, × the median
+    channel, the token carrying it, its position, the calibration text it is in."""
+    top = top_channels(linear)
+    return pd.DataFrame({
+        t("text.chart.channel", "channel"): top["channel"].astype(int),
+        "max |x|": top["absmax"].round(2),
+        t("text.transformer.times", "× median channel"): top["times_median"].round(1),
+        t("text.transformer.token", "token"): top["token"],
+        t("text.transformer.position", "position"): top["position"].astype(int),
+        t("text.transformer.source", "calibration text"): top["source"],
+    })  # fmt: skip
 
 
 def layers_led(linear: str) -> int:
@@ -534,12 +550,13 @@ def _outliers(linear: str, t: Tr) -> None:
                        width="stretch", theme=None)  # fmt: skip
     st.vega_lite_chart(with_data(channels_spec(t=t), {"channels": channels_frame(linear)}),
                        width="stretch", theme=None)  # fmt: skip
+    st.dataframe(top_table(linear, t), hide_index=True, width="content")
     st.caption(t(
         "text.transformer.strip_note",
         "Above: max |x| of every channel over the median channel's, one row per layer "
-        "(log colour). Below: this input's channels; the five largest are labelled with the "
-        "token that carries them. A weight matrix has no such token: it is the same for "
-        "every text.",
+        "(log colour). Below: this input's channels, the five largest coloured; the table "
+        "says which token carries each and in which calibration text. A weight matrix has no "
+        "such token: it is the same for every text.",
     ))  # fmt: skip
 
 
@@ -568,7 +585,7 @@ def _grids(linear: str, s: Settings, state: MutableMapping[str, Any], t: Tr) -> 
         token=db(sqnr["token"]), channel=db(sqnr["channel"]),
     ))  # fmt: skip
     frame = grid_frame(tokens, x, results, t)
-    st.vega_lite_chart(with_data(grid_spec(len(tokens), t=t), {"cells": frame}),
+    st.vega_lite_chart(with_data(grid_spec(*x.shape, t=t), {"cells": frame}),
                        width="stretch", theme=None)  # fmt: skip
 
 
@@ -614,7 +631,7 @@ def _smoothquant(linear: str, s: Settings, t: Tr) -> None:
         "SQNR of the input X/s on its 6- or 8-bit grid, of the weight W·s rounded per channel, "
         "and of the Linear's output with both quantized, on 2,048 calibration tokens; the "
         "dashed lines are without smoothing. α = 0 flattens the weight's columns, α = 1 the "
-        "input's channels. The bars: grey without smoothing, coloured at this α.",
+        "input's channels. The dots: grey without smoothing, coloured at this α.",
     ))  # fmt: skip
     _sq_model(act_bits, alpha, scope, t)
 
@@ -646,6 +663,12 @@ def _sq_model(act_bits: int, alpha: float | None, scope: str, t: Tr) -> None:
     ))  # fmt: skip
 
 
+def side_by_side(spec: dict) -> None:
+    """Draw a chart of panels side by side at their own widths (fitting the page's width
+    would draw an ``hconcat`` zero pixels wide)."""
+    st.vega_lite_chart({**spec, "autosize": {"type": "pad"}}, width="content", theme=None)
+
+
 def _delta(value: float, reference: float) -> str | None:
     change = value - reference
     return None if abs(change) < SAME_COSINE else f"{change:+.4f}"
@@ -671,8 +694,7 @@ def _methods(linear: str, s: Settings, state: MutableMapping[str, Any], t: Tr) -
         gptq_w=_pct(gptq["weight_error"]), gptq_o=_pct(gptq["output_error"]),
         rtn_o=_pct(rtn["output_error"]),
     ))  # fmt: skip
-    st.vega_lite_chart(with_data(method_spec(t=t), {"errors": method_frame(table, t)}),
-                       width="stretch", theme=None)  # fmt: skip
+    side_by_side(with_data(method_spec(t=t), {"errors": method_frame(table, t)}))
     st.vega_lite_chart(with_data(all_layers_spec(t=t), {"layers": all_layers_frame(bits, t)}),
                        width="stretch", theme=None)  # fmt: skip
     worse, better = gptq_against_rtn(bits)
@@ -692,7 +714,7 @@ def _methods(linear: str, s: Settings, state: MutableMapping[str, Any], t: Tr) -
               "current": pd.DataFrame({"bits": [bits], "method": [method_label(method)],
                                        "accuracy": [100 * current["accuracy"]],
                                        "cosine": [current["cosine"]]})}  # fmt: skip
-    st.vega_lite_chart(with_data(bits_spec(t=t), frames), width="stretch", theme=None)
+    side_by_side(with_data(bits_spec(t=t), frames))
     st.caption(t(
         "text.transformer.bits_note",
         "The whole model with every Linear's weights at 2–8 bits (activations float32): "
@@ -810,7 +832,7 @@ def channels_spec(*, height: int = 200, t: Tr = EN) -> dict:
     }  # fmt: skip
 
 
-def grid_spec(tokens: int, *, t: Tr = EN) -> dict:
+def grid_spec(tokens: int, channels: int = 384, *, t: Tr = EN) -> dict:
     """Four heat maps of one sentence's input (tokens × channels): |x|, then the error of one
     grid per tensor, per token and per channel, on one log colour scale. Dataset ``cells``
     (``panel``, ``pos``, ``channel``, ``token``, ``value``)."""
@@ -820,16 +842,14 @@ def grid_spec(tokens: int, *, t: Tr = EN) -> dict:
     return {
         "$schema": SCHEMA,
         "data": {"name": "cells"},
-        "facet": {"row": {"field": "panel", "type": "nominal", "sort": None,
-                          "header": {"title": None, "labelAngle": 0, "labelAlign": "left",
-                                     "labelAnchor": "start", "labelOrient": "top",
-                                     "labelFontSize": 14}}},
-        "spec": {
+        **panels(list(grid_names(t).values()), {
             "height": 12 * tokens,
             "mark": {"type": "rect"},
             "encoding": {
                 "x": {"field": "channel", "type": "quantitative", "title": channel,
-                      "bin": {"step": 1}, "axis": {"tickCount": 8}},
+                      "bin": {"step": 1},
+                      "axis": {"values": list(range(0, channels, 64 if channels <= 384 else 256)),
+                               "labelAngle": 0}},
                 "y": {"field": "token", "type": "ordinal", "title": token,
                       "sort": {"field": "pos"}, "axis": {"labelFontSize": 11}},
                 "color": {"field": "value", "type": "quantitative", "title": value,
@@ -841,10 +861,21 @@ def grid_spec(tokens: int, *, t: Tr = EN) -> dict:
                             {"field": "value", "type": "quantitative", "format": ".3g",
                              "title": value}],
             },
-        },
-        "resolve": {"scale": {"x": "shared"}},
+        }),
+        "resolve": {"scale": {"x": "shared", "color": "shared"}},
         "config": config(),
     }  # fmt: skip
+
+
+def panels(names: list[str], view: dict, *, field: str = "panel", stack: str = "vconcat") -> dict:
+    """One ``view`` per panel name, each on the rows whose ``field`` is that name, titled by
+    it, stacked (``vconcat``) or side by side (``hconcat``): a facet the page can size (a
+    Vega-Lite facet cannot fit the page's width)."""
+    return {stack: [
+        {**view, "title": {"text": name, "anchor": "start", "fontSize": 14, "fontWeight": 400},
+         "transform": [*view.get("transform", []), {"filter": {"field": field, "equal": name}}]}
+        for name in names
+    ]}  # fmt: skip
 
 
 def smooth_series(t: Tr = EN) -> list[str]:
@@ -915,11 +946,7 @@ def maxima_spec(*, t: Tr = EN) -> dict:
     return {
         "$schema": SCHEMA,
         "data": {"name": "maxima"},
-        "facet": {"row": {"field": "panel", "type": "nominal", "sort": [p["input"], p["weight"]],
-                          "header": {"title": None, "labelAngle": 0, "labelAlign": "left",
-                                     "labelAnchor": "start", "labelOrient": "top",
-                                     "labelFontSize": 14}}},
-        "spec": {
+        **panels([p["input"], p["weight"]], {
             "height": 110,
             "mark": {"type": "point", "filled": True, "size": 14, "opacity": 0.8},
             "encoding": {
@@ -933,7 +960,7 @@ def maxima_spec(*, t: Tr = EN) -> dict:
                             {"field": "value", "type": "quantitative", "format": ".3g",
                              "title": "max"}],
             },
-        },
+        }),
         "resolve": {"scale": {"y": "independent"}},
         "config": config(),
     }  # fmt: skip
@@ -1039,10 +1066,7 @@ def method_spec(*, t: Tr = EN) -> dict:
     return {
         "$schema": SCHEMA,
         "data": {"name": "errors"},
-        "facet": {"column": {"field": "panel", "type": "nominal",
-                             "sort": [p["weight"], p["output"]],
-                             "header": {"title": None, "labelFontSize": 14}}},
-        "spec": {
+        **panels([p["weight"], p["output"]], stack="hconcat", view={
             "width": 220,
             "height": 150,
             "mark": {"type": "bar"},
@@ -1057,7 +1081,7 @@ def method_spec(*, t: Tr = EN) -> dict:
                             {"field": "sqnr", "type": "quantitative", "format": ".1f",
                              "title": "SQNR (dB)"}],
             },
-        },
+        }),
         "resolve": {"scale": {"y": "independent"}},
         "config": {**config(), "legend": {"disable": True}},
     }  # fmt: skip
@@ -1072,11 +1096,7 @@ def all_layers_spec(*, t: Tr = EN) -> dict:
     return {
         "$schema": SCHEMA,
         "data": {"name": "layers"},
-        "facet": {"row": {"field": "panel", "type": "nominal", "sort": [p["weight"], p["output"]],
-                          "header": {"title": None, "labelAngle": 0, "labelAlign": "left",
-                                     "labelAnchor": "start", "labelOrient": "top",
-                                     "labelFontSize": 14}}},
-        "spec": {
+        **panels([p["weight"], p["output"]], {
             "height": 120,
             "mark": {"type": "point", "filled": True, "size": 50},
             "encoding": {
@@ -1092,7 +1112,7 @@ def all_layers_spec(*, t: Tr = EN) -> dict:
                             {"field": "error", "type": "quantitative", "format": ".3f",
                              "title": "%"}],
             },
-        },
+        }),
         "resolve": {"scale": {"y": "independent"}},
         "config": config(),
     }  # fmt: skip
@@ -1114,7 +1134,7 @@ def bits_spec(*, t: Tr = EN) -> dict:
             {"field": field, "type": "quantitative", "format": fmt, "title": title},
         ]
         return {
-            "width": 300,
+            "width": 260,
             "height": 220,
             "layer": [
                 {"data": {"name": "float"},

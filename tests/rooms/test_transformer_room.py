@@ -73,6 +73,10 @@ def test_the_room_opens_with_channel_99_on_cls_and_the_shipped_numbers():
     outliers = note(at, "What layer 0 · FFN in receives")
     assert "channel **99** reaches **28.5**" in outliers and "**[CLS]** (position 0)" in outliers
     assert "leads this input in 6 of the 6 layers" in outliers
+    table = at.dataframe[0].value  # the five largest channels and the tokens carrying them
+    assert table["channel"].tolist() == [99, 63, 267, 303, 157]
+    assert table["token"].tolist() == ["[CLS]", ".", "[SEP]", "to", "##lib"]
+    assert table["max |x|"].tolist()[0] == 28.51
     # W8A6, SmoothQuant α = 0.8 on every input (scripts/precompute_minilm.py's w8a6-static-sq0.8)
     shown = {m.label: m.value for m in at.metric}
     assert shown == {
@@ -146,7 +150,7 @@ def test_the_search_finds_the_nearest_sections_in_float_and_quantized(minilm):
     query = "How do I sort a list?"
     at.text_input(key=tf.SEARCH_KEY).set_value(query).run()
     assert not at.exception, [e.value for e in at.exception]
-    floats, quantized = (f.value for f in at.dataframe)
+    floats, quantized = (f.value for f in at.dataframe[1:])  # after the channels table
     assert list(floats.columns) == ["section", "cosine similarity"] and len(floats) == tf.K
     docs = minilm.encode(list(minilm.task.documents))
     sim = docs @ minilm.encode([query])[0]
