@@ -307,6 +307,12 @@ FACTS: dict[str, Fact] = {
 }
 """Every fact, by name."""
 
+# The MiniLM lessons' facts, from the Transformer room (a module of their own: they read the
+# room's data steps, not the tensor on screen).
+from quantviz_app.facts_transformer import TRANSFORMER_FACTS  # noqa: E402
+
+FACTS.update({f.name: f for f in TRANSFORMER_FACTS})
+
 
 def value(name: str, s: Settings, data: Data) -> Value:
     """The fact ``name`` for the data on screen (``KeyError`` for an unknown name)."""

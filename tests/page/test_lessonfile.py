@@ -18,6 +18,7 @@ def test_the_lesson_path_is_in_order():
     assert [x.id for x in all_lessons()] == [
         "what-a-step-is", "worked-example", "normalization-and-dequantization",
         "bits-and-error", "outliers-and-clipping", "zero-point", "per-channel", "choosing-bits",
+        "activations-are-harder", "smoothquant", "error-aware-rounding",
     ]  # fmt: skip
 
 

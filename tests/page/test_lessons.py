@@ -128,5 +128,6 @@ def test_a_bad_lesson_link_says_so(open_app):
     assert [unescape(w.value) for w in at.warning] == [
         "Ignored from the link: lesson must be one of none, what-a-step-is, worked-example, "
         "normalization-and-dequantization, bits-and-error, outliers-and-clipping, zero-point, "
-        "per-channel, choosing-bits; the link says 'nope'."
+        "per-channel, choosing-bits, activations-are-harder, smoothquant, error-aware-rounding; "
+        "the link says 'nope'."
     ]
