@@ -483,12 +483,12 @@ def neighbours(
     mdl = model()
     settings = model_settings(bits, method)
 
-    def documents() -> tuple[np.ndarray, np.ndarray]:
-        r = qv.evaluate(mdl, progress=progress, **settings)
-        nq = len(mdl.task.queries)
-        return r.float_embeddings[nq:], r.embeddings[nq:]
-
-    float_docs, quant_docs = _memo("documents", (pre.settings_key(settings),), documents)
+    texts = list(mdl.task.documents)
+    float_docs = _memo("documents", ("float",), lambda: mdl.encode(texts))
+    quant_docs = _memo(
+        "documents", (pre.settings_key(settings),),
+        lambda: encode_quantized(mdl, texts, progress=progress, **settings),
+    )  # fmt: skip
     q_float = mdl.encode([query])[0]
     q_quant = encode_quantized(mdl, [query], **settings)[0]
     titles = mdl.task.queries
@@ -521,11 +521,34 @@ def _room(state: MutableMapping[str, Any], t: Tr) -> None:
         "ranges and statistics come from 126 other texts (calibration).",
         acc=percent(floats["accuracy"]), mrr=num(floats["mrr"], 3),
     ))  # fmt: skip
-    control("linear", format_func=lambda v: linear_option(v, t), t=t)
+    with st.container(horizontal=True):
+        control("linear", format_func=lambda v: linear_option(v, t), t=t)
+        control("act_bits", t=t)
     linear = s["linear"]
     _outliers(linear, t)
-    _grids(linear, s, state, t)
-    _smoothquant(linear, s, t)
+    _grids_part(linear, state, t)
+    _sq_part(linear, state, t)
+    _rounding_part(linear, state, t)
+
+
+# Each part is a fragment of its own: its controls rerun it alone (an α move does not send
+# the grids' 25,000 cells again). The Linear and the activation bits, read by several
+# parts, sit above them and rerun the room.
+
+
+@st.fragment
+def _grids_part(linear: str, state: MutableMapping[str, Any], t: Tr) -> None:
+    _grids(linear, widgets.read(state), state, t)
+
+
+@st.fragment
+def _sq_part(linear: str, state: MutableMapping[str, Any], t: Tr) -> None:
+    _smoothquant(linear, widgets.read(state), t)
+
+
+@st.fragment
+def _rounding_part(linear: str, state: MutableMapping[str, Any], t: Tr) -> None:
+    s = widgets.read(state)
     _methods(linear, s, state, t)
     _search(s, state, t)
 
@@ -565,7 +588,6 @@ def _grids(linear: str, s: Settings, state: MutableMapping[str, Any], t: Tr) -> 
     state.setdefault(SENTENCE_KEY, SENTENCE)
     sentence = st.text_input(t("text.transformer.sentence", "A sentence"), key=SENTENCE_KEY,
                              max_chars=300)  # fmt: skip
-    control("act_bits", t=t)
     bits = int(s["act_bits"])
     found = sentence_input(linear, sentence)
     results = grids(linear, sentence, bits)

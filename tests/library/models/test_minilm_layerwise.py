@@ -95,3 +95,16 @@ def test_the_shipped_tables_reproduce(minilm):
     # the weights' maxima SmoothQuant divides by
     w = np.abs(minilm.weights[FFN0]).max(axis=0)
     np.testing.assert_allclose(pre.weight_absmax("encoder.layer.0.ffn"), w, rtol=1e-3)
+
+
+def test_encode_quantized_tells_its_progress(minilm):
+    from quantviz.models.transformer import encode_quantized
+
+    steps = []
+
+    def progress(done, total, what):
+        steps.append((done, total))
+
+    e = encode_quantized(minilm, ["Open a file."], bits=8, granularity="channel", progress=progress)
+    assert e.shape == (1, 384)
+    assert steps[0] == (0, 36) and steps[-1] == (35, 36) and len(steps) == 36
