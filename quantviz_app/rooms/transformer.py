@@ -761,15 +761,20 @@ def _search(s: Settings, state: MutableMapping[str, Any], t: Tr) -> None:
     )  # fmt: skip
     if not query.strip():
         return
-    label = t("text.transformer.searching", "Embedding the sections at this setting…")
-    with st.status(label, expanded=False) as status:
-        bar = st.progress(0.0)
+    key = ("transformer", "documents", pre.settings_key(model_settings(bits, method)))
+    if key in shared_store():  # the sections were embedded at this setting already
+        found = neighbours(query, bits, method)
+    else:
+        label = t("text.transformer.searching", "Embedding the sections at this setting…")
+        with st.status(label, expanded=True) as status:
+            bar = st.progress(0.0)
 
-        def progress(done: int, total: int, what: str) -> None:
-            bar.progress(min(done / max(total, 1), 1.0))
+            def progress(done: int, total: int, what: str) -> None:
+                bar.progress(min(done / max(total, 1), 1.0))
 
-        found = neighbours(query, bits, method, progress)
-        status.update(label=t("text.transformer.computed", "Evaluated."), state="complete")
+            found = neighbours(query, bits, method, progress)
+            status.update(label=t("text.transformer.computed", "Evaluated."), state="complete",
+                          expanded=False)  # fmt: skip
     names = {"title": t("text.transformer.section", "section"),
              "similarity": t("text.transformer.similarity", "cosine similarity")}  # fmt: skip
     left, right = st.columns(2)

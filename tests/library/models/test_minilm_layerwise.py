@@ -11,6 +11,7 @@ import quantviz as qv
 from quantviz.models.transformer import layerwise
 from quantviz.models.transformer import precomputed as pre
 from quantviz.models.transformer.retrieval import nearest
+from tests.library.models.conftest import slow
 
 FFN0 = "encoder.layer.0.intermediate.dense.weight"
 OUT3 = "encoder.layer.3.output.dense.weight"
@@ -108,3 +109,21 @@ def test_encode_quantized_tells_its_progress(minilm):
     e = encode_quantized(minilm, ["Open a file."], bits=8, granularity="channel", progress=progress)
     assert e.shape == (1, 384)
     assert steps[0] == (0, 36) and steps[-1] == (35, 36) and len(steps) == 36
+
+
+def test_the_shipped_model_scores_cover_every_alpha_of_the_slider():
+    for act_bits in (6, 8):
+        for scope in ("all", "layernorm"):
+            for alpha in layerwise.ALPHAS:
+                kw = {"bits": 8, "granularity": "channel", "activations": {"bits": act_bits},
+                      "smooth": alpha, "smooth_scope": scope}  # fmt: skip
+                assert pre.find_scores(kw) is not None, (act_bits, scope, alpha)
+
+
+@slow
+def test_a_shipped_smoothing_score_reproduces(minilm):
+    kw = {"bits": 8, "granularity": "channel", "activations": {"bits": 6}, "smooth": 0.3}
+    r = qv.evaluate(minilm, **kw)
+    shipped = pre.find_scores(kw)
+    assert r.cosine == pytest.approx(shipped["cosine"], abs=1e-5)
+    assert r.accuracy == pytest.approx(shipped["accuracy"], abs=1e-6)
