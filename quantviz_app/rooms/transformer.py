@@ -80,7 +80,6 @@ K = 3  # neighbours shown by the search
 SAME_COSINE = 5e-4  # two cosines closer than this read as "the same"
 METHODS = ("rtn", "gptq", "awq")
 METHOD_COLOURS = {"rtn": ORIGINAL, "gptq": QUANTIZED, "awq": GREEN}
-KINDS = ("query", "key", "value", "attention_output", "intermediate", "output")
 
 
 # ---- the model, when its package is installed ------------------------------------------------
@@ -712,9 +711,9 @@ def _methods(linear: str, s: Settings, state: MutableMapping[str, Any], t: Tr) -
         "calibration inputs do with them (H = 2XᵀX): its weight error is larger "
         "(**{gptq_w}**), its output error smaller (**{gptq_o}** against RTN's {rtn_o}). AWQ "
         "first scales up the columns that meet large inputs.",
-        linear=linear_label(linear, t), bits=bits, rtn_w=_pct(rtn["weight_error"]),
-        gptq_w=_pct(gptq["weight_error"]), gptq_o=_pct(gptq["output_error"]),
-        rtn_o=_pct(rtn["output_error"]),
+        linear=linear_label(linear, t), bits=bits, rtn_w=percent(rtn["weight_error"]),
+        gptq_w=percent(gptq["weight_error"]), gptq_o=percent(gptq["output_error"]),
+        rtn_o=percent(rtn["output_error"]),
     ))  # fmt: skip
     side_by_side(with_data(method_spec(t=t), {"errors": method_frame(table, t)}))
     st.vega_lite_chart(with_data(all_layers_spec(t=t), {"layers": all_layers_frame(bits, t)}),
@@ -744,10 +743,6 @@ def _methods(linear: str, s: Settings, state: MutableMapping[str, Any], t: Tr) -
         "float32, the star {method} at {bits} bits.",
         method=method_label(method), bits=bits,
     ))  # fmt: skip
-
-
-def _pct(fraction: float) -> str:
-    return percent(fraction)
 
 
 def _search(s: Settings, state: MutableMapping[str, Any], t: Tr) -> None:
