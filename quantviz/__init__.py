@@ -39,6 +39,7 @@ from quantviz.models import (
     inference_costs,
     integer_model,
     load_model,
+    model_installed,
     models,
 )
 from quantviz.number_formats import FormatResult, NumberFormat, formats, get_format, quantize_format
@@ -108,6 +109,7 @@ __all__ = [
     "load_model",
     "load_weights",
     "metrics",
+    "model_installed",
     "models",
     "qparams",
     "quantize",

@@ -874,6 +874,12 @@ COURSE_FACTS: tuple[Fact, ...] = (
 formats, the digits CNN, a layer's input grid), kept apart from the first ones."""
 FACTS.update({f.name: f for f in COURSE_FACTS})
 
+# The MiniLM lessons' facts, from the Transformer room (a module of their own: they read the
+# room's data steps, not the tensor on screen).
+from quantviz_app.facts_transformer import TRANSFORMER_FACTS  # noqa: E402
+
+FACTS.update({f.name: f for f in TRANSFORMER_FACTS})
+
 
 def value(name: str, s: Settings, data: Data) -> Value:
     """The fact ``name`` for the data on screen (``KeyError`` for an unknown name)."""

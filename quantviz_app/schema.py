@@ -29,6 +29,8 @@ from typing import Any
 
 import quantviz as qv
 from quantviz.io import MAX_NAME_CHARS
+from quantviz.models.transformer.bert import BertConfig, linear_names
+from quantviz.models.transformer.layerwise import ALPHAS
 from quantviz_app.i18n import LANGUAGES, Message, Tr
 from quantviz_app.lessonfile import all_lessons
 from quantviz_app.names import DIST_LABELS, FORMAT_LABELS, STRATEGY_LABELS
@@ -146,8 +148,8 @@ class Setting:
             # a slider's float is cleaned to 10 digits; the default stays exact
             return self.default if number == clean_float(self.default) else number
         if self.kind == "choice":
-            for option in self.options:  # a link's "1000" is the option 1000
-                if value == option or str(value) == str(option):
+            for option in self.options:  # a link's "1000" is the option 1000, its "1" is 1.0
+                if value == option or str(value) == str(option) or _same_number(value, option):
                     return option
             raise Invalid("text.valid.one_of", "one of {options}",
                           options=", ".join(map(str, self.options)))  # fmt: skip
@@ -269,6 +271,16 @@ def _number(value: Value, low: float | None = None, high: float | None = None) -
     return clean_float(number)
 
 
+def _same_number(value: Value, option: Value) -> bool:
+    """Whether a link's text (``"1"``, ``"0.80"``) is a numeric option (``1.0``, ``0.8``)."""
+    if isinstance(option, bool) or not isinstance(option, int | float):
+        return False
+    try:
+        return float(str(value).strip()) == option
+    except ValueError:
+        return False
+
+
 def clean_float(value: float) -> float:
     """A slider's float rounded to 10 significant digits (``0.1 + 0.2`` → ``0.3``)."""
     return float(f"{float(value):.10g}")
@@ -294,6 +306,9 @@ SOURCES = ("synthetic", "sample", "model", "file")
 MODEL_TENSOR_DEFAULT = "conv2.weight"
 SAMPLE_TENSOR_DEFAULT = "encoder.layer.0.intermediate.dense.weight"
 INTEGER_LAYERS = ("conv1", "conv2", "fc1", "fc2")  # the digits CNN's layers (the Integers room)
+TRANSFORMER = "Transformer"  # the room of MiniLM-L6's activations and methods
+MINILM_LINEARS = linear_names(BertConfig())  # the 36 Linears of MiniLM-L6 (BERT's shape)
+MINILM_LINEAR_DEFAULT = SAMPLE_TENSOR_DEFAULT  # the FFN input of layer 0: channel 99 at 28.5
 
 _DISTRIBUTIONS = {d.name: d for d in qv.distributions()}
 _STRATEGIES = {s.name: s for s in qv.strategies()}
@@ -715,6 +730,99 @@ SETTINGS: tuple[Setting, ...] = (
         options=(1, 2, 3, 5),
         widget="select_slider",
         applies=_when("room", "Train for it"),
+        group="view",
+    ),
+    # ---- the Transformer room (a lesson step and a link set them) ------------------
+    Setting(
+        "linear",
+        "choice",
+        MINILM_LINEAR_DEFAULT,
+        "Linear layer",
+        "One of MiniLM-L6's 36 Linear layers: its input's channels, SmoothQuant on it, and "
+        "the rounding methods on its weight.",
+        options=MINILM_LINEARS,
+        widget="selectbox",
+        applies=_when("room", TRANSFORMER),
+        group="view",
+    ),
+    Setting(
+        "act_bits",
+        "choice",
+        6,
+        "Activation bits",
+        "Every Linear's input on an integer grid of this many bits (weights 8 bits per channel).",
+        options=(6, 8),
+        widget="segmented",
+        applies=_when("room", TRANSFORMER),
+        group="view",
+    ),
+    Setting(
+        "alpha",
+        "choice",
+        0.8,
+        "SmoothQuant's α",
+        "How much of each input channel's range moves into the weight: s_j = max|X_j|^α / "
+        "max|W_j|^(1−α). Off: no smoothing.",
+        options=("off", *ALPHAS),
+        widget="select_slider",
+        applies=_when("room", TRANSFORMER),
+        group="view",
+    ),
+    Setting(
+        "smooth_scope",
+        "choice",
+        "all",
+        "Smooth",
+        "Every Linear input (a simulation: the GELU output's division cannot be folded "
+        "anywhere), or only the inputs a LayerNorm feeds, whose division folds into its γ "
+        "and β (what a deployment can ship).",
+        options=("all", "layernorm"),
+        option_labels={
+            "all": "every input (simulation)",
+            "layernorm": "LayerNorm-fed only (deployable)",
+        },
+        widget="radio",
+        applies=_when("room", TRANSFORMER),
+        group="view",
+    ),
+    Setting(
+        "weight_bits",
+        "int",
+        4,
+        "Weight bits",
+        "The bits of every Linear weight, one scale per output channel.",
+        low=2,
+        high=8,
+        step=1,
+        widget="slider",
+        applies=_when("room", TRANSFORMER),
+        group="view",
+    ),
+    Setting(
+        "method",
+        "choice",
+        "gptq",
+        "Rounding",
+        "RTN rounds each weight to its nearest level; GPTQ chooses each rounding for the "
+        "layer's output; AWQ scales up the weight columns that meet large inputs first.",
+        options=("rtn", "gptq", "awq"),
+        option_labels={"rtn": "RTN", "gptq": "GPTQ", "awq": "AWQ"},
+        widget="segmented",
+        applies=_when("room", TRANSFORMER),
+        group="view",
+    ),
+    Setting(
+        "weight_scales",
+        "choice",
+        "channel",
+        "Weight scales",
+        "The model's curves against bits: one scale per output channel, or one per group of "
+        "32 weights along the input (a float32 scale and a zero point for every 32 weights: "
+        "1.1 to 1.25 bits more per weight).",
+        options=("channel", "g32"),
+        option_labels={"channel": "per channel", "g32": "per group of 32"},
+        widget="radio",
+        applies=_when("room", TRANSFORMER),
         group="view",
     ),
     # ---- the worked example ------------------------------------------------------

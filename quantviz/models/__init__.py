@@ -29,7 +29,7 @@ from quantviz.models.transformer import (
     activation_stats,
     evaluate_transformer,
 )
-from quantviz.models.zoo import Layer, Model, load_model, models
+from quantviz.models.zoo import Layer, Model, load_model, model_installed, models
 
 __all__ = [
     "Evaluation",
@@ -55,5 +55,6 @@ __all__ = [
     "integer_model",
     "layer_inputs",
     "load_model",
+    "model_installed",
     "models",
 ]

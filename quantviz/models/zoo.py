@@ -161,6 +161,25 @@ def _sidecar(name: str) -> dict:
     return json.loads((MODELS_DIR / f"{name}.json").read_text(encoding="utf-8"))
 
 
+def model_installed(name: str) -> bool:
+    """Whether :func:`load_model` can open ``name`` here: a shipped file, or a transformer whose
+    package is installed (found through its metadata, not imported; nothing is read).
+
+    >>> model_installed("digits-cnn")
+    True
+    """
+    info = _sidecar(name)
+    if info.get("kind") != "transformer":
+        return (MODELS_DIR / info["weights"]).is_file()
+    from quantviz.models.transformer.model import package_model_dir
+
+    try:
+        package_model_dir(str(info["source"]["package"]), str(info["source"]["folder"]))
+    except InputError:
+        return False
+    return True
+
+
 def load_model(name: str = "digits-cnn") -> Model | TransformerModel:
     """Open a shipped model: its layers, its test set and its calibration set.
 

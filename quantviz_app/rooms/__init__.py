@@ -42,5 +42,6 @@ ROOMS: tuple[Room, ...] = (
     Room("Accuracy", "accuracy"),
     Room("Integers", "integers"),
     Room("Train for it", "training"),
+    Room("Transformer", "transformer"),
     Room("Take home", "takehome"),
 )

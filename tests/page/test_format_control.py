@@ -49,7 +49,7 @@ def test_the_rooms_of_a_format_and_back_to_int(open_app):
     at = open_app(format="q4_0")  # every room stays; the Block room joins them
     assert [t.label for t in at.main.tabs] == [
         "Trade-off", "Formats", "Block", "Formulas", "Close-up", "Staircase", "Accuracy",
-        "Integers", "Train for it", "Take home",
+        "Integers", "Train for it", "Transformer", "Take home",
     ]  # fmt: skip
     at.selectbox(key="format").set_value("int").run()
     assert not at.exception

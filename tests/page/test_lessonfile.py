@@ -71,7 +71,7 @@ def test_a_lesson_the_course_does_not_list_comes_after_it_by_its_order(tmp_path)
         ({"lessons": [{"id": "a", "minutes": 5, "needs": ["GPU"]}]},
          "course.toml, line 1 of lessons: needs 'GPU', which is none of digits-cnn, minilm-l6, "
          "checkpoint, Trade-off, Formats, Block, Formulas, Close-up, Staircase, Channels, "
-         "Whole model, Accuracy, Integers, Train for it, Take home."),
+         "Whole model, Accuracy, Integers, Train for it, Transformer, Take home."),
         ({"lessons": [{"id": "a", "minutes": 5}, {"id": "a", "minutes": 5}]},
          "course.toml: 'a' is listed twice."),
     ],

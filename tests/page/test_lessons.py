@@ -169,6 +169,7 @@ def test_a_bad_lesson_link_says_so(open_app):
         "Ignored from the link: lesson must be one of none, what-a-step-is, zero-point, "
         "worked-example, normalization-and-dequantization, bits-and-error, "
         "outliers-and-clipping, per-channel, choosing-bits, number-formats, activations, "
-        "network-accuracy, pruning, stochastic-rounding, what-the-chip-computes, "
-        "training-for-2-bits; the link says 'nope'."
+        "network-accuracy, pruning, stochastic-rounding, activations-are-harder, smoothquant, "
+        "error-aware-rounding, what-the-chip-computes, training-for-2-bits; the link says "
+        "'nope'."
     ]

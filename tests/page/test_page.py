@@ -69,6 +69,7 @@ def test_first_open_tells_the_default_story(open_app):
         "Accuracy",
         "Integers",
         "Train for it",
+        "Transformer",
         "Take home",
     ]
     assert dict(at.query_params) == {
@@ -207,7 +208,7 @@ def test_a_link_opens_a_room_and_only_that_room_is_drawn(open_app, room, charts,
 def test_a_matrix_has_a_channel_room(open_app):
     at = open_app(dist="layer", n="10000", room="Channels")
     rooms = ["Trade-off", "Formats", "Formulas", "Close-up", "Staircase", "Channels", "Accuracy",
-             "Integers", "Train for it", "Take home"]  # fmt: skip
+             "Integers", "Train for it", "Transformer", "Take home"]  # fmt: skip
     assert [t.label for t in at.tabs] == rooms
     assert "Channel by channel" in [h.value for h in at.subheader]
 

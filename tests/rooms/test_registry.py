@@ -26,7 +26,7 @@ def test_the_room_setting_and_the_link_derive_from_the_registry():
     assert list(BY_KEY["room"].options) == keys
     assert keys == ["Trade-off", "Formats", "Block", "Formulas", "Close-up", "Staircase",
                     "Channels", "Whole model", "Accuracy", "Integers", "Train for it",
-                    "Take home"]  # fmt: skip
+                    "Transformer", "Take home"]  # fmt: skip
     s, notes = parse_link({"room": "Close-up"})
     assert s["room"] == "Close-up" and notes == []
     _, notes = parse_link({"room": "Attic"})

@@ -427,17 +427,25 @@ def _quantize_all(
 
 def encode_quantized(
     model: TransformerModel | str, texts: list[str], bits: int | None = None,
-    **settings: object,
+    progress: Callable[[int, int, str], None] | None = None, **settings: object,
 ) -> np.ndarray:  # fmt: skip
     """Sentence embeddings of any texts from the quantized model (``evaluate``'s settings):
-    what a search box shows beside ``model.encode(texts)``, the float model's."""
+    what a search box shows beside ``model.encode(texts)``, the float model's.
+    ``progress(done, total, what)`` while the Linears are quantized (memoized on the model:
+    a setting seen before is not quantized again)."""
     model = _check_model(model)
     req = request(model, bits, **settings)
     sequences = model.tokenize(texts)
     if not sequences:
         return np.zeros((0, model.config.hidden_size), dtype=F32)
+    total = len(model.linear_names)
+
+    def report(done: int, what: str) -> None:
+        if progress is not None:
+            progress(min(done, total), total, what)
+
     with threadpool_limits(limits=1, user_api="blas"):
-        plans = _plans(model, req, _quantize_all(model, req, lambda i, w: None))
+        plans = _plans(model, req, _quantize_all(model, req, report))
         start = _embedding_tables(model, req.base)[0] if req.embeddings else None
         return model.run(sequences, plans, start=start)
 

@@ -85,3 +85,17 @@ def score(queries: np.ndarray, documents: np.ndarray, answers: np.ndarray) -> Sc
     right = sim[np.arange(len(answers)), answers]
     ranks = 1 + (sim > right[:, None]).sum(axis=1)
     return Scores(ranks=ranks, accuracy=float(np.mean(ranks == 1)), mrr=float(np.mean(1.0 / ranks)))
+
+
+def nearest(query: np.ndarray, documents: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` documents most similar to one unit-length ``query`` embedding: their indices
+    (most similar first; ties in document order) and cosine similarities.
+
+    >>> d = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]], dtype=np.float32)
+    >>> i, sim = nearest(np.array([0.0, 1.0], dtype=np.float32), d, k=2)
+    >>> i.tolist(), sim.round(2).tolist()
+    ([2, 1], [1.0, 0.8])
+    """
+    sim = np.asarray(documents, dtype=np.float64) @ np.asarray(query, dtype=np.float64).ravel()
+    order = np.argsort(-sim, kind="stable")[: max(int(k), 0)]
+    return order, sim[order]
