@@ -23,6 +23,7 @@ NAMES = {
     "CNN", "conv1", "conv2", "fc1", "fc2",  # the digits CNN and its layers
     "MiniLM", "L6", "FP4", "E2M1", "NF4", "MXFP4", "OCP", "GPTQ", "AWQ",  # models, formats
     "ReLU", "int32", "int16", "FBGEMM", "TFLite", "ONNX", "Runtime", "Linear",  # names of things
+    "Python", "python",  # the MiniLM task's texts (Python's documentation) and their tokens
     "prepare", "convert", "Markdown",  # PyTorch's calls; the handout's file format
     "qmin", "qmax", "mean", "log2",  # a formula's symbols and functions, as log10 and round
 }  # fmt: skip
