@@ -80,6 +80,9 @@ ROOMS = {  # room → the page it needs (its link without the room)
     "Accuracy": "",
     "Take home": "",
     "Block": "format=nf4",
+    "Integers": "",
+    "Train for it": "",
+    "Transformer": "",
 }
 SEARCH = "fewest-bits search (Accuracy, Search)"
 DOWNLOAD = "Take home, histograms.png (built on the click)"
