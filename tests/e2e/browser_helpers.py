@@ -49,6 +49,8 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
+#: What a person sees it on: a projector and a laptop (the ``sized`` fixture's two pages).
+SIZES = {"1024x768": {"width": 1024, "height": 768}, "1280x800": {"width": 1280, "height": 800}}
 
 #: The first load of the real app imports numpy/matplotlib and computes; be generous.
 FIRST_LOAD_TIMEOUT_MS = 30_000
@@ -388,3 +390,8 @@ def box(page: Page, selector: str) -> dict[str, float]:
     found = page.locator(selector).first.bounding_box()
     assert found is not None, f"{selector} is not on the page"
     return found
+
+
+def shot(page: Page, tmp_path: Path, name: str) -> None:
+    """A screenshot of what is on screen, named by the ``sized`` page's size."""
+    page.screenshot(path=str(tmp_path / f"{name}-{page.size_name}.png"))  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ import pytest
 from browser_helpers import (
     CHROMIUM_ARGS,
     FIRST_LOAD_TIMEOUT_MS,
+    SIZES,
     VIEWPORT,
     StreamlitServer,
     require_browser_tools,
@@ -71,5 +72,21 @@ def page(browser: Browser) -> Iterator[Page]:
     pg.js_errors = errors  # type: ignore[attr-defined]
     try:
         yield pg
+    finally:
+        context.close()
+
+
+@pytest.fixture(params=list(SIZES))
+def sized(request, browser: Browser) -> Iterator[Page]:
+    """A fresh page (a fresh session) at each of the two sizes; ``page.size_name`` says which."""
+    context = browser.new_context(viewport=SIZES[request.param], device_scale_factor=1)
+    context.set_default_timeout(FIRST_LOAD_TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors  # type: ignore[attr-defined]
+    page.size_name = request.param  # type: ignore[attr-defined]
+    try:
+        yield page
     finally:
         context.close()

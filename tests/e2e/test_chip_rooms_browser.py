@@ -16,13 +16,10 @@ from browser_helpers import (
     open_app,
     overflowing,
     require_browser_tools,
+    shot,
     wait_for_charts,
 )
-from test_rooms_browser import (
-    expect,
-    shot,
-    sized,  # noqa: F401  (the fixture: 1024×768, then 1280×800)
-)
+from test_rooms_browser import expect
 
 if TYPE_CHECKING:  # pragma: no cover
     from playwright.sync_api import Page
@@ -34,7 +31,7 @@ pytestmark = pytest.mark.browser
 INTEGERS = "?room=Integers&source=model&bits=8&scheme=symmetric&granularity=channel"
 
 
-def test_the_integers_room_fits_and_its_file_runs(sized: Page, app_url: str, tmp_path):  # noqa: F811
+def test_the_integers_room_fits_and_its_file_runs(sized: Page, app_url: str, tmp_path):
     ort = pytest.importorskip("onnxruntime")
     import quantviz as qv
 

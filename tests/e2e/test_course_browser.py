@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from browser_helpers import (
+    SIZES,
     assert_no_errors,
     open_app,
     overflowing,
@@ -23,7 +24,6 @@ require_browser_tools(collecting=True)
 
 pytestmark = pytest.mark.browser
 
-SIZES = {"1024x768": {"width": 1024, "height": 768}, "1280x800": {"width": 1280, "height": 800}}
 WORDS = {
     "en": ("The course", "1. What a step is", "about 10 min · 3 steps · needs only the page",
            "Open"),

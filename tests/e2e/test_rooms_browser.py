@@ -10,16 +10,15 @@ go to the test's tmp dir.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 from browser_helpers import (
-    FIRST_LOAD_TIMEOUT_MS,
     REPO_ROOT,
     assert_no_errors,
     open_app,
     require_browser_tools,
+    shot,
     slider_thumb,
     slider_value_text,
     upload_file,
@@ -28,7 +27,7 @@ from browser_helpers import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
 require_browser_tools(collecting=True)
 
@@ -38,28 +37,6 @@ except ImportError:  # only under QUANTVIZ_REQUIRE_ALL=1: the `browser` fixture 
     expect = None  # type: ignore[assignment]
 
 pytestmark = pytest.mark.browser
-
-SIZES = {"1024x768": {"width": 1024, "height": 768}, "1280x800": {"width": 1280, "height": 800}}
-
-
-@pytest.fixture(params=list(SIZES))
-def sized(request, browser: Browser) -> Iterator[Page]:
-    """A fresh page (a fresh session) at each of the two sizes."""
-    context = browser.new_context(viewport=SIZES[request.param], device_scale_factor=1)
-    context.set_default_timeout(FIRST_LOAD_TIMEOUT_MS)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors  # type: ignore[attr-defined]
-    page.size_name = request.param  # type: ignore[attr-defined]
-    try:
-        yield page
-    finally:
-        context.close()
-
-
-def shot(page: Page, tmp_path, name: str) -> None:
-    page.screenshot(path=str(tmp_path / f"{name}-{page.size_name}.png"))  # type: ignore[attr-defined]
 
 
 def test_a_lesson_prompt_follows_the_bit_slider(sized: Page, app_url: str, tmp_path):

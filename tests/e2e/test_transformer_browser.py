@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 from browser_helpers import (
     FIRST_LOAD_TIMEOUT_MS,
+    SIZES,
     assert_no_errors,
     open_app,
     overflowing,
@@ -28,10 +29,9 @@ require_browser_tools(collecting=True)
 
 pytestmark = pytest.mark.browser
 
-SIZES = {"1024x768": {"width": 1024, "height": 768}, "1280x800": {"width": 1280, "height": 800}}
 CUT = ", ".join([
     "[data-testid='stMetricValue']", "[data-testid='stMetricLabel']",
-    "[data-testid='stVegaLiteChart']", "[data-testid='stMarkdownContainer'] p:not([role='tab'] p)",
+    "[data-testid='stVegaLiteChart']", "[data-testid='stMarkdownContainer'] p",
 ])  # fmt: skip
 # the room's charts: strip, bars, grids, SmoothQuant's layer and maxima, the model against α,
 # one Linear's methods, every Linear's, the model against bits (after the page's two)

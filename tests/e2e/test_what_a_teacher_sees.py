@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from browser_helpers import (
+    SIZES,
     assert_no_errors,
     box,
     metric_value_text,
@@ -32,9 +33,7 @@ require_browser_tools(collecting=True)
 
 pytestmark = pytest.mark.browser
 
-PROJECTOR = {"width": 1024, "height": 768}
-LAPTOP = {"width": 1280, "height": 800}
-SIZES = {"1024x768": PROJECTOR, "1280x800": LAPTOP}
+PROJECTOR, LAPTOP = SIZES["1024x768"], SIZES["1280x800"]
 
 #: JS: for each chart, its plot (the frame Vega draws the marks in: left, width, bottom), the
 #: lines of its own titles (text marks) and the font size of its axis labels, in CSS px.
