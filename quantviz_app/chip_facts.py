@@ -8,7 +8,7 @@ shipped PTQ-vs-QAT results and the staircase's gradients (``rooms/training``). T
 depend on the tensor on the page (``data`` is unused), so a lesson on the digits CNN asks
 the same question whatever tensor is open.
 
-Each entry is ``(name, meaning, unit, compute(settings, data))``, as :class:`facts.Fact`
+Each entry is ``(name, meaning, unit, compute(settings, data))``, as :class:`quantviz_app.fact.Fact`
 takes them; units as there (``"int"``, ``"%"`` in percent, ``""``, ``"text"``).
 """
 
@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from quantviz.models.integer_stages import integer_bits
+from quantviz_app.fact import Fact
 from quantviz_app.rooms import integers, training
 from quantviz_app.schema import Settings
 
@@ -208,5 +209,5 @@ TRAINING: list[Spec] = [
      "text", _qat_gain_size),
 ]  # fmt: skip
 
-SPECS: list[Spec] = CHIP + TRAINING
+CHIP_FACTS: tuple[Fact, ...] = tuple(Fact(*spec) for spec in CHIP + TRAINING)
 """Every fact of this module, for :data:`quantviz_app.facts.FACTS`."""

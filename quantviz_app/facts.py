@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,44 +20,17 @@ import quantviz as qv
 from quantviz.fit import fit_settings
 from quantviz.models.calibration import StaticGrid, static_grid
 from quantviz.models.evaluate import bias_codes, quantize_layer
-from quantviz_app import chip_facts
+from quantviz_app.chip_facts import CHIP_FACTS
 from quantviz_app.data import Data, shared_store
-from quantviz_app.format import db, num, percent
-from quantviz_app.i18n import EN, Tr
+from quantviz_app.fact import Fact, Value
+from quantviz_app.facts_transformer import TRANSFORMER_FACTS
+from quantviz_app.format import db, num
+from quantviz_app.i18n import Tr
 from quantviz_app.rooms import accuracy as room
 from quantviz_app.schema import Settings, quantize_kwargs
 
-Value = float | str
 TARGETS_DB = (18, 20, 30, 40)  # the SQNR targets "fewest bits" facts exist for
 CENTRAL = 99.9  # the percentile range of the outliers lesson: the central 99.9 % of the values
-
-
-@dataclass(frozen=True)
-class Fact:
-    """A named quantity: what it means, its unit (``""``, ``"dB"``, ``"%"``, ``"int"``,
-    ``"points"`` of accuracy, ``"±points"``: a change of accuracy, shown signed, ``"text"``)
-    and how the core computes it from the settings and the tensor."""
-
-    name: str
-    meaning: str
-    unit: str
-    compute: Callable[[Settings, Data], Value]
-
-    def shown(self, value: Value, t: Tr = EN) -> str:
-        """The value as a student reads it, in ``t``'s language."""
-        if isinstance(value, str):
-            return value
-        if self.unit in ("points", "±points"):  # ±: a change, signed (+0.19 points)
-            shown = num(round(value, 2) + 0.0, 3)
-            shown = f"+{shown}" if self.unit == "±points" and value >= 0.005 else shown
-            return t("text.fact.points", "{n} point" if shown == "1" else "{n} points", n=shown)
-        if self.unit == "dB":
-            return db(value)
-        if self.unit == "%":
-            return percent(value / 100)
-        if self.unit == "int":
-            return f"{int(value):,}"
-        return num(value)
 
 
 def result(s: Settings, data: Data, **change: object) -> qv.QuantResult:
@@ -506,7 +478,6 @@ FACTS: dict[str, Fact] = {
             "",
             lambda s, d: 2 * (d.high - d.low) / (d.high - d.low) - 1 if d.high > d.low else 0.0,
         ),
-        *[Fact(*spec) for spec in chip_facts.SPECS],  # the digits CNN in integers, and QAT
     ]
 }
 """Every fact, by name."""
@@ -872,13 +843,15 @@ COURSE_FACTS: tuple[Fact, ...] = (
 )
 """The facts of the course's later lessons (the evenly spread reference, rounding, the 4-bit
 formats, the digits CNN, a layer's input grid), kept apart from the first ones."""
-FACTS.update({f.name: f for f in COURSE_FACTS})
-
-# The MiniLM lessons' facts, from the Transformer room (a module of their own: they read the
-# room's data steps, not the tensor on screen).
-from quantviz_app.facts_transformer import TRANSFORMER_FACTS  # noqa: E402
-
-FACTS.update({f.name: f for f in TRANSFORMER_FACTS})
+# The later blocks, each a tuple of facts: the course's, the digits CNN in integers and QAT
+# (chip_facts.py, through the Integers and Train for it rooms), MiniLM's (facts_transformer.py,
+# through the Transformer room). One name, one fact: a block may not redefine another's.
+for _block in (COURSE_FACTS, CHIP_FACTS, TRANSFORMER_FACTS):
+    _new = {f.name: f for f in _block}
+    assert not _new.keys() & FACTS.keys(), (
+        f"facts named twice: {sorted(_new.keys() & FACTS.keys())}"
+    )
+    FACTS.update(_new)
 
 
 def value(name: str, s: Settings, data: Data) -> Value:

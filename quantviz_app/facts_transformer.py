@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from quantviz_app.facts import Fact
+from quantviz_app.fact import Fact
 from quantviz_app.rooms import transformer as tf
 from quantviz_app.schema import Settings
 
