@@ -47,6 +47,8 @@ STYLE = """
 /* the lesson box beside the picture: tight, so its question and Check stay on the screen */
 .st-key-lesson_box [data-testid="stVerticalBlock"] { gap: 0.6rem; }
 .st-key-lesson_box h4 { font-size: 1.05rem; padding-bottom: 0.25rem; }
+/* its buttons (the next lesson is named by its title) wrap instead of ending in "…" */
+.st-key-lesson_box button p { white-space: normal; text-align: left; }
 /* the scenes: their label in the row of buttons, not a row of its own */
 .st-key-scene [data-testid="stButtonGroup"] {
   display: flex; flex-flow: row wrap; align-items: center; column-gap: 0.75rem;

@@ -17,6 +17,7 @@ from browser_helpers import (
     REPO_ROOT,
     assert_no_errors,
     open_app,
+    overflowing,
     require_browser_tools,
     shot,
     slider_thumb,
@@ -161,3 +162,15 @@ def test_the_block_field_opens_what_it_says(sized: Page, app_url: str, tmp_path)
     wait_for_app_run(page)
     expect(main.get_by_text(WORST)).to_be_visible()
     assert_no_errors(page)
+
+
+def test_the_next_lesson_button_says_its_whole_title(sized: Page, app_url: str, tmp_path):
+    """A lesson's last step names the next lesson on its button: at 1024 px the title wraps
+    instead of ending in "…" ("Next lesson: Zero point; sym…")."""
+    page = sized
+    open_app(page, f"{app_url}/?lesson=what-a-step-is&step=3")
+    wait_for_charts(page)
+    label = page.locator(".st-key-lesson_next_lesson button p")  # the icon is a span of its own
+    expect(label).to_have_text("Next lesson: Zero point; symmetric against asymmetric")
+    shot(page, tmp_path, "next-lesson")
+    assert overflowing(page, ".st-key-lesson_box [data-testid='stMarkdownContainer'] p") == []
